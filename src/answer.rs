@@ -1,0 +1,221 @@
+//! Answer extraction and comparison for the paper's formats: numbers (GSM8K's
+//! `#### N`, commas, `$`, `%`, `.0`), multiple choice (`(B) text`), true/false.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerKind {
+    Number,
+    Choice,
+    Bool,
+    Text,
+}
+
+impl AnswerKind {
+    pub const NAMES: &'static [&'static str] = &["number", "choice", "bool", "text"];
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "number" => AnswerKind::Number,
+            "choice" => AnswerKind::Choice,
+            "bool" => AnswerKind::Bool,
+            "text" => AnswerKind::Text,
+            _ => return None,
+        })
+    }
+}
+
+/// Content of the last `\boxed{…}` (braces balanced), if any.
+pub fn last_boxed(text: &str) -> Option<&str> {
+    let start = text.rfind("\\boxed{")? + "\\boxed{".len();
+    let mut depth = 1;
+    for (i, c) in text[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&text[start..start + i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The final answer of a reasoning path: the boxed content, else the text after
+/// `####` or "answer is", else (numbers only) the last number in the text.
+pub fn extract(text: &str, kind: AnswerKind) -> Option<String> {
+    let region = last_boxed(text)
+        .or_else(|| text.rsplit_once("####").map(|(_, a)| a))
+        .or_else(|| {
+            let lower = text.to_lowercase();
+            lower
+                .rfind("answer is")
+                .map(|i| &text[i + "answer is".len()..])
+        });
+    match kind {
+        AnswerKind::Number => region.and_then(last_number).or_else(|| last_number(text)),
+        AnswerKind::Choice => region
+            .and_then(choice_letter)
+            .or_else(|| region.map(|r| r.trim().to_string())),
+        AnswerKind::Bool => region.and_then(bool_word),
+        AnswerKind::Text => region
+            .map(|r| r.trim().trim_end_matches('.').to_string())
+            .filter(|s| !s.is_empty()),
+    }
+}
+
+/// Normalise a label from a dataset to the same form `extract` produces.
+pub fn normalize_label(label: &str, kind: AnswerKind) -> Option<String> {
+    match kind {
+        AnswerKind::Number => {
+            let after = label.rsplit_once("####").map_or(label, |(_, a)| a);
+            last_number(after)
+        }
+        AnswerKind::Choice => choice_letter(label).or_else(|| Some(label.trim().to_string())),
+        AnswerKind::Bool => bool_word(label),
+        AnswerKind::Text => Some(label.trim().to_string()),
+    }
+}
+
+/// Does a predicted answer match the label? Numbers compare numerically;
+/// choices by letter; text by case-insensitive containment.
+pub fn matches(predicted: &str, label: &str, kind: AnswerKind) -> bool {
+    let Some(gold) = normalize_label(label, kind) else {
+        return false;
+    };
+    match kind {
+        AnswerKind::Number => {
+            let p = last_number(predicted).and_then(|p| p.parse::<f64>().ok());
+            let g = gold.parse::<f64>().ok();
+            matches!((p, g), (Some(p), Some(g)) if (p - g).abs() <= 1e-6 * g.abs().max(1.0))
+        }
+        AnswerKind::Choice => {
+            choice_letter(predicted).is_some_and(|p| p == gold) || {
+                let (p, g) = (predicted.trim().to_lowercase(), gold.to_lowercase());
+                !p.is_empty() && (p.contains(&g) || g.contains(&p))
+            }
+        }
+        AnswerKind::Bool => bool_word(predicted).is_some_and(|p| p == gold),
+        AnswerKind::Text => {
+            let (p, g) = (predicted.trim().to_lowercase(), gold.to_lowercase());
+            !p.is_empty() && (p.contains(&g) || g.contains(&p))
+        }
+    }
+}
+
+/// Last number in text, normalised: commas, `$`, `%` and a trailing `.0` removed.
+pub fn last_number(text: &str) -> Option<String> {
+    let cleaned: String = text.chars().filter(|c| *c != ',' && *c != '$').collect();
+    let bytes = cleaned.as_bytes();
+    let mut best: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = if i > 0 && bytes[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
+            let mut j = i;
+            while j < bytes.len()
+                && (bytes[j].is_ascii_digit()
+                    || (bytes[j] == b'.' && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
+            {
+                j += 1;
+            }
+            best = Some((start, j));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    let (s, e) = best?;
+    let n = &cleaned[s..e];
+    let n = if n.contains('.') {
+        n.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        n
+    };
+    Some(if n == "-0" || n.is_empty() {
+        "0".into()
+    } else {
+        n.to_string()
+    })
+}
+
+/// `(B)`, `B)`, `B.`, `B`, "option B" → "B".
+pub fn choice_letter(text: &str) -> Option<String> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("\\text{")
+        .map_or(t, |x| x.trim_end_matches('}'));
+    let t = t
+        .trim_start_matches("option ")
+        .trim_start_matches("Option ");
+    let t = t.trim_start_matches('(');
+    let mut chars = t.chars();
+    let first = chars.next()?;
+    let rest = chars.next();
+    if first.is_ascii_alphabetic()
+        && matches!(rest, None | Some(')') | Some('.') | Some(':') | Some(' '))
+    {
+        return Some(first.to_ascii_uppercase().to_string());
+    }
+    None
+}
+
+fn bool_word(text: &str) -> Option<String> {
+    let t = text.trim().trim_start_matches("\\text{").to_lowercase();
+    for (words, v) in [(["yes", "true"], "true"), (["no", "false"], "false")] {
+        if words.iter().any(|w| t.starts_with(w)) {
+            return Some(v.into());
+        }
+    }
+    None
+}
+
+/// Would an answer of this kind ever compare equal to a label of that kind?
+pub fn kinds_compatible(extracted: AnswerKind, label: AnswerKind) -> bool {
+    extracted == label || extracted == AnswerKind::Text || label == AnswerKind::Text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(
+            extract("so \\boxed{1,234.0} dollars", AnswerKind::Number).as_deref(),
+            Some("1234")
+        );
+        assert_eq!(
+            extract("The total is $45.", AnswerKind::Number).as_deref(),
+            Some("45")
+        );
+        assert!(matches("\\boxed{50%}", "#### 50", AnswerKind::Number));
+        assert!(matches("-3", "-3.00", AnswerKind::Number));
+        assert!(!matches("12", "13", AnswerKind::Number));
+        assert_eq!(extract("no digits here", AnswerKind::Number), None);
+        assert_eq!(last_boxed("\\boxed{\\frac{1}{2}}"), Some("\\frac{1}{2}"));
+    }
+
+    #[test]
+    fn choices_and_bools() {
+        assert_eq!(
+            extract("thus \\boxed{(B) the cat}", AnswerKind::Choice).as_deref(),
+            Some("B")
+        );
+        assert!(matches("B", "(B) text", AnswerKind::Choice));
+        assert!(!matches("C", "(B) text", AnswerKind::Choice));
+        assert!(
+            matches("\\boxed{Yes}", "true", AnswerKind::Bool)
+                || matches("Yes", "true", AnswerKind::Bool)
+        );
+        assert!(matches("false", "No", AnswerKind::Bool));
+        assert!(matches("Paris, France", "paris", AnswerKind::Text));
+    }
+}

@@ -1,0 +1,77 @@
+//! Stage 2: load (with variants), resolve names and arguments, infer fields
+//! along the graph, run the lint catalogue. Output: a workflow and diagnostics.
+
+pub mod args;
+pub mod exprs;
+pub mod fields;
+pub mod lints;
+pub mod load;
+pub mod models;
+pub mod resolve;
+pub mod templates;
+
+use crate::diagnostic::{Diagnostic, SourceMap};
+use crate::workflow::Workflow;
+use fields::Analysis;
+use std::path::{Path, PathBuf};
+
+pub use resolve::Options;
+
+pub struct Checked {
+    pub sources: SourceMap,
+    pub workflow: Workflow,
+    pub analysis: Analysis,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Default threshold of the `call-estimate` lint.
+pub const CALL_THRESHOLD: f64 = 1_000_000.0;
+
+pub fn check_file(path: &Path, opts: &Options, call_threshold: f64) -> std::io::Result<Checked> {
+    let mut sources = SourceMap::default();
+    let mut diags = Vec::new();
+    let loaded = load::load(path, &mut sources, &mut diags)?;
+    let workflow = resolve::resolve(&loaded, &sources, opts, &mut diags);
+    let analysis = fields::analyse(&workflow, &mut diags);
+    let lint_cx = lints::LintContext {
+        wf: &workflow,
+        analysis: &analysis,
+        call_threshold,
+    };
+    if !diags.iter().any(Diagnostic::is_error) {
+        diags.extend(lints::run_all(&lint_cx));
+    }
+    // Stable order: by file, then position; errors and warnings interleaved as in the text.
+    diags.sort_by_key(|d| (d.file, d.span.start, d.span.end));
+    diags.dedup_by(|a, b| {
+        a.code == b.code && a.span == b.span && a.file == b.file && a.message == b.message
+    });
+    Ok(Checked {
+        sources,
+        workflow,
+        analysis,
+        diagnostics: diags,
+    })
+}
+
+/// Where the stdlib is: `$REGEN_STDLIB`, else a `stdlib/` beside the workflow or
+/// in a folder above it, else the one this binary was built from.
+pub fn find_stdlib(workflow: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("REGEN_STDLIB") {
+        return PathBuf::from(p);
+    }
+    let abs = std::fs::canonicalize(workflow).unwrap_or_else(|_| workflow.to_path_buf());
+    for dir in abs.ancestors().skip(1) {
+        let candidate = dir.join("stdlib");
+        if candidate.join("guidelines").is_dir() {
+            return candidate;
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stdlib")
+}

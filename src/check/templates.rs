@@ -1,0 +1,126 @@
+//! Prompt templates: found by name next to the workflow or in the stdlib, or
+//! written inline; parsed once with minijinja to learn which fields they read.
+
+use crate::diagnostic::{did_you_mean, Diagnostic, FileId, Span};
+use crate::workflow::Prompt;
+use std::path::{Path, PathBuf};
+
+/// Variables templates may read that are not record fields.
+pub const GLOBALS: &[&str] = &["loop", "range", "namespace"];
+
+pub fn is_inline(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains('\n')
+}
+
+pub fn load(
+    value: &str,
+    dir: &Path,
+    stdlib: &Path,
+    file: FileId,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Prompt> {
+    let (name, text) = if is_inline(value) {
+        ("inline".to_string(), value.to_string())
+    } else {
+        let candidates = [
+            dir.join("prompts").join(format!("{value}.j2")),
+            stdlib.join("prompts").join(format!("{value}.j2")),
+            dir.join(value),
+        ];
+        match candidates.iter().find(|p| p.is_file()) {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(t) => (value.to_string(), t),
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        "unknown-prompt",
+                        file,
+                        span,
+                        format!("cannot read prompt `{}`: {e}", p.display()),
+                    ));
+                    return None;
+                }
+            },
+            None => {
+                let known = known_prompts(&[dir.join("prompts"), stdlib.join("prompts")]);
+                let mut d = Diagnostic::error(
+                    "unknown-prompt",
+                    file,
+                    span,
+                    format!("no prompt template named `{value}`"),
+                );
+                d.help = Some(did_you_mean(value, known.iter().map(String::as_str)).unwrap_or_else(|| {
+                    format!("put it in prompts/{value}.j2 next to the workflow or in the stdlib, or write it inline with {{{{ field }}}}")
+                }));
+                diags.push(d);
+                return None;
+            }
+        }
+    };
+    let env = environment();
+    let reads = match env.template_from_str(&text) {
+        Ok(t) => {
+            let mut v: Vec<String> = t
+                .undeclared_variables(false)
+                .into_iter()
+                .filter(|v| !GLOBALS.contains(&v.as_str()))
+                .collect();
+            v.sort();
+            v
+        }
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "template-syntax",
+                    file,
+                    span,
+                    format!(
+                        "prompt `{name}` does not parse: {}",
+                        e.detail().unwrap_or(&e.to_string())
+                    ),
+                )
+                .with_help(format!("line {} of the template", e.line().unwrap_or(0))),
+            );
+            return None;
+        }
+    };
+    Some(Prompt {
+        name,
+        text,
+        reads,
+        span,
+    })
+}
+
+/// The template environment used for checking and rendering: no file loader and
+/// no environment access, so a template can only read the record it is given.
+pub fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(false);
+    env
+}
+
+fn known_prompts(roots: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for root in roots {
+        walk(root, root, &mut out);
+    }
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else if p.extension().is_some_and(|x| x == "j2") {
+            if let Ok(rel) = p.with_extension("").strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Command line: parse flags, call the stages, render results. Thin by design.
+
+mod data;
+mod fmt;
+mod graph;
+mod lint;
+mod plan;
+pub mod render;
+
+use crate::check::{self, Checked, Options};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "regen",
+    version,
+    about = "A checked workflow language and streaming interpreter for LLM data synthesis (ReGenesis and friends)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check workflow files (or folders of them) and report every problem.
+    Lint(lint::LintArgs),
+    /// Print the compiled DAG as Graphviz DOT or Mermaid.
+    Graph(graph::GraphArgs),
+    /// Estimate calls and tokens per step before paying for them.
+    Plan(plan::PlanArgs),
+    /// Rewrite workflow files in the canonical layout (comments kept).
+    Fmt(fmt::FmtArgs),
+    /// Generate example datasets (arithmetic word problems with answers).
+    Data(data::DataArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+/// `--set name=value`
+pub fn parse_set(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not name=value"))?;
+    if k.trim().is_empty() {
+        return Err(format!("`{s}` has no param name before `=`"));
+    }
+    Ok((k.trim().to_string(), v.to_string()))
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Lint(a) => lint::run(a),
+        Command::Graph(a) => graph::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Fmt(a) => fmt::run(a),
+        Command::Data(a) => data::run(a),
+    }
+}
+
+pub fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Check one file for a command that needs a valid workflow: print its
+/// diagnostics; None (with the exit code) when it has errors.
+pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked, i32> {
+    let opts = Options {
+        sets: sets.to_vec(),
+        stdlib: check::find_stdlib(file),
+    };
+    let checked = match check::check_file(file, &opts, check::CALL_THRESHOLD) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Err(2);
+        }
+    };
+    for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
+        eprint!("{}", render::human(d, &checked.sources, color()));
+    }
+    if checked.has_errors() {
+        eprintln!(
+            "{}: {}",
+            file.display(),
+            render::summary(&checked.diagnostics)
+        );
+        return Err(1);
+    }
+    Ok(checked)
+}
+
+pub fn stdlib_for(file: &Path) -> PathBuf {
+    check::find_stdlib(file)
+}

@@ -1,0 +1,79 @@
+//! `regen plan FILE --inputs N`: calls and tokens per step, before paying.
+
+use super::OutputFormat;
+use crate::plan::estimate::{dataset_rows, estimate};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct PlanArgs {
+    pub file: PathBuf,
+    /// Source records to estimate for (default: the dataset's row count).
+    #[arg(long)]
+    pub inputs: Option<u64>,
+    #[arg(long = "set", value_parser = super::parse_set)]
+    pub sets: Vec<(String, String)>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: OutputFormat,
+}
+
+pub fn run(a: PlanArgs) -> i32 {
+    let checked = match super::checked_or_exit(&a.file, &a.sets) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let wf = &checked.workflow;
+    let n = a
+        .inputs
+        .map(|n| n as f64)
+        .or_else(|| dataset_rows(wf).map(|r| r as f64))
+        .unwrap_or(1.0);
+    let Some(est) = estimate(wf, n) else { return 1 };
+    if a.format == OutputFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&est).unwrap_or_default());
+        return 0;
+    }
+    println!("{}: estimate for {n} source records", wf.name);
+    println!(
+        "{:<16} {:<6} {:>10} {:>12} {:>14} {:>16} {:>16}",
+        "step", "kind", "calls/input", "calls", "prompt tok", "completion tok", "completion max"
+    );
+    for s in &est.steps {
+        let mark = if s.upper_bound { "≤" } else { " " };
+        println!(
+            "{:<16} {:<6} {:>9}{mark} {:>12} {:>14} {:>16} {:>16}",
+            s.step,
+            s.kind,
+            trim(s.calls_per_input),
+            trim(s.calls),
+            trim(s.prompt_tokens),
+            trim(s.completion_tokens),
+            trim(s.completion_tokens_max)
+        );
+    }
+    println!(
+        "{:<16} {:<6} {:>10} {:>12} {:>14} {:>16}",
+        "total",
+        "",
+        trim(est.steps.iter().map(|s| s.calls_per_input).sum()),
+        trim(est.total_calls),
+        trim(est.total_prompt_tokens),
+        trim(est.total_completion_tokens)
+    );
+    if est.steps.iter().any(|s| s.upper_bound) {
+        println!("≤ upper bound: the step runs only for records that pass a filter or have no output upstream (e.g. the hint retry).");
+    }
+    println!(
+        "tokens ≈ 4 characters each; completions assumed {} tokens (max: the step's max_tokens).",
+        crate::plan::estimate::TYPICAL_COMPLETION
+    );
+    0
+}
+
+fn trim(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}

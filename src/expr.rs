@@ -1,0 +1,221 @@
+//! Record expressions (`keep(where: …)`): compiled from the syntax tree with
+//! params folded in, evaluated per record at run time.
+
+use crate::answer::{self, AnswerKind};
+use crate::syntax::ast::{BinOp, UnOp};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub enum RecordExpr {
+    Const(Value),
+    Field(Vec<String>),
+    Unary(#[serde(skip)] UnOp, Box<RecordExpr>),
+    Binary(
+        #[serde(with = "binop_name")] BinOp,
+        Box<RecordExpr>,
+        Box<RecordExpr>,
+    ),
+    Call(Func, Vec<RecordExpr>),
+}
+
+mod binop_name {
+    use crate::syntax::ast::BinOp;
+    pub fn serialize<S: serde::Serializer>(op: &BinOp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(op.symbol())
+    }
+}
+
+/// Functions callable in expressions. `env` is only for constants (folded at check time).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Func {
+    Len,
+    Tokens,
+    Lower,
+    Contains,
+    StartsWith,
+    AnswerMatches,
+    IsNull,
+}
+
+impl Func {
+    pub const NAMES: &'static [&'static str] = &[
+        "len",
+        "tokens",
+        "lower",
+        "contains",
+        "starts_with",
+        "answer_matches",
+        "is_null",
+        "env",
+    ];
+    pub fn parse(name: &str) -> Option<(Func, usize)> {
+        Some(match name {
+            "len" => (Func::Len, 1),
+            "tokens" => (Func::Tokens, 1),
+            "lower" => (Func::Lower, 1),
+            "contains" => (Func::Contains, 2),
+            "starts_with" => (Func::StartsWith, 2),
+            "answer_matches" => (Func::AnswerMatches, 3),
+            "is_null" => (Func::IsNull, 1),
+            _ => return None,
+        })
+    }
+}
+
+impl RecordExpr {
+    /// Fields this expression reads (first path segment).
+    pub fn fields(&self, out: &mut Vec<String>) {
+        match self {
+            RecordExpr::Const(_) => {}
+            RecordExpr::Field(p) => out.push(p[0].clone()),
+            RecordExpr::Unary(_, e) => e.fields(out),
+            RecordExpr::Binary(_, l, r) => {
+                l.fields(out);
+                r.fields(out);
+            }
+            RecordExpr::Call(_, args) => args.iter().for_each(|a| a.fields(out)),
+        }
+    }
+
+    pub fn eval(&self, record: &Value) -> Value {
+        match self {
+            RecordExpr::Const(v) => v.clone(),
+            RecordExpr::Field(path) => path
+                .iter()
+                .try_fold(record, |v, k| v.get(k))
+                .cloned()
+                .unwrap_or(Value::Null),
+            RecordExpr::Unary(UnOp::Not, e) => Value::Bool(!truthy(&e.eval(record))),
+            RecordExpr::Unary(UnOp::Neg, e) => {
+                num(&e.eval(record)).map_or(Value::Null, |n| json_num(-n))
+            }
+            RecordExpr::Binary(op, l, r) => binary(*op, l, r, record),
+            RecordExpr::Call(f, args) => {
+                let a: Vec<Value> = args.iter().map(|x| x.eval(record)).collect();
+                call(*f, &a)
+            }
+        }
+    }
+}
+
+fn binary(op: BinOp, l: &RecordExpr, r: &RecordExpr, record: &Value) -> Value {
+    match op {
+        BinOp::And => return Value::Bool(truthy(&l.eval(record)) && truthy(&r.eval(record))),
+        BinOp::Or => return Value::Bool(truthy(&l.eval(record)) || truthy(&r.eval(record))),
+        _ => {}
+    }
+    let (a, b) = (l.eval(record), r.eval(record));
+    match op {
+        BinOp::Eq => Value::Bool(loose_eq(&a, &b)),
+        BinOp::Ne => Value::Bool(!loose_eq(&a, &b)),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let ord = match (num(&a), num(&b)) {
+                (Some(x), Some(y)) => x.partial_cmp(&y),
+                _ => match (a.as_str(), b.as_str()) {
+                    (Some(x), Some(y)) => Some(x.cmp(y)),
+                    _ => None,
+                },
+            };
+            Value::Bool(ord.is_some_and(|o| match op {
+                BinOp::Lt => o.is_lt(),
+                BinOp::Le => o.is_le(),
+                BinOp::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            }))
+        }
+        BinOp::Add if a.is_string() || b.is_string() => {
+            Value::String(format!("{}{}", text(&a), text(&b)))
+        }
+        _ => match (num(&a), num(&b)) {
+            (Some(x), Some(y)) => match op {
+                BinOp::Add => json_num(x + y),
+                BinOp::Sub => json_num(x - y),
+                BinOp::Mul => json_num(x * y),
+                BinOp::Div if y != 0.0 => json_num(x / y),
+                BinOp::Rem if y != 0.0 => json_num(x % y),
+                _ => Value::Null,
+            },
+            _ => Value::Null,
+        },
+    }
+}
+
+fn call(f: Func, a: &[Value]) -> Value {
+    let arg = |i: usize| a.get(i).unwrap_or(&Value::Null);
+    match f {
+        Func::Len => match arg(0) {
+            Value::String(s) => json_num(s.chars().count() as f64),
+            Value::Array(v) => json_num(v.len() as f64),
+            Value::Object(m) => json_num(m.len() as f64),
+            _ => json_num(0.0),
+        },
+        Func::Tokens => json_num(approx_tokens(&text(arg(0))) as f64),
+        Func::Lower => Value::String(text(arg(0)).to_lowercase()),
+        Func::Contains => Value::Bool(
+            text(arg(0))
+                .to_lowercase()
+                .contains(&text(arg(1)).to_lowercase()),
+        ),
+        Func::StartsWith => Value::Bool(
+            text(arg(0))
+                .trim_start()
+                .to_lowercase()
+                .starts_with(&text(arg(1)).to_lowercase()),
+        ),
+        Func::AnswerMatches => {
+            let kind = AnswerKind::parse(&text(arg(2))).unwrap_or(AnswerKind::Text);
+            Value::Bool(!arg(0).is_null() && answer::matches(&text(arg(0)), &text(arg(1)), kind))
+        }
+        Func::IsNull => Value::Bool(arg(0).is_null()),
+    }
+}
+
+/// A cheap token estimate (≈ 4 characters per token), the same everywhere regen estimates.
+pub fn approx_tokens(s: &str) -> usize {
+    s.chars().count().div_ceil(4)
+}
+
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Bool(b) => Some(*b as u8 as f64),
+        _ => None,
+    }
+}
+
+fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) if !(a.is_string() && b.is_string()) => x == y,
+        _ => a == b,
+    }
+}
+
+pub fn json_num(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}

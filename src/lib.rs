@@ -1,0 +1,13 @@
+//! regen: a checked workflow language and streaming interpreter for LLM
+//! data-synthesis pipelines. Stages: `syntax` → `check` → `plan` → `run`.
+
+pub mod answer;
+pub mod arith;
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod expr;
+pub mod plan;
+pub mod steps;
+pub mod syntax;
+pub mod workflow;

@@ -1,0 +1,127 @@
+//! Static estimate of calls and tokens per step for N source records.
+//! Upper bounds where a filter or fallback is upstream (we cannot know its yield).
+
+use super::compile;
+use crate::expr::approx_tokens;
+use crate::steps::Estimate;
+use crate::syntax::ast::DeclKind;
+use crate::workflow::Workflow;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Completion length assumed for the estimate when a step's max_tokens is larger.
+pub const TYPICAL_COMPLETION: f64 = 300.0;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepEstimate {
+    pub step: String,
+    pub kind: String,
+    pub calls_per_input: f64,
+    pub calls: f64,
+    pub prompt_tokens: f64,
+    pub completion_tokens: f64,
+    pub completion_tokens_max: f64,
+    pub upper_bound: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanEstimate {
+    pub inputs: f64,
+    pub steps: Vec<StepEstimate>,
+    pub total_calls: f64,
+    pub total_prompt_tokens: f64,
+    pub total_completion_tokens: f64,
+}
+
+pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
+    let plan = compile(wf)?;
+    let mut est: Vec<Estimate> = vec![Estimate::default(); wf.nodes.len()];
+    // Typical size in tokens of each field, at each node.
+    let mut sizes: Vec<HashMap<String, f64>> = vec![HashMap::new(); wf.nodes.len()];
+    let mut steps = Vec::new();
+    for &id in &plan.order {
+        let n = &wf.nodes[id];
+        let ins: Vec<Estimate> = n.inputs.iter().map(|i| est[*i]).collect();
+        est[id] = n.kind.estimate(n, wf, &ins);
+        let mut size: HashMap<String, f64> = HashMap::new();
+        for i in &n.inputs {
+            for (k, v) in &sizes[*i] {
+                size.entry(k.clone()).or_insert(*v);
+            }
+        }
+        if n.decl == DeclKind::Source {
+            for f in n.kind.adds(n, wf) {
+                size.insert(f, 60.0);
+            }
+        }
+        if n.kind.name() == "cross" {
+            let pool = n
+                .inputs
+                .get(1)
+                .map(|p| &wf.nodes[*p].pool_items)
+                .filter(|p| !p.is_empty());
+            let avg = pool.map_or(40.0, |p| {
+                p.iter()
+                    .map(|x| approx_tokens(&x.to_string()) as f64)
+                    .sum::<f64>()
+                    / p.len() as f64
+            });
+            size.insert(n.str_arg("as").unwrap_or("guideline").into(), avg);
+        }
+        if n.is_llm() {
+            let max_tokens = wf
+                .setting(id, "max_tokens")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(1024.0);
+            let completion = max_tokens.min(TYPICAL_COMPLETION);
+            let prompt: f64 = n
+                .prompts
+                .get("prompt")
+                .map(|p| {
+                    approx_tokens(&p.text) as f64
+                        + p.reads
+                            .iter()
+                            .map(|f| size.get(f).copied().unwrap_or(60.0))
+                            .sum::<f64>()
+                })
+                .unwrap_or(0.0);
+            let calls = est[id].calls * inputs;
+            steps.push(StepEstimate {
+                step: n.name.clone(),
+                kind: n.kind.name().into(),
+                calls_per_input: est[id].calls,
+                calls,
+                prompt_tokens: calls * prompt,
+                completion_tokens: calls * completion,
+                completion_tokens_max: calls * max_tokens,
+                upper_bound: est[id].upper_bound,
+            });
+            for f in n.kind.adds(n, wf) {
+                size.insert(f, completion);
+            }
+        }
+        sizes[id] = size;
+    }
+    let total_calls = steps.iter().map(|s| s.calls).sum();
+    let total_prompt_tokens = steps.iter().map(|s| s.prompt_tokens).sum();
+    let total_completion_tokens = steps.iter().map(|s| s.completion_tokens).sum();
+    Some(PlanEstimate {
+        inputs,
+        steps,
+        total_calls,
+        total_prompt_tokens,
+        total_completion_tokens,
+    })
+}
+
+/// Rows of the first source's dataset, when the file exists (for the threshold lint).
+pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
+    let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
+    let path = crate::check::resolve::locate(src.str_arg("location")?, wf);
+    let text = std::fs::read(&path).ok()?;
+    Some(
+        text.split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .count(),
+    )
+}

@@ -1,0 +1,104 @@
+//! `regen graph`: the plan as Graphviz DOT or Mermaid.
+
+use super::{Edge, Plan};
+use crate::syntax::ast::DeclKind;
+use crate::workflow::{NodeId, Workflow};
+use petgraph::visit::EdgeRef;
+
+fn label(wf: &Workflow, id: NodeId) -> String {
+    let n = &wf.nodes[id];
+    let mut detail = format!("{} · {}", n.kind.name(), n.kind.role());
+    if let Some(p) = n.prompts.get("prompt") {
+        detail = format!("{} · {}", n.kind.name(), p.name);
+    }
+    if let Some(s) = n.int_arg("samples").filter(|s| *s > 1) {
+        detail.push_str(&format!(" ×{s}"));
+    }
+    if n.args.get("hint").and_then(|v| v.as_bool()) == Some(true) {
+        detail.push_str(" (hint)");
+    }
+    if n.decl == DeclKind::Pool {
+        detail = format!("guideline pool · {} items", n.pool_items.len());
+    }
+    if let Some(k) = n.int_arg("n") {
+        detail.push_str(&format!(" n={k}"));
+    }
+    format!("{}\\n{}", n.name, detail)
+}
+
+fn shape(wf: &Workflow, id: NodeId) -> &'static str {
+    let n = &wf.nodes[id];
+    match (n.decl, n.kind.name()) {
+        (DeclKind::Source, _) => "cylinder",
+        (DeclKind::Pool, _) => "folder",
+        (DeclKind::Sink, _) => "note",
+        (_, "keep") => "invtrapezium",
+        (_, "judge") => "diamond",
+        (_, "llm") => "box",
+        _ => "ellipse",
+    }
+}
+
+pub fn dot(wf: &Workflow, plan: &Plan) -> String {
+    let mut s = format!(
+        "digraph \"{}\" {{\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
+        wf.name
+    );
+    for &id in &plan.order {
+        let style = if wf.nodes[id].is_llm() {
+            ", style=\"rounded,filled\", fillcolor=\"#e8f0fe\""
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "  \"{}\" [label=\"{}\", shape={}{}];\n",
+            wf.nodes[id].name,
+            label(wf, id).replace('"', "'"),
+            shape(wf, id),
+            style
+        ));
+    }
+    for e in plan.graph.edge_references() {
+        let (a, b) = (
+            &wf.nodes[plan.graph[e.source()]].name,
+            &wf.nodes[plan.graph[e.target()]].name,
+        );
+        match e.weight() {
+            Edge::Records => s.push_str(&format!("  \"{a}\" -> \"{b}\";\n")),
+            Edge::Ref(k) => s.push_str(&format!(
+                "  \"{a}\" -> \"{b}\" [style=dashed, label=\"{k}\"];\n"
+            )),
+        }
+    }
+    s.push_str("}\n");
+    s
+}
+
+pub fn mermaid(wf: &Workflow, plan: &Plan) -> String {
+    let mut s = String::from("flowchart TD\n");
+    for &id in &plan.order {
+        let n = &wf.nodes[id];
+        let text = label(wf, id).replace("\\n", "<br/>").replace('"', "'");
+        let (open, close) = match shape(wf, id) {
+            "cylinder" => ("[(", ")]"),
+            "folder" => ("[/", "/]"),
+            "note" => ("[[", "]]"),
+            "diamond" => ("{", "}"),
+            "invtrapezium" => ("[\\", "/]"),
+            "box" => ("(", ")"),
+            _ => ("([", "])"),
+        };
+        s.push_str(&format!("  {}{}\"{}\"{}\n", n.name, open, text, close));
+    }
+    for e in plan.graph.edge_references() {
+        let (a, b) = (
+            &wf.nodes[plan.graph[e.source()]].name,
+            &wf.nodes[plan.graph[e.target()]].name,
+        );
+        match e.weight() {
+            Edge::Records => s.push_str(&format!("  {a} --> {b}\n")),
+            Edge::Ref(k) => s.push_str(&format!("  {a} -. {k} .-> {b}\n")),
+        }
+    }
+    s
+}

@@ -1,0 +1,56 @@
+//! `cross(records, other, as: field)`: every record paired with every item of a
+//! pool (`as` gets its text, `<as>_id` its id) or every record of another step
+//! (`as` gets the whole record; e.g. a per-task structure broadcast to instances).
+
+use super::*;
+
+const ARGS: &[ArgSpec] = &[arg(
+    "as",
+    ArgType::Field,
+    "field that receives the pool item's text or the other record (default: `guideline`)",
+)];
+
+#[derive(Debug)]
+pub struct Cross;
+
+impl StepKind for Cross {
+    fn name(&self) -> &'static str {
+        "cross"
+    }
+    fn decl(&self) -> DeclKind {
+        DeclKind::Step
+    }
+    fn role(&self) -> &'static str {
+        "cross product with a pool"
+    }
+    fn positional(&self) -> Positional {
+        Positional::Records { min: 2, max: 2 }
+    }
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+    fn adds(&self, node: &NodeDef, wf: &Workflow) -> Vec<String> {
+        let f = node.str_arg("as").unwrap_or("guideline").to_string();
+        let from_pool = node
+            .inputs
+            .get(1)
+            .is_some_and(|p| wf.nodes[*p].decl == DeclKind::Pool);
+        if from_pool {
+            vec![format!("{f}_id"), f]
+        } else {
+            vec![f]
+        }
+    }
+    fn estimate(&self, node: &NodeDef, wf: &Workflow, inputs: &[Estimate]) -> Estimate {
+        let first = inputs.first().copied().unwrap_or_default();
+        let other = match node.inputs.get(1) {
+            Some(p) if wf.nodes[*p].decl == DeclKind::Pool => wf.nodes[*p].pool_items.len() as f64,
+            _ => inputs.get(1).map_or(0.0, |e| e.records),
+        };
+        Estimate {
+            records: first.records * other,
+            calls: 0.0,
+            upper_bound: first.upper_bound,
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `sink train = jsonl(a + b, path: "out/train.jsonl", format: chat, …)`: writes
+//! each record once; `chat` writes `{"messages": [system?, user, assistant]}`.
+
+use super::*;
+
+const ARGS: &[ArgSpec] = &[
+    required(
+        "path",
+        ArgType::Str,
+        "output file, relative to the run directory",
+    ),
+    arg(
+        "format",
+        ArgType::Enum(&["records", "chat"]),
+        "`records` (fields as JSON) or `chat` (fine-tuning messages)",
+    ),
+    arg(
+        "user",
+        ArgType::Template,
+        "chat: template of the user turn (default: the `question` field)",
+    ),
+    arg(
+        "assistant",
+        ArgType::Field,
+        "chat: field holding the assistant turn",
+    ),
+    arg("system", ArgType::Str, "chat: system turn"),
+    arg(
+        "fields",
+        ArgType::FieldList,
+        "records: fields to write (default: all)",
+    ),
+];
+
+#[derive(Debug)]
+pub struct SinkJsonl;
+
+impl StepKind for SinkJsonl {
+    fn name(&self) -> &'static str {
+        "jsonl"
+    }
+    fn decl(&self) -> DeclKind {
+        DeclKind::Sink
+    }
+    fn role(&self) -> &'static str {
+        "JSONL output"
+    }
+    fn positional(&self) -> Positional {
+        Positional::Records {
+            min: 1,
+            max: usize::MAX,
+        }
+    }
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+}

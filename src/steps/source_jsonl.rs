@@ -1,0 +1,69 @@
+//! `source name = jsonl(path, fields: {question: "Problem", …}, label: answer)`.
+
+use super::*;
+use crate::answer::AnswerKind;
+
+const ARGS: &[ArgSpec] = &[
+    arg(
+        "fields",
+        ArgType::FieldMap,
+        "record field → column in the file (default: id, question, answer)",
+    ),
+    arg(
+        "label",
+        ArgType::Field,
+        "the ground-truth field (default: `answer`); prompts that read it leak the label",
+    ),
+    arg(
+        "answers",
+        ArgType::Enum(AnswerKind::NAMES),
+        "format of the label (default: number)",
+    ),
+    arg(
+        "on_bad_row",
+        ArgType::Enum(&["fail", "skip"]),
+        "what a malformed row does: stop the run, or skip it and count it",
+    ),
+];
+
+pub const DEFAULT_FIELDS: &[&str] = &["id", "question", "answer"];
+
+#[derive(Debug)]
+pub struct SourceJsonl;
+
+impl StepKind for SourceJsonl {
+    fn name(&self) -> &'static str {
+        "jsonl"
+    }
+    fn decl(&self) -> DeclKind {
+        DeclKind::Source
+    }
+    fn role(&self) -> &'static str {
+        "JSONL dataset"
+    }
+    fn positional(&self) -> Positional {
+        Positional::Location
+    }
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+    fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
+        match node.args.get("fields").and_then(|v| v.as_object()) {
+            Some(m) => {
+                let mut f: Vec<String> = m.keys().cloned().collect();
+                if !f.iter().any(|k| k == "id") {
+                    f.push("id".into());
+                }
+                f
+            }
+            None => DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+    fn estimate(&self, _node: &NodeDef, _wf: &Workflow, _inputs: &[Estimate]) -> Estimate {
+        Estimate {
+            records: 1.0,
+            calls: 0.0,
+            upper_bound: false,
+        }
+    }
+}

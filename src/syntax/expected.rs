@@ -1,0 +1,70 @@
+//! Turn a pest failure into "expected …" in words a user knows.
+
+use super::parser::Rule;
+use crate::diagnostic::Span;
+
+/// Where a parse failed (absolute span) and what was expected there.
+pub fn describe_failure(text: &str, base: usize, e: &pest::error::Error<Rule>) -> (Span, String) {
+    let pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let at = base + pos;
+    let end = text[at.min(text.len())..]
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, ',' | ')' | '(' | '{' | '}'))
+        .map_or(text.len(), |(i, _)| at + i.max(1));
+    let found = text.get(at..end).filter(|s| !s.is_empty());
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            let mut words: Vec<&str> = positives.iter().filter_map(|r| rule_words(*r)).collect();
+            words.sort();
+            words.dedup();
+            words
+        }
+        pest::error::ErrorVariant::CustomError { .. } => vec![],
+    };
+    let expected = match expected.len() {
+        0 => "a declaration".to_string(),
+        1 => expected[0].to_string(),
+        _ => {
+            let (last, rest) = expected.split_last().unwrap_or((&"", &[]));
+            format!("{} or {}", rest.join(", "), last)
+        }
+    };
+    let message = match found {
+        Some(f) => format!(
+            "expected {expected}, found `{}`",
+            f.chars().take(40).collect::<String>()
+        ),
+        None => format!("expected {expected}, found the end of the line"),
+    };
+    (
+        Span::new(at, end.max(at + 1).min(text.len().max(at))),
+        message,
+    )
+}
+
+fn rule_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::name | Rule::wf_name => "a name",
+        Rule::string | Rule::plain_string | Rule::triple_string => "a string",
+        Rule::expr => "an expression",
+        Rule::call => "a call like `llm(...)`",
+        Rule::arg | Rule::named_arg => "an argument",
+        Rule::type_name => "a type (int, float, bool, string, path)",
+        Rule::prop => "a setting `name = value`",
+        Rule::number => "a number",
+        Rule::workflow_decl => "`workflow`",
+        Rule::extends_decl => "`extends`",
+        Rule::param_decl => "`param`",
+        Rule::model_decl => "`model`",
+        Rule::source_decl => "`source`",
+        Rule::pool_decl => "`pool`",
+        Rule::step_decl => "`step`",
+        Rule::sink_decl => "`sink`",
+        Rule::remove_decl => "`remove`",
+        Rule::EOI => "the end of the line",
+        _ => return None,
+    })
+}

@@ -1,0 +1,9 @@
+//! Stage 1: text → syntax tree (with every syntax error as a diagnostic) and back (`fmt`).
+
+pub mod ast;
+pub mod comments;
+mod expected;
+pub mod format;
+pub mod parser;
+
+pub use parser::{parse, Parsed};

@@ -1,0 +1,461 @@
+//! pest → AST. Broken lines come back from the grammar as `bad_line`/`bad_prop`
+//! pairs; each becomes one diagnostic with an "expected …" message and parsing
+//! goes on, so a file with five mistakes gets five diagnostics.
+
+use super::ast::*;
+use super::expected::describe_failure;
+use crate::diagnostic::{Diagnostic, FileId, Span};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use std::sync::OnceLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/regen.pest"]
+pub struct RegenGrammar;
+
+/// Deeper nesting than this is refused instead of risking the stack.
+const MAX_DEPTH: usize = 64;
+
+pub struct Parsed {
+    pub file: File,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn parse(text: &str, file: FileId) -> Parsed {
+    let mut diagnostics = Vec::new();
+    if let Some(d) = too_deep(text, file) {
+        return Parsed {
+            file: File { items: vec![] },
+            diagnostics: vec![d],
+        };
+    }
+    let pairs = match RegenGrammar::parse(Rule::file, text) {
+        Ok(p) => p,
+        Err(e) => {
+            // The catch-all rules make this unreachable in practice; still, never panic.
+            let (span, message) = describe_failure(text, 0, &e);
+            diagnostics.push(Diagnostic::error("syntax-error", file, span, message));
+            return Parsed {
+                file: File { items: vec![] },
+                diagnostics,
+            };
+        }
+    };
+    let mut b = Builder {
+        file,
+        text,
+        diagnostics: &mut diagnostics,
+    };
+    let items = b.items(pairs);
+    Parsed {
+        file: File { items },
+        diagnostics,
+    }
+}
+
+/// pest recurses per nesting level; refuse absurd nesting before it does.
+fn too_deep(text: &str, file: FileId) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(
+                        Diagnostic::error(
+                            "nesting-too-deep",
+                            file,
+                            Span::new(i, i + 1),
+                            format!("brackets nest more than {MAX_DEPTH} levels deep"),
+                        )
+                        .with_help("split the expression into smaller steps or params"),
+                    );
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '\n' => {}
+            _ => {}
+        }
+    }
+    None
+}
+
+fn span_of(p: &Pair<Rule>) -> Span {
+    Span::new(p.as_span().start(), p.as_span().end())
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::infix(Rule::eq, Assoc::Left)
+                | Op::infix(Rule::ne, Assoc::Left)
+                | Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left)
+                | Op::infix(Rule::div, Assoc::Left)
+                | Op::infix(Rule::rem, Assoc::Left))
+            .op(Op::prefix(Rule::not) | Op::prefix(Rule::neg))
+    })
+}
+
+struct Builder<'a> {
+    file: FileId,
+    text: &'a str,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn items(&mut self, pairs: Pairs<Rule>) -> Vec<Item> {
+        let mut items = Vec::new();
+        // Consecutive broken lines inside one unbalanced construct are one mistake.
+        let mut open_error: Option<(Span, i32)> = None;
+        let file_pair = pairs.into_iter().next();
+        for p in file_pair.into_iter().flat_map(|f| f.into_inner()) {
+            match p.as_rule() {
+                Rule::EOI => {}
+                Rule::bad_line => {
+                    let span = span_of(&p);
+                    let line = p.as_str();
+                    let starts_item = starts_with_keyword(line);
+                    match open_error {
+                        Some((s, depth)) if depth > 0 || !starts_item => {
+                            open_error = Some((s.join(span), depth + bracket_balance(line)));
+                        }
+                        _ => {
+                            self.report_bad_line(span);
+                            open_error = Some((span, bracket_balance(line)));
+                        }
+                    }
+                }
+                _ => {
+                    open_error = None;
+                    if let Some(item) = self.item(p) {
+                        items.push(item);
+                    }
+                }
+            }
+        }
+        items
+    }
+
+    fn report_bad_line(&mut self, span: Span) {
+        let (at, message) = match RegenGrammar::parse(Rule::strict_item, &self.text[span.start..]) {
+            Ok(_) => (span, "this line is not a declaration".to_string()),
+            Err(e) => describe_failure(self.text, span.start, &e),
+        };
+        self.diagnostics.push(
+            Diagnostic::error("syntax-error", self.file, at, message)
+                .with_label(span, "in this line")
+                .with_help("a line starts with workflow, extends, param, model, source, pool, step, sink or remove; see grammar/GRAMMAR.md"),
+        );
+    }
+
+    fn item(&mut self, p: Pair<Rule>) -> Option<Item> {
+        let span = span_of(&p);
+        let rule = p.as_rule();
+        let mut inner = p.into_inner();
+        let kind = match rule {
+            Rule::workflow_decl => ItemKind::Workflow(name(inner.next()?)),
+            Rule::extends_decl => {
+                let s = inner.next()?;
+                ItemKind::Extends {
+                    span: span_of(&s),
+                    path: unescape(s.as_str()),
+                }
+            }
+            Rule::param_decl => {
+                let n = name(inner.next()?);
+                let mut next = inner.next()?;
+                let ty = if next.as_rule() == Rule::type_name {
+                    let t = name(next);
+                    next = inner.next()?;
+                    Some(t)
+                } else {
+                    None
+                };
+                ItemKind::Param {
+                    name: n,
+                    ty,
+                    value: self.expr(next, 0),
+                }
+            }
+            Rule::model_decl => {
+                let n = name(inner.next()?);
+                let mut props = Vec::new();
+                for prop in inner {
+                    let pspan = span_of(&prop);
+                    if prop.as_rule() == Rule::bad_prop {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "syntax-error",
+                                self.file,
+                                pspan,
+                                "expected a model setting `name = value`",
+                            )
+                            .with_help(
+                                "model settings look like `temperature = 0.85`, one per line",
+                            ),
+                        );
+                        continue;
+                    }
+                    let mut pi = prop.into_inner();
+                    let (Some(pn), Some(pv)) = (pi.next(), pi.next()) else {
+                        continue;
+                    };
+                    props.push(Prop {
+                        name: name(pn),
+                        value: self.expr(pv, 0),
+                        span: pspan,
+                        file: self.file,
+                    });
+                }
+                ItemKind::Model { name: n, props }
+            }
+            Rule::source_decl | Rule::pool_decl | Rule::step_decl | Rule::sink_decl => {
+                let decl = match rule {
+                    Rule::source_decl => DeclKind::Source,
+                    Rule::pool_decl => DeclKind::Pool,
+                    Rule::step_decl => DeclKind::Step,
+                    _ => DeclKind::Sink,
+                };
+                let n = name(inner.next()?);
+                ItemKind::Decl {
+                    decl,
+                    name: n,
+                    call: self.call(inner.next()?),
+                }
+            }
+            Rule::remove_decl => ItemKind::Remove(name(inner.next()?)),
+            _ => return None,
+        };
+        Some(Item { kind, span })
+    }
+
+    fn call(&mut self, p: Pair<Rule>) -> Call {
+        let span = span_of(&p);
+        let mut inner = p.into_inner();
+        let func = inner.next().map(name).unwrap_or(Name {
+            text: String::new(),
+            span,
+        });
+        let mut args = Vec::new();
+        for arg in inner {
+            let aspan = span_of(&arg);
+            let Some(a) = arg.into_inner().next() else {
+                continue;
+            };
+            if a.as_rule() == Rule::named_arg {
+                let mut ai = a.into_inner();
+                let (Some(n), Some(v)) = (ai.next(), ai.next()) else {
+                    continue;
+                };
+                args.push(Arg {
+                    name: Some(name(n)),
+                    value: self.expr(v, 0),
+                    span: aspan,
+                });
+            } else {
+                args.push(Arg {
+                    name: None,
+                    value: self.expr(a, 0),
+                    span: aspan,
+                });
+            }
+        }
+        Call { func, args, span }
+    }
+
+    fn expr(&mut self, p: Pair<Rule>, depth: usize) -> Expr {
+        let span = span_of(&p);
+        if depth > MAX_DEPTH {
+            return Expr {
+                kind: ExprKind::Null,
+                span,
+            };
+        }
+        let file = self.file;
+        let text = self.text;
+        // The Pratt closures cannot borrow `self` mutably three times; primaries only
+        // need the file id and text, so build them with a plain recursive helper.
+        pratt()
+            .map_primary(|prim| primary(prim, file, text, depth))
+            .map_prefix(|op, rhs| {
+                let s = span_of(&op).join(rhs.span);
+                let u = if op.as_rule() == Rule::not {
+                    UnOp::Not
+                } else {
+                    UnOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary(u, Box::new(rhs)),
+                    span: s,
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let s = lhs.span.join(rhs.span);
+                Expr {
+                    kind: ExprKind::Binary(binop(op.as_rule()), Box::new(lhs), Box::new(rhs)),
+                    span: s,
+                }
+            })
+            .parse(p.into_inner())
+    }
+}
+
+fn primary(p: Pair<Rule>, file: FileId, text: &str, depth: usize) -> Expr {
+    let span = span_of(&p);
+    let sub = |p: Pair<Rule>| -> Expr {
+        let mut b = Builder {
+            file,
+            text,
+            diagnostics: &mut Vec::new(),
+        };
+        b.expr(p, depth + 1)
+    };
+    let kind = match p.as_rule() {
+        Rule::expr => return sub(p),
+        Rule::string => {
+            let triple = p.as_str().starts_with("\"\"\"");
+            ExprKind::Str {
+                value: unescape(p.as_str()),
+                triple,
+            }
+        }
+        Rule::number => ExprKind::Num {
+            value: p.as_str().parse().unwrap_or(f64::NAN),
+            text: p.as_str().to_string(),
+        },
+        Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
+        Rule::null => ExprKind::Null,
+        Rule::dotted => ExprKind::Ref(p.into_inner().map(name).collect()),
+        Rule::func_call => {
+            let mut inner = p.into_inner();
+            let func = inner.next().map(name).unwrap_or(Name {
+                text: String::new(),
+                span,
+            });
+            ExprKind::Call {
+                func,
+                args: inner.map(sub).collect(),
+            }
+        }
+        Rule::list => ExprKind::List(p.into_inner().map(sub).collect()),
+        Rule::map => ExprKind::Map(
+            p.into_inner()
+                .filter_map(|e| {
+                    let mut ei = e.into_inner();
+                    let k = ei.next()?;
+                    let key = if k.as_rule() == Rule::string {
+                        Name {
+                            text: unescape(k.as_str()),
+                            span: span_of(&k),
+                        }
+                    } else {
+                        name(k)
+                    };
+                    Some((key, sub(ei.next()?)))
+                })
+                .collect(),
+        ),
+        _ => ExprKind::Null,
+    };
+    Expr { kind, span }
+}
+
+fn binop(rule: Rule) -> BinOp {
+    match rule {
+        Rule::or => BinOp::Or,
+        Rule::and => BinOp::And,
+        Rule::eq => BinOp::Eq,
+        Rule::ne => BinOp::Ne,
+        Rule::lt => BinOp::Lt,
+        Rule::le => BinOp::Le,
+        Rule::gt => BinOp::Gt,
+        Rule::ge => BinOp::Ge,
+        Rule::add => BinOp::Add,
+        Rule::sub => BinOp::Sub,
+        Rule::mul => BinOp::Mul,
+        Rule::div => BinOp::Div,
+        _ => BinOp::Rem,
+    }
+}
+
+fn name(p: Pair<Rule>) -> Name {
+    Name {
+        text: p.as_str().to_string(),
+        span: span_of(&p),
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove",
+];
+
+fn starts_with_keyword(line: &str) -> bool {
+    let word: String = line
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    KEYWORDS.contains(&word.as_str())
+}
+
+/// Open minus closed brackets on a line, ignoring those inside strings.
+fn bracket_balance(line: &str) -> i32 {
+    let mut depth = 0;
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            '#' if !in_str => break,
+            '(' | '[' | '{' if !in_str => depth += 1,
+            ')' | ']' | '}' if !in_str => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// Decode a string literal's source text (with quotes) into its value.
+pub fn unescape(src: &str) -> String {
+    if let Some(body) = src
+        .strip_prefix("\"\"\"")
+        .and_then(|s| s.strip_suffix("\"\"\""))
+    {
+        return body.to_string();
+    }
+    let body = src
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(src);
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('u') => {
+                let hex: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.extend(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
