@@ -47,23 +47,15 @@ pub fn last_boxed(text: &str) -> Option<&str> {
 /// The final answer of a reasoning path: the boxed content, else the text after
 /// `####` or "answer is", else (numbers only) the last number in the text.
 pub fn extract(text: &str, kind: AnswerKind) -> Option<String> {
-    let region = last_boxed(text)
-        .or_else(|| text.rsplit_once("####").map(|(_, a)| a))
-        .or_else(|| {
-            let lower = text.to_lowercase();
-            lower
-                .rfind("answer is")
-                .map(|i| &text[i + "answer is".len()..])
-        });
+    let region = last_boxed(text).or_else(|| text.rsplit_once("####").map(|(_, a)| a)).or_else(|| {
+        let lower = text.to_lowercase();
+        lower.rfind("answer is").map(|i| &text[i + "answer is".len()..])
+    });
     match kind {
         AnswerKind::Number => region.and_then(last_number).or_else(|| last_number(text)),
-        AnswerKind::Choice => region
-            .and_then(choice_letter)
-            .or_else(|| region.map(|r| r.trim().to_string())),
+        AnswerKind::Choice => region.and_then(choice_letter).or_else(|| region.map(|r| r.trim().to_string())),
         AnswerKind::Bool => region.and_then(bool_word),
-        AnswerKind::Text => region
-            .map(|r| r.trim().trim_end_matches('.').to_string())
-            .filter(|s| !s.is_empty()),
+        AnswerKind::Text => region.map(|r| r.trim().trim_end_matches('.').to_string()).filter(|s| !s.is_empty()),
     }
 }
 
@@ -114,15 +106,10 @@ pub fn last_number(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii_digit() {
-            let start = if i > 0 && bytes[i - 1] == b'-' {
-                i - 1
-            } else {
-                i
-            };
+            let start = if i > 0 && bytes[i - 1] == b'-' { i - 1 } else { i };
             let mut j = i;
             while j < bytes.len()
-                && (bytes[j].is_ascii_digit()
-                    || (bytes[j] == b'.' && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
+                && (bytes[j].is_ascii_digit() || (bytes[j] == b'.' && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
             {
                 j += 1;
             }
@@ -134,34 +121,20 @@ pub fn last_number(text: &str) -> Option<String> {
     }
     let (s, e) = best?;
     let n = &cleaned[s..e];
-    let n = if n.contains('.') {
-        n.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        n
-    };
-    Some(if n == "-0" || n.is_empty() {
-        "0".into()
-    } else {
-        n.to_string()
-    })
+    let n = if n.contains('.') { n.trim_end_matches('0').trim_end_matches('.') } else { n };
+    Some(if n == "-0" || n.is_empty() { "0".into() } else { n.to_string() })
 }
 
 /// `(B)`, `B)`, `B.`, `B`, "option B" → "B".
 pub fn choice_letter(text: &str) -> Option<String> {
     let t = text.trim();
-    let t = t
-        .strip_prefix("\\text{")
-        .map_or(t, |x| x.trim_end_matches('}'));
-    let t = t
-        .trim_start_matches("option ")
-        .trim_start_matches("Option ");
+    let t = t.strip_prefix("\\text{").map_or(t, |x| x.trim_end_matches('}'));
+    let t = t.trim_start_matches("option ").trim_start_matches("Option ");
     let t = t.trim_start_matches('(');
     let mut chars = t.chars();
     let first = chars.next()?;
     let rest = chars.next();
-    if first.is_ascii_alphabetic()
-        && matches!(rest, None | Some(')') | Some('.') | Some(':') | Some(' '))
-    {
+    if first.is_ascii_alphabetic() && matches!(rest, None | Some(')') | Some('.') | Some(':') | Some(' ')) {
         return Some(first.to_ascii_uppercase().to_string());
     }
     None
@@ -188,14 +161,8 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(
-            extract("so \\boxed{1,234.0} dollars", AnswerKind::Number).as_deref(),
-            Some("1234")
-        );
-        assert_eq!(
-            extract("The total is $45.", AnswerKind::Number).as_deref(),
-            Some("45")
-        );
+        assert_eq!(extract("so \\boxed{1,234.0} dollars", AnswerKind::Number).as_deref(), Some("1234"));
+        assert_eq!(extract("The total is $45.", AnswerKind::Number).as_deref(), Some("45"));
         assert!(matches("\\boxed{50%}", "#### 50", AnswerKind::Number));
         assert!(matches("-3", "-3.00", AnswerKind::Number));
         assert!(!matches("12", "13", AnswerKind::Number));
@@ -205,16 +172,10 @@ mod tests {
 
     #[test]
     fn choices_and_bools() {
-        assert_eq!(
-            extract("thus \\boxed{(B) the cat}", AnswerKind::Choice).as_deref(),
-            Some("B")
-        );
+        assert_eq!(extract("thus \\boxed{(B) the cat}", AnswerKind::Choice).as_deref(), Some("B"));
         assert!(matches("B", "(B) text", AnswerKind::Choice));
         assert!(!matches("C", "(B) text", AnswerKind::Choice));
-        assert!(
-            matches("\\boxed{Yes}", "true", AnswerKind::Bool)
-                || matches("Yes", "true", AnswerKind::Bool)
-        );
+        assert!(matches("\\boxed{Yes}", "true", AnswerKind::Bool) || matches("Yes", "true", AnswerKind::Bool));
         assert!(matches("false", "No", AnswerKind::Bool));
         assert!(matches("Paris, France", "paris", AnswerKind::Text));
     }

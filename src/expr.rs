@@ -11,11 +11,7 @@ pub enum RecordExpr {
     Const(Value),
     Field(Vec<String>),
     Unary(#[serde(skip)] UnOp, Box<RecordExpr>),
-    Binary(
-        #[serde(with = "binop_name")] BinOp,
-        Box<RecordExpr>,
-        Box<RecordExpr>,
-    ),
+    Binary(#[serde(with = "binop_name")] BinOp, Box<RecordExpr>, Box<RecordExpr>),
     Call(Func, Vec<RecordExpr>),
 }
 
@@ -40,16 +36,7 @@ pub enum Func {
 }
 
 impl Func {
-    pub const NAMES: &'static [&'static str] = &[
-        "len",
-        "tokens",
-        "lower",
-        "contains",
-        "starts_with",
-        "answer_matches",
-        "is_null",
-        "env",
-    ];
+    pub const NAMES: &'static [&'static str] = &["len", "tokens", "lower", "contains", "starts_with", "answer_matches", "is_null", "env"];
     pub fn parse(name: &str) -> Option<(Func, usize)> {
         Some(match name {
             "len" => (Func::Len, 1),
@@ -82,15 +69,9 @@ impl RecordExpr {
     pub fn eval(&self, record: &Value) -> Value {
         match self {
             RecordExpr::Const(v) => v.clone(),
-            RecordExpr::Field(path) => path
-                .iter()
-                .try_fold(record, |v, k| v.get(k))
-                .cloned()
-                .unwrap_or(Value::Null),
+            RecordExpr::Field(path) => path.iter().try_fold(record, |v, k| v.get(k)).cloned().unwrap_or(Value::Null),
             RecordExpr::Unary(UnOp::Not, e) => Value::Bool(!truthy(&e.eval(record))),
-            RecordExpr::Unary(UnOp::Neg, e) => {
-                num(&e.eval(record)).map_or(Value::Null, |n| json_num(-n))
-            }
+            RecordExpr::Unary(UnOp::Neg, e) => num(&e.eval(record)).map_or(Value::Null, |n| json_num(-n)),
             RecordExpr::Binary(op, l, r) => binary(*op, l, r, record),
             RecordExpr::Call(f, args) => {
                 let a: Vec<Value> = args.iter().map(|x| x.eval(record)).collect();
@@ -125,9 +106,7 @@ fn binary(op: BinOp, l: &RecordExpr, r: &RecordExpr, record: &Value) -> Value {
                 _ => o.is_ge(),
             }))
         }
-        BinOp::Add if a.is_string() || b.is_string() => {
-            Value::String(format!("{}{}", text(&a), text(&b)))
-        }
+        BinOp::Add if a.is_string() || b.is_string() => Value::String(format!("{}{}", text(&a), text(&b))),
         _ => match (num(&a), num(&b)) {
             (Some(x), Some(y)) => match op {
                 BinOp::Add => json_num(x + y),
@@ -153,17 +132,8 @@ fn call(f: Func, a: &[Value]) -> Value {
         },
         Func::Tokens => json_num(approx_tokens(&text(arg(0))) as f64),
         Func::Lower => Value::String(text(arg(0)).to_lowercase()),
-        Func::Contains => Value::Bool(
-            text(arg(0))
-                .to_lowercase()
-                .contains(&text(arg(1)).to_lowercase()),
-        ),
-        Func::StartsWith => Value::Bool(
-            text(arg(0))
-                .trim_start()
-                .to_lowercase()
-                .starts_with(&text(arg(1)).to_lowercase()),
-        ),
+        Func::Contains => Value::Bool(text(arg(0)).to_lowercase().contains(&text(arg(1)).to_lowercase())),
+        Func::StartsWith => Value::Bool(text(arg(0)).trim_start().to_lowercase().starts_with(&text(arg(1)).to_lowercase())),
         Func::AnswerMatches => {
             let kind = AnswerKind::parse(&text(arg(2))).unwrap_or(AnswerKind::Text);
             Value::Bool(!arg(0).is_null() && answer::matches(&text(arg(0)), &text(arg(1)), kind))

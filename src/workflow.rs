@@ -105,6 +105,8 @@ pub struct NodeDef {
     pub prompts: BTreeMap<String, Prompt>,
     /// Items of a pool, rows are read at run time.
     pub pool_items: Vec<Value>,
+    /// An input could not be resolved (already reported): field checks downstream are skipped.
+    pub unresolved: bool,
 }
 
 impl NodeDef {
@@ -131,6 +133,8 @@ pub struct Workflow {
     pub params: Vec<ParamDef>,
     pub models: Vec<ModelDef>,
     pub nodes: Vec<NodeDef>,
+    /// Names whose declarations did not parse or had an unknown kind (already reported).
+    pub broken: Vec<String>,
 }
 
 impl Workflow {
@@ -142,11 +146,7 @@ impl Workflow {
     }
     /// Nodes that read `id` as an input or a reference.
     pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.nodes
-            .iter()
-            .enumerate()
-            .filter(move |(_, n)| n.inputs.contains(&id) || n.refs.values().any(|r| *r == id))
-            .map(|(i, _)| i)
+        self.nodes.iter().enumerate().filter(move |(_, n)| n.inputs.contains(&id) || n.refs.values().any(|r| *r == id)).map(|(i, _)| i)
     }
 }
 
@@ -154,10 +154,6 @@ impl Workflow {
     /// A sampling setting as a step sees it: its own argument, else its model's.
     pub fn setting(&self, node: NodeId, key: &str) -> Option<&Value> {
         let n = &self.nodes[node];
-        n.args.get(key).or_else(|| {
-            n.model
-                .and_then(|m| self.models.get(m))
-                .and_then(|m| m.settings.get(key))
-        })
+        n.args.get(key).or_else(|| n.model.and_then(|m| self.models.get(m)).and_then(|m| m.settings.get(key)))
     }
 }

@@ -19,11 +19,7 @@ pub fn resolve_args(
     diags: &mut Vec<Diagnostic>,
 ) {
     let kind = wf.nodes[id].kind;
-    let scope = Scope {
-        params,
-        file,
-        fields_allowed: false,
-    };
+    let scope = Scope { params, file, fields_allowed: false };
     let positional: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
 
     match kind.positional() {
@@ -32,17 +28,10 @@ pub fn resolve_args(
                 if let Some(v) = constant(one, &scope, diags) {
                     match v.as_str() {
                         Some(s) => {
-                            wf.nodes[id]
-                                .args
-                                .insert("location".into(), Value::String(s.to_string()));
+                            wf.nodes[id].args.insert("location".into(), Value::String(s.to_string()));
                             wf.nodes[id].arg_spans.insert("location".into(), one.span);
                         }
-                        None => diags.push(Diagnostic::error(
-                            "wrong-type",
-                            file,
-                            one.span,
-                            "expected a path or name as a string",
-                        )),
+                        None => diags.push(Diagnostic::error("wrong-type", file, one.span, "expected a path or name as a string")),
                     }
                 }
             }
@@ -53,10 +42,7 @@ pub fn resolve_args(
                     call.span,
                     format!("`{}` takes exactly one path or name first", call.func.text),
                 )
-                .with_help(format!(
-                    "e.g. {}(\"stdlib/data/arith-100.jsonl\")",
-                    call.func.text
-                )),
+                .with_help(format!("e.g. {}(\"stdlib/data/arith-100.jsonl\")", call.func.text)),
             ),
         },
         Positional::Records { min, max } => {
@@ -70,14 +56,15 @@ pub fn resolve_args(
             }
             let written: usize = positional.iter().map(|e| e.union_operands().len()).sum();
             if written < min {
-                let what = if wf.nodes[id].decl == DeclKind::Sink {
-                    "a sink fed by nothing"
-                } else {
-                    "too few inputs"
-                };
+                let what = if wf.nodes[id].decl == DeclKind::Sink { "a sink fed by nothing" } else { "too few inputs" };
                 diags.push(
-                    Diagnostic::error("missing-input", file, call.span, format!("{what}: `{}` needs at least {min} input(s)", call.func.text))
-                        .with_help("name the steps it reads first, e.g. `jsonl(kept + hinted, path: \"out/train.jsonl\")`"),
+                    Diagnostic::error(
+                        "missing-input",
+                        file,
+                        call.span,
+                        format!("{what}: `{}` needs at least {min} input(s)", call.func.text),
+                    )
+                    .with_help("name the steps it reads first, e.g. `jsonl(kept + hinted, path: \"out/train.jsonl\")`"),
                 );
             } else if inputs.len() > max {
                 diags.push(Diagnostic::error(
@@ -88,6 +75,7 @@ pub fn resolve_args(
                 ));
             }
             check_pools(wf, id, &inputs, file, call, diags);
+            wf.nodes[id].unresolved = inputs.len() < written;
             wf.nodes[id].inputs = inputs;
         }
     }
@@ -95,31 +83,15 @@ pub fn resolve_args(
     for a in call.args.iter() {
         let Some(key) = &a.name else { continue };
         let Some(spec) = kind.args().iter().find(|s| s.name == key.text) else {
-            let mut d = Diagnostic::error(
-                "unknown-argument",
-                file,
-                key.span,
-                format!("`{}` has no argument `{}`", call.func.text, key.text),
-            );
+            let mut d =
+                Diagnostic::error("unknown-argument", file, key.span, format!("`{}` has no argument `{}`", call.func.text, key.text));
             let names: Vec<&str> = kind.args().iter().map(|s| s.name).collect();
-            d.help = Some(
-                did_you_mean(&key.text, names.iter().copied())
-                    .unwrap_or_else(|| format!("arguments: {}", names.join(", "))),
-            );
+            d.help = Some(did_you_mean(&key.text, names.iter().copied()).unwrap_or_else(|| format!("arguments: {}", names.join(", "))));
             diags.push(d);
             continue;
         };
-        if wf.nodes[id]
-            .arg_spans
-            .insert(key.text.clone(), a.value.span)
-            .is_some()
-        {
-            diags.push(Diagnostic::error(
-                "duplicate-argument",
-                file,
-                key.span,
-                format!("`{}` is given twice", key.text),
-            ));
+        if wf.nodes[id].arg_spans.insert(key.text.clone(), a.value.span).is_some() {
+            diags.push(Diagnostic::error("duplicate-argument", file, key.span, format!("`{}` is given twice", key.text)));
             continue;
         }
         resolve_one(wf, id, spec.name, spec.ty, &a.value, &scope, diags);
@@ -127,13 +99,8 @@ pub fn resolve_args(
     for spec in kind.args().iter().filter(|s| s.required) {
         if call.named(spec.name).is_none() {
             diags.push(
-                Diagnostic::error(
-                    "missing-argument",
-                    file,
-                    call.span,
-                    format!("`{}` needs `{}:`", call.func.text, spec.name),
-                )
-                .with_help(format!("{}: {}", spec.name, spec.doc)),
+                Diagnostic::error("missing-argument", file, call.span, format!("`{}` needs `{}:`", call.func.text, spec.name))
+                    .with_help(format!("{}: {}", spec.name, spec.doc)),
             );
         }
     }
@@ -154,11 +121,7 @@ pub fn resolve_args(
         load_pool(wf, id, file, diags);
     }
     // A template may read a whole pool by name (`{% for g in seeds %}`): that is an edge.
-    let reads: Vec<String> = wf.nodes[id]
-        .prompts
-        .values()
-        .flat_map(|p| p.reads.clone())
-        .collect();
+    let reads: Vec<String> = wf.nodes[id].prompts.values().flat_map(|p| p.reads.clone()).collect();
     for r in reads {
         if let Some(p) = wf.node(&r).filter(|p| wf.nodes[*p].decl == DeclKind::Pool) {
             wf.nodes[id].refs.insert(format!("reads {r}"), p);
@@ -166,64 +129,33 @@ pub fn resolve_args(
     }
 }
 
-fn input_ref(
-    wf: &Workflow,
-    me: NodeId,
-    e: &Expr,
-    file: FileId,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<NodeId> {
+fn input_ref(wf: &Workflow, me: NodeId, e: &Expr, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<NodeId> {
     let Some(n) = e.as_ident() else {
         diags.push(
-            Diagnostic::error(
-                "invalid-input",
-                file,
-                e.span,
-                "inputs are step, source or pool names, joined with `+`",
-            )
-            .with_help("named arguments come after the inputs: `llm(questions, prompt: \"…\")`"),
+            Diagnostic::error("invalid-input", file, e.span, "inputs are step, source or pool names, joined with `+`")
+                .with_help("named arguments come after the inputs: `llm(questions, prompt: \"…\")`"),
         );
         return None;
     };
     match wf.node(&n.text) {
         Some(i) if wf.nodes[i].decl == DeclKind::Sink => {
-            diags.push(Diagnostic::error(
-                "sink-as-input",
-                file,
-                n.span,
-                format!("`{}` is a sink; sinks cannot feed steps", n.text),
-            ));
+            diags.push(Diagnostic::error("sink-as-input", file, n.span, format!("`{}` is a sink; sinks cannot feed steps", n.text)));
             None
         }
         Some(i) if i == me => {
-            diags.push(Diagnostic::error(
-                "cycle",
-                file,
-                n.span,
-                format!("`{}` reads its own output", n.text),
-            ));
+            diags.push(Diagnostic::error("cycle", file, n.span, format!("`{}` reads its own output", n.text)));
             None
         }
         Some(i) => Some(i),
+        None if wf.broken.contains(&n.text) => None,
         None => {
-            let mut d = Diagnostic::error(
-                "unknown-step",
-                file,
-                n.span,
-                format!("no step, source or pool named `{}`", n.text),
-            );
-            let names: Vec<&str> = wf
-                .nodes
-                .iter()
-                .filter(|x| x.decl != DeclKind::Sink)
-                .map(|x| x.name.as_str())
-                .collect();
+            let mut d = Diagnostic::error("unknown-step", file, n.span, format!("no step, source or pool named `{}`", n.text));
+            let names: Vec<&str> = wf.nodes.iter().filter(|x| x.decl != DeclKind::Sink).map(|x| x.name.as_str()).collect();
             let params = wf.param(&n.text).is_some();
             d.help = Some(if params {
                 format!("`{}` is a param; inputs must be steps", n.text)
             } else {
-                did_you_mean(&n.text, names)
-                    .unwrap_or_else(|| "declare it with `step`, `source` or `pool`".into())
+                did_you_mean(&n.text, names).unwrap_or_else(|| "declare it with `step`, `source` or `pool`".into())
             });
             diags.push(d);
             None
@@ -232,14 +164,7 @@ fn input_ref(
 }
 
 /// Pools feed only `cross` (as its second input).
-fn check_pools(
-    wf: &Workflow,
-    id: NodeId,
-    inputs: &[NodeId],
-    file: FileId,
-    call: &Call,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn check_pools(wf: &Workflow, id: NodeId, inputs: &[NodeId], file: FileId, call: &Call, diags: &mut Vec<Diagnostic>) {
     let is_cross = wf.nodes[id].kind.name() == "cross";
     for (i, n) in inputs.iter().enumerate() {
         let pool = wf.nodes[*n].decl == DeclKind::Pool;
@@ -249,10 +174,7 @@ fn check_pools(
                     "pool-as-input",
                     file,
                     call.span,
-                    format!(
-                        "`{}` is a pool; pools feed records only through `cross`",
-                        wf.nodes[*n].name
-                    ),
+                    format!("`{}` is a pool; pools feed records only through `cross`", wf.nodes[*n].name),
                 )
                 .with_help(format!("step x = cross(questions, {})", wf.nodes[*n].name)),
             );
@@ -260,64 +182,31 @@ fn check_pools(
     }
 }
 
-fn resolve_one(
-    wf: &mut Workflow,
-    id: NodeId,
-    key: &str,
-    ty: ArgType,
-    e: &Expr,
-    scope: &Scope,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, scope: &Scope, diags: &mut Vec<Diagnostic>) {
     let file = scope.file;
-    let bare = e
-        .as_ident()
-        .filter(|n| !scope.params.contains_key(&n.text))
-        .map(|n| n.text.clone());
+    let bare = e.as_ident().filter(|n| !scope.params.contains_key(&n.text)).map(|n| n.text.clone());
     match ty {
         ArgType::Node | ArgType::Source => {
             let Some(name) = e.as_ident() else {
-                diags.push(Diagnostic::error(
-                    "wrong-type",
-                    file,
-                    e.span,
-                    format!("`{key}` names a step"),
-                ));
+                diags.push(Diagnostic::error("wrong-type", file, e.span, format!("`{key}` names a step")));
                 return;
             };
             match wf.node(&name.text) {
-                Some(n) if ty == ArgType::Source && wf.nodes[n].decl != DeclKind::Source => diags
-                    .push(
-                        Diagnostic::error(
-                            "not-a-source",
-                            file,
-                            name.span,
-                            format!(
-                                "`{key}` must name a source; `{}` is a {}",
-                                name.text,
-                                wf.nodes[n].decl.keyword()
-                            ),
-                        )
-                        .with_help(
-                            "groups are the records of a source (lineage): `per: questions`",
-                        ),
-                    ),
-                Some(n) if n == id => diags.push(Diagnostic::error(
-                    "cycle",
-                    file,
-                    name.span,
-                    format!("`{}` refers to itself", name.text),
-                )),
+                Some(n) if ty == ArgType::Source && wf.nodes[n].decl != DeclKind::Source => diags.push(
+                    Diagnostic::error(
+                        "not-a-source",
+                        file,
+                        name.span,
+                        format!("`{key}` must name a source; `{}` is a {}", name.text, wf.nodes[n].decl.keyword()),
+                    )
+                    .with_help("groups are the records of a source (lineage): `per: questions`"),
+                ),
+                Some(n) if n == id => diags.push(Diagnostic::error("cycle", file, name.span, format!("`{}` refers to itself", name.text))),
                 Some(n) => {
                     wf.nodes[id].refs.insert(key.to_string(), n);
                 }
                 None => {
-                    let mut d = Diagnostic::error(
-                        "unknown-step",
-                        file,
-                        name.span,
-                        format!("no step or source named `{}`", name.text),
-                    );
+                    let mut d = Diagnostic::error("unknown-step", file, name.span, format!("no step or source named `{}`", name.text));
                     d.help = did_you_mean(&name.text, wf.nodes.iter().map(|x| x.name.as_str()));
                     diags.push(d);
                 }
@@ -325,23 +214,13 @@ fn resolve_one(
         }
         ArgType::Model => {
             let Some(name) = e.as_ident() else {
-                diags.push(Diagnostic::error(
-                    "wrong-type",
-                    file,
-                    e.span,
-                    "`model` names a model declaration",
-                ));
+                diags.push(Diagnostic::error("wrong-type", file, e.span, "`model` names a model declaration"));
                 return;
             };
             match wf.models.iter().position(|m| m.name == name.text) {
                 Some(m) => wf.nodes[id].model = Some(m),
                 None => {
-                    let mut d = Diagnostic::error(
-                        "unknown-model",
-                        file,
-                        name.span,
-                        format!("no model named `{}`", name.text),
-                    );
+                    let mut d = Diagnostic::error("unknown-model", file, name.span, format!("no model named `{}`", name.text));
                     d.help = Some(
                         did_you_mean(&name.text, wf.models.iter().map(|m| m.name.as_str()))
                             .unwrap_or_else(|| "declare it with `model name { … }`".into()),
@@ -351,11 +230,7 @@ fn resolve_one(
             }
         }
         ArgType::Filter => {
-            let scope = Scope {
-                params: scope.params,
-                file,
-                fields_allowed: true,
-            };
+            let scope = Scope { params: scope.params, file, fields_allowed: true };
             if let Some(f) = compile(e, &scope, diags) {
                 wf.nodes[id].filter = Some(f);
             }
@@ -369,9 +244,7 @@ fn resolve_one(
                 crate::syntax::ast::ExprKind::List(items) => items
                     .iter()
                     .filter_map(|i| {
-                        i.as_ident()
-                            .map(|n| Value::String(n.text.clone()))
-                            .or_else(|| i.as_str().map(|s| Value::String(s.into())))
+                        i.as_ident().map(|n| Value::String(n.text.clone())).or_else(|| i.as_str().map(|s| Value::String(s.into())))
                     })
                     .collect(),
                 _ => {
@@ -395,108 +268,51 @@ fn resolve_one(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn set_checked(
-    wf: &mut Workflow,
-    id: NodeId,
-    key: &str,
-    ty: ArgType,
-    v: Value,
-    e: &Expr,
-    file: FileId,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let err = |msg: String, help: String| {
-        Diagnostic::error("wrong-type", file, e.span, msg).with_help(help)
-    };
+fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, e: &Expr, file: FileId, diags: &mut Vec<Diagnostic>) {
+    let err = |msg: String, help: String| Diagnostic::error("wrong-type", file, e.span, msg).with_help(help);
     let v = match ty {
         ArgType::Int { min, max } => match v.as_f64() {
-            Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => {
-                Value::from(x as i64)
-            }
+            Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => Value::from(x as i64),
             Some(x) if x.fract() == 0.0 => {
                 diags.push(
-                    Diagnostic::error(
-                        "out-of-range",
-                        file,
-                        e.span,
-                        format!("`{key}` is {x}, outside {min}..={max}"),
-                    )
-                    .with_help(arg_doc(wf, id, key)),
+                    Diagnostic::error("out-of-range", file, e.span, format!("`{key}` is {x}, outside {min}..={max}"))
+                        .with_help(arg_doc(wf, id, key)),
                 );
                 return;
             }
-            _ => {
-                return diags.push(err(
-                    format!("`{key}` expects a whole number"),
-                    arg_doc(wf, id, key),
-                ))
-            }
+            _ => return diags.push(err(format!("`{key}` expects a whole number"), arg_doc(wf, id, key))),
         },
         ArgType::Float { min, max } => match v.as_f64() {
             Some(x) if x >= min && x <= max => v,
             Some(x) => {
                 diags.push(
-                    Diagnostic::error(
-                        "out-of-range",
-                        file,
-                        e.span,
-                        format!("`{key}` is {x}, outside {min}..={max}"),
-                    )
-                    .with_help(arg_doc(wf, id, key)),
+                    Diagnostic::error("out-of-range", file, e.span, format!("`{key}` is {x}, outside {min}..={max}"))
+                        .with_help(arg_doc(wf, id, key)),
                 );
                 return;
             }
-            None => {
-                return diags.push(err(
-                    format!("`{key}` expects a number"),
-                    arg_doc(wf, id, key),
-                ))
-            }
+            None => return diags.push(err(format!("`{key}` expects a number"), arg_doc(wf, id, key))),
         },
-        ArgType::Bool if !v.is_boolean() => {
-            return diags.push(err(
-                format!("`{key}` expects true or false"),
-                arg_doc(wf, id, key),
-            ))
-        }
+        ArgType::Bool if !v.is_boolean() => return diags.push(err(format!("`{key}` expects true or false"), arg_doc(wf, id, key))),
         ArgType::Str | ArgType::Field if !v.is_string() => {
-            return diags.push(err(
-                format!("`{key}` expects a string"),
-                arg_doc(wf, id, key),
-            ))
+            return diags.push(err(format!("`{key}` expects a string"), arg_doc(wf, id, key)))
         }
         ArgType::Enum(options) => match v.as_str() {
             Some(s) if options.contains(&s) => v,
             _ => {
                 let shown = v.as_str().map_or(v.to_string(), str::to_string);
-                let mut d = Diagnostic::error(
-                    "invalid-value",
-                    file,
-                    e.span,
-                    format!("`{key}` cannot be `{shown}`"),
-                );
-                d.help = Some(
-                    did_you_mean(&shown, options.iter().copied())
-                        .unwrap_or_else(|| format!("one of: {}", options.join(", "))),
-                );
+                let mut d = Diagnostic::error("invalid-value", file, e.span, format!("`{key}` cannot be `{shown}`"));
+                d.help = Some(did_you_mean(&shown, options.iter().copied()).unwrap_or_else(|| format!("one of: {}", options.join(", "))));
                 return diags.push(d);
             }
         },
         ArgType::FieldMap => match &v {
             Value::Object(m) if m.values().all(Value::is_string) => v,
-            _ => {
-                return diags.push(err(
-                    format!("`{key}` maps fields to columns: {{question: \"Problem\"}}"),
-                    arg_doc(wf, id, key),
-                ))
-            }
+            _ => return diags.push(err(format!("`{key}` maps fields to columns: {{question: \"Problem\"}}"), arg_doc(wf, id, key))),
         },
         ArgType::Template => {
             let Some(s) = v.as_str() else {
-                return diags.push(err(
-                    format!("`{key}` expects a template name or text"),
-                    arg_doc(wf, id, key),
-                ));
+                return diags.push(err(format!("`{key}` expects a template name or text"), arg_doc(wf, id, key)));
             };
             let (dir, stdlib) = (wf.dir.clone(), wf.stdlib.clone());
             if let Some(p) = templates::load(s, &dir, &stdlib, file, e.span, diags) {
@@ -510,12 +326,7 @@ fn set_checked(
 }
 
 fn arg_doc(wf: &Workflow, id: NodeId, key: &str) -> String {
-    wf.nodes[id]
-        .kind
-        .args()
-        .iter()
-        .find(|s| s.name == key)
-        .map_or(String::new(), |s| format!("{key}: {}", s.doc))
+    wf.nodes[id].kind.args().iter().find(|s| s.name == key).map_or(String::new(), |s| format!("{key}: {}", s.doc))
 }
 
 fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagnostic>) {
@@ -532,13 +343,8 @@ fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagno
         Ok(t) => t,
         Err(e) => {
             diags.push(
-                Diagnostic::error(
-                    "unknown-pool",
-                    file,
-                    span,
-                    format!("cannot read guideline pool `{}`: {e}", path.display()),
-                )
-                .with_help("a stdlib name (`seed25`) or a .yaml path next to the workflow"),
+                Diagnostic::error("unknown-pool", file, span, format!("cannot read guideline pool `{}`: {e}", path.display()))
+                    .with_help("a stdlib name (`seed25`) or a .yaml path next to the workflow"),
             );
             return;
         }
@@ -555,26 +361,12 @@ fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagno
     }
     match serde_yaml::from_str::<Pool>(&text) {
         Ok(p) if !p.guidelines.is_empty() => {
-            wf.nodes[id].pool_items = p
-                .guidelines
-                .into_iter()
-                .filter_map(|g| serde_json::to_value(g).ok())
-                .collect();
+            wf.nodes[id].pool_items = p.guidelines.into_iter().filter_map(|g| serde_json::to_value(g).ok()).collect();
         }
-        Ok(_) => diags.push(Diagnostic::error(
-            "invalid-pool",
-            file,
-            span,
-            format!("guideline pool `{}` is empty", path.display()),
-        )),
+        Ok(_) => diags.push(Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{}` is empty", path.display()))),
         Err(e) => diags.push(
-            Diagnostic::error(
-                "invalid-pool",
-                file,
-                span,
-                format!("guideline pool `{}` is not valid: {e}", path.display()),
-            )
-            .with_help("expected `guidelines:` with a list of {id, title, text}"),
+            Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{}` is not valid: {e}", path.display()))
+                .with_help("expected `guidelines:` with a list of {id, title, text}"),
         ),
     }
 }

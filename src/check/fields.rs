@@ -17,15 +17,13 @@ pub struct Analysis {
     pub fields_out: Vec<BTreeSet<String>>,
     /// The sources a node's records descend from.
     pub lineage: Vec<BTreeSet<NodeId>>,
+    /// A node downstream of an input that failed to resolve: its fields are unknown.
+    pub incomplete: Vec<bool>,
 }
 
 /// Every node a node depends on: inputs and references.
 pub fn deps(wf: &Workflow, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-    wf.nodes[id]
-        .inputs
-        .iter()
-        .copied()
-        .chain(wf.nodes[id].refs.values().copied())
+    wf.nodes[id].inputs.iter().copied().chain(wf.nodes[id].refs.values().copied())
 }
 
 pub fn analyse(wf: &Workflow, diags: &mut Vec<Diagnostic>) -> Analysis {
@@ -55,6 +53,7 @@ pub fn analyse(wf: &Workflow, diags: &mut Vec<Diagnostic>) -> Analysis {
         fields_in: vec![BTreeSet::new(); n],
         fields_out: vec![BTreeSet::new(); n],
         lineage: vec![BTreeSet::new(); n],
+        incomplete: vec![false; n],
     };
     for &id in &order {
         let node = &wf.nodes[id];
@@ -62,11 +61,7 @@ pub fn analyse(wf: &Workflow, diags: &mut Vec<Diagnostic>) -> Analysis {
         let record_inputs: Vec<NodeId> = if node.kind.name() == "cross" {
             node.inputs.iter().take(1).copied().collect()
         } else {
-            node.inputs
-                .iter()
-                .copied()
-                .filter(|i| wf.nodes[*i].decl != DeclKind::Pool)
-                .collect()
+            node.inputs.iter().copied().filter(|i| wf.nodes[*i].decl != DeclKind::Pool).collect()
         };
         // A field is guaranteed only if every input provides it.
         let mut fin: Option<BTreeSet<String>> = None;
@@ -81,6 +76,7 @@ pub fn analyse(wf: &Workflow, diags: &mut Vec<Diagnostic>) -> Analysis {
         if node.decl == DeclKind::Source {
             a.lineage[id].insert(id);
         }
+        a.incomplete[id] = node.unresolved || deps(wf, id).any(|d| a.incomplete[d]);
         let fin = fin.unwrap_or_default();
         let mut fout = fin.clone();
         fout.extend(node.kind.adds(node, wf));
@@ -95,13 +91,7 @@ fn cycle_path(wf: &Workflow, start: NodeId) -> Vec<String> {
     // Walk dependencies from `start` until we come back to it.
     let mut path = vec![start];
     let mut seen = BTreeSet::new();
-    fn dfs(
-        wf: &Workflow,
-        cur: NodeId,
-        start: NodeId,
-        path: &mut Vec<NodeId>,
-        seen: &mut BTreeSet<NodeId>,
-    ) -> bool {
+    fn dfs(wf: &Workflow, cur: NodeId, start: NodeId, path: &mut Vec<NodeId>, seen: &mut BTreeSet<NodeId>) -> bool {
         for d in deps(wf, cur) {
             if d == start {
                 return true;
@@ -126,49 +116,34 @@ fn cycle_path(wf: &Workflow, start: NodeId) -> Vec<String> {
 fn check_reads(wf: &Workflow, a: &Analysis, diags: &mut Vec<Diagnostic>) {
     for &id in &a.order {
         let node = &wf.nodes[id];
+        if a.incomplete[id] {
+            continue;
+        }
         let have = &a.fields_in[id];
         let mut missing = |field: &str, span: Span, what: String| {
-            let is_pool = wf
-                .node(field)
-                .is_some_and(|p| wf.nodes[p].decl == DeclKind::Pool);
+            let is_pool = wf.node(field).is_some_and(|p| wf.nodes[p].decl == DeclKind::Pool);
             if have.contains(field) || GLOBALS.contains(&field) || is_pool {
                 return;
             }
-            let mut d = Diagnostic::error(
-                "unknown-field",
-                node.file,
-                span,
-                format!("{what} reads `{field}`, which no upstream step provides"),
-            );
+            let mut d =
+                Diagnostic::error("unknown-field", node.file, span, format!("{what} reads `{field}`, which no upstream step provides"));
             let avail: Vec<&str> = have.iter().map(String::as_str).collect();
             d.help = Some(match did_you_mean(field, avail.iter().copied()) {
-                Some(dym) => format!(
-                    "{dym} (fields reaching `{}`: {})",
-                    node.name,
-                    avail.join(", ")
-                ),
+                Some(dym) => format!("{dym} (fields reaching `{}`: {})", node.name, avail.join(", ")),
                 None => format!("fields reaching `{}`: {}", node.name, avail.join(", ")),
             });
             diags.push(d);
         };
         for (key, p) in &node.prompts {
             for f in &p.reads {
-                missing(
-                    f,
-                    p.span,
-                    format!("template `{}` (`{key}:` of `{}`)", p.name, node.name),
-                );
+                missing(f, p.span, format!("template `{}` (`{key}:` of `{}`)", p.name, node.name));
             }
         }
         if let Some(filter) = &node.filter {
             let mut fs = Vec::new();
             filter.fields(&mut fs);
             for f in fs {
-                missing(
-                    &f,
-                    node.arg_span("where"),
-                    format!("the condition of `{}`", node.name),
-                );
+                missing(&f, node.arg_span("where"), format!("the condition of `{}`", node.name));
             }
         }
         for key in ["from", "field", "assistant"] {
@@ -177,37 +152,23 @@ fn check_reads(wf: &Workflow, a: &Analysis, diags: &mut Vec<Diagnostic>) {
                 continue;
             }
             if let Some(f) = node.str_arg(key) {
-                missing(
-                    f,
-                    node.arg_span(key),
-                    format!("`{key}:` of `{}`", node.name),
-                );
+                missing(f, node.arg_span(key), format!("`{key}:` of `{}`", node.name));
             }
         }
         if let Some(list) = node.args.get("fields").and_then(|v| v.as_array()) {
             for f in list.iter().filter_map(|v| v.as_str()) {
-                missing(
-                    f,
-                    node.arg_span("fields"),
-                    format!("`fields:` of `{}`", node.name),
-                );
+                missing(f, node.arg_span("fields"), format!("`fields:` of `{}`", node.name));
             }
         }
         if let Some(per) = node.refs.get("per") {
             if !a.lineage[id].contains(per) && !a.lineage[id].is_empty() {
-                let roots: Vec<&str> = a.lineage[id]
-                    .iter()
-                    .map(|i| wf.nodes[*i].name.as_str())
-                    .collect();
+                let roots: Vec<&str> = a.lineage[id].iter().map(|i| wf.nodes[*i].name.as_str()).collect();
                 diags.push(
                     Diagnostic::error(
                         "wrong-group",
                         node.file,
                         node.arg_span("per"),
-                        format!(
-                            "`{}`'s records do not descend from `{}`",
-                            node.name, wf.nodes[*per].name
-                        ),
+                        format!("`{}`'s records do not descend from `{}`", node.name, wf.nodes[*per].name),
                     )
                     .with_help(format!("they descend from: {}", roots.join(", "))),
                 );

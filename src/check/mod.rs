@@ -39,25 +39,14 @@ pub fn check_file(path: &Path, opts: &Options, call_threshold: f64) -> std::io::
     let loaded = load::load(path, &mut sources, &mut diags)?;
     let workflow = resolve::resolve(&loaded, &sources, opts, &mut diags);
     let analysis = fields::analyse(&workflow, &mut diags);
-    let lint_cx = lints::LintContext {
-        wf: &workflow,
-        analysis: &analysis,
-        call_threshold,
-    };
+    let lint_cx = lints::LintContext { wf: &workflow, analysis: &analysis, call_threshold };
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(lints::run_all(&lint_cx));
     }
     // Stable order: by file, then position; errors and warnings interleaved as in the text.
     diags.sort_by_key(|d| (d.file, d.span.start, d.span.end));
-    diags.dedup_by(|a, b| {
-        a.code == b.code && a.span == b.span && a.file == b.file && a.message == b.message
-    });
-    Ok(Checked {
-        sources,
-        workflow,
-        analysis,
-        diagnostics: diags,
-    })
+    diags.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.file == b.file && a.message == b.message);
+    Ok(Checked { sources, workflow, analysis, diagnostics: diags })
 }
 
 /// Where the stdlib is: `$REGEN_STDLIB`, else a `stdlib/` beside the workflow or

@@ -14,141 +14,34 @@ pub enum SettingType {
 
 /// Every setting a `model { … }` block accepts.
 pub const SETTINGS: &[(&str, SettingType, &str)] = &[
-    (
-        "endpoint",
-        SettingType::Str,
-        "base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1",
-    ),
+    ("endpoint", SettingType::Str, "base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1"),
     ("name", SettingType::Str, "model name sent to the server"),
-    (
-        "api_key_env",
-        SettingType::Str,
-        "name of the environment variable holding the API key (never the key itself)",
-    ),
-    (
-        "local",
-        SettingType::Bool,
-        "regen starts and stops a local llama.cpp server for this model",
-    ),
-    (
-        "temperature",
-        SettingType::Num { min: 0.0, max: 2.0 },
-        "default sampling temperature",
-    ),
-    (
-        "top_p",
-        SettingType::Num { min: 0.0, max: 1.0 },
-        "default nucleus mass",
-    ),
-    (
-        "max_tokens",
-        SettingType::Num {
-            min: 1.0,
-            max: 131_072.0,
-        },
-        "default completion limit",
-    ),
-    (
-        "seed",
-        SettingType::Num {
-            min: 0.0,
-            max: 9.0e15,
-        },
-        "default sampling seed",
-    ),
+    ("api_key_env", SettingType::Str, "name of the environment variable holding the API key (never the key itself)"),
+    ("local", SettingType::Bool, "regen starts and stops a local llama.cpp server for this model"),
+    ("temperature", SettingType::Num { min: 0.0, max: 2.0 }, "default sampling temperature"),
+    ("top_p", SettingType::Num { min: 0.0, max: 1.0 }, "default nucleus mass"),
+    ("max_tokens", SettingType::Num { min: 1.0, max: 131_072.0 }, "default completion limit"),
+    ("seed", SettingType::Num { min: 0.0, max: 9.0e15 }, "default sampling seed"),
     ("system", SettingType::Str, "system prompt for every call"),
-    (
-        "concurrency",
-        SettingType::Num {
-            min: 1.0,
-            max: 100_000.0,
-        },
-        "requests in flight at once",
-    ),
-    (
-        "requests_per_minute",
-        SettingType::Num {
-            min: 1.0,
-            max: 1.0e9,
-        },
-        "request rate limit",
-    ),
-    (
-        "tokens_per_minute",
-        SettingType::Num {
-            min: 1.0,
-            max: 1.0e12,
-        },
-        "token rate limit",
-    ),
-    (
-        "timeout_s",
-        SettingType::Num {
-            min: 0.1,
-            max: 86_400.0,
-        },
-        "per-request timeout in seconds",
-    ),
-    (
-        "retries",
-        SettingType::Num {
-            min: 0.0,
-            max: 100.0,
-        },
-        "retries of a failed request",
-    ),
-    (
-        "n_per_request",
-        SettingType::Bool,
-        "send `samples` as the API's `n` (false for llama.cpp)",
-    ),
-    (
-        "price_prompt",
-        SettingType::Num {
-            min: 0.0,
-            max: 1.0e6,
-        },
-        "price per million prompt tokens",
-    ),
-    (
-        "price_completion",
-        SettingType::Num {
-            min: 0.0,
-            max: 1.0e6,
-        },
-        "price per million completion tokens",
-    ),
+    ("concurrency", SettingType::Num { min: 1.0, max: 100_000.0 }, "requests in flight at once"),
+    ("requests_per_minute", SettingType::Num { min: 1.0, max: 1.0e9 }, "request rate limit"),
+    ("tokens_per_minute", SettingType::Num { min: 1.0, max: 1.0e12 }, "token rate limit"),
+    ("timeout_s", SettingType::Num { min: 0.1, max: 86_400.0 }, "per-request timeout in seconds"),
+    ("retries", SettingType::Num { min: 0.0, max: 100.0 }, "retries of a failed request"),
+    ("n_per_request", SettingType::Bool, "send `samples` as the API's `n` (false for llama.cpp)"),
+    ("price_prompt", SettingType::Num { min: 0.0, max: 1.0e6 }, "price per million prompt tokens"),
+    ("price_completion", SettingType::Num { min: 0.0, max: 1.0e6 }, "price per million completion tokens"),
 ];
 
 /// Settings that change what a call returns (part of a step's identity and the cache key).
-pub const SEMANTIC: &[&str] = &[
-    "name",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "seed",
-    "system",
-];
+pub const SEMANTIC: &[&str] = &["name", "temperature", "top_p", "max_tokens", "seed", "system"];
 
-pub fn settings(
-    props: &[Prop],
-    params: &std::collections::HashMap<String, Value>,
-    diags: &mut Vec<Diagnostic>,
-) -> Map<String, Value> {
+pub fn settings(props: &[Prop], params: &std::collections::HashMap<String, Value>, diags: &mut Vec<Diagnostic>) -> Map<String, Value> {
     let mut out = Map::new();
     for p in props {
-        let scope = Scope {
-            params,
-            file: p.file,
-            fields_allowed: false,
-        };
+        let scope = Scope { params, file: p.file, fields_allowed: false };
         let Some((_, ty, doc)) = SETTINGS.iter().find(|(k, ..)| *k == p.name.text) else {
-            let mut d = Diagnostic::error(
-                "unknown-setting",
-                p.file,
-                p.name.span,
-                format!("models have no setting `{}`", p.name.text),
-            );
+            let mut d = Diagnostic::error("unknown-setting", p.file, p.name.span, format!("models have no setting `{}`", p.name.text));
             d.help = Some(did_you_mean(&p.name.text, SETTINGS.iter().map(|s| s.0)).unwrap_or_else(|| {
                 if p.name.text.contains("key") {
                     "name the variable that holds the key with `api_key_env = \"OPENAI_API_KEY\"`".into()
@@ -168,13 +61,8 @@ pub fn settings(
                 let x = n.as_f64().unwrap_or(f64::NAN);
                 if !(x >= *min && x <= *max) {
                     diags.push(
-                        Diagnostic::error(
-                            "out-of-range",
-                            p.file,
-                            p.value.span,
-                            format!("`{}` is {x}, outside {min}..={max}", p.name.text),
-                        )
-                        .with_help(doc.to_string()),
+                        Diagnostic::error("out-of-range", p.file, p.value.span, format!("`{}` is {x}, outside {min}..={max}", p.name.text))
+                            .with_help(doc.to_string()),
                     );
                     continue;
                 }
@@ -184,13 +72,8 @@ pub fn settings(
         };
         if !ok {
             diags.push(
-                Diagnostic::error(
-                    "wrong-type",
-                    p.file,
-                    p.value.span,
-                    format!("`{}` expects {}", p.name.text, type_name(*ty)),
-                )
-                .with_help(doc.to_string()),
+                Diagnostic::error("wrong-type", p.file, p.value.span, format!("`{}` expects {}", p.name.text, type_name(*ty)))
+                    .with_help(doc.to_string()),
             );
             continue;
         }

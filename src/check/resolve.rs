@@ -20,42 +20,27 @@ pub struct Options {
     pub stdlib: PathBuf,
 }
 
-pub fn resolve(
-    loaded: &Loaded,
-    sources: &SourceMap,
-    opts: &Options,
-    diags: &mut Vec<Diagnostic>,
-) -> Workflow {
+pub fn resolve(loaded: &Loaded, sources: &SourceMap, opts: &Options, diags: &mut Vec<Diagnostic>) -> Workflow {
     let root = sources.path(loaded.root).to_path_buf();
     let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut wf = Workflow {
-        name: root
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        name: root.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         root: root.clone(),
         dir,
         stdlib: opts.stdlib.clone(),
         params: vec![],
         models: vec![],
         nodes: vec![],
+        broken: loaded.broken.clone(),
     };
     let mut values: HashMap<String, Value> = HashMap::new();
-    let mut sets: Vec<(String, String, bool)> = opts
-        .sets
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone(), false))
-        .collect();
+    let mut sets: Vec<(String, String, bool)> = opts.sets.iter().map(|(k, v)| (k.clone(), v.clone(), false)).collect();
 
     for l in &loaded.items {
         match &l.item.kind {
             ItemKind::Workflow(n) => wf.name = n.text.clone(),
             ItemKind::Param { name, ty, value } => {
-                let scope = Scope {
-                    params: &values,
-                    file: l.file,
-                    fields_allowed: false,
-                };
+                let scope = Scope { params: &values, file: l.file, fields_allowed: false };
                 let declared = ty.as_ref().and_then(|t| ParamType::parse(&t.text));
                 let Some(mut v) = constant(value, &scope, diags) else {
                     continue;
@@ -68,9 +53,7 @@ pub fn resolve(
                             value.span,
                             format!("param `{}` needs a number, bool or string", name.text),
                         )
-                        .with_help(
-                            "give it a type and a scalar default, e.g. `param keep: int = 5`",
-                        ),
+                        .with_help("give it a type and a scalar default, e.g. `param keep: int = 5`"),
                     );
                     continue;
                 };
@@ -80,17 +63,9 @@ pub fn resolve(
                             "param-type",
                             l.file,
                             value.span,
-                            format!(
-                                "param `{}` is declared {} but its default is {}",
-                                name.text,
-                                ty.name(),
-                                describe(&v)
-                            ),
+                            format!("param `{}` is declared {} but its default is {}", name.text, ty.name(), describe(&v)),
                         )
-                        .with_help(format!(
-                            "write a {} value, or change the declared type",
-                            ty.name()
-                        )),
+                        .with_help(format!("write a {} value, or change the declared type", ty.name())),
                     );
                     continue;
                 }
@@ -99,43 +74,20 @@ pub fn resolve(
                     match parse_set(&set.1, ty) {
                         Ok(x) => v = x,
                         Err(why) => diags.push(
-                            Diagnostic::error(
-                                "invalid-set",
-                                l.file,
-                                name.span,
-                                format!("--set {}={}: {why}", set.0, set.1),
-                            )
-                            .with_help(format!(
-                                "`{}` is a {} param",
-                                name.text,
-                                ty.name()
-                            )),
+                            Diagnostic::error("invalid-set", l.file, name.span, format!("--set {}={}: {why}", set.0, set.1))
+                                .with_help(format!("`{}` is a {} param", name.text, ty.name())),
                         ),
                     }
                 }
                 if ty == ParamType::Float {
-                    v = v
-                        .as_f64()
-                        .map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
-                        .unwrap_or(v);
+                    v = v.as_f64().map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)).unwrap_or(v);
                 }
                 values.insert(name.text.clone(), v.clone());
-                wf.params.push(ParamDef {
-                    name: name.text.clone(),
-                    ty,
-                    value: v,
-                    file: l.file,
-                    span: l.item.span,
-                });
+                wf.params.push(ParamDef { name: name.text.clone(), ty, value: v, file: l.file, span: l.item.span });
             }
             ItemKind::Model { name, props } => {
                 let settings = super::models::settings(props, &values, diags);
-                wf.models.push(ModelDef {
-                    name: name.text.clone(),
-                    settings,
-                    file: l.file,
-                    span: l.item.span,
-                });
+                wf.models.push(ModelDef { name: name.text.clone(), settings, file: l.file, span: l.item.span });
             }
             _ => {}
         }
@@ -149,16 +101,8 @@ pub fn resolve(
                 format!("--set {k}={v}: this workflow has no param `{k}`"),
             );
             d.help = Some(
-                did_you_mean(k, wf.params.iter().map(|p| p.name.as_str())).unwrap_or_else(|| {
-                    format!(
-                        "params: {}",
-                        wf.params
-                            .iter()
-                            .map(|p| p.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
+                did_you_mean(k, wf.params.iter().map(|p| p.name.as_str()))
+                    .unwrap_or_else(|| format!("params: {}", wf.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "))),
             );
             diags.push(d);
         }
@@ -183,6 +127,7 @@ pub fn resolve(
                     .unwrap_or_else(|| format!("{} kinds: {}", decl.keyword(), kinds.join(", "))),
             );
             diags.push(d);
+            wf.broken.push(name.text.clone());
             continue;
         };
         decls.push((l.file, call, *decl));
@@ -201,6 +146,7 @@ pub fn resolve(
             filter: None,
             prompts: BTreeMap::new(),
             pool_items: vec![],
+            unresolved: false,
         });
     }
     for (id, (file, call, _)) in decls.into_iter().enumerate() {
@@ -226,11 +172,7 @@ fn describe(v: &Value) -> String {
 /// Parse a `--set` value as the param's type.
 pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, String> {
     match ty {
-        ParamType::Int => raw
-            .trim()
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| "expected a whole number".into()),
+        ParamType::Int => raw.trim().parse::<i64>().map(Value::from).map_err(|_| "expected a whole number".into()),
         ParamType::Float => raw
             .trim()
             .parse::<f64>()
@@ -239,11 +181,7 @@ pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, String> {
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .ok_or_else(|| "expected a number".into()),
-        ParamType::Bool => raw
-            .trim()
-            .parse::<bool>()
-            .map(Value::Bool)
-            .map_err(|_| "expected true or false".into()),
+        ParamType::Bool => raw.trim().parse::<bool>().map(Value::Bool).map_err(|_| "expected true or false".into()),
         ParamType::String => Ok(Value::String(raw.to_string())),
         // A path given on the command line is relative to where the user stands.
         ParamType::Path => {
@@ -251,9 +189,7 @@ pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, String> {
             let abs = if p.is_absolute() {
                 p.to_path_buf()
             } else {
-                std::env::current_dir()
-                    .map(|d| d.join(p))
-                    .unwrap_or_else(|_| p.to_path_buf())
+                std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
             };
             Ok(Value::String(abs.to_string_lossy().into_owned()))
         }

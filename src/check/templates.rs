@@ -12,43 +12,23 @@ pub fn is_inline(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains('\n')
 }
 
-pub fn load(
-    value: &str,
-    dir: &Path,
-    stdlib: &Path,
-    file: FileId,
-    span: Span,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Prompt> {
+pub fn load(value: &str, dir: &Path, stdlib: &Path, file: FileId, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Prompt> {
     let (name, text) = if is_inline(value) {
         ("inline".to_string(), value.to_string())
     } else {
-        let candidates = [
-            dir.join("prompts").join(format!("{value}.j2")),
-            stdlib.join("prompts").join(format!("{value}.j2")),
-            dir.join(value),
-        ];
+        let candidates =
+            [dir.join("prompts").join(format!("{value}.j2")), stdlib.join("prompts").join(format!("{value}.j2")), dir.join(value)];
         match candidates.iter().find(|p| p.is_file()) {
             Some(p) => match std::fs::read_to_string(p) {
                 Ok(t) => (value.to_string(), t),
                 Err(e) => {
-                    diags.push(Diagnostic::error(
-                        "unknown-prompt",
-                        file,
-                        span,
-                        format!("cannot read prompt `{}`: {e}", p.display()),
-                    ));
+                    diags.push(Diagnostic::error("unknown-prompt", file, span, format!("cannot read prompt `{}`: {e}", p.display())));
                     return None;
                 }
             },
             None => {
                 let known = known_prompts(&[dir.join("prompts"), stdlib.join("prompts")]);
-                let mut d = Diagnostic::error(
-                    "unknown-prompt",
-                    file,
-                    span,
-                    format!("no prompt template named `{value}`"),
-                );
+                let mut d = Diagnostic::error("unknown-prompt", file, span, format!("no prompt template named `{value}`"));
                 d.help = Some(did_you_mean(value, known.iter().map(String::as_str)).unwrap_or_else(|| {
                     format!("put it in prompts/{value}.j2 next to the workflow or in the stdlib, or write it inline with {{{{ field }}}}")
                 }));
@@ -60,11 +40,7 @@ pub fn load(
     let env = environment();
     let reads = match env.template_from_str(&text) {
         Ok(t) => {
-            let mut v: Vec<String> = t
-                .undeclared_variables(false)
-                .into_iter()
-                .filter(|v| !GLOBALS.contains(&v.as_str()))
-                .collect();
+            let mut v: Vec<String> = t.undeclared_variables(false).into_iter().filter(|v| !GLOBALS.contains(&v.as_str())).collect();
             v.sort();
             v
         }
@@ -74,22 +50,14 @@ pub fn load(
                     "template-syntax",
                     file,
                     span,
-                    format!(
-                        "prompt `{name}` does not parse: {}",
-                        e.detail().unwrap_or(&e.to_string())
-                    ),
+                    format!("prompt `{name}` does not parse: {}", e.detail().unwrap_or(&e.to_string())),
                 )
                 .with_help(format!("line {} of the template", e.line().unwrap_or(0))),
             );
             return None;
         }
     };
-    Some(Prompt {
-        name,
-        text,
-        reads,
-        span,
-    })
+    Some(Prompt { name, text, reads, span })
 }
 
 /// The template environment used for checking and rendering: no file loader and

@@ -44,10 +44,7 @@ pub fn run(a: LintArgs) -> i32 {
     let (mut errors, mut warnings) = (0, 0);
     let mut json = Vec::new();
     for f in &files {
-        let opts = Options {
-            sets: a.sets.clone(),
-            stdlib: check::find_stdlib(f),
-        };
+        let opts = Options { sets: a.sets.clone(), stdlib: check::find_stdlib(f) };
         let checked = match check::check_file(f, &opts, a.call_threshold) {
             Ok(c) => c,
             Err(e) => {
@@ -70,16 +67,10 @@ pub fn run(a: LintArgs) -> i32 {
         }
     }
     match a.format {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        ),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
         OutputFormat::Human => {
             let files_word = if files.len() == 1 { "file" } else { "files" };
-            eprintln!(
-                "checked {} {files_word}: {errors} error(s), {warnings} warning(s)",
-                files.len()
-            );
+            eprintln!("checked {} {files_word}: {errors} error(s), {warnings} warning(s)", files.len());
         }
     }
     if errors > 0 || (a.deny == Some(Deny::Warnings) && warnings > 0) {

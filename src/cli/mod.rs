@@ -45,9 +45,7 @@ pub enum OutputFormat {
 
 /// `--set name=value`
 pub fn parse_set(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}` is not name=value"))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` is not name=value"))?;
     if k.trim().is_empty() {
         return Err(format!("`{s}` has no param name before `=`"));
     }
@@ -78,10 +76,7 @@ pub fn color() -> bool {
 /// Check one file for a command that needs a valid workflow: print its
 /// diagnostics; None (with the exit code) when it has errors.
 pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked, i32> {
-    let opts = Options {
-        sets: sets.to_vec(),
-        stdlib: check::find_stdlib(file),
-    };
+    let opts = Options { sets: sets.to_vec(), stdlib: check::find_stdlib(file) };
     let checked = match check::check_file(file, &opts, check::CALL_THRESHOLD) {
         Ok(c) => c,
         Err(e) => {
@@ -93,11 +88,7 @@ pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked
         eprint!("{}", render::human(d, &checked.sources, color()));
     }
     if checked.has_errors() {
-        eprintln!(
-            "{}: {}",
-            file.display(),
-            render::summary(&checked.diagnostics)
-        );
+        eprintln!("{}: {}", file.display(), render::summary(&checked.diagnostics));
         return Err(1);
     }
     Ok(checked)

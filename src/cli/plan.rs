@@ -23,11 +23,7 @@ pub fn run(a: PlanArgs) -> i32 {
         Err(code) => return code,
     };
     let wf = &checked.workflow;
-    let n = a
-        .inputs
-        .map(|n| n as f64)
-        .or_else(|| dataset_rows(wf).map(|r| r as f64))
-        .unwrap_or(1.0);
+    let n = a.inputs.map(|n| n as f64).or_else(|| dataset_rows(wf).map(|r| r as f64)).unwrap_or(1.0);
     let Some(est) = estimate(wf, n) else { return 1 };
     if a.format == OutputFormat::Json {
         println!("{}", serde_json::to_string_pretty(&est).unwrap_or_default());

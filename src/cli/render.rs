@@ -44,24 +44,15 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.d
-            .help
-            .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.d.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let mut v = vec![LabeledSpan::new_primary_with_span(
-            Some("here".into()),
-            self.clamp(self.d.span),
-        )];
+        let mut v = vec![LabeledSpan::new_primary_with_span(Some("here".into()), self.clamp(self.d.span))];
         for l in &self.d.labels {
-            v.push(LabeledSpan::new_with_span(
-                Some(l.message.clone()),
-                self.clamp(l.span),
-            ));
+            v.push(LabeledSpan::new_with_span(Some(l.message.clone()), self.clamp(l.span)));
         }
         Some(Box::new(v.into_iter()))
     }
@@ -69,30 +60,14 @@ impl miette::Diagnostic for Report<'_> {
 
 pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let text = sources.text(d.file);
-    let report = Report {
-        d,
-        source: NamedSource::new(sources.path(d.file).display().to_string(), text.to_string()),
-        len: text.len(),
-        text,
-    };
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
+    let report =
+        Report { d, source: NamedSource::new(sources.path(d.file).display().to_string(), text.to_string()), len: text.len(), text };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         let (line, col) = sources.line_col(d.file, d.span.start);
-        out = format!(
-            "{}:{line}:{col}: {:?}[{}]: {}\n",
-            sources.path(d.file).display(),
-            d.severity,
-            d.code,
-            d.message
-        );
+        out = format!("{}:{line}:{col}: {:?}[{}]: {}\n", sources.path(d.file).display(), d.severity, d.code, d.message);
     }
     out
 }

@@ -55,35 +55,17 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
             }
         }
         if n.kind.name() == "cross" {
-            let pool = n
-                .inputs
-                .get(1)
-                .map(|p| &wf.nodes[*p].pool_items)
-                .filter(|p| !p.is_empty());
-            let avg = pool.map_or(40.0, |p| {
-                p.iter()
-                    .map(|x| approx_tokens(&x.to_string()) as f64)
-                    .sum::<f64>()
-                    / p.len() as f64
-            });
+            let pool = n.inputs.get(1).map(|p| &wf.nodes[*p].pool_items).filter(|p| !p.is_empty());
+            let avg = pool.map_or(40.0, |p| p.iter().map(|x| approx_tokens(&x.to_string()) as f64).sum::<f64>() / p.len() as f64);
             size.insert(n.str_arg("as").unwrap_or("guideline").into(), avg);
         }
         if n.is_llm() {
-            let max_tokens = wf
-                .setting(id, "max_tokens")
-                .and_then(|v| v.as_f64())
-                .unwrap_or(1024.0);
+            let max_tokens = wf.setting(id, "max_tokens").and_then(|v| v.as_f64()).unwrap_or(1024.0);
             let completion = max_tokens.min(TYPICAL_COMPLETION);
             let prompt: f64 = n
                 .prompts
                 .get("prompt")
-                .map(|p| {
-                    approx_tokens(&p.text) as f64
-                        + p.reads
-                            .iter()
-                            .map(|f| size.get(f).copied().unwrap_or(60.0))
-                            .sum::<f64>()
-                })
+                .map(|p| approx_tokens(&p.text) as f64 + p.reads.iter().map(|f| size.get(f).copied().unwrap_or(60.0)).sum::<f64>())
                 .unwrap_or(0.0);
             let calls = est[id].calls * inputs;
             steps.push(StepEstimate {
@@ -105,13 +87,7 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
     let total_calls = steps.iter().map(|s| s.calls).sum();
     let total_prompt_tokens = steps.iter().map(|s| s.prompt_tokens).sum();
     let total_completion_tokens = steps.iter().map(|s| s.completion_tokens).sum();
-    Some(PlanEstimate {
-        inputs,
-        steps,
-        total_calls,
-        total_prompt_tokens,
-        total_completion_tokens,
-    })
+    Some(PlanEstimate { inputs, steps, total_calls, total_prompt_tokens, total_completion_tokens })
 }
 
 /// Rows of the first source's dataset, when the file exists (for the threshold lint).
@@ -119,9 +95,5 @@ pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
     let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
     let path = crate::check::resolve::locate(src.str_arg("location")?, wf);
     let text = std::fs::read(&path).ok()?;
-    Some(
-        text.split(|b| *b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .count(),
-    )
+    Some(text.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count())
 }

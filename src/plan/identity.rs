@@ -19,6 +19,14 @@ pub fn identities(wf: &Workflow, order: &[NodeId]) -> Vec<String> {
 pub fn describe(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
     let n = &wf.nodes[i];
     let mut args: Map<String, Value> = n.args.clone();
+    // A dataset is the file it points at, however the path was written.
+    if n.decl == crate::syntax::ast::DeclKind::Source {
+        if let Some(loc) = n.str_arg("location") {
+            let p = crate::check::resolve::locate(loc, wf);
+            let abs = std::fs::canonicalize(&p).unwrap_or(p);
+            args.insert("location".into(), Value::String(abs.display().to_string()));
+        }
+    }
     for (k, p) in &n.prompts {
         args.insert(k.clone(), json!({ "template": p.text }));
     }
@@ -26,18 +34,10 @@ pub fn describe(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
     if n.kind.name() != "cross" {
         inputs.sort();
     }
-    let refs: Map<String, Value> = n
-        .refs
-        .iter()
-        .map(|(k, r)| (k.clone(), Value::String(ids[*r].clone())))
-        .collect();
+    let refs: Map<String, Value> = n.refs.iter().map(|(k, r)| (k.clone(), Value::String(ids[*r].clone()))).collect();
     let model = n.model.and_then(|m| wf.models.get(m)).map(|m| {
-        let s: Map<String, Value> = m
-            .settings
-            .iter()
-            .filter(|(k, _)| SEMANTIC.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let s: Map<String, Value> =
+            m.settings.iter().filter(|(k, _)| SEMANTIC.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
         json!({ "alias": m.name, "settings": s })
     });
     json!({

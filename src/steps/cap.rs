@@ -4,27 +4,9 @@
 use super::*;
 
 const ARGS: &[ArgSpec] = &[
-    required(
-        "n",
-        ArgType::Int {
-            min: 1,
-            max: 1_000_000,
-        },
-        "records kept per source record",
-    ),
-    required(
-        "per",
-        ArgType::Source,
-        "the source whose records are the groups",
-    ),
-    arg(
-        "seed",
-        ArgType::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        "seed of the random choice",
-    ),
+    required("n", ArgType::Int { min: 1, max: 1_000_000 }, "records kept per source record"),
+    required("per", ArgType::Source, "the source whose records are the groups"),
+    arg("seed", ArgType::Int { min: 0, max: i64::MAX }, "seed of the random choice"),
 ];
 
 #[derive(Debug)]
@@ -41,10 +23,7 @@ impl StepKind for Cap {
         "cap per source record"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
@@ -52,10 +31,6 @@ impl StepKind for Cap {
     fn estimate(&self, node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, upper_bound) = sum_inputs(inputs);
         let n = node.int_arg("n").unwrap_or(1) as f64;
-        Estimate {
-            records: records.min(n),
-            calls: 0.0,
-            upper_bound,
-        }
+        Estimate { records: records.min(n), calls: 0.0, upper_bound }
     }
 }

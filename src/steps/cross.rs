@@ -4,11 +4,8 @@
 
 use super::*;
 
-const ARGS: &[ArgSpec] = &[arg(
-    "as",
-    ArgType::Field,
-    "field that receives the pool item's text or the other record (default: `guideline`)",
-)];
+const ARGS: &[ArgSpec] =
+    &[arg("as", ArgType::Field, "field that receives the pool item's text or the other record (default: `guideline`)")];
 
 #[derive(Debug)]
 pub struct Cross;
@@ -31,10 +28,7 @@ impl StepKind for Cross {
     }
     fn adds(&self, node: &NodeDef, wf: &Workflow) -> Vec<String> {
         let f = node.str_arg("as").unwrap_or("guideline").to_string();
-        let from_pool = node
-            .inputs
-            .get(1)
-            .is_some_and(|p| wf.nodes[*p].decl == DeclKind::Pool);
+        let from_pool = node.inputs.get(1).is_some_and(|p| wf.nodes[*p].decl == DeclKind::Pool);
         if from_pool {
             vec![format!("{f}_id"), f]
         } else {
@@ -47,10 +41,6 @@ impl StepKind for Cross {
             Some(p) if wf.nodes[*p].decl == DeclKind::Pool => wf.nodes[*p].pool_items.len() as f64,
             _ => inputs.get(1).map_or(0.0, |e| e.records),
         };
-        Estimate {
-            records: first.records * other,
-            calls: 0.0,
-            upper_bound: first.upper_bound,
-        }
+        Estimate { records: first.records * other, calls: 0.0, upper_bound: first.upper_bound }
     }
 }

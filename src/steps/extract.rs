@@ -6,16 +6,8 @@ use crate::answer::AnswerKind;
 
 const ARGS: &[ArgSpec] = &[
     required("from", ArgType::Field, "field holding the reasoning text"),
-    arg(
-        "answer",
-        ArgType::Enum(AnswerKind::NAMES),
-        "answer format (default: number)",
-    ),
-    arg(
-        "into",
-        ArgType::Field,
-        "field that receives the answer (default: `predicted`)",
-    ),
+    arg("answer", ArgType::Enum(AnswerKind::NAMES), "answer format (default: number)"),
+    arg("into", ArgType::Field, "field that receives the answer (default: `predicted`)"),
 ];
 
 #[derive(Debug)]
@@ -32,10 +24,7 @@ impl StepKind for Extract {
         "answer extraction"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS

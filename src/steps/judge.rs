@@ -6,11 +6,7 @@ use super::*;
 
 const ARGS: &[ArgSpec] = &[
     required("prompt", ArgType::Template, "judge prompt template"),
-    arg(
-        "into",
-        ArgType::Field,
-        "boolean verdict field (default: the step name)",
-    ),
+    arg("into", ArgType::Field, "boolean verdict field (default: the step name)"),
     SAMPLING[0],
     SAMPLING[1],
     SAMPLING[2],
@@ -33,10 +29,7 @@ impl StepKind for Judge {
         "LLM judge"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
@@ -50,10 +43,6 @@ impl StepKind for Judge {
     }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, upper_bound) = sum_inputs(inputs);
-        Estimate {
-            records,
-            calls: records,
-            upper_bound,
-        }
+        Estimate { records, calls: records, upper_bound }
     }
 }

@@ -2,11 +2,7 @@
 
 use super::*;
 
-const ARGS: &[ArgSpec] = &[required(
-    "where",
-    ArgType::Filter,
-    "condition over the record's fields",
-)];
+const ARGS: &[ArgSpec] = &[required("where", ArgType::Filter, "condition over the record's fields")];
 
 #[derive(Debug)]
 pub struct Keep;
@@ -22,20 +18,13 @@ impl StepKind for Keep {
         "filter"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, _) = sum_inputs(inputs);
-        Estimate {
-            records,
-            calls: 0.0,
-            upper_bound: true,
-        }
+        Estimate { records, calls: 0.0, upper_bound: true }
     }
 }

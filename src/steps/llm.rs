@@ -4,65 +4,19 @@ use super::*;
 
 /// Sampling and routing arguments shared by every step that calls a model.
 pub const SAMPLING: &[ArgSpec] = &[
-    arg(
-        "model",
-        ArgType::Model,
-        "the model declaration to call; defaults to the only one declared",
-    ),
-    arg(
-        "temperature",
-        ArgType::Float { min: 0.0, max: 2.0 },
-        "sampling temperature, 0–2",
-    ),
-    arg(
-        "top_p",
-        ArgType::Float { min: 0.0, max: 1.0 },
-        "nucleus sampling mass, 0–1",
-    ),
-    arg(
-        "max_tokens",
-        ArgType::Int {
-            min: 1,
-            max: 131_072,
-        },
-        "completion token limit",
-    ),
-    arg(
-        "seed",
-        ArgType::Int {
-            min: 0,
-            max: i64::MAX,
-        },
-        "sampling seed sent to the server",
-    ),
-    arg(
-        "system",
-        ArgType::Str,
-        "system prompt; overrides the model's",
-    ),
+    arg("model", ArgType::Model, "the model declaration to call; defaults to the only one declared"),
+    arg("temperature", ArgType::Float { min: 0.0, max: 2.0 }, "sampling temperature, 0–2"),
+    arg("top_p", ArgType::Float { min: 0.0, max: 1.0 }, "nucleus sampling mass, 0–1"),
+    arg("max_tokens", ArgType::Int { min: 1, max: 131_072 }, "completion token limit"),
+    arg("seed", ArgType::Int { min: 0, max: i64::MAX }, "sampling seed sent to the server"),
+    arg("system", ArgType::Str, "system prompt; overrides the model's"),
 ];
 
 const ARGS: &[ArgSpec] = &[
-    required(
-        "prompt",
-        ArgType::Template,
-        "prompt template: stdlib name (`regenesis/adapt`) or inline text with {{ field }}",
-    ),
-    arg(
-        "samples",
-        ArgType::Int { min: 1, max: 1000 },
-        "completions per record",
-    ),
-    arg(
-        "into",
-        ArgType::Field,
-        "field that receives the reply (default: the step name)",
-    ),
-    arg(
-        "hint",
-        ArgType::Bool,
-        "marks a step that deliberately shows the label (hint retry)",
-    ),
+    required("prompt", ArgType::Template, "prompt template: stdlib name (`regenesis/adapt`) or inline text with {{ field }}"),
+    arg("samples", ArgType::Int { min: 1, max: 1000 }, "completions per record"),
+    arg("into", ArgType::Field, "field that receives the reply (default: the step name)"),
+    arg("hint", ArgType::Bool, "marks a step that deliberately shows the label (hint retry)"),
     SAMPLING[0],
     SAMPLING[1],
     SAMPLING[2],
@@ -85,10 +39,7 @@ impl StepKind for Llm {
         "LLM call"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
@@ -102,10 +53,6 @@ impl StepKind for Llm {
     fn estimate(&self, node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, upper_bound) = sum_inputs(inputs);
         let samples = node.int_arg("samples").unwrap_or(1) as f64;
-        Estimate {
-            records: records * samples,
-            calls: records * samples,
-            upper_bound,
-        }
+        Estimate { records: records * samples, calls: records * samples, upper_bound }
     }
 }

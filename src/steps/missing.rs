@@ -3,11 +3,7 @@
 
 use super::*;
 
-const ARGS: &[ArgSpec] = &[required(
-    "from",
-    ArgType::Node,
-    "the step whose outputs are looked for",
-)];
+const ARGS: &[ArgSpec] = &[required("from", ArgType::Node, "the step whose outputs are looked for")];
 
 #[derive(Debug)]
 pub struct Missing;
@@ -30,10 +26,6 @@ impl StepKind for Missing {
     }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, _) = sum_inputs(inputs);
-        Estimate {
-            records,
-            calls: 0.0,
-            upper_bound: true,
-        }
+        Estimate { records, calls: 0.0, upper_bound: true }
     }
 }

@@ -33,17 +33,11 @@ pub static KINDS: &[&dyn StepKind] = &[
 ];
 
 pub fn find(decl: DeclKind, name: &str) -> Option<&'static dyn StepKind> {
-    KINDS
-        .iter()
-        .copied()
-        .find(|k| k.decl() == decl && k.name() == name)
+    KINDS.iter().copied().find(|k| k.decl() == decl && k.name() == name)
 }
 
 pub fn names_for(decl: DeclKind) -> impl Iterator<Item = &'static str> {
-    KINDS
-        .iter()
-        .filter(move |k| k.decl() == decl)
-        .map(|k| k.name())
+    KINDS.iter().filter(move |k| k.decl() == decl).map(|k| k.name())
 }
 
 /// What the positional arguments of a kind are.
@@ -95,21 +89,11 @@ pub struct ArgSpec {
 }
 
 pub const fn arg(name: &'static str, ty: ArgType, doc: &'static str) -> ArgSpec {
-    ArgSpec {
-        name,
-        ty,
-        required: false,
-        doc,
-    }
+    ArgSpec { name, ty, required: false, doc }
 }
 
 pub const fn required(name: &'static str, ty: ArgType, doc: &'static str) -> ArgSpec {
-    ArgSpec {
-        name,
-        ty,
-        required: true,
-        doc,
-    }
+    ArgSpec { name, ty, required: true, doc }
 }
 
 /// How a step contributes to the static estimate, per source record.
@@ -141,24 +125,16 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn estimate(&self, node: &NodeDef, wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let _ = (node, wf);
         let records = inputs.iter().map(|e| e.records).sum();
-        Estimate {
-            records,
-            calls: 0.0,
-            upper_bound: inputs.iter().any(|e| e.upper_bound),
-        }
+        Estimate { records, calls: 0.0, upper_bound: inputs.iter().any(|e| e.upper_bound) }
     }
 }
 
 /// Sum of input records, and whether any is an upper bound.
 pub fn sum_inputs(inputs: &[Estimate]) -> (f64, bool) {
-    (
-        inputs.iter().map(|e| e.records).sum(),
-        inputs.iter().any(|e| e.upper_bound),
-    )
+    (inputs.iter().map(|e| e.records).sum(), inputs.iter().any(|e| e.upper_bound))
 }
 
 /// The output field of an LLM-like step: `into:` or the step's own name.
 pub fn into_field(node: &NodeDef) -> String {
-    node.str_arg("into")
-        .map_or_else(|| node.name.clone(), str::to_string)
+    node.str_arg("into").map_or_else(|| node.name.clone(), str::to_string)
 }

@@ -23,10 +23,6 @@ impl StepKind for Guidelines {
         &[]
     }
     fn estimate(&self, node: &NodeDef, _wf: &Workflow, _inputs: &[Estimate]) -> Estimate {
-        Estimate {
-            records: node.pool_items.len() as f64,
-            calls: 0.0,
-            upper_bound: false,
-        }
+        Estimate { records: node.pool_items.len() as f64, calls: 0.0, upper_bound: false }
     }
 }

@@ -4,32 +4,12 @@
 use super::*;
 
 const ARGS: &[ArgSpec] = &[
-    required(
-        "path",
-        ArgType::Str,
-        "output file, relative to the run directory",
-    ),
-    arg(
-        "format",
-        ArgType::Enum(&["records", "chat"]),
-        "`records` (fields as JSON) or `chat` (fine-tuning messages)",
-    ),
-    arg(
-        "user",
-        ArgType::Template,
-        "chat: template of the user turn (default: the `question` field)",
-    ),
-    arg(
-        "assistant",
-        ArgType::Field,
-        "chat: field holding the assistant turn",
-    ),
+    required("path", ArgType::Str, "output file, relative to the run directory"),
+    arg("format", ArgType::Enum(&["records", "chat"]), "`records` (fields as JSON) or `chat` (fine-tuning messages)"),
+    arg("user", ArgType::Template, "chat: template of the user turn (default: the `question` field)"),
+    arg("assistant", ArgType::Field, "chat: field holding the assistant turn"),
     arg("system", ArgType::Str, "chat: system turn"),
-    arg(
-        "fields",
-        ArgType::FieldList,
-        "records: fields to write (default: all)",
-    ),
+    arg("fields", ArgType::FieldList, "records: fields to write (default: all)"),
 ];
 
 #[derive(Debug)]
@@ -46,10 +26,7 @@ impl StepKind for SinkJsonl {
         "JSONL output"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS

@@ -4,26 +4,10 @@ use super::*;
 use crate::answer::AnswerKind;
 
 const ARGS: &[ArgSpec] = &[
-    arg(
-        "fields",
-        ArgType::FieldMap,
-        "record field → column in the file (default: id, question, answer)",
-    ),
-    arg(
-        "label",
-        ArgType::Field,
-        "the ground-truth field (default: `answer`); prompts that read it leak the label",
-    ),
-    arg(
-        "answers",
-        ArgType::Enum(AnswerKind::NAMES),
-        "format of the label (default: number)",
-    ),
-    arg(
-        "on_bad_row",
-        ArgType::Enum(&["fail", "skip"]),
-        "what a malformed row does: stop the run, or skip it and count it",
-    ),
+    arg("fields", ArgType::FieldMap, "record field → column in the file (default: id, question, answer)"),
+    arg("label", ArgType::Field, "the ground-truth field (default: `answer`); prompts that read it leak the label"),
+    arg("answers", ArgType::Enum(AnswerKind::NAMES), "format of the label (default: number)"),
+    arg("on_bad_row", ArgType::Enum(&["fail", "skip"]), "what a malformed row does: stop the run, or skip it and count it"),
 ];
 
 pub const DEFAULT_FIELDS: &[&str] = &["id", "question", "answer"];
@@ -60,10 +44,6 @@ impl StepKind for SourceJsonl {
         }
     }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, _inputs: &[Estimate]) -> Estimate {
-        Estimate {
-            records: 1.0,
-            calls: 0.0,
-            upper_bound: false,
-        }
+        Estimate { records: 1.0, calls: 0.0, upper_bound: false }
     }
 }

@@ -16,10 +16,7 @@ impl StepKind for Union {
         "union"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         &[]

@@ -5,16 +5,8 @@ use super::*;
 
 const ARGS: &[ArgSpec] = &[
     required("field", ArgType::Field, "field to vote on"),
-    required(
-        "per",
-        ArgType::Source,
-        "the source whose records are the groups",
-    ),
-    arg(
-        "into",
-        ArgType::Field,
-        "field that receives the majority value (default: `majority`)",
-    ),
+    required("per", ArgType::Source, "the source whose records are the groups"),
+    arg("into", ArgType::Field, "field that receives the majority value (default: `majority`)"),
 ];
 
 #[derive(Debug)]
@@ -31,10 +23,7 @@ impl StepKind for Vote {
         "majority vote per source record"
     }
     fn positional(&self) -> Positional {
-        Positional::Records {
-            min: 1,
-            max: usize::MAX,
-        }
+        Positional::Records { min: 1, max: usize::MAX }
     }
     fn args(&self) -> &'static [ArgSpec] {
         ARGS

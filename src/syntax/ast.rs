@@ -11,6 +11,9 @@ pub struct Name {
 #[derive(Debug, Clone)]
 pub struct File {
     pub items: Vec<Item>,
+    /// Names declared on lines that failed to parse: references to them are not
+    /// reported again as unknown.
+    pub broken: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,24 +44,10 @@ impl DeclKind {
 #[derive(Debug, Clone)]
 pub enum ItemKind {
     Workflow(Name),
-    Extends {
-        path: String,
-        span: Span,
-    },
-    Param {
-        name: Name,
-        ty: Option<Name>,
-        value: Expr,
-    },
-    Model {
-        name: Name,
-        props: Vec<Prop>,
-    },
-    Decl {
-        decl: DeclKind,
-        name: Name,
-        call: Call,
-    },
+    Extends { path: String, span: Span },
+    Param { name: Name, ty: Option<Name>, value: Expr },
+    Model { name: Name, props: Vec<Prop> },
+    Decl { decl: DeclKind, name: Name, call: Call },
     Remove(Name),
 }
 
@@ -66,9 +55,7 @@ impl ItemKind {
     /// The name this item declares, if any (variants override by name).
     pub fn declared_name(&self) -> Option<&Name> {
         match self {
-            ItemKind::Param { name, .. }
-            | ItemKind::Model { name, .. }
-            | ItemKind::Decl { name, .. } => Some(name),
+            ItemKind::Param { name, .. } | ItemKind::Model { name, .. } | ItemKind::Decl { name, .. } => Some(name),
             _ => None,
         }
     }
@@ -92,9 +79,7 @@ pub struct Call {
 
 impl Call {
     pub fn named(&self, key: &str) -> Option<&Arg> {
-        self.args
-            .iter()
-            .find(|a| a.name.as_ref().is_some_and(|n| n.text == key))
+        self.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.text == key))
     }
     pub fn positional(&self) -> impl Iterator<Item = &Arg> {
         self.args.iter().filter(|a| a.name.is_none())

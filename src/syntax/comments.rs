@@ -15,10 +15,9 @@ pub fn scan(text: &str) -> Vec<Comment> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if text[i..].starts_with("\"\"\"") {
-            i = text[i + 3..]
-                .find("\"\"\"")
-                .map_or(bytes.len(), |e| i + 3 + e + 3);
+        // Byte-wise: `"` and `#` are ASCII, so they never sit inside a multi-byte char.
+        if bytes[i..].starts_with(b"\"\"\"") {
+            i = find(&bytes[i + 3..], b"\"\"\"").map_or(bytes.len(), |e| i + 3 + e + 3);
             continue;
         }
         match bytes[i] {
@@ -30,15 +29,16 @@ pub fn scan(text: &str) -> Vec<Comment> {
                 i += 1;
             }
             b'#' => {
-                let end = text[i..].find('\n').map_or(bytes.len(), |e| i + e);
-                out.push(Comment {
-                    span: Span::new(i, end),
-                    text: text[i..end].trim_end().to_string(),
-                });
+                let end = find(&bytes[i..], b"\n").map_or(bytes.len(), |e| i + e);
+                out.push(Comment { span: Span::new(i, end), text: text[i..end].trim_end().to_string() });
                 i = end;
             }
             _ => i += 1,
         }
     }
     out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -25,10 +25,7 @@ pub struct Parsed {
 pub fn parse(text: &str, file: FileId) -> Parsed {
     let mut diagnostics = Vec::new();
     if let Some(d) = too_deep(text, file) {
-        return Parsed {
-            file: File { items: vec![] },
-            diagnostics: vec![d],
-        };
+        return Parsed { file: File { items: vec![], broken: vec![] }, diagnostics: vec![d] };
     }
     let pairs = match RegenGrammar::parse(Rule::file, text) {
         Ok(p) => p,
@@ -36,22 +33,13 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
             // The catch-all rules make this unreachable in practice; still, never panic.
             let (span, message) = describe_failure(text, 0, &e);
             diagnostics.push(Diagnostic::error("syntax-error", file, span, message));
-            return Parsed {
-                file: File { items: vec![] },
-                diagnostics,
-            };
+            return Parsed { file: File { items: vec![], broken: vec![] }, diagnostics };
         }
     };
-    let mut b = Builder {
-        file,
-        text,
-        diagnostics: &mut diagnostics,
-    };
+    let mut b = Builder { file, text, diagnostics: &mut diagnostics, broken: vec![] };
     let items = b.items(pairs);
-    Parsed {
-        file: File { items },
-        diagnostics,
-    }
+    let broken = b.broken;
+    Parsed { file: File { items, broken }, diagnostics }
 }
 
 /// pest recurses per nesting level; refuse absurd nesting before it does.
@@ -81,8 +69,22 @@ fn too_deep(text: &str, file: FileId) -> Option<Diagnostic> {
     None
 }
 
+/// A pair's span without the whitespace and comments pest skipped after it.
 fn span_of(p: &Pair<Rule>) -> Span {
-    Span::new(p.as_span().start(), p.as_span().end())
+    let s = p.as_span();
+    Span::new(s.start(), tight_end(s.get_input(), s.start(), s.end()))
+}
+
+fn tight_end(text: &str, start: usize, mut end: usize) -> usize {
+    loop {
+        end = start + text[start..end].trim_end().len();
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1).max(start);
+        let line = &text[line_start..end];
+        match super::comments::scan(line).first() {
+            Some(c) => end = line_start + c.span.start,
+            None => return end,
+        }
+    }
 }
 
 fn pratt() -> &'static PrattParser<Rule> {
@@ -98,9 +100,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::gt, Assoc::Left)
                 | Op::infix(Rule::ge, Assoc::Left))
             .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-            .op(Op::infix(Rule::mul, Assoc::Left)
-                | Op::infix(Rule::div, Assoc::Left)
-                | Op::infix(Rule::rem, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left) | Op::infix(Rule::rem, Assoc::Left))
             .op(Op::prefix(Rule::not) | Op::prefix(Rule::neg))
     })
 }
@@ -109,6 +109,7 @@ struct Builder<'a> {
     file: FileId,
     text: &'a str,
     diagnostics: &'a mut Vec<Diagnostic>,
+    broken: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -129,6 +130,7 @@ impl Builder<'_> {
                             open_error = Some((s.join(span), depth + bracket_balance(line)));
                         }
                         _ => {
+                            self.broken.extend(declared_name(line));
                             self.report_bad_line(span);
                             open_error = Some((span, bracket_balance(line)));
                         }
@@ -146,14 +148,15 @@ impl Builder<'_> {
     }
 
     fn report_bad_line(&mut self, span: Span) {
+        pest::set_error_detail(true);
         let (at, message) = match RegenGrammar::parse(Rule::strict_item, &self.text[span.start..]) {
             Ok(_) => (span, "this line is not a declaration".to_string()),
             Err(e) => describe_failure(self.text, span.start, &e),
         };
         self.diagnostics.push(
-            Diagnostic::error("syntax-error", self.file, at, message)
-                .with_label(span, "in this line")
-                .with_help("a line starts with workflow, extends, param, model, source, pool, step, sink or remove; see grammar/GRAMMAR.md"),
+            Diagnostic::error("syntax-error", self.file, at, message).with_label(span, "in this line").with_help(
+                "a line starts with workflow, extends, param, model, source, pool, step, sink or remove; see grammar/GRAMMAR.md",
+            ),
         );
     }
 
@@ -165,10 +168,7 @@ impl Builder<'_> {
             Rule::workflow_decl => ItemKind::Workflow(name(inner.next()?)),
             Rule::extends_decl => {
                 let s = inner.next()?;
-                ItemKind::Extends {
-                    span: span_of(&s),
-                    path: unescape(s.as_str()),
-                }
+                ItemKind::Extends { span: span_of(&s), path: unescape(s.as_str()) }
             }
             Rule::param_decl => {
                 let n = name(inner.next()?);
@@ -180,11 +180,7 @@ impl Builder<'_> {
                 } else {
                     None
                 };
-                ItemKind::Param {
-                    name: n,
-                    ty,
-                    value: self.expr(next, 0),
-                }
+                ItemKind::Param { name: n, ty, value: self.expr(next, 0) }
             }
             Rule::model_decl => {
                 let n = name(inner.next()?);
@@ -193,15 +189,8 @@ impl Builder<'_> {
                     let pspan = span_of(&prop);
                     if prop.as_rule() == Rule::bad_prop {
                         self.diagnostics.push(
-                            Diagnostic::error(
-                                "syntax-error",
-                                self.file,
-                                pspan,
-                                "expected a model setting `name = value`",
-                            )
-                            .with_help(
-                                "model settings look like `temperature = 0.85`, one per line",
-                            ),
+                            Diagnostic::error("syntax-error", self.file, pspan, "expected a model setting `name = value`")
+                                .with_help("model settings look like `temperature = 0.85`, one per line"),
                         );
                         continue;
                     }
@@ -209,12 +198,7 @@ impl Builder<'_> {
                     let (Some(pn), Some(pv)) = (pi.next(), pi.next()) else {
                         continue;
                     };
-                    props.push(Prop {
-                        name: name(pn),
-                        value: self.expr(pv, 0),
-                        span: pspan,
-                        file: self.file,
-                    });
+                    props.push(Prop { name: name(pn), value: self.expr(pv, 0), span: pspan, file: self.file });
                 }
                 ItemKind::Model { name: n, props }
             }
@@ -226,11 +210,7 @@ impl Builder<'_> {
                     _ => DeclKind::Sink,
                 };
                 let n = name(inner.next()?);
-                ItemKind::Decl {
-                    decl,
-                    name: n,
-                    call: self.call(inner.next()?),
-                }
+                ItemKind::Decl { decl, name: n, call: self.call(inner.next()?) }
             }
             Rule::remove_decl => ItemKind::Remove(name(inner.next()?)),
             _ => return None,
@@ -241,10 +221,7 @@ impl Builder<'_> {
     fn call(&mut self, p: Pair<Rule>) -> Call {
         let span = span_of(&p);
         let mut inner = p.into_inner();
-        let func = inner.next().map(name).unwrap_or(Name {
-            text: String::new(),
-            span,
-        });
+        let func = inner.next().map(name).unwrap_or(Name { text: String::new(), span });
         let mut args = Vec::new();
         for arg in inner {
             let aspan = span_of(&arg);
@@ -256,17 +233,9 @@ impl Builder<'_> {
                 let (Some(n), Some(v)) = (ai.next(), ai.next()) else {
                     continue;
                 };
-                args.push(Arg {
-                    name: Some(name(n)),
-                    value: self.expr(v, 0),
-                    span: aspan,
-                });
+                args.push(Arg { name: Some(name(n)), value: self.expr(v, 0), span: aspan });
             } else {
-                args.push(Arg {
-                    name: None,
-                    value: self.expr(a, 0),
-                    span: aspan,
-                });
+                args.push(Arg { name: None, value: self.expr(a, 0), span: aspan });
             }
         }
         Call { func, args, span }
@@ -275,10 +244,7 @@ impl Builder<'_> {
     fn expr(&mut self, p: Pair<Rule>, depth: usize) -> Expr {
         let span = span_of(&p);
         if depth > MAX_DEPTH {
-            return Expr {
-                kind: ExprKind::Null,
-                span,
-            };
+            return Expr { kind: ExprKind::Null, span };
         }
         let file = self.file;
         let text = self.text;
@@ -288,22 +254,12 @@ impl Builder<'_> {
             .map_primary(|prim| primary(prim, file, text, depth))
             .map_prefix(|op, rhs| {
                 let s = span_of(&op).join(rhs.span);
-                let u = if op.as_rule() == Rule::not {
-                    UnOp::Not
-                } else {
-                    UnOp::Neg
-                };
-                Expr {
-                    kind: ExprKind::Unary(u, Box::new(rhs)),
-                    span: s,
-                }
+                let u = if op.as_rule() == Rule::not { UnOp::Not } else { UnOp::Neg };
+                Expr { kind: ExprKind::Unary(u, Box::new(rhs)), span: s }
             })
             .map_infix(|lhs, op, rhs| {
                 let s = lhs.span.join(rhs.span);
-                Expr {
-                    kind: ExprKind::Binary(binop(op.as_rule()), Box::new(lhs), Box::new(rhs)),
-                    span: s,
-                }
+                Expr { kind: ExprKind::Binary(binop(op.as_rule()), Box::new(lhs), Box::new(rhs)), span: s }
             })
             .parse(p.into_inner())
     }
@@ -312,39 +268,23 @@ impl Builder<'_> {
 fn primary(p: Pair<Rule>, file: FileId, text: &str, depth: usize) -> Expr {
     let span = span_of(&p);
     let sub = |p: Pair<Rule>| -> Expr {
-        let mut b = Builder {
-            file,
-            text,
-            diagnostics: &mut Vec::new(),
-        };
+        let mut b = Builder { file, text, diagnostics: &mut Vec::new(), broken: vec![] };
         b.expr(p, depth + 1)
     };
     let kind = match p.as_rule() {
         Rule::expr => return sub(p),
         Rule::string => {
             let triple = p.as_str().starts_with("\"\"\"");
-            ExprKind::Str {
-                value: unescape(p.as_str()),
-                triple,
-            }
+            ExprKind::Str { value: unescape(p.as_str()), triple }
         }
-        Rule::number => ExprKind::Num {
-            value: p.as_str().parse().unwrap_or(f64::NAN),
-            text: p.as_str().to_string(),
-        },
+        Rule::number => ExprKind::Num { value: p.as_str().parse().unwrap_or(f64::NAN), text: p.as_str().to_string() },
         Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
         Rule::null => ExprKind::Null,
         Rule::dotted => ExprKind::Ref(p.into_inner().map(name).collect()),
         Rule::func_call => {
             let mut inner = p.into_inner();
-            let func = inner.next().map(name).unwrap_or(Name {
-                text: String::new(),
-                span,
-            });
-            ExprKind::Call {
-                func,
-                args: inner.map(sub).collect(),
-            }
+            let func = inner.next().map(name).unwrap_or(Name { text: String::new(), span });
+            ExprKind::Call { func, args: inner.map(sub).collect() }
         }
         Rule::list => ExprKind::List(p.into_inner().map(sub).collect()),
         Rule::map => ExprKind::Map(
@@ -352,14 +292,7 @@ fn primary(p: Pair<Rule>, file: FileId, text: &str, depth: usize) -> Expr {
                 .filter_map(|e| {
                     let mut ei = e.into_inner();
                     let k = ei.next()?;
-                    let key = if k.as_rule() == Rule::string {
-                        Name {
-                            text: unescape(k.as_str()),
-                            span: span_of(&k),
-                        }
-                    } else {
-                        name(k)
-                    };
+                    let key = if k.as_rule() == Rule::string { Name { text: unescape(k.as_str()), span: span_of(&k) } } else { name(k) };
                     Some((key, sub(ei.next()?)))
                 })
                 .collect(),
@@ -388,23 +321,22 @@ fn binop(rule: Rule) -> BinOp {
 }
 
 fn name(p: Pair<Rule>) -> Name {
-    Name {
-        text: p.as_str().to_string(),
-        span: span_of(&p),
-    }
+    Name { text: p.as_str().to_string(), span: span_of(&p) }
 }
 
-const KEYWORDS: &[&str] = &[
-    "workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove",
-];
+const KEYWORDS: &[&str] = &["workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove"];
 
 fn starts_with_keyword(line: &str) -> bool {
-    let word: String = line
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
+    let word: String = line.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     KEYWORDS.contains(&word.as_str())
+}
+
+/// `step name = …` → `name`, for a line that did not parse.
+fn declared_name(line: &str) -> Option<String> {
+    let mut words = line.split_whitespace();
+    let kw = words.next()?;
+    let name: String = words.next()?.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    (KEYWORDS.contains(&kw) && !name.is_empty()).then_some(name)
 }
 
 /// Open minus closed brackets on a line, ignoring those inside strings.
@@ -428,16 +360,10 @@ fn bracket_balance(line: &str) -> i32 {
 
 /// Decode a string literal's source text (with quotes) into its value.
 pub fn unescape(src: &str) -> String {
-    if let Some(body) = src
-        .strip_prefix("\"\"\"")
-        .and_then(|s| s.strip_suffix("\"\"\""))
-    {
+    if let Some(body) = src.strip_prefix("\"\"\"").and_then(|s| s.strip_suffix("\"\"\"")) {
         return body.to_string();
     }
-    let body = src
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(src);
+    let body = src.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(src);
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars();
     while let Some(c) = chars.next() {

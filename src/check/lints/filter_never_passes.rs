@@ -46,26 +46,34 @@ impl Lint for FilterNeverPasses {
                     .map(|s| {
                         (
                             wf.nodes[*s].name.clone(),
-                            wf.nodes[*s]
-                                .str_arg("answers")
-                                .and_then(AnswerKind::parse)
-                                .unwrap_or(AnswerKind::Number),
+                            wf.nodes[*s].str_arg("answers").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number),
                         )
                     })
                     .collect();
                 for (src, lk) in &label_kinds {
                     if !kinds_compatible(kind, *lk) {
                         out.push(
-                            Diagnostic::warning(self.code(), n.file, n.arg_span("where"), format!("`{}` compares answers as {kind:?} but `{src}` has {lk:?} labels; nothing can pass", n.name).to_lowercase())
-                                .with_help(format!("use answer_matches({pred_field}, …, \"{}\")", format!("{lk:?}").to_lowercase())),
+                            Diagnostic::warning(
+                                self.code(),
+                                n.file,
+                                n.arg_span("where"),
+                                format!("`{}` compares answers as {kind:?} but `{src}` has {lk:?} labels; nothing can pass", n.name)
+                                    .to_lowercase(),
+                            )
+                            .with_help(format!("use answer_matches({pred_field}, …, \"{}\")", format!("{lk:?}").to_lowercase())),
                         );
                     }
                 }
                 if let Some(ek) = extractor_kind(cx, id, &pred_field) {
                     if !kinds_compatible(ek, kind) {
                         out.push(
-                            Diagnostic::warning(self.code(), n.file, n.arg_span("where"), format!("`{pred_field}` is extracted as {ek:?} but compared as {kind:?}; nothing can pass").to_lowercase())
-                                .with_help("use the same answer format in `extract` and `answer_matches`"),
+                            Diagnostic::warning(
+                                self.code(),
+                                n.file,
+                                n.arg_span("where"),
+                                format!("`{pred_field}` is extracted as {ek:?} but compared as {kind:?}; nothing can pass").to_lowercase(),
+                            )
+                            .with_help("use the same answer format in `extract` and `answer_matches`"),
                         );
                     }
                 }
@@ -78,9 +86,7 @@ impl Lint for FilterNeverPasses {
 fn answer_calls(e: &RecordExpr, out: &mut Vec<(String, AnswerKind)>) {
     match e {
         RecordExpr::Call(Func::AnswerMatches, args) => {
-            if let (Some(RecordExpr::Field(f)), Some(RecordExpr::Const(Value::String(k)))) =
-                (args.first(), args.get(2))
-            {
+            if let (Some(RecordExpr::Field(f)), Some(RecordExpr::Const(Value::String(k)))) = (args.first(), args.get(2)) {
                 if let Some(kind) = AnswerKind::parse(k) {
                     out.push((f[0].clone(), kind));
                 }
@@ -107,11 +113,7 @@ fn extractor_kind(cx: &LintContext, id: usize, field: &str) -> Option<AnswerKind
         }
         let n = &wf.nodes[i];
         if n.kind.name() == "extract" && n.str_arg("into").unwrap_or("predicted") == field {
-            return Some(
-                n.str_arg("answer")
-                    .and_then(AnswerKind::parse)
-                    .unwrap_or(AnswerKind::Number),
-            );
+            return Some(n.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number));
         }
         stack.extend(n.inputs.iter().copied());
     }

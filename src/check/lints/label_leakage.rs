@@ -13,33 +13,17 @@ impl Lint for LabelLeakage {
     }
     fn check(&self, cx: &LintContext) -> Vec<Diagnostic> {
         let wf = cx.wf;
-        let labels: BTreeSet<String> = wf
-            .nodes
-            .iter()
-            .filter(|n| n.decl == DeclKind::Source)
-            .map(|n| n.str_arg("label").unwrap_or("answer").to_string())
-            .collect();
+        let labels: BTreeSet<String> =
+            wf.nodes.iter().filter(|n| n.decl == DeclKind::Source).map(|n| n.str_arg("label").unwrap_or("answer").to_string()).collect();
         // Per node: fields whose text was written with the label in view (undeclared).
         let mut tainted: Vec<BTreeSet<String>> = vec![BTreeSet::new(); wf.nodes.len()];
         for &id in &cx.analysis.order {
             let n = &wf.nodes[id];
-            let mut t: BTreeSet<String> = n
-                .inputs
-                .iter()
-                .flat_map(|i| tainted[*i].iter().cloned())
-                .collect();
+            let mut t: BTreeSet<String> = n.inputs.iter().flat_map(|i| tainted[*i].iter().cloned()).collect();
             if n.kind.name() == "llm" {
                 let into = crate::steps::into_field(n);
-                let hint = n
-                    .args
-                    .get("hint")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false);
-                let reads = n
-                    .prompts
-                    .get("prompt")
-                    .map(|p| p.reads.clone())
-                    .unwrap_or_default();
+                let hint = n.args.get("hint").and_then(|v| v.as_bool()).unwrap_or(false);
+                let reads = n.prompts.get("prompt").map(|p| p.reads.clone()).unwrap_or_default();
                 let sees_label = reads.iter().any(|r| labels.contains(r) || t.contains(r));
                 if sees_label && !hint {
                     t.insert(into);
@@ -57,12 +41,7 @@ impl Lint for LabelLeakage {
             let Some(field) = n.str_arg("assistant") else {
                 continue;
             };
-            let leaking: Vec<&str> = n
-                .inputs
-                .iter()
-                .filter(|i| tainted[**i].contains(field))
-                .map(|i| wf.nodes[*i].name.as_str())
-                .collect();
+            let leaking: Vec<&str> = n.inputs.iter().filter(|i| tainted[**i].contains(field)).map(|i| wf.nodes[*i].name.as_str()).collect();
             if !leaking.is_empty() {
                 out.push(
                     Diagnostic::warning(self.code(), n.file, n.arg_span("assistant"), format!("training text `{field}` was written by a prompt that saw the ground-truth label (via {})", leaking.join(", ")))

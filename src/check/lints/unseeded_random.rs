@@ -12,29 +12,22 @@ impl Lint for UnseededRandom {
         let wf = cx.wf;
         let mut out = Vec::new();
         for n in &wf.nodes {
-            let model_seed = n
-                .model
-                .and_then(|m| wf.models.get(m))
-                .is_some_and(|m| m.settings.contains_key("seed"));
+            let model_seed = n.model.and_then(|m| wf.models.get(m)).is_some_and(|m| m.settings.contains_key("seed"));
             if n.kind.name() == "cap" && !n.args.contains_key("seed") {
+                out.push(
+                    Diagnostic::warning(self.code(), n.file, n.name_span, format!("`{}` chooses at random without a seed", n.name))
+                        .with_help("add `seed: 1` so reruns keep the same records"),
+                );
+            }
+            if n.is_llm() && n.int_arg("samples").unwrap_or(1) > 1 && !n.args.contains_key("seed") && !model_seed {
                 out.push(
                     Diagnostic::warning(
                         self.code(),
                         n.file,
                         n.name_span,
-                        format!("`{}` chooses at random without a seed", n.name),
+                        format!("`{}` samples several completions without a seed", n.name),
                     )
-                    .with_help("add `seed: 1` so reruns keep the same records"),
-                );
-            }
-            if n.is_llm()
-                && n.int_arg("samples").unwrap_or(1) > 1
-                && !n.args.contains_key("seed")
-                && !model_seed
-            {
-                out.push(
-                    Diagnostic::warning(self.code(), n.file, n.name_span, format!("`{}` samples several completions without a seed", n.name))
-                        .with_help("add `seed:` to the step or the model so runs are reproducible where the server honours it"),
+                    .with_help("add `seed:` to the step or the model so runs are reproducible where the server honours it"),
                 );
             }
         }

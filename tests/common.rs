@@ -1,0 +1,70 @@
+//! Helpers for CLI tests: run the real `regen` binary like a user would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn regen(args: &[&str]) -> Run {
+    regen_in(&root(), args, &[])
+}
+
+pub fn regen_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regen"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("REGEN_STDLIB").env_remove("OPENAI_BASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out: Output = cmd.output().expect("run regen");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Machine-specific paths replaced so golden files match on any clone.
+pub fn normalise(s: &str) -> String {
+    let root = root();
+    let canon = std::fs::canonicalize(&root).unwrap_or(root.clone());
+    s.replace(&canon.display().to_string(), "$ROOT").replace(&root.display().to_string(), "$ROOT")
+}
+
+/// Compare with a golden file; `REGEN_BLESS=1` rewrites it.
+pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
+    if std::env::var_os("REGEN_BLESS").is_some() {
+        std::fs::write(path, actual).map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(path).map_err(|e| format!("{}: {e} (run with REGEN_BLESS=1 to create it)", path.display()))?;
+    if expected != actual {
+        return Err(format!("{} differs (REGEN_BLESS=1 regenerates it)\n--- expected\n{expected}\n--- actual\n{actual}", path.display()));
+    }
+    Ok(())
+}
+
+pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
