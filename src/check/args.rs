@@ -104,7 +104,7 @@ pub fn resolve_args(
             );
         }
     }
-    if kind.calls_llm() && wf.nodes[id].model.is_none() && !call.named("model").is_some() {
+    if kind.calls_llm() && wf.nodes[id].model.is_none() && call.named("model").is_none() {
         match wf.models.len() {
             1 => wf.nodes[id].model = Some(0),
             0 => diags.push(

@@ -84,7 +84,8 @@ fn load_file(
     let base_path = dir.join(&base_rel);
     let key = canonical(&base_path);
     if stack.contains(&key) {
-        let chain: Vec<String> = stack.iter().chain([&key]).map(|p| p.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())).collect();
+        let chain: Vec<String> =
+            stack.iter().chain([&key]).map(|p| p.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())).collect();
         diags.push(
             Diagnostic::error("extends-cycle", file, span, format!("`extends` makes a cycle: {}", chain.join(" → ")))
                 .with_help("a variant must extend a base that does not extend it back"),
