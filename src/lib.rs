@@ -8,6 +8,8 @@ pub mod cli;
 pub mod diagnostic;
 pub mod expr;
 pub mod plan;
+pub mod run;
 pub mod steps;
 pub mod syntax;
+pub mod testserver;
 pub mod workflow;

@@ -6,6 +6,7 @@ mod graph;
 mod lint;
 mod plan;
 pub mod render;
+mod run;
 
 use crate::check::{self, Checked, Options};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -33,6 +34,12 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Rewrite workflow files in the canonical layout (comments kept).
     Fmt(fmt::FmtArgs),
+    /// Run a workflow against its endpoints, streaming, cached and resumable.
+    Run(run::RunArgs),
+    /// List the runs in the run store.
+    Runs(run::StoreArgs),
+    /// Show one run: summary and every failure with its reason.
+    Show(run::ShowArgs),
     /// Generate example datasets (arithmetic word problems with answers).
     Data(data::DataArgs),
 }
@@ -66,6 +73,9 @@ pub fn main() -> i32 {
         Command::Plan(a) => plan::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::Data(a) => data::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Runs(a) => run::runs(a),
+        Command::Show(a) => run::show(a),
     }
 }
 

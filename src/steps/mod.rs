@@ -138,3 +138,8 @@ pub fn sum_inputs(inputs: &[Estimate]) -> (f64, bool) {
 pub fn into_field(node: &NodeDef) -> String {
     node.str_arg("into").map_or_else(|| node.name.clone(), str::to_string)
 }
+
+/// Field mapping of a `jsonl` source without `fields:`.
+pub fn source_jsonl_default_fields() -> Vec<(String, String)> {
+    source_jsonl::DEFAULT_FIELDS.iter().map(|f| (f.to_string(), f.to_string())).collect()
+}

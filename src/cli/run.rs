@@ -1,0 +1,128 @@
+//! `regen run FILE`, `regen runs`, `regen show RUN`.
+
+use crate::run::{self, store::Store, RunOptions};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    #[arg(long = "set", value_parser = super::parse_set)]
+    pub sets: Vec<(String, String)>,
+    /// Only the first N records of each source.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Where sinks write (default: runs/<workflow>).
+    #[arg(long)]
+    pub run_dir: Option<PathBuf>,
+    /// The SQLite run store and call cache (shared by runs and ablations).
+    #[arg(long, default_value = ".regen/store.sqlite")]
+    pub store: PathBuf,
+    /// Re-ask this step and everything downstream of it (repeatable).
+    #[arg(long)]
+    pub refresh: Vec<String>,
+    /// Log details (tracing).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Args)]
+pub struct StoreArgs {
+    #[arg(long, default_value = ".regen/store.sqlite")]
+    pub store: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    pub run: i64,
+    #[arg(long, default_value = ".regen/store.sqlite")]
+    pub store: PathBuf,
+}
+
+pub fn run(a: RunArgs) -> i32 {
+    if a.verbose {
+        let _ = tracing_subscriber::fmt().with_env_filter("regen=debug,info").with_writer(std::io::stderr).try_init();
+    }
+    let checked = match super::checked_or_exit(&a.file, &a.sets) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let wf = checked.workflow;
+    let opts = RunOptions {
+        limit: a.limit,
+        run_dir: a.run_dir.unwrap_or_else(|| PathBuf::from("runs").join(&wf.name)),
+        store: a.store,
+        refresh: a.refresh,
+        file: a.file.clone(),
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    match rt.block_on(run::run(wf, &opts)) {
+        Ok(report) => {
+            eprintln!();
+            print!("{}", report.text);
+            if report.failures > 0 {
+                1
+            } else {
+                0
+            }
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    }
+}
+
+pub fn runs(a: StoreArgs) -> i32 {
+    let Ok(store) = Store::open(&a.store) else {
+        eprintln!("error: cannot open {}", a.store.display());
+        return 2;
+    };
+    match store.runs() {
+        Ok(rows) => {
+            println!("{:>4}  {:<24} {:<10} {:>8}  file", "id", "workflow", "status", "seconds");
+            for (id, wf, file, started, finished, status) in rows {
+                let secs = finished.map_or("-".into(), |f| format!("{:.1}", f - started));
+                println!("{id:>4}  {wf:<24} {status:<10} {secs:>8}  {file}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+pub fn show(a: ShowArgs) -> i32 {
+    let Ok(store) = Store::open(&a.store) else {
+        eprintln!("error: cannot open {}", a.store.display());
+        return 2;
+    };
+    match store.run_summary(a.run) {
+        Ok(Some((wf, status, summary))) => {
+            println!("run {} of `{wf}`: {status}", a.run);
+            if let Some(s) = summary.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()) {
+                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            }
+            for (step, record, reason, raw) in store.failures(a.run).unwrap_or_default() {
+                println!("failed: {step} {record}: {reason}: {}", raw.chars().take(300).collect::<String>());
+            }
+            0
+        }
+        Ok(None) => {
+            eprintln!("error: no run {} in {}", a.run, a.store.display());
+            1
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The streaming executor: one tokio task per step, bounded channels between
+//! them. A record moves on as soon as its step finishes it; per-source-record
+//! steps (cap, vote, missing) fire when `Done(lineage)` says that record's
+//! upstream work is complete. No stage waits for the whole dataset.
+
+use super::client::{CallError, ModelClient};
+use super::record::{child, Event, Msg, Rec};
+use super::stats::Stats;
+use super::store::{CacheKey, Store};
+use crate::answer::{self, AnswerKind};
+use crate::syntax::ast::DeclKind;
+use crate::workflow::{NodeId, Workflow};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+pub const CHANNEL: usize = 1024;
+
+pub struct Ctx {
+    pub wf: Arc<Workflow>,
+    pub store: Arc<Store>,
+    pub models: Vec<Arc<ModelClient>>,
+    pub stats: Arc<Stats>,
+    pub run_id: i64,
+    pub refresh: Vec<bool>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    pub pools: Arc<Map<String, Value>>,
+    pub run_dir: std::path::PathBuf,
+}
+
+pub type Outputs = Vec<(mpsc::Sender<Msg>, usize)>;
+
+pub async fn send(outs: &Outputs, ev: Event) {
+    for (tx, port) in outs {
+        let _ = tx.send(Msg { port: *port, event: ev.clone() }).await;
+    }
+}
+
+/// Per-lineage bookkeeping shared by every step kind.
+#[derive(Default)]
+struct Lineage {
+    done_ports: usize,
+    inflight: usize,
+    buffer: Vec<Arc<Rec>>,
+    source: Option<Arc<Rec>>,
+    seen_from: bool,
+}
+
+/// Runs one non-source step until all its inputs have ended.
+pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, outs: Outputs, lineage_ports: usize, ports: usize) {
+    let node = &cx.wf.nodes[id];
+    let kind = node.kind.name();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(u64, Option<Rec>)>();
+    let mut lin: HashMap<u64, Lineage> = HashMap::new();
+    let mut eofs = 0usize;
+    let mut inflight_total = 0usize;
+    // cross with a step: port-0 events wait until the other side has ended.
+    let cross_stream = kind == "cross" && node.inputs.get(1).is_some_and(|p| cx.wf.nodes[*p].decl != DeclKind::Pool);
+    let mut other: Vec<Arc<Rec>> = Vec::new();
+    let mut other_done = !cross_stream;
+    let mut held: Vec<Msg> = Vec::new();
+    let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.available_permits().max(16) * 2);
+    let mut sink = if node.decl == DeclKind::Sink { super::sink::Sink::open(&cx, id).await } else { None };
+
+    loop {
+        if eofs >= ports && inflight_total == 0 {
+            break;
+        }
+        let msg = tokio::select! {
+            Some((l, rec)) = done_rx.recv() => {
+                inflight_total -= 1;
+                if let Some(r) = rec { send(&outs, Event::Rec(Arc::new(r))).await; }
+                if let Some(st) = lin.get_mut(&l) { st.inflight -= 1; }
+                finish_if_done(&cx, id, l, &mut lin, lineage_ports, &outs).await;
+                continue;
+            }
+            // Bounded memory: take no new input while this step has enough in flight.
+            m = inbox.recv(), if inflight_total < max_inflight => match m { Some(m) => m, None => { eofs = ports; continue; } },
+        };
+        if cross_stream && msg.port == 1 {
+            match msg.event {
+                Event::Rec(r) => other.push(r),
+                Event::Eof => {
+                    other_done = true;
+                    eofs += 1;
+                    for m in std::mem::take(&mut held) {
+                        handle(&cx, id, m, &mut lin, lineage_ports, &outs, &done_tx, &mut inflight_total, &other, &mut eofs, &mut sink)
+                            .await;
+                    }
+                }
+                Event::Done(_) => {}
+            }
+            continue;
+        }
+        if !other_done {
+            held.push(msg);
+            continue;
+        }
+        handle(&cx, id, msg, &mut lin, lineage_ports, &outs, &done_tx, &mut inflight_total, &other, &mut eofs, &mut sink).await;
+    }
+    if let Some(s) = sink.take() {
+        s.close(&cx).await;
+    }
+    send(&outs, Event::Eof).await;
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle(
+    cx: &Arc<Ctx>,
+    id: NodeId,
+    msg: Msg,
+    lin: &mut HashMap<u64, Lineage>,
+    lineage_ports: usize,
+    outs: &Outputs,
+    done_tx: &mpsc::UnboundedSender<(u64, Option<Rec>)>,
+    inflight_total: &mut usize,
+    other: &[Arc<Rec>],
+    eofs: &mut usize,
+    sink: &mut Option<super::sink::Sink>,
+) {
+    let node = &cx.wf.nodes[id];
+    let kind = node.kind.name();
+    match msg.event {
+        Event::Eof => *eofs += 1,
+        Event::Done(l) => {
+            lin.entry(l).or_default().done_ports += 1;
+            finish_if_done(cx, id, l, lin, lineage_ports, outs).await;
+        }
+        Event::Rec(r) => {
+            cx.stats.step(id).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let st = lin.entry(r.lineage).or_default();
+            match kind {
+                _ if node.decl == DeclKind::Sink => {
+                    if let Some(s) = sink.as_mut() {
+                        s.write(cx, &r).await;
+                    }
+                }
+                "llm" | "judge" => {
+                    let samples = if kind == "llm" { node.int_arg("samples").unwrap_or(1).max(1) as u32 } else { 1 };
+                    for i in 0..samples {
+                        st.inflight += 1;
+                        *inflight_total += 1;
+                        let (cx, r, tx) = (cx.clone(), r.clone(), done_tx.clone());
+                        tokio::spawn(async move {
+                            let out = super::llm::call(&cx, id, &r, i, samples).await;
+                            let _ = tx.send((r.lineage, out));
+                        });
+                    }
+                }
+                "missing" if msg.port == 1 => st.seen_from = true,
+                "missing" => st.source = Some(r),
+                "cap" | "vote" => st.buffer.push(r),
+                _ => {
+                    for out in transform(cx, id, &r, other) {
+                        send(outs, Event::Rec(Arc::new(out))).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Steps that map a record to zero or more records at once.
+fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
+    let node = &cx.wf.nodes[id];
+    match node.kind.name() {
+        "keep" => match &node.filter {
+            Some(f) if crate::expr::truthy(&f.eval(&Value::Object(r.fields.clone()))) => vec![r.clone()],
+            _ => vec![],
+        },
+        "extract" => {
+            let from = node.str_arg("from").unwrap_or("path");
+            let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);
+            let text = r.fields.get(from).map(crate::expr::text).unwrap_or_default();
+            let v = answer::extract(&text, kind).map_or(Value::Null, Value::String);
+            let mut out = r.clone();
+            out.fields.insert(node.str_arg("into").unwrap_or("predicted").into(), v);
+            vec![out]
+        }
+        "cross" => {
+            let f = node.str_arg("as").unwrap_or("guideline").to_string();
+            match node.inputs.get(1).map(|p| &cx.wf.nodes[*p]) {
+                Some(pool) if pool.decl == DeclKind::Pool => pool
+                    .pool_items
+                    .iter()
+                    .map(|item| {
+                        let gid = item.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+                        let text = format!(
+                            "{}: {}",
+                            item.get("title").and_then(Value::as_str).unwrap_or(""),
+                            item.get("text").and_then(Value::as_str).unwrap_or("")
+                        );
+                        child(
+                            r,
+                            &format!("{}:{gid}", node.name),
+                            [(f.clone(), Value::String(text)), (format!("{f}_id"), Value::String(gid))],
+                        )
+                    })
+                    .collect(),
+                _ => other
+                    .iter()
+                    .map(|o| child(r, &format!("{}:{}", node.name, o.key), [(f.clone(), Value::Object(o.fields.clone()))]))
+                    .collect(),
+            }
+        }
+        _ => vec![r.clone()],
+    }
+}
+
+async fn finish_if_done(cx: &Ctx, id: NodeId, l: u64, lin: &mut HashMap<u64, Lineage>, lineage_ports: usize, outs: &Outputs) {
+    let ready = lin.get(&l).is_some_and(|s| s.done_ports >= lineage_ports && s.inflight == 0);
+    if !ready {
+        return;
+    }
+    let Some(st) = lin.remove(&l) else { return };
+    let node = &cx.wf.nodes[id];
+    match node.kind.name() {
+        "cap" => {
+            let mut recs = st.buffer;
+            recs.sort_by(|a, b| a.key.cmp(&b.key));
+            let seed = node.int_arg("seed").unwrap_or(0) as u64 ^ l.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            recs.shuffle(&mut rng);
+            recs.truncate(node.int_arg("n").unwrap_or(1).max(0) as usize);
+            recs.sort_by(|a, b| a.key.cmp(&b.key));
+            for r in recs {
+                send(outs, Event::Rec(r)).await;
+            }
+        }
+        "vote" => {
+            let field = node.str_arg("field").unwrap_or("predicted");
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for r in &st.buffer {
+                if let Some(v) = r.fields.get(field).filter(|v| !v.is_null()) {
+                    *counts.entry(crate::expr::text(v)).or_default() += 1;
+                }
+            }
+            let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.clone());
+            let into = node.str_arg("into").unwrap_or("majority").to_string();
+            for r in st.buffer {
+                let mut out = (*r).clone();
+                out.fields.insert(into.clone(), best.clone().map_or(Value::Null, Value::String));
+                send(outs, Event::Rec(Arc::new(out))).await;
+            }
+        }
+        "missing" => {
+            if let (Some(src), false) = (st.source, st.seen_from) {
+                send(outs, Event::Rec(src)).await;
+            }
+        }
+        _ => {}
+    }
+    send(outs, Event::Done(l)).await;
+}
+
+/// Which steps `--refresh STEP` re-asks: the step and everything downstream.
+pub fn refresh_set(wf: &Workflow, order: &[NodeId], steps: &[String]) -> Vec<bool> {
+    let mut out = vec![false; wf.nodes.len()];
+    for &id in order {
+        out[id] = steps.contains(&wf.nodes[id].name) || wf.nodes[id].inputs.iter().any(|i| out[*i]);
+    }
+    out
+}
+
+pub fn cache_key(cx: &Ctx, id: NodeId, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
+    let wf = &cx.wf;
+    let f = |k: &str| wf.setting(id, k).and_then(Value::as_f64);
+    let model = &cx.models[wf.nodes[id].model.unwrap_or(0)];
+    CacheKey {
+        endpoint_alias: model.alias.clone(),
+        model: model.model.clone(),
+        messages,
+        temperature: f("temperature"),
+        top_p: f("top_p"),
+        max_tokens: f("max_tokens").map(|x| x as u32),
+        seed: wf.setting(id, "seed").and_then(Value::as_i64),
+        sample,
+    }
+}
+
+pub fn failure(cx: &Ctx, id: NodeId, r: &Rec, e: &CallError) {
+    let CallError::Failed { reason, raw } = e;
+    cx.stats.fail(id, reason);
+    cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, &r.key, reason, raw);
+}

@@ -1,0 +1,193 @@
+//! Stage 4: run a compiled workflow against real endpoints, streaming.
+
+pub mod client;
+pub mod exec;
+pub mod llm;
+pub mod record;
+pub mod sink;
+pub mod source;
+pub mod stats;
+pub mod store;
+pub mod summary;
+
+use crate::syntax::ast::DeclKind;
+use crate::workflow::Workflow;
+use client::ModelClient;
+use exec::{run_step, Ctx, Outputs, CHANNEL};
+use record::{Event, Msg};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+pub struct RunOptions {
+    pub limit: Option<u64>,
+    pub run_dir: PathBuf,
+    pub store: PathBuf,
+    pub refresh: Vec<String>,
+    pub file: PathBuf,
+}
+
+pub struct RunReport {
+    pub run_id: i64,
+    pub text: String,
+    pub json: Value,
+    pub failures: u64,
+    pub http_calls: u64,
+}
+
+pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
+    let started = Instant::now();
+    let plan = crate::plan::compile(&wf).ok_or("the workflow has a cycle")?;
+    if let Some(dir) = opts.store.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&opts.run_dir).map_err(|e| format!("cannot create {}: {e}", opts.run_dir.display()))?;
+    let store = Arc::new(store::Store::open(&opts.store).map_err(|e| format!("cannot open the run store {}: {e}", opts.store.display()))?);
+    let unknown: Vec<&String> = opts.refresh.iter().filter(|s| wf.node(s).is_none()).collect();
+    if !unknown.is_empty() {
+        return Err(format!("--refresh names no step of this workflow: {unknown:?}"));
+    }
+    let mut models = Vec::new();
+    for m in &wf.models {
+        let s = &m.settings;
+        let get = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_string);
+        let endpoint = get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()).ok_or_else(|| {
+            format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
+        })?;
+        let num = |k: &str, d: f64| s.get(k).and_then(Value::as_f64).unwrap_or(d);
+        models.push(Arc::new(ModelClient::new(
+            &m.name,
+            &get("name").unwrap_or_else(|| m.name.clone()),
+            &endpoint,
+            &get("api_key_env").unwrap_or_else(|| "OPENAI_API_KEY".into()),
+            num("concurrency", 16.0) as usize,
+            num("timeout_s", 120.0),
+            num("retries", 6.0) as u32,
+        )));
+    }
+    let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;
+    let mut pools = Map::new();
+    for n in wf.nodes.iter().filter(|n| n.decl == DeclKind::Pool) {
+        pools.insert(n.name.clone(), Value::Array(n.pool_items.clone()));
+    }
+    let stats = Arc::new(stats::Stats::new(wf.nodes.len()));
+    let wf = Arc::new(wf);
+    let cx = Arc::new(Ctx {
+        wf: wf.clone(),
+        store: store.clone(),
+        models: models.clone(),
+        stats: stats.clone(),
+        run_id,
+        refresh: exec::refresh_set(&wf, &plan.order, &opts.refresh),
+        templates: Arc::new(crate::check::templates::environment()),
+        pools: Arc::new(pools),
+        run_dir: opts.run_dir.clone(),
+    });
+
+    // Wire the graph: each running step gets one inbox; each upstream knows (inbox, port).
+    let n = wf.nodes.len();
+    let mut outs: Vec<Outputs> = vec![Vec::new(); n];
+    let mut inboxes: Vec<Option<mpsc::Receiver<Msg>>> = (0..n).map(|_| None).collect();
+    let mut port_counts = vec![(0usize, 0usize); n];
+    for &id in &plan.order {
+        let node = &wf.nodes[id];
+        if matches!(node.decl, DeclKind::Source | DeclKind::Pool) {
+            continue;
+        }
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        inboxes[id] = Some(rx);
+        let mut ports = 0;
+        let mut lineage_ports = 0;
+        for (i, &inp) in node.inputs.iter().enumerate() {
+            if wf.nodes[inp].decl == DeclKind::Pool {
+                continue;
+            }
+            outs[inp].push((tx.clone(), ports));
+            ports += 1;
+            if !(node.kind.name() == "cross" && i == 1) {
+                lineage_ports += 1;
+            }
+        }
+        if node.kind.name() == "missing" {
+            if let Some(&from) = node.refs.get("from") {
+                outs[from].push((tx.clone(), ports));
+                ports += 1;
+                lineage_ports += 1;
+            }
+        }
+        port_counts[id] = (lineage_ports, ports);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for &id in &plan.order {
+        if let Some(rx) = inboxes[id].take() {
+            let (lp, p) = port_counts[id];
+            tasks.spawn(run_step(cx.clone(), id, rx, std::mem::take(&mut outs[id]), lp, p));
+        }
+    }
+    let progress = summary::progress(cx.clone());
+    let mut source_error = None;
+    let mut source_tasks = Vec::new();
+    for (id, node) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == DeclKind::Source) {
+        let fields: Vec<(String, String)> = match node.args.get("fields").and_then(Value::as_object) {
+            Some(m) => {
+                let mut f: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect();
+                if !m.contains_key("id") {
+                    f.push(("id".into(), "id".into()));
+                }
+                f
+            }
+            None => crate::steps::source_jsonl_default_fields(),
+        };
+        let spec = source::SourceSpec {
+            node: id,
+            name: node.name.clone(),
+            path: crate::check::resolve::locate(node.str_arg("location").unwrap_or(""), &wf),
+            fields,
+            skip_bad: node.str_arg("on_bad_row") == Some("skip"),
+            limit: opts.limit,
+        };
+        let o = std::mem::take(&mut outs[id]);
+        let st = stats.clone();
+        source_tasks.push(tokio::spawn(async move {
+            let result = source::read(&spec, |rec| {
+                let o = &o;
+                async move {
+                    let l = rec.lineage;
+                    exec::send(o, Event::Rec(Arc::new(rec))).await;
+                    exec::send(o, Event::Done(l)).await;
+                    true
+                }
+            })
+            .await;
+            exec::send(&o, Event::Eof).await;
+            if let Ok((_, skipped)) = &result {
+                st.skipped_rows.fetch_add(*skipped, std::sync::atomic::Ordering::Relaxed);
+            }
+            result
+        }));
+    }
+    for t in source_tasks {
+        if let Ok(Err(source::RowError::Fatal(msg))) = t.await {
+            source_error = Some(msg);
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    progress.abort();
+    let http_calls: u64 = models.iter().map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed)).sum();
+    let (text, json) = summary::summary(&cx, started.elapsed(), http_calls);
+    let failures = stats.total_failures();
+    let status = if source_error.is_some() {
+        "error"
+    } else if failures > 0 {
+        "failures"
+    } else {
+        "ok"
+    };
+    let _ = store.finish_run(run_id, status, &json.to_string());
+    if let Some(msg) = source_error {
+        return Err(msg);
+    }
+    Ok(RunReport { run_id, text, json, failures, http_calls })
+}

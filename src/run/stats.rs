@@ -1,0 +1,46 @@
+//! Counters per step, read by the progress line and the summary.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct StepStats {
+    pub received: AtomicU64,
+    pub emitted: AtomicU64,
+    pub calls: AtomicU64,
+    pub cache_hits: AtomicU64,
+    pub inflight: AtomicU64,
+    pub prompt_tokens: AtomicU64,
+    pub completion_tokens: AtomicU64,
+    pub failures: Mutex<BTreeMap<String, u64>>,
+}
+
+pub struct Stats {
+    pub steps: Vec<StepStats>,
+    pub sink_records: Mutex<BTreeMap<String, u64>>,
+    pub skipped_rows: AtomicU64,
+}
+
+impl Stats {
+    pub fn new(n: usize) -> Self {
+        Stats {
+            steps: (0..n).map(|_| StepStats::default()).collect(),
+            sink_records: Mutex::new(BTreeMap::new()),
+            skipped_rows: AtomicU64::new(0),
+        }
+    }
+    pub fn step(&self, id: usize) -> &StepStats {
+        &self.steps[id]
+    }
+    pub fn fail(&self, id: usize, reason: &str) {
+        let mut f = self.steps[id].failures.lock().unwrap_or_else(|p| p.into_inner());
+        *f.entry(reason.to_string()).or_default() += 1;
+    }
+    pub fn total_failures(&self) -> u64 {
+        self.steps.iter().map(|s| s.failures.lock().map(|f| f.values().sum::<u64>()).unwrap_or(0)).sum()
+    }
+    pub fn get(a: &AtomicU64) -> u64 {
+        a.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,132 @@
+//! The run store and call cache: one SQLite database (WAL). A finished call is
+//! written before its result moves on, so a killed run repeats no finished call.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Everything that decides an LLM reply. Printable, hashed with blake3 over its JSON.
+/// The endpoint appears by its alias (the model declaration's name), never with a key.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheKey {
+    pub endpoint_alias: String,
+    pub model: String,
+    pub messages: Vec<(String, String)>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<i64>,
+    pub sample: u32,
+}
+
+impl CacheKey {
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        blake3::hash(json.as_bytes()).to_hex().to_string()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CachedCall {
+    pub reply: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> rusqlite::Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
+             PRAGMA busy_timeout=5000;
+             CREATE TABLE IF NOT EXISTS calls (
+                key TEXT PRIMARY KEY, request TEXT NOT NULL, reply TEXT NOT NULL,
+                prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL);
+             CREATE TABLE IF NOT EXISTS runs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL, file TEXT NOT NULL,
+                started REAL NOT NULL, finished REAL, status TEXT NOT NULL, summary TEXT);
+             CREATE TABLE IF NOT EXISTS failures (
+                run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL,
+                reason TEXT NOT NULL, raw TEXT NOT NULL);",
+        )?;
+        Ok(Store { conn: Mutex::new(conn) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Option<CachedCall> {
+        self.lock()
+            .query_row("SELECT reply, prompt_tokens, completion_tokens FROM calls WHERE key = ?1", [key], |r| {
+                Ok(CachedCall {
+                    reply: r.get(0)?,
+                    prompt_tokens: r.get::<_, i64>(1)? as u64,
+                    completion_tokens: r.get::<_, i64>(2)? as u64,
+                })
+            })
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    pub fn put(&self, key: &str, request: &CacheKey, call: &CachedCall) -> rusqlite::Result<()> {
+        let req = serde_json::to_string(request).unwrap_or_default();
+        self.lock().execute(
+            "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![key, req, call.reply, call.prompt_tokens as i64, call.completion_tokens as i64, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn start_run(&self, workflow: &str, file: &str) -> rusqlite::Result<i64> {
+        let c = self.lock();
+        c.execute("INSERT INTO runs (workflow, file, started, status) VALUES (?1, ?2, ?3, 'running')", params![workflow, file, now()])?;
+        Ok(c.last_insert_rowid())
+    }
+
+    pub fn finish_run(&self, run: i64, status: &str, summary: &str) -> rusqlite::Result<()> {
+        self.lock()
+            .execute("UPDATE runs SET finished = ?1, status = ?2, summary = ?3 WHERE id = ?4", params![now(), status, summary, run])?;
+        Ok(())
+    }
+
+    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) {
+        let _ = self.lock().execute(
+            "INSERT INTO failures (run, step, record, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![run, step, record, reason, raw],
+        );
+    }
+
+    /// (id, workflow, file, started, finished, status)
+    pub fn runs(&self) -> rusqlite::Result<Vec<(i64, String, String, f64, Option<f64>, String)>> {
+        let c = self.lock();
+        let mut st = c.prepare("SELECT id, workflow, file, started, finished, status FROM runs ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        rows.collect()
+    }
+
+    pub fn run_summary(&self, run: i64) -> rusqlite::Result<Option<(String, String, Option<String>)>> {
+        self.lock()
+            .query_row("SELECT workflow, status, summary FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+    }
+
+    /// (step, record, reason, raw)
+    pub fn failures(&self, run: i64) -> rusqlite::Result<Vec<(String, String, String, String)>> {
+        let c = self.lock();
+        let mut st = c.prepare("SELECT step, record, reason, raw FROM failures WHERE run = ?1")?;
+        let rows = st.query_map([run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect()
+    }
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}

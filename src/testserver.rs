@@ -1,0 +1,212 @@
+//! The project's own OpenAI-compatible test server: deterministic answers for
+//! the stdlib arithmetic problems, configurable latency and fault injection,
+//! request counting. Real HTTP on 127.0.0.1; nothing in the client is stubbed.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerConfig {
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: String,
+    /// JSONL files of {question, answer} the server knows the answers to.
+    #[arg(long)]
+    pub answers: Vec<std::path::PathBuf>,
+    /// Share of reasoning paths whose answer is right (without a hint).
+    #[arg(long, default_value_t = 0.5)]
+    pub correct: f64,
+    /// Median latency in milliseconds.
+    #[arg(long, default_value_t = 0.0)]
+    pub latency_ms: f64,
+    /// Heavy-tailed (lognormal, p99 ≈ 10 × median) instead of fixed latency.
+    #[arg(long)]
+    pub heavy_tail: bool,
+    #[arg(long, default_value_t = 0.0)]
+    pub p429: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub p500: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub pmalformed: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub pdrop: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub phang: f64,
+    /// Answer 400 to n > 1, as llama.cpp's server does.
+    #[arg(long)]
+    pub reject_n: bool,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+struct AppState {
+    cfg: ServerConfig,
+    answers: HashMap<String, String>,
+    requests: AtomicU64,
+    faults: AtomicU64,
+    counter: AtomicU64,
+}
+
+pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
+    let mut answers = HashMap::new();
+    for f in &cfg.answers {
+        for line in std::fs::read_to_string(f)?.lines() {
+            if let Ok(v) = serde_json::from_str::<Value>(line) {
+                if let (Some(q), Some(a)) = (v["question"].as_str(), v["answer"].as_str()) {
+                    answers.insert(q.trim().to_string(), a.to_string());
+                }
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.bind).await?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}/v1");
+    std::io::Write::flush(&mut std::io::stdout())?;
+    let state = Arc::new(AppState { cfg, answers, requests: AtomicU64::new(0), faults: AtomicU64::new(0), counter: AtomicU64::new(0) });
+    let app = Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/models", get(|| async { Json(json!({"object": "list", "data": [{"id": "test", "object": "model"}]})) }))
+        .route("/stats", get(stats))
+        .with_state(state);
+    axum::serve(listener, app).await
+}
+
+async fn stats(State(s): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed)}))
+}
+
+/// A uniform number in [0, 1) from a counter (deterministic per server run).
+fn unit(seed: u64, n: u64, salt: &str) -> f64 {
+    let h = blake3::hash(format!("{seed}:{n}:{salt}").as_bytes());
+    u64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or_default()) as f64 / u64::MAX as f64
+}
+
+async fn chat(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    s.requests.fetch_add(1, Ordering::Relaxed);
+    let n = s.counter.fetch_add(1, Ordering::Relaxed);
+    let cfg = &s.cfg;
+    if cfg.latency_ms > 0.0 {
+        let ms = if cfg.heavy_tail {
+            // lognormal with sigma ≈ 0.99: p99 ≈ 10 × median
+            let (u1, u2) = (unit(cfg.seed, n, "l1").max(1e-12), unit(cfg.seed, n, "l2"));
+            let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+            cfg.latency_ms * (0.99 * z).exp()
+        } else {
+            cfg.latency_ms
+        };
+        tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
+    }
+    let mut r = unit(cfg.seed, n, "fault");
+    let mut fault = |p: f64| {
+        let hit = r < p;
+        r -= p;
+        if hit {
+            s.faults.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    };
+    if fault(cfg.p429) {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "1".parse().unwrap_or(axum::http::HeaderValue::from_static("1")));
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            h,
+            Json(json!({"error": {"message": "rate limited (injected)", "type": "rate_limit_error", "param": null, "code": null}})),
+        )
+            .into_response();
+    }
+    if fault(cfg.p500) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error (injected)").into_response();
+    }
+    if fault(cfg.pmalformed) {
+        return (StatusCode::OK, [("content-type", "application/json")], "{\"choices\": [ {\"message\": ").into_response();
+    }
+    if fault(cfg.pdrop) {
+        let stream =
+            futures::stream::iter(vec![Ok(axum::body::Bytes::from_static(b"{\"id\":")), Err(std::io::Error::other("dropped (injected)"))]);
+        return Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from_stream(stream))
+            .unwrap_or_default();
+    }
+    if fault(cfg.phang) {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"message": "body is not JSON", "type": "invalid_request_error", "param": null, "code": null}})),
+        )
+            .into_response();
+    };
+    let choices_n = req["n"].as_u64().unwrap_or(1);
+    if cfg.reject_n && choices_n > 1 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": {"message": "only n = 1 is supported", "type": "invalid_request_error", "param": "n", "code": null}})),
+        )
+            .into_response();
+    }
+    let prompt: String = req["messages"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["content"].as_str()).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default();
+    let seed = req["seed"].as_i64().unwrap_or(0);
+    let choices: Vec<Value> = (0..choices_n)
+        .map(|i| {
+            let text = reply(&s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0));
+            json!({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"})
+        })
+        .collect();
+    let completion: usize = choices.iter().map(|c| c["message"]["content"].as_str().unwrap_or("").len() / 4 + 1).sum();
+    Json(json!({
+        "id": format!("cmpl-{n}"), "object": "chat.completion", "created": 0, "model": req["model"],
+        "choices": choices,
+        "usage": {"prompt_tokens": prompt.len() / 4 + 1, "completion_tokens": completion, "total_tokens": prompt.len() / 4 + 1 + completion}
+    }))
+    .into_response()
+}
+
+fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    text.rfind(marker).map(|i| text[i + marker.len()..].lines().next().unwrap_or("").trim())
+}
+
+fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> String {
+    let h = |salt: &str| unit(seed as u64 ^ s.cfg.seed, i, &format!("{salt}{prompt}"));
+    if prompt.contains("Reply \"yes\" or \"no\"") {
+        let reference = after(prompt, "Reference answer:").unwrap_or("");
+        let solution = prompt.split("Proposed solution:").nth(1).unwrap_or("");
+        let boxed = crate::answer::extract(solution, crate::answer::AnswerKind::Number);
+        let ok = boxed.is_some_and(|b| crate::answer::matches(&b, reference, crate::answer::AnswerKind::Number));
+        return if ok { "yes, the reasoning reaches the reference answer.".into() } else { "no, the final answer differs.".into() };
+    }
+    if prompt.contains("\\boxed{") {
+        let question = after(prompt, "Task:").or_else(|| after(prompt, "Q:")).unwrap_or("");
+        let question = question.trim_end_matches(|c: char| c == ')' || c == '.' || c.is_ascii_digit() || c == ' ').trim();
+        let key = s.answers.iter().find(|(q, _)| question.starts_with(q.as_str()) || q.starts_with(question)).map(|(_, a)| a.clone());
+        let hinted = after(prompt, "the correct final answer is").map(|x| x.trim_end_matches('.').to_string());
+        let right = key.clone().or(hinted.clone()).unwrap_or_else(|| "0".into());
+        let answer = if hinted.is_some() || h("correct") < s.cfg.correct {
+            right
+        } else {
+            right.parse::<i64>().map(|x| (x + 1 + (h("off") * 5.0) as i64).to_string()).unwrap_or_else(|_| "unknown".into())
+        };
+        return format!("Step 1: read the quantities in the task.\nStep 2: combine them as the structure says.\nStep 3: check the result.\nSo the answer is \\boxed{{{answer}}}.");
+    }
+    let variants = [
+        "Focus on the quantities given and how each operation changes the total.",
+        "Break the task into the amounts before and after each event, then combine them.",
+        "Write the unknown as a variable and translate each sentence into an operation.",
+    ];
+    let pick = (h("text") * variants.len() as f64) as usize % variants.len();
+    format!("{} (variant {})", variants[pick], (h("n") * 1000.0) as u64)
+}
