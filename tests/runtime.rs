@@ -1,0 +1,211 @@
+//! `regen run` end to end against the project's test server over real HTTP.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let answers = root().join("stdlib/data/arith-100.jsonl");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_regen-test-server"))
+            .arg("--answers")
+            .arg(&answers)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start test server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().trim_start_matches("listening on ").to_string();
+        Server { child, url }
+    }
+    fn requests(&self) -> u64 {
+        let addr = self.url.trim_start_matches("http://").trim_end_matches("/v1");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).unwrap();
+        let json = body.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str::<serde_json::Value>(json).unwrap()["requests"].as_u64().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(dir: &Path, server: &Server, extra: &[&str]) -> Run {
+    let wf = root().join("workflows/regenesis.regen");
+    let mut args = vec!["run", wf.to_str().unwrap(), "--run-dir", "out", "--set", "selections=3"];
+    if !extra.contains(&"--limit") {
+        args.extend_from_slice(&["--limit", "6"]);
+    }
+    args.extend_from_slice(extra);
+    regen_in(dir, &args, &[("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test-SECRET-12345")])
+}
+
+fn sorted_lines(p: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_to_string(p).unwrap_or_default().lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn full_run_writes_training_jsonl_and_a_warm_rerun_makes_no_http_call() {
+    let server = Server::start(&["--correct", "0.4"]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(dir.path(), &server, &[]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    let calls = server.requests();
+    // 6 questions × (3 selections + 28 adaptations + 28 structures + 28 paths + 28 judge) at most.
+    assert!(calls > 0 && calls <= 6 * (3 + 4 * 28) * 2, "{calls}");
+    let train = dir.path().join("out/train.jsonl");
+    let lines = sorted_lines(&train);
+    assert!(!lines.is_empty(), "{}", first.stdout);
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let m = v["messages"].as_array().unwrap();
+        assert_eq!(m[0]["role"], "user");
+        assert_eq!(m[1]["role"], "assistant");
+        assert!(m[1]["content"].as_str().unwrap().contains("\\boxed{"));
+        assert!(!l.contains("Hint"), "training text never shows the hint prompt");
+    }
+    assert!(first.stdout.contains("wrote") && first.stdout.contains("train.jsonl"), "{}", first.stdout);
+
+    let second = run(dir.path(), &server, &[]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(server.requests(), calls, "a warm re-run makes zero HTTP calls");
+    assert_eq!(sorted_lines(&train), lines, "same records, each once");
+    assert!(second.stdout.contains("0 HTTP requests"), "{}", second.stdout);
+
+    // --refresh re-asks one step and what depends on it.
+    let third = run(dir.path(), &server, &["--refresh", "judged"]);
+    assert_eq!(third.code, 0);
+    assert!(server.requests() > calls);
+
+    // The key appears nowhere: store, outputs, messages.
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("SECRET-12345"), "key leaked into {}", entry.display());
+    }
+    assert!(!first.stdout.contains("SECRET") && !first.stderr.contains("SECRET"));
+    let runs = regen_in(dir.path(), &["runs"], &[]);
+    assert!(runs.stdout.contains("regenesis"), "{}", runs.stdout);
+    let show = regen_in(dir.path(), &["show", "1"], &[]);
+    assert_eq!(show.code, 0);
+    assert!(!show.stdout.contains("SECRET"));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn injected_faults_lose_no_record() {
+    let clean_server = Server::start(&["--correct", "0.4"]);
+    let clean = tempfile::tempdir().unwrap();
+    assert_eq!(run(clean.path(), &clean_server, &[]).code, 0);
+    let faulty = Server::start(&["--correct", "0.4", "--p429", "0.05", "--p500", "0.02", "--pmalformed", "0.01", "--pdrop", "0.01"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &faulty, &[]);
+    assert_eq!(r.code, 0, "every fault retried to success:\n{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 records failed"), "{}", r.stdout);
+    assert_eq!(sorted_lines(&dir.path().join("out/train.jsonl")), sorted_lines(&clean.path().join("out/train.jsonl")));
+    assert!(faulty.requests() > clean_server.requests(), "faults cost retries");
+}
+
+#[test]
+fn permanent_failures_are_recorded_not_dropped() {
+    let server = Server::start(&["--p500", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join("tiny.regen");
+    std::fs::write(
+        &wf,
+        format!(
+            "workflow tiny\nmodel m {{\n  retries = 1\n}}\nsource q = jsonl(\"{}\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n",
+            root().join("stdlib/data/arith-100.jsonl").display()
+        ),
+    )
+    .unwrap();
+    let r = regen_in(dir.path(), &["run", "tiny.regen", "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert_eq!(r.code, 1, "failures make the exit code non-zero\n{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("http-500: 3"), "{}", r.stdout);
+    let show = regen_in(dir.path(), &["show", "1"], &[]);
+    assert_eq!(show.stdout.matches("failed: s ").count(), 3, "{}", show.stdout);
+}
+
+#[test]
+fn per_question_steps_fire_before_the_last_question_is_done() {
+    // correct = 0: every question goes to the hint branch, which starts only after
+    // that question's `missing` fires. With no barrier, some hint call starts
+    // before the last unhinted path call has been made.
+    let server = Server::start(&["--correct", "0", "--latency-ms", "5", "--heavy-tail"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(dir.path(), &server, &["--limit", "12"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = rusqlite::Connection::open(dir.path().join(".regen/store.sqlite")).unwrap();
+    let first_hint: f64 =
+        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%Hint: the correct%'", [], |r| r.get(0)).unwrap();
+    let last_path: f64 = db
+        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%Hint:%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(first_hint < last_path, "hint retry waited for every question: first hint {first_hint}, last path {last_path}");
+}
+
+#[test]
+fn kill_nine_then_rerun_repeats_no_finished_call_and_writes_each_record_once() {
+    let clean_server = Server::start(&["--correct", "0.3"]);
+    let clean = tempfile::tempdir().unwrap();
+    assert_eq!(run(clean.path(), &clean_server, &[]).code, 0);
+    let distinct = clean_server.requests();
+
+    let server = Server::start(&["--correct", "0.3", "--latency-ms", "3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = root().join("workflows/regenesis.regen");
+    let mut kills = 0;
+    for wait_ms in [150u64, 400, 800] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_regen"))
+            .args(["run", wf.to_str().unwrap(), "--run-dir", "out", "--limit", "6", "--set", "selections=3"])
+            .current_dir(dir.path())
+            .env("OPENAI_BASE_URL", &server.url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        let _ = child.wait();
+    }
+    let last = run(dir.path(), &server, &[]);
+    assert_eq!(last.code, 0, "{}", last.stderr);
+    assert_eq!(sorted_lines(&dir.path().join("out/train.jsonl")), sorted_lines(&clean.path().join("out/train.jsonl")));
+    assert!(kills >= 1, "the run finished before any kill; nothing was tested");
+    let total = server.requests();
+    // Only calls in flight at a kill (at most the concurrency of 64 each) may be asked twice.
+    assert!(total >= distinct && total <= distinct + 64 * kills, "total {total}, distinct {distinct}, kills {kills}");
+    assert!(!dir.path().join("out/train.jsonl.partial").exists());
+}
