@@ -34,6 +34,9 @@ pub struct CachedCall {
     pub completion_tokens: u64,
 }
 
+/// (id, workflow, file, started, finished, status)
+pub type RunRow = (i64, String, String, f64, Option<f64>, String);
+
 pub struct Store {
     conn: Mutex<Connection>,
 }
@@ -104,8 +107,7 @@ impl Store {
         );
     }
 
-    /// (id, workflow, file, started, finished, status)
-    pub fn runs(&self) -> rusqlite::Result<Vec<(i64, String, String, f64, Option<f64>, String)>> {
+    pub fn runs(&self) -> rusqlite::Result<Vec<RunRow>> {
         let c = self.lock();
         let mut st = c.prepare("SELECT id, workflow, file, started, finished, status FROM runs ORDER BY id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
