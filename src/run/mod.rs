@@ -56,6 +56,12 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let endpoint = get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()).ok_or_else(|| {
             format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
         })?;
+        if s.get("local").and_then(Value::as_bool) == Some(true) {
+            return Err(format!(
+                "model `{}` says `local = true`, but regen cannot start a local server yet; start one and set `endpoint`",
+                m.name
+            ));
+        }
         let num = |k: &str, d: f64| s.get(k).and_then(Value::as_f64).unwrap_or(d);
         models.push(Arc::new(ModelClient::new(
             &m.name,
