@@ -342,10 +342,13 @@ fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagno
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(
-                Diagnostic::error("unknown-pool", file, span, format!("cannot read guideline pool `{}`: {e}", path.display()))
-                    .with_help("a stdlib name (`seed25`) or a .yaml path next to the workflow"),
-            );
+            let known = known_pools(&wf.stdlib.join("guidelines"));
+            diags.push(Diagnostic::error("unknown-pool", file, span, format!("cannot read guideline pool `{loc}`: {e}")).with_help(
+                format!(
+                    "a stdlib name (available: {}) or a .yaml path relative to the workflow's folder",
+                    if known.is_empty() { "none found".to_string() } else { known.join(", ") }
+                ),
+            ));
             return;
         }
     };
@@ -363,10 +366,22 @@ fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagno
         Ok(p) if !p.guidelines.is_empty() => {
             wf.nodes[id].pool_items = p.guidelines.into_iter().filter_map(|g| serde_json::to_value(g).ok()).collect();
         }
-        Ok(_) => diags.push(Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{}` is empty", path.display()))),
+        Ok(_) => diags.push(Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{loc}` is empty"))),
         Err(e) => diags.push(
-            Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{}` is not valid: {e}", path.display()))
+            Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{loc}` is not valid: {e}"))
                 .with_help("expected `guidelines:` with a list of {id, title, text}"),
         ),
     }
+}
+
+/// Stdlib pool names, for the help line of an unknown one.
+fn known_pools(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
+        .collect();
+    names.sort();
+    names
 }
