@@ -218,3 +218,57 @@ fn kill_nine_then_rerun_repeats_no_finished_call_and_writes_each_record_once() {
     let _ = distinct;
     assert!(!dir.path().join("out/train.jsonl.partial").exists());
 }
+
+/// A one-step workflow asking `samples` completions per question.
+fn sampling_workflow(dir: &Path, model_settings: &str, samples: u32) -> std::path::PathBuf {
+    let wf = dir.join("sampling.regen");
+    std::fs::write(
+        &wf,
+        format!(
+            "workflow sampling\nmodel m {{\n{model_settings}\n}}\nsource q = jsonl(\"{}\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", samples: {samples}, temperature: 1.0, into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n",
+            root().join("stdlib/data/arith-100.jsonl").display()
+        ),
+    )
+    .unwrap();
+    wf
+}
+
+#[test]
+fn samples_go_as_n_where_the_server_takes_it_and_one_by_one_where_it_refuses() {
+    let takes_n = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = sampling_workflow(dir.path(), "  retries = 2", 4);
+    let r = regen_in(dir.path(), &["run", wf.to_str().unwrap(), "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", &takes_n.url)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(takes_n.requests(), 3, "one request with n = 4 per question");
+    assert_eq!(sorted_lines(&dir.path().join("out/o.jsonl")).len(), 12);
+
+    // llama.cpp answers 400 to n > 1: regen falls back to one request per sample.
+    let refuses = Server::start(&["--reject-n"]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = sampling_workflow(dir.path(), "  retries = 2", 4);
+    let r = regen_in(dir.path(), &["run", wf.to_str().unwrap(), "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", &refuses.url)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let n = refuses.requests();
+    assert!((13..=15).contains(&n), "12 single requests plus one refusal per question at most: {n}");
+    assert_eq!(sorted_lines(&dir.path().join("out/o.jsonl")).len(), 12);
+    // Each sample is its own cache row: a re-run asks nothing.
+    let again =
+        regen_in(dir.path(), &["run", wf.to_str().unwrap(), "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", &refuses.url)]);
+    assert_eq!(again.code, 0);
+    assert_eq!(refuses.requests(), n);
+}
+
+#[test]
+fn requests_per_minute_paces_the_run() {
+    // A rate limit is a lower bound on time, so this holds however slow the machine.
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = sampling_workflow(dir.path(), "  requests_per_minute = 120\n  n_per_request = false", 1);
+    let t0 = std::time::Instant::now();
+    let r = regen_in(dir.path(), &["run", wf.to_str().unwrap(), "--limit", "8", "--run-dir", "out"], &[("OPENAI_BASE_URL", &server.url)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // 2 per second with a burst of 2: the 8th request cannot start before 3 s.
+    assert!(t0.elapsed().as_secs_f64() >= 2.9, "{:?}", t0.elapsed());
+    assert_eq!(server.requests(), 8);
+}

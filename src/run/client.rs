@@ -1,5 +1,7 @@
 //! LLM calls over async-openai against any OpenAI-compatible endpoint:
-//! concurrency limit, retries with exponential backoff and jitter, cache first.
+//! cache first; concurrency, request-rate and token-rate limits; retries with
+//! exponential backoff and jitter that honour `Retry-After`; `samples` sent as
+//! the API's `n` where the server takes it.
 
 use super::store::{CacheKey, CachedCall, Store};
 use async_openai::config::OpenAIConfig;
@@ -15,6 +17,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+use super::ratelimit::Bucket;
+use async_openai::middleware::HttpRequestFactory;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use tokio::time::Instant;
+
+tokio::task_local! {
+    /// The `Retry-After` of the last reply seen by this call (set by the HTTP service).
+    static RETRY_AFTER: std::cell::Cell<Option<Duration>>;
+}
+
 /// One declared model, ready to call.
 pub struct ModelClient {
     pub alias: String,
@@ -23,7 +36,14 @@ pub struct ModelClient {
     pub limit: Arc<Semaphore>,
     timeout: Duration,
     retries: u32,
-    pub http_calls: AtomicU64,
+    /// Requests that reached the wire (counted by the HTTP service, retries included).
+    pub http_calls: Arc<AtomicU64>,
+    rpm: Option<Bucket>,
+    tpm: Option<Bucket>,
+    /// A 429's `Retry-After` pauses every request to this model, not just the one.
+    paused_until: Mutex<Option<Instant>>,
+    /// Send `samples` as `n`; turned off for good when the server refuses it.
+    n_per_request: AtomicBool,
     /// Values that must never appear in messages we print or store.
     secret: Option<String>,
 }
@@ -41,20 +61,39 @@ pub struct Reply {
     pub cached: bool,
 }
 
+/// How to reach and pace one model.
+pub struct ModelSpec<'a> {
+    pub alias: &'a str,
+    pub model: &'a str,
+    pub endpoint: &'a str,
+    pub key_env: &'a str,
+    pub concurrency: usize,
+    pub timeout_s: f64,
+    pub retries: u32,
+    pub requests_per_minute: Option<f64>,
+    pub tokens_per_minute: Option<f64>,
+    pub n_per_request: bool,
+}
+
 impl ModelClient {
-    pub fn new(alias: &str, model: &str, endpoint: &str, key_env: &str, concurrency: usize, timeout_s: f64, retries: u32) -> Self {
-        let key = std::env::var(key_env).ok().filter(|k| !k.is_empty());
-        let config =
-            OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.clone().unwrap_or_else(|| "none".into()));
-        let http = reqwest_client(timeout_s);
+    pub fn new(spec: &ModelSpec) -> Self {
+        let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
+        let config = OpenAIConfig::new()
+            .with_api_base(spec.endpoint.trim_end_matches('/'))
+            .with_api_key(key.clone().unwrap_or_else(|| "none".into()));
+        let http_calls = Arc::new(AtomicU64::new(0));
         ModelClient {
-            alias: alias.into(),
-            model: model.into(),
-            client: Client::with_config(config).with_http_client(http),
-            limit: Arc::new(Semaphore::new(concurrency.max(1))),
-            timeout: Duration::from_secs_f64(timeout_s),
-            retries,
-            http_calls: AtomicU64::new(0),
+            alias: spec.alias.into(),
+            model: spec.model.into(),
+            client: Client::with_config(config).with_http_service(http_service(reqwest_client(spec.timeout_s), http_calls.clone())),
+            limit: Arc::new(Semaphore::new(spec.concurrency.max(1))),
+            timeout: Duration::from_secs_f64(spec.timeout_s),
+            retries: spec.retries,
+            http_calls,
+            rpm: spec.requests_per_minute.map(Bucket::per_minute),
+            tpm: spec.tokens_per_minute.map(Bucket::per_minute),
+            paused_until: Mutex::new(None),
+            n_per_request: AtomicBool::new(spec.n_per_request),
             secret: key,
         }
     }
@@ -69,36 +108,118 @@ impl ModelClient {
     /// The cache first; otherwise the server, with retries. The reply is stored
     /// before it is returned.
     pub async fn call(&self, key: &CacheKey, store: &Store, refresh: bool) -> Result<Reply, CallError> {
-        let hash = key.hash();
-        if !refresh {
-            if let Some(c) = store.get(&hash) {
-                return Ok(Reply { text: c.reply, prompt_tokens: c.prompt_tokens, completion_tokens: c.completion_tokens, cached: true });
+        let mut out = self.call_samples(std::slice::from_ref(key), store, refresh).await;
+        out.pop().unwrap_or_else(|| Err(CallError::Failed { reason: "client".into(), raw: "no result".into() }))
+    }
+
+    /// Samples of one prompt (keys that differ only in `sample`): cached ones from
+    /// the store, the rest as one request with `n` where the server takes it,
+    /// else one request each. Results are in the order of `keys`.
+    pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool) -> Vec<Result<Reply, CallError>> {
+        let mut out: Vec<Option<Result<Reply, CallError>>> = keys.iter().map(|_| None).collect();
+        let mut missing = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            match store.get(&k.hash()).filter(|_| !refresh) {
+                Some(c) => {
+                    out[i] = Some(Ok(Reply {
+                        text: c.reply,
+                        prompt_tokens: c.prompt_tokens,
+                        completion_tokens: c.completion_tokens,
+                        cached: true,
+                    }))
+                }
+                None => missing.push(i),
             }
         }
+        if missing.len() > 1 && self.n_per_request.load(Ordering::Relaxed) {
+            match self.ask(&keys[missing[0]], missing.len()).await {
+                Ok(replies) => {
+                    let got = replies.len().min(missing.len());
+                    for (reply, &i) in replies.into_iter().zip(&missing) {
+                        out[i] = Some(self.keep(&keys[i], reply, store));
+                    }
+                    // Fewer choices than asked: the rest go one by one.
+                    missing.drain(..got);
+                }
+                Err(AskError::NRefused) => self.n_per_request.store(false, Ordering::Relaxed),
+                Err(AskError::Failed(reason, raw)) => {
+                    for &i in &missing {
+                        out[i] = Some(Err(CallError::Failed { reason: reason.clone(), raw: raw.clone() }));
+                    }
+                    missing.clear();
+                }
+            }
+        }
+        let singles = futures::future::join_all(missing.iter().map(|&i| async move {
+            let r = match self.ask(&keys[i], 1).await {
+                Ok(mut replies) => match replies.pop() {
+                    Some(reply) => self.keep(&keys[i], reply, store),
+                    None => Err(CallError::Failed { reason: "no-choices".into(), raw: String::new() }),
+                },
+                Err(AskError::Failed(reason, raw)) => Err(CallError::Failed { reason, raw }),
+                Err(AskError::NRefused) => Err(CallError::Failed { reason: "http-400".into(), raw: "refused".into() }),
+            };
+            (i, r)
+        }))
+        .await;
+        for (i, r) in singles {
+            out[i] = Some(r);
+        }
+        out.into_iter().map(|r| r.unwrap_or_else(|| Err(CallError::Failed { reason: "client".into(), raw: String::new() }))).collect()
+    }
+
+    /// Store a fresh reply before anyone sees it: the cache is the resume log.
+    fn keep(&self, key: &CacheKey, reply: Reply, store: &Store) -> Result<Reply, CallError> {
+        let cached =
+            CachedCall { reply: reply.text.clone(), prompt_tokens: reply.prompt_tokens, completion_tokens: reply.completion_tokens };
+        match store.put(&key.hash(), key, &cached) {
+            Ok(()) => Ok(reply),
+            Err(e) => Err(CallError::Failed { reason: "store".into(), raw: e.to_string() }),
+        }
+    }
+
+    /// One logical request (`n` completions), retried on what retrying can fix.
+    async fn ask(&self, key: &CacheKey, n: usize) -> Result<Vec<Reply>, AskError> {
         let mut last = (String::new(), String::new());
+        let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
+            + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
         for attempt in 0..=self.retries {
+            let mut delay = Duration::ZERO;
             if attempt > 0 {
                 let base = 0.25 * 2f64.powi(attempt as i32 - 1);
                 let jitter = rand::rng().random_range(0.5..1.5);
-                tokio::time::sleep(Duration::from_secs_f64((base * jitter).min(20.0))).await;
+                delay = Duration::from_secs_f64((base * jitter).min(20.0));
+            }
+            let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(delay.max(paused.unwrap_or_default())).await;
+            if let Some(b) = &self.rpm {
+                b.take(1.0).await;
+            }
+            if let Some(b) = &self.tpm {
+                b.take(estimate).await;
             }
             let permit = self.limit.clone().acquire_owned().await;
-            self.http_calls.fetch_add(1, Ordering::Relaxed);
-            let result = tokio::time::timeout(self.timeout, self.send(key)).await;
+            let (result, retry_after) = RETRY_AFTER
+                .scope(std::cell::Cell::new(None), async {
+                    let r = tokio::time::timeout(self.timeout, self.send(key, n)).await;
+                    (r, RETRY_AFTER.with(|c| c.get()))
+                })
+                .await;
             drop(permit);
+            if let Some(d) = retry_after {
+                let until = Instant::now() + d.min(Duration::from_secs(600));
+                let mut p = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+                *p = Some(p.map_or(until, |old| old.max(until)));
+            }
             match result {
                 Err(_) => last = ("timeout".into(), format!("no reply within {:?}", self.timeout)),
-                Ok(Ok(reply)) => {
-                    let cached = CachedCall {
-                        reply: reply.text.clone(),
-                        prompt_tokens: reply.prompt_tokens,
-                        completion_tokens: reply.completion_tokens,
-                    };
-                    if let Err(e) = store.put(&hash, key, &cached) {
-                        return Err(CallError::Failed { reason: "store".into(), raw: e.to_string() });
+                Ok(Ok(replies)) => {
+                    if let Some(b) = &self.tpm {
+                        b.settle(replies.iter().map(|r| (r.prompt_tokens + r.completion_tokens) as f64).sum::<f64>() - estimate);
                     }
-                    return Ok(reply);
+                    return Ok(replies);
                 }
+                Ok(Err((reason, _, _))) if n > 1 && reason == "http-400" => return Err(AskError::NRefused),
                 Ok(Err((reason, raw, retry))) => {
                     last = (reason, self.scrub(&raw));
                     if !retry {
@@ -107,10 +228,10 @@ impl ModelClient {
                 }
             }
         }
-        Err(CallError::Failed { reason: last.0, raw: last.1 })
+        Err(AskError::Failed(last.0, last.1))
     }
 
-    async fn send(&self, key: &CacheKey) -> Result<Reply, (String, String, bool)> {
+    async fn send(&self, key: &CacheKey, n: usize) -> Result<Vec<Reply>, (String, String, bool)> {
         let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
         for (role, content) in &key.messages {
             let m = if role == "system" {
@@ -122,6 +243,9 @@ impl ModelClient {
         }
         let mut req = CreateChatCompletionRequestArgs::default();
         req.model(&self.model).messages(messages);
+        if n > 1 {
+            req.n(n as u8);
+        }
         if let Some(t) = key.temperature {
             req.temperature(t as f32);
         }
@@ -138,20 +262,26 @@ impl ModelClient {
         let req = req.build().map_err(|e| ("request".to_string(), e.to_string(), false))?;
         match self.client.chat().create(req).await {
             Ok(resp) => {
-                let Some(choice) = resp.choices.first() else {
+                let texts: Vec<String> = resp.choices.iter().map(|c| c.message.content.clone().unwrap_or_default()).collect();
+                if texts.is_empty() {
                     return Err(("no-choices".into(), "the reply had no choices".into(), true));
-                };
-                let text = choice.message.content.clone().unwrap_or_default();
-                if text.trim().is_empty() {
+                }
+                if texts.iter().all(|t| t.trim().is_empty()) {
                     return Err(("empty-reply".into(), format!("{resp:?}").chars().take(2000).collect(), true));
                 }
+                // Usage covers every choice: it goes on the first so totals stay right.
                 let usage = resp.usage.as_ref();
-                Ok(Reply {
-                    text,
-                    prompt_tokens: usage.map_or(0, |u| u.prompt_tokens as u64),
-                    completion_tokens: usage.map_or(0, |u| u.completion_tokens as u64),
-                    cached: false,
-                })
+                Ok(texts
+                    .into_iter()
+                    .filter(|t| !t.trim().is_empty())
+                    .enumerate()
+                    .map(|(i, text)| Reply {
+                        text,
+                        prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens as u64) } else { 0 },
+                        completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens as u64) } else { 0 },
+                        cached: false,
+                    })
+                    .collect())
             }
             Err(OpenAIError::ApiError(e)) => {
                 let code = e.status_code.as_u16();
@@ -165,6 +295,47 @@ impl ModelClient {
             Err(e) => Err(("client".into(), e.to_string(), true)),
         }
     }
+}
+
+enum AskError {
+    /// The server answered 400 to `n > 1` (llama.cpp does): send samples one by one.
+    NRefused,
+    Failed(String, String),
+}
+
+/// The HTTP path under async-openai: count every request that reaches the wire and
+/// note a `Retry-After`, with no retry layer of its own (regen retries itself, so
+/// it can count, pace and record each attempt).
+fn http_service(
+    client: reqwest::Client,
+    counter: Arc<AtomicU64>,
+) -> impl tower::Service<
+    HttpRequestFactory,
+    Response = reqwest::Response,
+    Error = OpenAIError,
+    Future = impl std::future::Future<Output = Result<reqwest::Response, OpenAIError>> + Send,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    tower::service_fn(move |factory: HttpRequestFactory| {
+        let (client, counter) = (client.clone(), counter.clone());
+        async move {
+            let request = factory.build().await?;
+            counter.fetch_add(1, Ordering::Relaxed);
+            let response = client.execute(request).await.map_err(OpenAIError::Reqwest)?;
+            if let Some(d) = retry_after(response.headers()) {
+                let _ = RETRY_AFTER.try_with(|c| c.set(Some(d)));
+            }
+            Ok(response)
+        }
+    })
+}
+
+/// `Retry-After: <seconds>` (the HTTP-date form is rare on these APIs and ignored).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
 }
 
 fn reqwest_client(timeout_s: f64) -> reqwest::Client {

@@ -140,15 +140,14 @@ async fn handle(
                 }
                 "llm" | "judge" => {
                     let samples = if kind == "llm" { node.int_arg("samples").unwrap_or(1).max(1) as u32 } else { 1 };
-                    for i in 0..samples {
-                        st.inflight += 1;
-                        *inflight_total += 1;
-                        let (cx, r, tx) = (cx.clone(), r.clone(), done_tx.clone());
-                        tokio::spawn(async move {
-                            let out = super::llm::call(&cx, id, &r, i, samples).await;
+                    st.inflight += samples as usize;
+                    *inflight_total += samples as usize;
+                    let (cx, r, tx) = (cx.clone(), r.clone(), done_tx.clone());
+                    tokio::spawn(async move {
+                        for out in super::llm::call(&cx, id, &r, samples).await {
                             let _ = tx.send((r.lineage, out));
-                        });
-                    }
+                        }
+                    });
                 }
                 "missing" if msg.port == 1 => st.seen_from = true,
                 "missing" => st.source = Some(r),
@@ -186,6 +185,7 @@ fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
                 Some(pool) if pool.decl == DeclKind::Pool => pool
                     .pool_items
                     .iter()
+                    .take(node.int_arg("take").map_or(usize::MAX, |t| t.max(0) as usize))
                     .map(|item| {
                         let gid = item.get("id").and_then(Value::as_str).unwrap_or("").to_string();
                         let text = format!(

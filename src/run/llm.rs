@@ -1,14 +1,18 @@
 //! One LLM or judge call for one record: render, ask (cache first), parse.
 
+use super::client::{CallError, Reply};
 use super::exec::{cache_key, failure, Ctx};
 use super::record::{child, Rec};
 use crate::workflow::NodeId;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 
-pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32) -> Option<Rec> {
+/// All `samples` of one record: one output (or a recorded failure) per sample.
+pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec>> {
     let node = &cx.wf.nodes[id];
-    let prompt = node.prompts.get("prompt")?;
+    let Some(prompt) = node.prompts.get("prompt") else {
+        return (0..samples).map(|_| None).collect();
+    };
     let mut ctx = (*cx.pools).clone();
     ctx.extend(r.fields.clone());
     let user = match cx.templates.render_str(&prompt.text, Value::Object(ctx)) {
@@ -16,7 +20,7 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32) -> O
         Err(e) => {
             let err = super::client::CallError::Failed { reason: "template".into(), raw: e.to_string() };
             failure(cx, id, r, &err);
-            return None;
+            return (0..samples).map(|_| None).collect();
         }
     };
     let mut messages = Vec::new();
@@ -24,12 +28,18 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32) -> O
         messages.push(("system".to_string(), system.to_string()));
     }
     messages.push(("user".to_string(), user));
-    let key = cache_key(cx, id, messages, sample);
+    let keys: Vec<_> = (0..samples).map(|i| cache_key(cx, id, messages.clone(), i)).collect();
     let model = &cx.models[node.model.unwrap_or(0)];
     let stats = cx.stats.step(id);
-    stats.inflight.fetch_add(1, Ordering::Relaxed);
-    let result = model.call(&key, &cx.store, cx.refresh[id]).await;
-    stats.inflight.fetch_sub(1, Ordering::Relaxed);
+    stats.inflight.fetch_add(u64::from(samples), Ordering::Relaxed);
+    let results = model.call_samples(&keys, &cx.store, cx.refresh[id]).await;
+    stats.inflight.fetch_sub(u64::from(samples), Ordering::Relaxed);
+    results.into_iter().enumerate().map(|(sample, result)| outcome(cx, id, r, sample as u32, samples, result)).collect()
+}
+
+fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Result<Reply, CallError>) -> Option<Rec> {
+    let node = &cx.wf.nodes[id];
+    let stats = cx.stats.step(id);
     match result {
         Ok(reply) => {
             if reply.cached {

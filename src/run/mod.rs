@@ -3,6 +3,7 @@
 pub mod client;
 pub mod exec;
 pub mod llm;
+pub mod ratelimit;
 pub mod record;
 pub mod sink;
 pub mod source;
@@ -50,28 +51,36 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         return Err(format!("--refresh names no step of this workflow: {unknown:?}"));
     }
     let mut models = Vec::new();
+    let mut local_servers = Vec::new();
     for m in &wf.models {
         let s = &m.settings;
         let get = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_string);
-        let endpoint = get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()).ok_or_else(|| {
-            format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
-        })?;
-        if s.get("local").and_then(Value::as_bool) == Some(true) {
-            return Err(format!(
-                "model `{}` says `local = true`, but regen cannot start a local server yet; start one and set `endpoint`",
-                m.name
-            ));
-        }
+        let endpoint = if s.get("local").and_then(Value::as_bool) == Some(true) {
+            let server = crate::local::start(&m.name, s, &opts.run_dir).await?;
+            let url = server.base_url.clone();
+            local_servers.push(server);
+            url
+        } else {
+            get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()).ok_or_else(|| {
+                format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
+            })?
+        };
         let num = |k: &str, d: f64| s.get(k).and_then(Value::as_f64).unwrap_or(d);
-        models.push(Arc::new(ModelClient::new(
-            &m.name,
-            &get("name").unwrap_or_else(|| m.name.clone()),
-            &endpoint,
-            &get("api_key_env").unwrap_or_else(|| "OPENAI_API_KEY".into()),
-            num("concurrency", 16.0) as usize,
-            num("timeout_s", 120.0),
-            num("retries", 6.0) as u32,
-        )));
+        let opt = |k: &str| s.get(k).and_then(Value::as_f64);
+        let name = get("name").unwrap_or_else(|| m.name.clone());
+        let key_env = get("api_key_env").unwrap_or_else(|| "OPENAI_API_KEY".into());
+        models.push(Arc::new(ModelClient::new(&client::ModelSpec {
+            alias: &m.name,
+            model: &name,
+            endpoint: &endpoint,
+            key_env: &key_env,
+            concurrency: num("concurrency", 16.0) as usize,
+            timeout_s: num("timeout_s", 120.0),
+            retries: num("retries", 6.0) as u32,
+            requests_per_minute: opt("requests_per_minute"),
+            tokens_per_minute: opt("tokens_per_minute"),
+            n_per_request: s.get("n_per_request").and_then(Value::as_bool).unwrap_or(true),
+        })));
     }
     let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;
     let mut pools = Map::new();
@@ -181,6 +190,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     }
     while tasks.join_next().await.is_some() {}
     progress.abort();
+    for server in local_servers {
+        server.stop().await;
+    }
     let http_calls: u64 = models.iter().map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed)).sum();
     let (text, json) = summary::summary(&cx, started.elapsed(), http_calls);
     let failures = stats.total_failures();

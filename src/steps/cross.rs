@@ -4,8 +4,10 @@
 
 use super::*;
 
-const ARGS: &[ArgSpec] =
-    &[arg("as", ArgType::Field, "field that receives the pool item's text or the other record (default: `guideline`)")];
+const ARGS: &[ArgSpec] = &[
+    arg("as", ArgType::Field, "field that receives the pool item's text or the other record (default: `guideline`)"),
+    arg("take", ArgType::Int { min: 0, max: 1_000_000 }, "use only the first N items of the pool (default: all)"),
+];
 
 #[derive(Debug)]
 pub struct Cross;
@@ -38,7 +40,10 @@ impl StepKind for Cross {
     fn estimate(&self, node: &NodeDef, wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let first = inputs.first().copied().unwrap_or_default();
         let other = match node.inputs.get(1) {
-            Some(p) if wf.nodes[*p].decl == DeclKind::Pool => wf.nodes[*p].pool_items.len() as f64,
+            Some(p) if wf.nodes[*p].decl == DeclKind::Pool => {
+                let all = wf.nodes[*p].pool_items.len();
+                node.int_arg("take").map_or(all, |t| all.min(t.max(0) as usize)) as f64
+            }
             _ => inputs.get(1).map_or(0.0, |e| e.records),
         };
         Estimate { records: first.records * other, calls: 0.0, upper_bound: first.upper_bound }

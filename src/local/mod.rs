@@ -1,0 +1,59 @@
+//! The embedded default model: a model declared `local = true` runs on a
+//! llama.cpp server that regen sets up (once, cached) and starts and stops
+//! around the run, so a fresh machine needs no server of its own.
+
+pub mod server;
+pub mod setup;
+
+use serde_json::{Map, Value};
+use server::{LocalServer, ServerSpec};
+use std::path::Path;
+
+/// Set up (if needed) and start the local server for one model declaration.
+pub async fn start(alias: &str, settings: &Map<String, Value>, run_dir: &Path) -> Result<LocalServer, String> {
+    let cache = setup::cache_dir();
+    std::fs::create_dir_all(&cache).map_err(|e| format!("cannot create the cache folder {}: {e}", cache.display()))?;
+    let c = cache.clone();
+    // Concurrent runs share one cache: the lock makes the second wait for the first's build.
+    let (weights, binary) = tokio::task::spawn_blocking(move || {
+        let _lock = CacheLock::take(&c)?;
+        Ok::<_, String>((setup::weights(&c)?, setup::server_binary(&c)?))
+    })
+    .await
+    .map_err(|e| format!("local model set-up stopped: {e}"))??;
+    let num = |k: &str| settings.get(k).and_then(Value::as_f64);
+    let slots = num("concurrency").unwrap_or(4.0).clamp(1.0, 64.0) as usize;
+    let context = num("local_context").unwrap_or(4096.0) as usize;
+    let log = run_dir.join(format!("llama-server-{alias}.log"));
+    eprintln!("regen: local model: starting llama-server ({slots} slots, {context} tokens each) — log {}", log.display());
+    let started = std::time::Instant::now();
+    let spec =
+        ServerSpec { binary: &binary, weights: &weights, slots, context, threads: num("local_threads").map(|t| t as usize), log: &log };
+    let s = LocalServer::start(&spec).await?;
+    eprintln!("regen: local model: ready at {} in {:.1} s", s.base_url, started.elapsed().as_secs_f64());
+    Ok(s)
+}
+
+/// An exclusive advisory lock on the cache folder, released on drop.
+struct CacheLock(std::fs::File);
+
+impl CacheLock {
+    fn take(cache: &Path) -> Result<Self, String> {
+        use std::os::fd::AsRawFd;
+        let path = cache.join(".lock");
+        let f = std::fs::File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        // SAFETY: flock on a descriptor this File owns.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(format!("cannot lock {}: {}", path.display(), std::io::Error::last_os_error()));
+        }
+        Ok(CacheLock(f))
+    }
+}
+
+impl Drop for CacheLock {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: as above.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}

