@@ -157,10 +157,22 @@ fn permanent_failures_are_recorded_not_dropped() {
 fn per_question_steps_fire_before_the_last_question_is_done() {
     // correct = 0: every question goes to the hint branch, which starts only after
     // that question's `missing` fires. With no barrier, some hint call starts
-    // before the last unhinted path call has been made.
-    let server = Server::start(&["--correct", "0", "--latency-ms", "5", "--heavy-tail"]);
+    // before the last unhinted path call has been made. A small concurrency over
+    // many questions makes the margin wide however loaded the machine is: with a
+    // barrier, no hint call could start before all 16 × 28 paths were asked.
+    let server = Server::start(&["--correct", "0", "--latency-ms", "2", "--heavy-tail"]);
     let dir = tempfile::tempdir().unwrap();
-    let r = run(dir.path(), &server, &["--limit", "12"]);
+    let wf = dir.path().join("narrow.regen");
+    std::fs::write(
+        &wf,
+        format!(
+            "workflow narrow\nextends \"{}\"\nmodel gen {{\n  concurrency = 4\n}}\n",
+            root().join("workflows/regenesis.regen").display()
+        ),
+    )
+    .unwrap();
+    let args = ["run", wf.to_str().unwrap(), "--run-dir", "out", "--set", "selections=3", "--limit", "16"];
+    let r = regen_in(dir.path(), &args, &[("OPENAI_BASE_URL", server.url.as_str())]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let db = rusqlite::Connection::open(dir.path().join(".regen/store.sqlite")).unwrap();
     let first_hint: f64 =

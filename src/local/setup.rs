@@ -87,7 +87,7 @@ fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
     let on_path = |c: &str| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success());
     let venv = cache.join("tools");
     let (vcmake, vninja) = (venv.join("bin/cmake"), venv.join("bin/ninja"));
-    if !(vcmake.is_file() && vninja.is_file()) && !on_path("cmake") {
+    if !(on_path("cmake") || vcmake.is_file() && vninja.is_file()) {
         say("installing cmake and ninja from PyPI into the cache");
         step(cache, "venv", Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
         step(
