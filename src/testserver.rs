@@ -200,7 +200,9 @@ fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> St
         } else {
             right.parse::<i64>().map(|x| (x + 1 + (h("off") * 5.0) as i64).to_string()).unwrap_or_else(|_| "unknown".into())
         };
-        return format!("Step 1: read the quantities in the task.\nStep 2: combine them as the structure says.\nStep 3: check the result.\nSo the answer is \\boxed{{{answer}}}.");
+        // The draft number keeps distinct prompts' paths distinct, as a real model's are.
+        let draft = (h("draft") * 1e6) as u64;
+        return format!("Step 1: read the quantities in the task (draft {draft}).\nStep 2: combine them as the structure says.\nStep 3: check the result.\nSo the answer is \\boxed{{{answer}}}.");
     }
     let variants = [
         "Focus on the quantities given and how each operation changes the total.",
@@ -208,5 +210,5 @@ fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> St
         "Write the unknown as a variable and translate each sentence into an operation.",
     ];
     let pick = (h("text") * variants.len() as f64) as usize % variants.len();
-    format!("{} (variant {})", variants[pick], (h("n") * 1000.0) as u64)
+    format!("{} (variant {})", variants[pick], (h("n") * 1e6) as u64)
 }

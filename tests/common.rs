@@ -1,6 +1,7 @@
 //! Helpers for CLI tests: run the real `regen` binary like a user would.
 #![allow(dead_code)]
 
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -67,4 +68,43 @@ pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The project's test server on a free port, stopped on drop.
+pub struct Server {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(args: &[&str]) -> Server {
+        let answers = root().join("stdlib/data/arith-100.jsonl");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_regen-test-server"))
+            .arg("--answers")
+            .arg(&answers)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start test server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().trim_start_matches("listening on ").to_string();
+        Server { child, url }
+    }
+    pub fn requests(&self) -> u64 {
+        let addr = self.url.trim_start_matches("http://").trim_end_matches("/v1");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).unwrap();
+        let json = body.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str::<serde_json::Value>(json).unwrap()["requests"].as_u64().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -2,47 +2,8 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let answers = root().join("stdlib/data/arith-100.jsonl");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_regen-test-server"))
-            .arg("--answers")
-            .arg(&answers)
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start test server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().trim_start_matches("listening on ").to_string();
-        Server { child, url }
-    }
-    fn requests(&self) -> u64 {
-        let addr = self.url.trim_start_matches("http://").trim_end_matches("/v1");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
-        let json = body.split("\r\n\r\n").nth(1).unwrap();
-        serde_json::from_str::<serde_json::Value>(json).unwrap()["requests"].as_u64().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::{Command, Stdio};
 
 fn run(dir: &Path, server: &Server, extra: &[&str]) -> Run {
     let wf = root().join("workflows/regenesis.regen");

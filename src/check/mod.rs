@@ -4,6 +4,7 @@
 pub mod args;
 pub mod exprs;
 pub mod fields;
+pub mod label_use;
 pub mod lints;
 pub mod load;
 pub mod models;

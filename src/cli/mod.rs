@@ -1,5 +1,7 @@
 //! Command line: parse flags, call the stages, render results. Thin by design.
 
+mod ablate;
+mod ablate_report;
 mod data;
 mod fmt;
 mod graph;
@@ -40,6 +42,8 @@ pub enum Command {
     Runs(run::StoreArgs),
     /// Show one run: summary and every failure with its reason.
     Show(run::ShowArgs),
+    /// Run a workflow and its variants on one shared cache and compare them.
+    Ablate(ablate::AblateArgs),
     /// Generate example datasets (arithmetic word problems with answers).
     Data(data::DataArgs),
 }
@@ -76,6 +80,7 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run(a),
         Command::Runs(a) => run::runs(a),
         Command::Show(a) => run::show(a),
+        Command::Ablate(a) => ablate::run(a),
     }
 }
 

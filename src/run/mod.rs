@@ -168,8 +168,10 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         source_tasks.push(tokio::spawn(async move {
             let result = source::read(&spec, |rec| {
                 let o = &o;
+                let st = &st;
                 async move {
                     let l = rec.lineage;
+                    st.source_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     exec::send(o, Event::Rec(Arc::new(rec))).await;
                     exec::send(o, Event::Done(l)).await;
                     true

@@ -16,6 +16,7 @@ pub struct Sink {
     partial: PathBuf,
     file: tokio::io::BufWriter<tokio::fs::File>,
     seen: HashSet<String>,
+    sources: HashSet<u64>,
     count: u64,
 }
 
@@ -28,7 +29,15 @@ impl Sink {
         }
         let partial = path.with_extension("jsonl.partial");
         match tokio::fs::File::create(&partial).await {
-            Ok(f) => Some(Sink { id, path, partial, file: tokio::io::BufWriter::new(f), seen: HashSet::new(), count: 0 }),
+            Ok(f) => Some(Sink {
+                id,
+                path,
+                partial,
+                file: tokio::io::BufWriter::new(f),
+                seen: HashSet::new(),
+                sources: HashSet::new(),
+                count: 0,
+            }),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", partial.display());
                 None
@@ -70,6 +79,7 @@ impl Sink {
         text.push('\n');
         if self.file.write_all(text.as_bytes()).await.is_ok() {
             self.count += 1;
+            self.sources.insert(r.lineage);
         }
     }
 
@@ -80,6 +90,8 @@ impl Sink {
         if let Err(e) = tokio::fs::rename(&self.partial, &self.path).await {
             eprintln!("error: cannot move {} into place: {e}", self.partial.display());
         }
-        cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(self.path.display().to_string(), self.count);
+        let name = self.path.display().to_string();
+        cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), self.sources.len() as u64);
+        cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(name, self.count);
     }
 }

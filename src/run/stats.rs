@@ -19,6 +19,9 @@ pub struct StepStats {
 pub struct Stats {
     pub steps: Vec<StepStats>,
     pub sink_records: Mutex<BTreeMap<String, u64>>,
+    /// Distinct source records behind each sink's lines (the "yield" of a training sink).
+    pub sink_sources: Mutex<BTreeMap<String, u64>>,
+    pub source_records: AtomicU64,
     pub skipped_rows: AtomicU64,
 }
 
@@ -27,6 +30,8 @@ impl Stats {
         Stats {
             steps: (0..n).map(|_| StepStats::default()).collect(),
             sink_records: Mutex::new(BTreeMap::new()),
+            sink_sources: Mutex::new(BTreeMap::new()),
+            source_records: AtomicU64::new(0),
             skipped_rows: AtomicU64::new(0),
         }
     }

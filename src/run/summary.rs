@@ -2,6 +2,7 @@
 
 use super::exec::Ctx;
 use super::stats::Stats;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -37,6 +38,21 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
         }
         steps.push(row);
     }
+    for (m, model) in cx.models.iter().enumerate() {
+        let mine = cx.wf.nodes.iter().enumerate().filter(|(_, n)| n.is_llm() && n.model.unwrap_or(0) == m);
+        let (mut calls, mut hits, mut prompt, mut completion) = (0, 0, 0, 0);
+        for (id, _) in mine {
+            let s = cx.stats.step(id);
+            calls += Stats::get(&s.calls);
+            hits += Stats::get(&s.cache_hits);
+            prompt += Stats::get(&s.prompt_tokens);
+            completion += Stats::get(&s.completion_tokens);
+        }
+        text.push_str(&format!(
+            "model {} ({}): {calls} calls, {hits} cache hits, {prompt} prompt + {completion} completion tokens\n",
+            model.alias, model.model
+        ));
+    }
     let sinks = cx.stats.sink_records.lock().map(|s| s.clone()).unwrap_or_default();
     for (path, count) in &sinks {
         text.push_str(&format!("wrote {count} records to {path}\n"));
@@ -47,35 +63,77 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
     }
     let failures = cx.stats.total_failures();
     text.push_str(&format!("{http_calls} HTTP requests; {failures} records failed (see `regen show {}`)\n", cx.run_id));
+    let sink_sources = cx.stats.sink_sources.lock().map(|s| s.clone()).unwrap_or_default();
     let json = json!({ "run": cx.run_id, "workflow": cx.wf.name, "wall_s": wall.as_secs_f64(), "http_requests": http_calls,
-        "failures": failures, "skipped_rows": skipped, "steps": steps, "sinks": sinks });
+        "failures": failures, "skipped_rows": skipped, "source_records": Stats::get(&cx.stats.source_records),
+        "steps": steps, "sinks": sinks, "sink_sources": sink_sources });
     (text, json)
 }
 
-/// One status line every few seconds on stderr (a redrawn line on a terminal).
+/// Progress on stderr: an indicatif bar per LLM step on a terminal (done of
+/// known, cache hits, in flight, failures, tokens, ETA), a plain line every ten
+/// seconds otherwise (logs, CI).
 pub fn progress(cx: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let tty = std::io::stderr().is_terminal();
-        let mut tick = tokio::time::interval(Duration::from_secs(if tty { 1 } else { 10 }));
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let parts: Vec<String> = cx
-                .wf
-                .nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.is_llm())
-                .map(|(id, n)| {
-                    let s = cx.stats.step(id);
-                    format!("{} {}+{}c/{}↻", n.name, Stats::get(&s.calls), Stats::get(&s.cache_hits), Stats::get(&s.inflight))
-                })
-                .collect();
-            if tty {
-                eprint!("\r\x1b[2K{}", parts.join("  "));
-            } else {
-                eprintln!("progress: {}", parts.join("  "));
-            }
+        let llm: Vec<(usize, String, u64)> = cx
+            .wf
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_llm())
+            .map(|(id, n)| (id, n.name.clone(), n.int_arg("samples").unwrap_or(1).max(1) as u64))
+            .collect();
+        if std::io::stderr().is_terminal() {
+            bars(&cx, &llm).await
+        } else {
+            lines(&cx, &llm).await
         }
     })
+}
+
+async fn bars(cx: &Ctx, llm: &[(usize, String, u64)]) {
+    let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+    let width = llm.iter().map(|(_, n, _)| n.len()).max().unwrap_or(8);
+    let style = ProgressStyle::with_template(&format!("{{prefix:<{width}}} [{{bar:24}}] {{pos:>6}}/{{len:<6}} {{msg}} eta {{eta}}"))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let shown: Vec<(usize, u64, ProgressBar)> = llm
+        .iter()
+        .map(|(id, name, samples)| {
+            let b = multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix(name.clone()));
+            (*id, *samples, b)
+        })
+        .collect();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        for (id, samples, bar) in &shown {
+            let s = cx.stats.step(*id);
+            let fails: u64 = s.failures.lock().map(|f| f.values().sum()).unwrap_or(0);
+            let (calls, hits) = (Stats::get(&s.calls), Stats::get(&s.cache_hits));
+            bar.set_length(Stats::get(&s.received) * samples);
+            bar.set_position(calls + hits + fails);
+            bar.set_message(format!(
+                "{hits} hit · {} in flight · {fails} failed · {} tok",
+                Stats::get(&s.inflight),
+                Stats::get(&s.prompt_tokens) + Stats::get(&s.completion_tokens)
+            ));
+        }
+    }
+}
+
+async fn lines(cx: &Ctx, llm: &[(usize, String, u64)]) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let parts: Vec<String> = llm
+            .iter()
+            .map(|(id, name, _)| {
+                let s = cx.stats.step(*id);
+                format!("{name} {} calls + {} hits, {} in flight", Stats::get(&s.calls), Stats::get(&s.cache_hits), Stats::get(&s.inflight))
+            })
+            .collect();
+        eprintln!("progress: {}", parts.join("; "));
+    }
 }

@@ -1,0 +1,161 @@
+//! `regen ablate BASE VARIANT...`: run a workflow and its variants on one shared
+//! cache, base first, so each variant pays only for the steps that differ, and
+//! compare them side by side (table, JSON, HTML report).
+
+use super::ablate_report;
+use crate::run::{self, RunOptions};
+use crate::syntax::ast::DeclKind;
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct AblateArgs {
+    /// The base workflow, run first.
+    pub base: PathBuf,
+    /// Variants (usually files that `extends` the base).
+    pub variants: Vec<PathBuf>,
+    #[arg(long = "set", value_parser = super::parse_set)]
+    pub sets: Vec<(String, String)>,
+    /// Only the first N records of each source.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// The shared run store and call cache.
+    #[arg(long, default_value = ".regen/store.sqlite")]
+    pub store: PathBuf,
+    /// Where each workflow's sinks go (one folder each) and the reports.
+    #[arg(long, default_value = "runs/ablate")]
+    pub out: PathBuf,
+}
+
+/// One row of the comparison.
+#[derive(Serialize, Clone)]
+pub struct Row {
+    pub workflow: String,
+    pub file: String,
+    pub questions: u64,
+    /// Questions with at least one line in the training sink.
+    pub yield_questions: u64,
+    pub kept: u64,
+    pub calls: u64,
+    pub cache_hits: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub failures: u64,
+    pub wall_s: f64,
+    pub label_read_by: Vec<String>,
+    pub training_sink: String,
+}
+
+pub fn run(a: AblateArgs) -> i32 {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    let files: Vec<PathBuf> = std::iter::once(a.base.clone()).chain(a.variants.iter().cloned()).collect();
+    // Check every file before spending a single call.
+    let mut checked = Vec::new();
+    for f in &files {
+        match super::checked_or_exit(f, &a.sets) {
+            Ok(c) => checked.push((f.clone(), c.workflow)),
+            Err(code) => return code,
+        }
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for (file, wf) in checked {
+        let mut dir_name = wf.name.clone();
+        while !names.insert(dir_name.clone()) {
+            dir_name.push('_');
+        }
+        let run_dir = a.out.join(&dir_name);
+        let training = training_sink(&wf).map(|p| run_dir.join(p).display().to_string()).unwrap_or_default();
+        let label_read_by = crate::check::label_use::label_readers(&wf);
+        let name = wf.name.clone();
+        eprintln!("== {name} ({})", file.display());
+        let opts = RunOptions { limit: a.limit, run_dir, store: a.store.clone(), refresh: vec![], file: file.clone() };
+        match rt.block_on(run::run(wf, &opts)) {
+            Ok(report) => {
+                failed |= report.failures > 0;
+                rows.push(row(&name, &file, &report.json, &training, label_read_by));
+            }
+            Err(msg) => {
+                eprintln!("error: {name}: {msg}");
+                return 2;
+            }
+        }
+    }
+    print!("{}", table(&rows));
+    if let Err(e) = std::fs::create_dir_all(&a.out) {
+        eprintln!("error: cannot create {}: {e}", a.out.display());
+        return 2;
+    }
+    let json_path = a.out.join("ablation.json");
+    let html_path = a.out.join("ablation.html");
+    let written = std::fs::write(&json_path, serde_json::to_string_pretty(&rows).unwrap_or_default())
+        .and_then(|_| std::fs::write(&html_path, ablate_report::html(&rows)));
+    match written {
+        Ok(()) => println!("wrote {} and {}", json_path.display(), html_path.display()),
+        Err(e) => {
+            eprintln!("error: cannot write the reports under {}: {e}", a.out.display());
+            return 2;
+        }
+    }
+    i32::from(failed)
+}
+
+/// The training sink: the first chat-format sink, else the first sink.
+fn training_sink(wf: &crate::workflow::Workflow) -> Option<String> {
+    let sinks: Vec<_> = wf.nodes.iter().filter(|n| n.decl == DeclKind::Sink).collect();
+    let chosen = sinks.iter().find(|n| n.str_arg("format") == Some("chat")).or(sinks.first())?;
+    Some(chosen.str_arg("path").unwrap_or("out.jsonl").to_string())
+}
+
+fn row(name: &str, file: &std::path::Path, j: &serde_json::Value, training: &str, label_read_by: Vec<String>) -> Row {
+    let u = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let steps = j["steps"].as_array().cloned().unwrap_or_default();
+    let sum = |k: &str| steps.iter().map(|s| u(&s[k])).sum::<u64>();
+    Row {
+        workflow: name.to_string(),
+        file: file.display().to_string(),
+        questions: u(&j["source_records"]),
+        yield_questions: u(&j["sink_sources"][training]),
+        kept: u(&j["sinks"][training]),
+        calls: sum("calls"),
+        cache_hits: sum("cache_hits"),
+        prompt_tokens: sum("prompt_tokens"),
+        completion_tokens: sum("completion_tokens"),
+        failures: u(&j["failures"]),
+        wall_s: j["wall_s"].as_f64().unwrap_or(0.0),
+        label_read_by,
+        training_sink: training.to_string(),
+    }
+}
+
+pub fn table(rows: &[Row]) -> String {
+    let mut t = format!(
+        "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7}  label read by\n",
+        "workflow", "questions", "yield", "kept", "calls", "cache hits", "prompt tok", "compl tok", "failures", "wall s"
+    );
+    for r in rows {
+        let labels = if r.label_read_by.is_empty() { "(none)".to_string() } else { r.label_read_by.join(", ") };
+        t.push_str(&format!(
+            "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7.1}  {labels}\n",
+            r.workflow,
+            r.questions,
+            r.yield_questions,
+            r.kept,
+            r.calls,
+            r.cache_hits,
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.failures,
+            r.wall_s
+        ));
+    }
+    t
+}

@@ -1,0 +1,67 @@
+//! The method as the paper states it, counted at the server; and `regen ablate`
+//! comparing the ablations on one shared cache.
+
+mod common;
+use common::*;
+
+fn regenesis(dir: &std::path::Path, server: &Server, limit: &str) -> Run {
+    let wf = root().join("workflows/regenesis.regen");
+    regen_in(dir, &["run", wf.to_str().unwrap(), "--limit", limit, "--run-dir", "out"], &[("OPENAI_BASE_URL", server.url.as_str())])
+}
+
+#[test]
+fn regenesis_makes_the_papers_call_shape_per_question() {
+    // Every path right: per question 20 selections + 45 × (adapt, structure, path, judge).
+    let solved = Server::start(&["--correct", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = regenesis(dir.path(), &solved, "3");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(solved.requests(), 3 * (20 + 45 * 4));
+    // At most 5 kept per question.
+    let train = std::fs::read_to_string(dir.path().join("out/train.jsonl")).unwrap();
+    assert_eq!(train.lines().count(), 3 * 5);
+
+    // Nothing right: the hint retry adds 45 × 4 calls; its selections are cache hits.
+    let unsolved = Server::start(&["--correct", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = regenesis(dir.path(), &unsolved, "3");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(unsolved.requests(), 3 * (20 + 45 * 4 + 45 * 4));
+}
+
+#[test]
+fn ablate_runs_every_variant_on_one_cache_and_compares_them() {
+    // A weak model: few paths are right, so the hint retry matters.
+    let server = Server::start(&["--correct", "0.01"]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["ablate".to_string(), root().join("workflows/regenesis.regen").display().to_string()];
+    let mut variants: Vec<String> =
+        files_with_ext(&root().join("workflows/ablations"), "regen").iter().map(|p| p.display().to_string()).collect();
+    variants.sort();
+    args.extend(variants);
+    args.extend(["--limit", "20", "--set", "selections=4", "--out", "cmp"].map(String::from));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = regen_in(dir.path(), &argv, &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmp/ablation.json")).unwrap()).unwrap();
+    assert_eq!(rows.len(), 12);
+    let row = |name: &str| rows.iter().find(|r| r["workflow"] == name).unwrap_or_else(|| panic!("no row {name}")).clone();
+    let base = row("regenesis");
+    assert_eq!(base["questions"], 20);
+    let yield_of = |r: &serde_json::Value| r["yield_questions"].as_u64().unwrap();
+    assert!(yield_of(&row("no-hint")) < yield_of(&base), "no-hint {} vs base {}", row("no-hint"), base);
+    assert_eq!(row("majority-vote")["label_read_by"], serde_json::json!([]), "LMSI's filter reads no label");
+    assert!(!base["label_read_by"].as_array().unwrap().is_empty());
+    // Shared upstream steps come from the cache: keep-1 changes only the cap, so it asks nothing.
+    assert_eq!(row("keep-1")["calls"], 0);
+    assert!(row("keep-1")["cache_hits"].as_u64().unwrap() > 0);
+    // no-structure re-asks paths (their prompt changed) but not selections or adaptations.
+    let ns = row("no-structure");
+    assert!(ns["calls"].as_u64().unwrap() > 0 && ns["cache_hits"].as_u64().unwrap() > 0);
+    assert!(ns["calls"].as_u64() < base["calls"].as_u64());
+    assert!(row("keep-1")["kept"].as_u64() <= Some(20));
+    let html = std::fs::read_to_string(dir.path().join("cmp/ablation.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("no-hint") && !html.contains("<script"));
+    assert!(r.stdout.contains("label read by") && r.stdout.contains("majority-vote"));
+}
