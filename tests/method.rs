@@ -65,3 +65,33 @@ fn ablate_runs_every_variant_on_one_cache_and_compares_them() {
     assert!(html.contains("<svg") && html.contains("no-hint") && !html.contains("<script"));
     assert!(r.stdout.contains("label read by") && r.stdout.contains("majority-vote"));
 }
+
+#[test]
+fn eval_reports_accuracy_that_matches_a_hand_count() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("stdlib/data/arith-100.jsonl");
+    let r = regen_in(
+        dir.path(),
+        &["eval", data.to_str().unwrap(), "--limit", "30", "--out", "ev"],
+        &[("OPENAI_BASE_URL", server.url.as_str())],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(dir.path().join("ev/eval.json")).unwrap()).unwrap();
+    assert_eq!(rows[0]["questions"], 30);
+    // Hand count: every graded question whose majority answer equals its label.
+    let graded = std::fs::read_to_string(dir.path().join("ev/00-arith-100/graded.jsonl")).unwrap();
+    let mut right = 0;
+    for line in graded.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let label: f64 = v["answer"].as_str().unwrap().parse().unwrap();
+        if v["majority"].as_str().and_then(|m| m.parse::<f64>().ok()) == Some(label) {
+            right += 1;
+        }
+    }
+    assert_eq!(graded.lines().count(), 30);
+    assert_eq!(rows[0]["correct"], right);
+    assert!(right > 3 && right < 27, "a 50% server gives a middling score: {right}");
+    let shown = format!("{:.1}%", 100.0 * right as f64 / 30.0);
+    assert!(r.stdout.contains(&shown), "{shown} in\n{}", r.stdout);
+}

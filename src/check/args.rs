@@ -235,6 +235,13 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
                 wf.nodes[id].filter = Some(f);
             }
         }
+        // An enum given by a string param (`answers: answer_format`) takes the param's value.
+        ArgType::Enum(options)
+            if bare.as_ref().is_some_and(|b| !options.contains(&b.as_str()) && scope.params.get(b).is_some_and(Value::is_string)) =>
+        {
+            let value = scope.params.get(&bare.unwrap_or_default()).cloned().unwrap_or_default();
+            set_checked(wf, id, key, ty, value, e, file, diags);
+        }
         ArgType::Field | ArgType::Enum(_) if bare.is_some() => {
             let value = bare.unwrap_or_default();
             set_checked(wf, id, key, ty, Value::String(value), e, file, diags);

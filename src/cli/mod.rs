@@ -3,6 +3,7 @@
 mod ablate;
 mod ablate_report;
 mod data;
+mod eval;
 mod fmt;
 mod graph;
 mod lint;
@@ -44,6 +45,8 @@ pub enum Command {
     Show(run::ShowArgs),
     /// Run a workflow and its variants on one shared cache and compare them.
     Ablate(ablate::AblateArgs),
+    /// Accuracy of a model on labelled files (greedy or self-consistency).
+    Eval(eval::EvalArgs),
     /// Generate example datasets (arithmetic word problems with answers).
     Data(data::DataArgs),
 }
@@ -81,6 +84,7 @@ pub fn main() -> i32 {
         Command::Runs(a) => run::runs(a),
         Command::Show(a) => run::show(a),
         Command::Ablate(a) => ablate::run(a),
+        Command::Eval(a) => eval::run(a),
     }
 }
 

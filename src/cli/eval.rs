@@ -1,0 +1,109 @@
+//! `regen eval DATA...`: accuracy of a model on labelled files, one row per
+//! dataset, by running the evaluation workflow (`workflows/eval.regen` unless
+//! `--workflow` names another) on each, sharing the cache.
+
+use crate::run::{self, RunOptions};
+use clap::Args;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Labelled JSONL files (id, question, answer).
+    #[arg(required = true)]
+    pub data: Vec<PathBuf>,
+    /// The evaluation workflow: it must have params `data`, `answer_format`, `samples`
+    /// and sinks `graded` (every answered question) and `correct`.
+    #[arg(long)]
+    pub workflow: Option<PathBuf>,
+    /// Answer format of the labels: number, choice, bool or text.
+    #[arg(long, default_value = "number")]
+    pub answers: String,
+    /// 1 = greedy; more = self-consistency (majority answer of that many samples).
+    #[arg(long, default_value_t = 1)]
+    pub samples: u32,
+    #[arg(long = "set", value_parser = super::parse_set)]
+    pub sets: Vec<(String, String)>,
+    #[arg(long)]
+    pub limit: Option<u64>,
+    #[arg(long, default_value = ".regen/store.sqlite")]
+    pub store: PathBuf,
+    #[arg(long, default_value = "runs/eval")]
+    pub out: PathBuf,
+}
+
+#[derive(Serialize)]
+pub struct Accuracy {
+    pub dataset: String,
+    pub questions: u64,
+    pub answered: u64,
+    pub correct: u64,
+    pub accuracy: f64,
+    pub failures: u64,
+}
+
+pub fn run(a: EvalArgs) -> i32 {
+    let workflow = a.workflow.clone().unwrap_or_else(|| super::stdlib_for(&a.data[0]).with_file_name("workflows/eval.regen"));
+    if !workflow.is_file() {
+        eprintln!("error: no evaluation workflow at {}; name one with --workflow", workflow.display());
+        return 2;
+    }
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    let mut rows = Vec::new();
+    for (i, data) in a.data.iter().enumerate() {
+        let abs = std::fs::canonicalize(data).unwrap_or_else(|_| data.clone());
+        let mut sets = a.sets.clone();
+        sets.push(("data".into(), abs.display().to_string()));
+        sets.push(("answer_format".into(), a.answers.clone()));
+        sets.push(("samples".into(), a.samples.to_string()));
+        if a.samples > 1 && !a.sets.iter().any(|(k, _)| k == "temperature") {
+            sets.push(("temperature".into(), "0.7".into()));
+        }
+        let wf = match super::checked_or_exit(&workflow, &sets) {
+            Ok(c) => c.workflow,
+            Err(code) => return code,
+        };
+        let stem = data.file_stem().and_then(|s| s.to_str()).unwrap_or("data");
+        let run_dir = a.out.join(format!("{i:02}-{stem}"));
+        let opts = RunOptions { limit: a.limit, run_dir: run_dir.clone(), store: a.store.clone(), refresh: vec![], file: workflow.clone() };
+        let report = match rt.block_on(run::run(wf, &opts)) {
+            Ok(r) => r,
+            Err(msg) => {
+                eprintln!("error: {}: {msg}", data.display());
+                return 2;
+            }
+        };
+        let j = &report.json;
+        let count = |name: &str| j["sinks"][run_dir.join(name).display().to_string()].as_u64().unwrap_or(0);
+        let questions = j["source_records"].as_u64().unwrap_or(0);
+        let correct = count("correct.jsonl");
+        rows.push(Accuracy {
+            dataset: data.display().to_string(),
+            questions,
+            answered: count("graded.jsonl"),
+            correct,
+            accuracy: if questions == 0 { 0.0 } else { correct as f64 / questions as f64 },
+            failures: report.failures,
+        });
+    }
+    println!("{:<40} {:>9} {:>8} {:>8} {:>9} {:>8}", "dataset", "questions", "answered", "correct", "accuracy", "failures");
+    for r in &rows {
+        println!("{:<40} {:>9} {:>8} {:>8} {:>8.1}% {:>8}", r.dataset, r.questions, r.answered, r.correct, 100.0 * r.accuracy, r.failures);
+    }
+    println!("(unanswered questions and failed calls count as wrong)");
+    let path = a.out.join("eval.json");
+    if let Err(e) =
+        std::fs::create_dir_all(&a.out).and_then(|_| std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap_or_default()))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return 2;
+    }
+    println!("wrote {}", path.display());
+    i32::from(rows.iter().any(|r| r.failures > 0))
+}
