@@ -62,6 +62,7 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut other: Vec<Arc<Rec>> = Vec::new();
     let mut other_done = !cross_stream;
     let mut held: Vec<Msg> = Vec::new();
+    let mut closed = false;
     let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.available_permits().max(16) * 2);
     let mut sink = if node.decl == DeclKind::Sink { super::sink::Sink::open(&cx, id).await } else { None };
 
@@ -78,7 +79,8 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
                 continue;
             }
             // Bounded memory: take no new input while this step has enough in flight.
-            m = inbox.recv(), if inflight_total < max_inflight => match m { Some(m) => m, None => { eofs = ports; continue; } },
+            // A closed inbox answers at once: stop polling it, or the loop spins while calls are in flight.
+            m = inbox.recv(), if inflight_total < max_inflight && !closed => match m { Some(m) => m, None => { closed = true; eofs = ports; continue; } },
         };
         if cross_stream && msg.port == 1 {
             match msg.event {
