@@ -15,8 +15,8 @@ use rand::Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
+use super::gate::{Gate, Priority};
 use super::ratelimit::Bucket;
 use async_openai::middleware::HttpRequestFactory;
 use std::sync::atomic::AtomicBool;
@@ -33,7 +33,7 @@ pub struct ModelClient {
     pub alias: String,
     pub model: String,
     client: Client<OpenAIConfig>,
-    pub limit: Arc<Semaphore>,
+    pub limit: Arc<Gate>,
     timeout: Duration,
     retries: u32,
     /// Requests that reached the wire (counted by the HTTP service, retries included).
@@ -86,7 +86,7 @@ impl ModelClient {
             alias: spec.alias.into(),
             model: spec.model.into(),
             client: Client::with_config(config).with_http_service(http_service(reqwest_client(spec.timeout_s), http_calls.clone())),
-            limit: Arc::new(Semaphore::new(spec.concurrency.max(1))),
+            limit: Gate::new(spec.concurrency),
             timeout: Duration::from_secs_f64(spec.timeout_s),
             retries: spec.retries,
             http_calls,
@@ -107,15 +107,15 @@ impl ModelClient {
 
     /// The cache first; otherwise the server, with retries. The reply is stored
     /// before it is returned.
-    pub async fn call(&self, key: &CacheKey, store: &Store, refresh: bool) -> Result<Reply, CallError> {
-        let mut out = self.call_samples(std::slice::from_ref(key), store, refresh).await;
+    pub async fn call(&self, key: &CacheKey, store: &Store, refresh: bool, priority: Priority) -> Result<Reply, CallError> {
+        let mut out = self.call_samples(std::slice::from_ref(key), store, refresh, priority).await;
         out.pop().unwrap_or_else(|| Err(CallError::Failed { reason: "client".into(), raw: "no result".into() }))
     }
 
     /// Samples of one prompt (keys that differ only in `sample`): cached ones from
     /// the store, the rest as one request with `n` where the server takes it,
     /// else one request each. Results are in the order of `keys`.
-    pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool) -> Vec<Result<Reply, CallError>> {
+    pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool, priority: Priority) -> Vec<Result<Reply, CallError>> {
         let mut out: Vec<Option<Result<Reply, CallError>>> = keys.iter().map(|_| None).collect();
         let mut missing = Vec::new();
         for (i, k) in keys.iter().enumerate() {
@@ -132,7 +132,7 @@ impl ModelClient {
             }
         }
         if missing.len() > 1 && self.n_per_request.load(Ordering::Relaxed) {
-            match self.ask(&keys[missing[0]], missing.len()).await {
+            match self.ask(&keys[missing[0]], missing.len(), priority).await {
                 Ok(replies) => {
                     let got = replies.len().min(missing.len());
                     for (reply, &i) in replies.into_iter().zip(&missing) {
@@ -151,7 +151,7 @@ impl ModelClient {
             }
         }
         let singles = futures::future::join_all(missing.iter().map(|&i| async move {
-            let r = match self.ask(&keys[i], 1).await {
+            let r = match self.ask(&keys[i], 1, priority).await {
                 Ok(mut replies) => match replies.pop() {
                     Some(reply) => self.keep(&keys[i], reply, store),
                     None => Err(CallError::Failed { reason: "no-choices".into(), raw: String::new() }),
@@ -179,7 +179,7 @@ impl ModelClient {
     }
 
     /// One logical request (`n` completions), retried on what retrying can fix.
-    async fn ask(&self, key: &CacheKey, n: usize) -> Result<Vec<Reply>, AskError> {
+    async fn ask(&self, key: &CacheKey, n: usize, priority: Priority) -> Result<Vec<Reply>, AskError> {
         let mut last = (String::new(), String::new());
         let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
             + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
@@ -198,7 +198,7 @@ impl ModelClient {
             if let Some(b) = &self.tpm {
                 b.take(estimate).await;
             }
-            let permit = self.limit.clone().acquire_owned().await;
+            let permit = self.limit.acquire(priority).await;
             let (result, retry_after) = RETRY_AFTER
                 .scope(std::cell::Cell::new(None), async {
                     let r = tokio::time::timeout(self.timeout, self.send(key, n)).await;

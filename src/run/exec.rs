@@ -29,6 +29,15 @@ pub struct Ctx {
     pub templates: Arc<minijinja::Environment<'static>>,
     pub pools: Arc<Map<String, Value>>,
     pub run_dir: std::path::PathBuf,
+    /// Each node's position in the plan's order (deeper steps come later).
+    pub depth: Vec<u32>,
+}
+
+impl Ctx {
+    /// Calls of older source records first; within one, the deepest step first.
+    pub fn priority(&self, id: NodeId, lineage: u64) -> super::gate::Priority {
+        (lineage & ((1 << 40) - 1), u32::MAX - self.depth.get(id).copied().unwrap_or(0))
+    }
 }
 
 pub type Outputs = Vec<(mpsc::Sender<Msg>, usize)>;
@@ -63,7 +72,7 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut other_done = !cross_stream;
     let mut held: Vec<Msg> = Vec::new();
     let mut closed = false;
-    let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.available_permits().max(16) * 2);
+    let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.size.max(16) * 2);
     let mut sink = if node.decl == DeclKind::Sink { super::sink::Sink::open(&cx, id).await } else { None };
 
     loop {

@@ -32,7 +32,7 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec
     let model = &cx.models[node.model.unwrap_or(0)];
     let stats = cx.stats.step(id);
     stats.inflight.fetch_add(u64::from(samples), Ordering::Relaxed);
-    let results = model.call_samples(&keys, &cx.store, cx.refresh[id]).await;
+    let results = model.call_samples(&keys, &cx.store, cx.refresh[id], cx.priority(id, r.lineage)).await;
     stats.inflight.fetch_sub(u64::from(samples), Ordering::Relaxed);
     results.into_iter().enumerate().map(|(sample, result)| outcome(cx, id, r, sample as u32, samples, result)).collect()
 }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod exec;
+pub mod gate;
 pub mod llm;
 pub mod ratelimit;
 pub mod record;
@@ -99,6 +100,13 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         templates: Arc::new(crate::check::templates::environment()),
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
+        depth: {
+            let mut d = vec![0u32; wf.nodes.len()];
+            for (i, &id) in plan.order.iter().enumerate() {
+                d[id] = i as u32;
+            }
+            d
+        },
     });
 
     // Wire the graph: each running step gets one inbox; each upstream knows (inbox, port).
