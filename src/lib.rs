@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod expr;
+pub mod finetune;
 pub mod local;
 pub mod plan;
 pub mod run;

@@ -95,3 +95,27 @@ fn eval_reports_accuracy_that_matches_a_hand_count() {
     let shown = format!("{:.1}%", 100.0 * right as f64 / 30.0);
     assert!(r.stdout.contains(&shown), "{shown} in\n{}", r.stdout);
 }
+
+#[test]
+fn the_training_file_uploads_and_starts_a_fine_tuning_job() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = regenesis(dir.path(), &server, "2");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test-SECRET-999")];
+    let ft = regen_in(dir.path(), &["finetune", "out/train.jsonl", "--model", "smollm2", "--suffix", "regen", "--wait", "30"], &env);
+    assert_eq!(ft.code, 0, "{}{}", ft.stdout, ft.stderr);
+    assert!(ft.stdout.contains("training examples in chat format"), "{}", ft.stdout);
+    assert!(ft.stdout.contains("Succeeded") && ft.stdout.contains("fine-tuned model: ft:smollm2:regen:"), "{}", ft.stdout);
+    assert!(!ft.stdout.contains("SECRET") && !ft.stderr.contains("SECRET"));
+
+    // A file that is not chat data: refused before any upload, naming file:line.
+    std::fs::write(
+        dir.path().join("bad.jsonl"),
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}\n{\"prompt\": \"q\"}\n",
+    )
+    .unwrap();
+    let bad = regen_in(dir.path(), &["finetune", "bad.jsonl", "--model", "smollm2"], &env);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("bad.jsonl:2: no `messages` list"), "{}", bad.stderr);
+}

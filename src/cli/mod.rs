@@ -4,6 +4,7 @@ mod ablate;
 mod ablate_report;
 mod data;
 mod eval;
+mod finetune;
 mod fmt;
 mod graph;
 mod lint;
@@ -47,6 +48,8 @@ pub enum Command {
     Ablate(ablate::AblateArgs),
     /// Accuracy of a model on labelled files (greedy or self-consistency).
     Eval(eval::EvalArgs),
+    /// Check a chat training file, upload it and start a fine-tuning job.
+    Finetune(finetune::FinetuneArgs),
     /// Generate example datasets (arithmetic word problems with answers).
     Data(data::DataArgs),
 }
@@ -85,6 +88,7 @@ pub fn main() -> i32 {
         Command::Show(a) => run::show(a),
         Command::Ablate(a) => ablate::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Finetune(a) => finetune::run(a),
     }
 }
 

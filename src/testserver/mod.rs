@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod finetune;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerConfig {
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -75,7 +77,14 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(|| async { Json(json!({"object": "list", "data": [{"id": "test", "object": "model"}]})) }))
         .route("/stats", get(stats))
-        .with_state(state);
+        .with_state(state)
+        .merge(
+            Router::new()
+                .route("/v1/files", post(finetune::upload))
+                .route("/v1/fine_tuning/jobs", post(finetune::create_job))
+                .route("/v1/fine_tuning/jobs/{id}", get(finetune::get_job))
+                .with_state(Arc::new(finetune::FineTuneState::default())),
+        );
     axum::serve(listener, app).await
 }
 

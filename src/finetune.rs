@@ -1,0 +1,73 @@
+//! Fine-tuning hand-off: check a training JSONL, upload it and start a job
+//! through the OpenAI-compatible files and fine_tuning endpoints.
+
+use async_openai::config::OpenAIConfig;
+use async_openai::types::files::{CreateFileRequest, FileInput, FilePurpose};
+use async_openai::types::finetuning::{CreateFineTuningJobRequest, FineTuningJob, FineTuningJobStatus};
+use async_openai::types::InputSource;
+use async_openai::Client;
+use std::path::Path;
+use std::time::Duration;
+
+/// Every non-empty line must be `{"messages": [..., user, ..., assistant]}` with text.
+/// Returns the number of examples, or `file:line: what is wrong`.
+pub fn check_training_file(path: &Path) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = format!("{}:{}", path.display(), i + 1);
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{at}: not JSON: {e}"))?;
+        let Some(messages) = v["messages"].as_array() else {
+            return Err(format!("{at}: no `messages` list (write the sink with `format: chat`)"));
+        };
+        let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap_or("?")).collect();
+        if !roles.contains(&"user") || roles.last() != Some(&"assistant") {
+            return Err(format!("{at}: roles {roles:?}; fine-tuning needs a user turn and the assistant's answer last"));
+        }
+        if let Some(k) = messages.iter().position(|m| m["content"].as_str().is_none_or(|c| c.trim().is_empty())) {
+            return Err(format!("{at}: message {} ({}) has no text", k + 1, roles[k]));
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err(format!("{} has no training examples", path.display()));
+    }
+    Ok(n)
+}
+
+pub struct Handoff<'a> {
+    pub endpoint: &'a str,
+    pub key_env: &'a str,
+    pub model: &'a str,
+    pub suffix: Option<&'a str>,
+    pub wait: Option<Duration>,
+}
+
+/// Upload, start the job, and (with `wait`) poll until it ends.
+pub async fn start(file: &Path, h: &Handoff<'_>) -> Result<FineTuningJob, String> {
+    let key = std::env::var(h.key_env).unwrap_or_else(|_| "none".into());
+    let scrub = |e: String| if key.len() >= 4 { e.replace(&key, "[redacted]") } else { e };
+    let client = Client::with_config(OpenAIConfig::new().with_api_base(h.endpoint.trim_end_matches('/')).with_api_key(key.clone()));
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let filename = file.file_name().and_then(|n| n.to_str()).unwrap_or("train.jsonl").to_string();
+    let upload = CreateFileRequest {
+        file: FileInput { source: InputSource::Bytes { filename, bytes: bytes.into() } },
+        purpose: FilePurpose::FineTune,
+        expires_after: None,
+    };
+    let uploaded = client.files().create(upload).await.map_err(|e| scrub(format!("uploading {} failed: {e}", file.display())))?;
+    let mut req = CreateFineTuningJobRequest { model: h.model.to_string(), training_file: uploaded.id.clone(), ..Default::default() };
+    req.suffix = h.suffix.map(str::to_string);
+    let mut job =
+        client.fine_tuning().create(req).await.map_err(|e| scrub(format!("starting a fine-tuning job on {} failed: {e}", uploaded.id)))?;
+    let Some(limit) = h.wait else { return Ok(job) };
+    let started = std::time::Instant::now();
+    while !matches!(job.status, FineTuningJobStatus::Succeeded | FineTuningJobStatus::Failed | FineTuningJobStatus::Cancelled) {
+        if started.elapsed() > limit {
+            return Err(format!("job {} is still {:?} after {} s; check it later", job.id, job.status, limit.as_secs()));
+        }
+        tokio::time::sleep(Duration::from_secs(if cfg!(test) { 0 } else { 2 })).await;
+        job = client.fine_tuning().retrieve(&job.id).await.map_err(|e| scrub(format!("polling job {} failed: {e}", job.id)))?;
+    }
+    Ok(job)
+}
