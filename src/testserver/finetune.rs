@@ -14,9 +14,11 @@ use std::sync::{Arc, Mutex};
 pub struct FineTuneState {
     /// file id → (filename, lines)
     files: Mutex<HashMap<String, (String, usize)>>,
-    /// job id → (model, training file, suffix, polls)
-    jobs: Mutex<HashMap<String, (String, String, Option<String>, u32)>>,
+    jobs: Mutex<HashMap<String, Job>>,
 }
+
+/// model, training file, suffix, polls so far
+type Job = (String, String, Option<String>, u32);
 
 fn bad(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": msg, "type": "invalid_request_error", "param": null, "code": null}})))
