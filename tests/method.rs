@@ -119,3 +119,25 @@ fn the_training_file_uploads_and_starts_a_fine_tuning_job() {
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("bad.jsonl:2: no `messages` list"), "{}", bad.stderr);
 }
+
+#[test]
+fn stars_outer_loop_feeds_each_iterations_fine_tuned_model_to_the_next() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/star-loop.sh"))
+        .args(["smollm2", "2", "--limit", "6"])
+        .current_dir(dir.path())
+        .env("REGEN", env!("CARGO_BIN_EXE_regen"))
+        .env("OPENAI_BASE_URL", &server.url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("== STaR iteration 2 with model ft:smollm2:star-1:"), "{stdout}");
+    assert!(stdout.contains("final model: ft:smollm2:star-2:"), "{stdout}");
+    for i in 1..=2 {
+        let train = std::fs::read_to_string(dir.path().join(format!("runs/star/iteration-{i}/train.jsonl"))).unwrap();
+        assert!(!train.is_empty() && !train.contains("Hint"), "hintless training text");
+    }
+}
