@@ -246,3 +246,25 @@ fn requests_per_minute_paces_the_run() {
     assert!(t0.elapsed().as_secs_f64() >= 2.9, "{:?}", t0.elapsed());
     assert_eq!(server.requests(), 8);
 }
+
+#[test]
+fn barrier_mode_runs_stage_by_stage_and_writes_the_same_records() {
+    // A weak model: some questions go to the hint retry.
+    let server = Server::start(&["--correct", "0.01"]);
+    let streaming = tempfile::tempdir().unwrap();
+    assert_eq!(run(streaming.path(), &server, &[]).code, 0);
+    let staged = tempfile::tempdir().unwrap();
+    let r = run(staged.path(), &server, &["--barrier"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(sorted_lines(&staged.path().join("out/train.jsonl")), sorted_lines(&streaming.path().join("out/train.jsonl")));
+    // Stage by stage: no hint call before the last unhinted path.
+    let db = rusqlite::Connection::open(staged.path().join(".regen/store.sqlite")).unwrap();
+    let first_hint: f64 =
+        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%Hint: the correct%'", [], |r| r.get(0)).unwrap();
+    let last_path: f64 = db
+        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%Hint:%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(first_hint > last_path);
+}

@@ -71,7 +71,14 @@ pub fn run(a: EvalArgs) -> i32 {
         };
         let stem = data.file_stem().and_then(|s| s.to_str()).unwrap_or("data");
         let run_dir = a.out.join(format!("{i:02}-{stem}"));
-        let opts = RunOptions { limit: a.limit, run_dir: run_dir.clone(), store: a.store.clone(), refresh: vec![], file: workflow.clone() };
+        let opts = RunOptions {
+            limit: a.limit,
+            run_dir: run_dir.clone(),
+            store: a.store.clone(),
+            refresh: vec![],
+            file: workflow.clone(),
+            barrier: false,
+        };
         let report = match rt.block_on(run::run(wf, &opts)) {
             Ok(r) => r,
             Err(msg) => {

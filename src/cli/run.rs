@@ -21,6 +21,10 @@ pub struct RunArgs {
     /// Re-ask this step and everything downstream of it (repeatable).
     #[arg(long)]
     pub refresh: Vec<String>,
+    /// Run stage by stage (every step waits for all of its input), as the
+    /// paper's scripts do; for comparison with streaming, e.g. in benchmarks.
+    #[arg(long)]
+    pub barrier: bool,
     /// Log details (tracing).
     #[arg(short, long)]
     pub verbose: bool,
@@ -54,6 +58,7 @@ pub fn run(a: RunArgs) -> i32 {
         store: a.store,
         refresh: a.refresh,
         file: a.file.clone(),
+        barrier: a.barrier,
     };
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

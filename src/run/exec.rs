@@ -31,6 +31,8 @@ pub struct Ctx {
     pub run_dir: std::path::PathBuf,
     /// Each node's position in the plan's order (deeper steps come later).
     pub depth: Vec<u32>,
+    /// Run stage by stage (each step waits for all its input), as batch scripts do.
+    pub barrier: bool,
 }
 
 impl Ctx {
@@ -74,8 +76,17 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut closed = false;
     let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.size.max(16) * 2);
     let mut sink = if node.decl == DeclKind::Sink { super::sink::Sink::open(&cx, id).await } else { None };
+    // `--barrier` (for comparison only): hold everything until every input has ended.
+    let mut barrier_waiting = cx.barrier && !cross_stream;
+    let mut barrier_held: Vec<Msg> = Vec::new();
 
     loop {
+        if barrier_waiting && eofs >= ports {
+            barrier_waiting = false;
+            for m in std::mem::take(&mut barrier_held) {
+                handle(&cx, id, m, &mut lin, lineage_ports, &outs, &done_tx, &mut inflight_total, &other, &mut eofs, &mut sink).await;
+            }
+        }
         if eofs >= ports && inflight_total == 0 {
             break;
         }
@@ -91,6 +102,13 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
             // A closed inbox answers at once: stop polling it, or the loop spins while calls are in flight.
             m = inbox.recv(), if inflight_total < max_inflight && !closed => match m { Some(m) => m, None => { closed = true; eofs = ports; continue; } },
         };
+        if barrier_waiting {
+            match msg.event {
+                Event::Eof => eofs += 1,
+                _ => barrier_held.push(msg),
+            }
+            continue;
+        }
         if cross_stream && msg.port == 1 {
             match msg.event {
                 Event::Rec(r) => other.push(r),

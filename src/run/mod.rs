@@ -29,6 +29,8 @@ pub struct RunOptions {
     pub store: PathBuf,
     pub refresh: Vec<String>,
     pub file: PathBuf,
+    /// Stage by stage instead of streaming (a baseline for benchmarks).
+    pub barrier: bool,
 }
 
 pub struct RunReport {
@@ -100,6 +102,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         templates: Arc::new(crate::check::templates::environment()),
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
+        barrier: opts.barrier,
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
             for (i, &id) in plan.order.iter().enumerate() {

@@ -66,25 +66,23 @@ impl Store {
     }
 
     pub fn get(&self, key: &str) -> Option<CachedCall> {
-        self.lock()
-            .query_row("SELECT reply, prompt_tokens, completion_tokens FROM calls WHERE key = ?1", [key], |r| {
-                Ok(CachedCall {
-                    reply: r.get(0)?,
-                    prompt_tokens: r.get::<_, i64>(1)? as u64,
-                    completion_tokens: r.get::<_, i64>(2)? as u64,
-                })
-            })
-            .optional()
-            .ok()
-            .flatten()
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens FROM calls WHERE key = ?1").ok()?;
+        stmt.query_row([key], |r| {
+            Ok(CachedCall { reply: r.get(0)?, prompt_tokens: r.get::<_, i64>(1)? as u64, completion_tokens: r.get::<_, i64>(2)? as u64 })
+        })
+        .optional()
+        .ok()
+        .flatten()
     }
 
     pub fn put(&self, key: &str, request: &CacheKey, call: &CachedCall) -> rusqlite::Result<()> {
         let req = serde_json::to_string(request).unwrap_or_default();
-        self.lock().execute(
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
             "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![key, req, call.reply, call.prompt_tokens as i64, call.completion_tokens as i64, now()],
         )?;
+        stmt.execute(params![key, req, call.reply, call.prompt_tokens as i64, call.completion_tokens as i64, now()])?;
         Ok(())
     }
 
