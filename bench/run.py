@@ -1,0 +1,206 @@
+"""regen's benchmarks (issue #6). Every figure is printed beside a baseline
+measured in the same run on the same machine. Called by bench/run.sh, which
+builds the release binaries and the Python peer's venv first.
+
+  P1 engine efficiency: one llm step, N calls, fixed latency, C in {64, 256, 1024};
+     wall / ideal, client CPU per 1,000 calls, peak RSS; vs asyncio + openai (and
+     distilabel when it is installed).
+  P2 no barriers: a ReGenesis-shaped DAG with heavy-tailed latency, streaming vs
+     `regen run --barrier` (stage by stage, as the paper's scripts run).
+  P3 scale: a million calls at short latency: throughput and peak RSS.
+  P4 warm cache: re-run of a finished 100,000-call run.
+"""
+import argparse, json, math, os, platform, resource, subprocess, sys, tempfile, time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REGEN = os.path.join(ROOT, "target/release/regen")
+SERVER = os.path.join(ROOT, "target/release/regen-test-server")
+
+
+def measured(cmd, env=None, cwd=None):
+    """Run a command; return (wall s, user+sys CPU s, peak RSS MB, stdout)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    out, err = p.stdout.read(), p.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{out[-2000:]}\n{err[-2000:]}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, out
+
+
+class Server:
+    def __init__(self, *args):
+        self.p = subprocess.Popen([SERVER, *args], stdout=subprocess.PIPE, text=True)
+        self.url = self.p.stdout.readline().strip().removeprefix("listening on ")
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def data_file(dirname, n):
+    path = os.path.join(dirname, f"data-{n}.jsonl")
+    if not os.path.exists(path):
+        subprocess.run([REGEN, "data", "arith", "--count", str(n), "--seed", "11", "--out", path], check=True)
+    return path
+
+
+def regen_one_step(work, url, data, conc, tag, store=None):
+    store = store or os.path.join(work, f"store-{tag}.sqlite")
+    env = dict(os.environ, OPENAI_BASE_URL=url)
+    cmd = [REGEN, "run", os.path.join(ROOT, "bench/one-step.regen"), "--set", f"data={data}", "--set", f"conc={conc}",
+           "--run-dir", os.path.join(work, f"out-{tag}"), "--store", store]
+    return measured(cmd, env=env, cwd=work)
+
+
+def p1(work, n, latency_ms, concs, python, distilabel):
+    rows = []
+    data = data_file(work, n)
+    for c in concs:
+        ideal = math.ceil(n / c) * latency_ms / 1000
+        server = Server("--latency-ms", str(latency_ms))
+        wall, cpu, rss, _ = regen_one_step(work, server.url, data, c, f"p1-{c}")
+        server.stop()
+        row = {"C": c, "ideal_s": ideal, "regen_wall_s": wall, "regen_wall_over_ideal": wall / ideal,
+               "regen_cpu_ms_per_1k": cpu * 1e6 / n, "regen_rss_mb": rss}
+        server = Server("--latency-ms", str(latency_ms))
+        pw, pc, pr, _ = measured([python, os.path.join(ROOT, "bench/peer_openai.py"), server.url, data, str(c),
+                                  os.path.join(work, f"peer-{c}.jsonl")])
+        server.stop()
+        row.update({"python_wall_s": pw, "python_wall_over_ideal": pw / ideal, "python_cpu_ms_per_1k": pc * 1e6 / n,
+                    "python_rss_mb": pr, "cpu_ratio_python_over_regen": pc / max(cpu, 1e-9)})
+        if distilabel:
+            server = Server("--latency-ms", str(latency_ms))
+            try:
+                dw, dc, dr, _ = measured([python, os.path.join(ROOT, "bench/peer_distilabel.py"), server.url, data, str(c)])
+                row.update({"distilabel_wall_s": dw, "distilabel_cpu_ms_per_1k": dc * 1e6 / n, "distilabel_rss_mb": dr})
+            except SystemExit as e:
+                row["distilabel_error"] = str(e)[:300]
+            server.stop()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def p2(work, questions, latency_ms, conc):
+    data = data_file(work, max(questions, 100))
+    env_sets = ["--set", f"data={data}", "--set", "selections=20", "--set", "singles=0", "--limit", str(questions)]
+    out = {}
+    for mode in ["streaming", "barrier"]:
+        server = Server("--latency-ms", str(latency_ms), "--heavy-tail", "--correct", "1.0")
+        wf = os.path.join(work, "p2.regen")
+        with open(wf, "w") as f:
+            f.write(f'workflow p2\nextends "{ROOT}/workflows/regenesis.regen"\nmodel gen {{\n  concurrency = {conc}\n}}\n')
+        cmd = [REGEN, "run", wf, *env_sets, "--run-dir", os.path.join(work, f"p2-{mode}"), "--store", os.path.join(work, f"p2-{mode}.sqlite")]
+        if mode == "barrier":
+            cmd.append("--barrier")
+        wall, cpu, rss, text = measured(cmd, env=dict(os.environ, OPENAI_BASE_URL=server.url), cwd=work)
+        server.stop()
+        out[mode] = {"wall_s": wall, "cpu_s": cpu, "rss_mb": rss, "http": int(text.split(" HTTP requests")[0].split()[-1])}
+        print(json.dumps({mode: out[mode]}), flush=True)
+    out["streaming_over_barrier"] = out["streaming"]["wall_s"] / out["barrier"]["wall_s"]
+    return out
+
+
+def p3(work, n, conc):
+    data = data_file(work, n)
+    server = Server()
+    wall, cpu, rss, _ = regen_one_step(work, server.url, data, conc, "p3")
+    server.stop()
+    res = {"calls": n, "wall_s": wall, "calls_per_s": n / wall, "cpu_s": cpu, "rss_mb": rss}
+    print(json.dumps(res), flush=True)
+    return res
+
+
+def p4(work, n, conc):
+    data = data_file(work, n)
+    store = os.path.join(work, "p4.sqlite")
+    server = Server()
+    cold = regen_one_step(work, server.url, data, conc, "p4", store=store)
+    warm = regen_one_step(work, server.url, data, conc, "p4", store=store)
+    server.stop()
+    if " 0 HTTP requests" not in "\n" + warm[3] and "\n0 HTTP requests" not in warm[3]:
+        sys.exit("P4: the warm re-run made HTTP requests")
+    res = {"calls": n, "cold_wall_s": cold[0], "warm_wall_s": warm[0], "warm_rss_mb": warm[2], "warm_over_cold": warm[0] / cold[0]}
+    print(json.dumps(res), flush=True)
+    return res
+
+
+def report(args, r):
+    lines = [f"# regen benchmarks", "", f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+             f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+             f"- command: `bench/run.sh {' '.join(sys.argv[1:])}`", ""]
+    if "p1" in r:
+        lines += [f"## P1 engine efficiency: {args.p1_calls} calls, one llm step, {args.latency_ms} ms fixed latency", "",
+                  "| C | ideal s | regen wall s | regen wall/ideal | regen CPU ms/1k calls | regen RSS MB | python wall s | python wall/ideal | python CPU ms/1k | python RSS MB | CPU python÷regen |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for x in r["p1"]:
+            lines.append(f"| {x['C']} | {x['ideal_s']:.2f} | {x['regen_wall_s']:.2f} | {x['regen_wall_over_ideal']:.3f} | {x['regen_cpu_ms_per_1k']:.0f} | "
+                         f"{x['regen_rss_mb']:.0f} | {x['python_wall_s']:.2f} | {x['python_wall_over_ideal']:.3f} | {x['python_cpu_ms_per_1k']:.0f} | "
+                         f"{x['python_rss_mb']:.0f} | {x['cpu_ratio_python_over_regen']:.1f}× |")
+        d = [x for x in r["p1"] if "distilabel_wall_s" in x]
+        if d:
+            lines += ["", "distilabel (same server, nearest settings): " + "; ".join(
+                f"C={x['C']}: wall {x['distilabel_wall_s']:.2f} s, CPU {x['distilabel_cpu_ms_per_1k']:.0f} ms/1k, RSS {x['distilabel_rss_mb']:.0f} MB" for x in d)]
+        elif args.distilabel_note:
+            lines += ["", f"distilabel: {args.distilabel_note}"]
+        lines.append("")
+    if "p2" in r:
+        x = r["p2"]
+        lines += [f"## P2 no barriers: ReGenesis-shaped DAG (20 selections → adapt → structure → path → judge), {args.p2_questions} questions, "
+                  f"lognormal latency median {args.latency_ms} ms (p99 ≈ 10×), C = {args.p2_conc}", "",
+                  "| mode | wall s | HTTP calls | CPU s | RSS MB |", "|---|---|---|---|---|",
+                  f"| streaming (regen) | {x['streaming']['wall_s']:.2f} | {x['streaming']['http']} | {x['streaming']['cpu_s']:.1f} | {x['streaming']['rss_mb']:.0f} |",
+                  f"| stage by stage (`--barrier`) | {x['barrier']['wall_s']:.2f} | {x['barrier']['http']} | {x['barrier']['cpu_s']:.1f} | {x['barrier']['rss_mb']:.0f} |",
+                  "", f"streaming ÷ stage by stage = **{x['streaming_over_barrier']:.2f}**", ""]
+    if "p3" in r:
+        x = r["p3"]
+        lines += [f"## P3 scale: {x['calls']:,} calls, no added latency, C = {args.p3_conc}", "",
+                  f"wall {x['wall_s']:.1f} s, **{x['calls_per_s']:.0f} calls/s**, client CPU {x['cpu_s']:.1f} s, **peak RSS {x['rss_mb']:.0f} MB**", ""]
+    if "p4" in r:
+        x = r["p4"]
+        lines += [f"## P4 warm cache: re-run of a finished {x['calls']:,}-call run", "",
+                  f"cold run {x['cold_wall_s']:.2f} s; **warm re-run {x['warm_wall_s']:.2f} s** (0 HTTP requests), ratio {x['warm_over_cold']:.3f}, RSS {x['warm_rss_mb']:.0f} MB", ""]
+    lines += ["Raw figures: `bench/results.json`."]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="p1,p2,p3,p4")
+    ap.add_argument("--p1-calls", type=int, default=20000)
+    ap.add_argument("--latency-ms", type=float, default=20)
+    ap.add_argument("--concs", default="64,256,1024")
+    ap.add_argument("--p2-questions", type=int, default=200)
+    ap.add_argument("--p2-conc", type=int, default=256)
+    ap.add_argument("--p3-calls", type=int, default=1_000_000)
+    ap.add_argument("--p3-conc", type=int, default=256)
+    ap.add_argument("--p4-calls", type=int, default=100_000)
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--distilabel", action="store_true")
+    ap.add_argument("--distilabel-note", default="")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench"))
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    work = tempfile.mkdtemp(prefix="regen-bench-")
+    r = {}
+    if "p1" in only:
+        r["p1"] = p1(work, args.p1_calls, args.latency_ms, [int(c) for c in args.concs.split(",")], args.python, args.distilabel)
+    if "p2" in only:
+        r["p2"] = p2(work, args.p2_questions, args.latency_ms, args.p2_conc)
+    if "p3" in only:
+        r["p3"] = p3(work, args.p3_calls, args.p3_conc)
+    if "p4" in only:
+        r["p4"] = p4(work, args.p4_calls, args.p3_conc)
+    text = report(args, r)
+    print(text)
+    with open(os.path.join(args.out, "RESULTS.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(r, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

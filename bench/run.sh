@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# regen's benchmarks: builds the release binaries, makes a venv with the Python
+# peers (openai; distilabel if it installs), runs bench/run.py and writes
+# bench/RESULTS.md. Not part of CI (it takes ~15-20 minutes on 2 cores).
+#   bench/run.sh                       # P1-P4 at the sizes of issue #6
+#   bench/run.sh --only p1 --p1-calls 2000 --concs 64   # a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked --bins
+venv=${REGEN_BENCH_VENV:-bench/.venv}
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check openai httpx
+fi
+distilabel=()
+if "$venv/bin/python" -c "import distilabel.models" 2>/dev/null || "$venv/bin/pip" install -q --disable-pip-version-check distilabel requests >/dev/null 2>&1; then
+  distilabel=(--distilabel)
+else
+  distilabel=(--distilabel-note "did not install here (pip install distilabel failed)")
+fi
+exec "$venv/bin/python" bench/run.py --python "$venv/bin/python" "${distilabel[@]}" "$@"
