@@ -77,7 +77,16 @@ pub fn run(a: AblateArgs) -> i32 {
         let label_read_by = crate::check::label_use::label_readers(&wf);
         let name = wf.name.clone();
         eprintln!("== {name} ({})", file.display());
-        let opts = RunOptions { limit: a.limit, run_dir, store: a.store.clone(), refresh: vec![], file: file.clone(), barrier: false };
+        let opts = RunOptions {
+            limit: a.limit,
+            run_dir,
+            store: a.store.clone(),
+            refresh: vec![],
+            file: file.clone(),
+            barrier: false,
+            budget: Default::default(),
+            grace: std::time::Duration::from_secs(30),
+        };
         match rt.block_on(run::run(wf, &opts)) {
             Ok(report) => {
                 failed |= report.failures > 0;

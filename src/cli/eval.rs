@@ -78,6 +78,8 @@ pub fn run(a: EvalArgs) -> i32 {
             refresh: vec![],
             file: workflow.clone(),
             barrier: false,
+            budget: Default::default(),
+            grace: std::time::Duration::from_secs(30),
         };
         let report = match rt.block_on(run::run(wf, &opts)) {
             Ok(r) => r,

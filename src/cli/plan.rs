@@ -15,6 +15,13 @@ pub struct PlanArgs {
     pub sets: Vec<(String, String)>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutputFormat,
+    /// Warn when the estimate exceeds the budget a run would be given.
+    #[arg(long)]
+    pub max_calls: Option<u64>,
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    #[arg(long)]
+    pub max_cost: Option<f64>,
 }
 
 pub fn run(a: PlanArgs) -> i32 {
@@ -25,6 +32,7 @@ pub fn run(a: PlanArgs) -> i32 {
     let wf = &checked.workflow;
     let n = a.inputs.map(|n| n as f64).or_else(|| dataset_rows(wf).map(|r| r as f64)).unwrap_or(1.0);
     let Some(est) = estimate(wf, n) else { return 1 };
+    budget_warnings(wf, &est, &a);
     if a.format == OutputFormat::Json {
         println!("{}", serde_json::to_string_pretty(&est).unwrap_or_default());
         return 0;
@@ -71,5 +79,43 @@ fn trim(x: f64) -> String {
         format!("{x:.0}")
     } else {
         format!("{x:.1}")
+    }
+}
+
+/// Estimated cost from the models' prices (per million tokens), if any model has one.
+fn estimated_cost(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate) -> Option<f64> {
+    let mut cost = 0.0;
+    let mut priced = false;
+    for s in &est.steps {
+        let Some(node) = wf.node(&s.step).map(|id| &wf.nodes[id]) else { continue };
+        let Some(model) = node.model.and_then(|m| wf.models.get(m)).or(wf.models.first()) else { continue };
+        let price = |k: &str| model.settings.get(k).and_then(serde_json::Value::as_f64);
+        if let (None, None) = (price("price_prompt"), price("price_completion")) {
+            continue;
+        }
+        priced = true;
+        cost +=
+            (s.prompt_tokens * price("price_prompt").unwrap_or(0.0) + s.completion_tokens * price("price_completion").unwrap_or(0.0)) / 1e6;
+    }
+    priced.then_some(cost)
+}
+
+fn budget_warnings(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate, a: &PlanArgs) {
+    let tokens = est.total_prompt_tokens + est.total_completion_tokens;
+    let cost = estimated_cost(wf, est);
+    if let Some(c) = cost {
+        eprintln!("estimated cost: {c:.2} (from the models' price_prompt / price_completion per million tokens)");
+    }
+    let stop = "a run with this budget stops there (resumable)";
+    if let Some(m) = a.max_calls.filter(|m| est.total_calls > *m as f64) {
+        eprintln!("warning: about {} calls, above --max-calls {m}: {stop}", trim(est.total_calls));
+    }
+    if let Some(m) = a.max_tokens.filter(|m| tokens > *m as f64) {
+        eprintln!("warning: about {} tokens, above --max-tokens {m}: {stop}", trim(tokens));
+    }
+    match (a.max_cost, cost) {
+        (Some(m), Some(c)) if c > m => eprintln!("warning: estimated cost {c:.2}, above --max-cost {m}: {stop}"),
+        (Some(_), None) => eprintln!("warning: --max-cost given but no model declares price_prompt / price_completion"),
+        _ => {}
     }
 }

@@ -25,6 +25,18 @@ pub struct RunArgs {
     /// paper's scripts do; for comparison with streaming, e.g. in benchmarks.
     #[arg(long)]
     pub barrier: bool,
+    /// Stop starting calls after this many HTTP requests (resumable).
+    #[arg(long)]
+    pub max_calls: Option<u64>,
+    /// Stop starting calls once this many prompt + completion tokens are spent.
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    /// Stop once this much is spent, from the models' price_prompt/price_completion.
+    #[arg(long)]
+    pub max_cost: Option<f64>,
+    /// Seconds calls in flight may finish after Ctrl-C or a budget stop.
+    #[arg(long, default_value_t = 30)]
+    pub grace: u64,
     /// Log details (tracing).
     #[arg(short, long)]
     pub verbose: bool,
@@ -59,6 +71,8 @@ pub fn run(a: RunArgs) -> i32 {
         refresh: a.refresh,
         file: a.file.clone(),
         barrier: a.barrier,
+        budget: run::halt::Budget { max_calls: a.max_calls, max_tokens: a.max_tokens, max_cost: a.max_cost },
+        grace: std::time::Duration::from_secs(a.grace),
     };
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -71,6 +85,10 @@ pub fn run(a: RunArgs) -> i32 {
         Ok(report) => {
             eprintln!();
             print!("{}", report.text);
+            if let Some(why) = &report.halted {
+                println!("stopped early ({why}); finished calls are cached. Resume with:\n  {}", resume_command(why));
+                return if why == "interrupted" { 130 } else { 3 };
+            }
             if report.failures > 0 {
                 1
             } else {
@@ -129,5 +147,38 @@ pub fn show(a: ShowArgs) -> i32 {
             eprintln!("error: {e}");
             2
         }
+    }
+}
+
+/// The command line that resumes this run (the same one, without a spent budget).
+fn resume_command(why: &str) -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    if why.starts_with("budget") {
+        let mut kept = Vec::new();
+        let mut skip = false;
+        for a in args {
+            if skip {
+                skip = false;
+                continue;
+            }
+            if ["--max-calls", "--max-tokens", "--max-cost"].contains(&a.as_str()) {
+                skip = true;
+                continue;
+            }
+            if ["--max-calls=", "--max-tokens=", "--max-cost="].iter().any(|p| a.starts_with(p)) {
+                continue;
+            }
+            kept.push(a);
+        }
+        args = kept;
+    }
+    args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }

@@ -44,6 +44,9 @@ pub struct ModelClient {
     paused_until: Mutex<Option<Instant>>,
     /// Send `samples` as `n`; turned off for good when the server refuses it.
     n_per_request: AtomicBool,
+    halt: Arc<super::halt::Halt>,
+    /// Per million prompt / completion tokens, for the cost budget.
+    prices: (f64, f64),
     /// Values that must never appear in messages we print or store.
     secret: Option<String>,
 }
@@ -73,6 +76,9 @@ pub struct ModelSpec<'a> {
     pub requests_per_minute: Option<f64>,
     pub tokens_per_minute: Option<f64>,
     pub n_per_request: bool,
+    pub halt: Arc<super::halt::Halt>,
+    pub price_prompt: f64,
+    pub price_completion: f64,
 }
 
 impl ModelClient {
@@ -94,6 +100,8 @@ impl ModelClient {
             tpm: spec.tokens_per_minute.map(Bucket::per_minute),
             paused_until: Mutex::new(None),
             n_per_request: AtomicBool::new(spec.n_per_request),
+            halt: spec.halt.clone(),
+            prices: (spec.price_prompt, spec.price_completion),
             secret: key,
         }
     }
@@ -190,6 +198,10 @@ impl ModelClient {
                 let jitter = rand::rng().random_range(0.5..1.5);
                 delay = Duration::from_secs_f64((base * jitter).min(20.0));
             }
+            if let Err(why) = self.halt.admit() {
+                let code = if why.starts_with("budget") { "budget" } else { "interrupted" };
+                return Err(AskError::Failed(code.into(), why));
+            }
             let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.saturating_duration_since(Instant::now()));
             tokio::time::sleep(delay.max(paused.unwrap_or_default())).await;
             if let Some(b) = &self.rpm {
@@ -201,7 +213,11 @@ impl ModelClient {
             let permit = self.limit.acquire(priority).await;
             let (result, retry_after) = RETRY_AFTER
                 .scope(std::cell::Cell::new(None), async {
-                    let r = tokio::time::timeout(self.timeout, self.send(key, n)).await;
+                    // After a stop, calls in flight get the grace period, then are abandoned.
+                    let r = tokio::select! {
+                        r = tokio::time::timeout(self.timeout, self.send(key, n)) => r,
+                        _ = self.halt.cancelled() => Ok(Err(("interrupted".to_string(), "abandoned after the grace period".to_string(), false))),
+                    };
                     (r, RETRY_AFTER.with(|c| c.get()))
                 })
                 .await;
@@ -214,6 +230,8 @@ impl ModelClient {
             match result {
                 Err(_) => last = ("timeout".into(), format!("no reply within {:?}", self.timeout)),
                 Ok(Ok(replies)) => {
+                    let (p, c) = replies.iter().fold((0, 0), |a, r| (a.0 + r.prompt_tokens, a.1 + r.completion_tokens));
+                    self.halt.charge(p, c, self.prices.0, self.prices.1);
                     if let Some(b) = &self.tpm {
                         b.settle(replies.iter().map(|r| (r.prompt_tokens + r.completion_tokens) as f64).sum::<f64>() - estimate);
                     }

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod exec;
 pub mod gate;
+pub mod halt;
 pub mod llm;
 pub mod ratelimit;
 pub mod record;
@@ -31,6 +32,9 @@ pub struct RunOptions {
     pub file: PathBuf,
     /// Stage by stage instead of streaming (a baseline for benchmarks).
     pub barrier: bool,
+    pub budget: halt::Budget,
+    /// How long calls in flight may finish after a stop.
+    pub grace: std::time::Duration,
 }
 
 pub struct RunReport {
@@ -39,6 +43,8 @@ pub struct RunReport {
     pub json: Value,
     pub failures: u64,
     pub http_calls: u64,
+    /// Why the run stopped early (interrupt or budget), if it did.
+    pub halted: Option<String>,
 }
 
 pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
@@ -53,6 +59,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     if !unknown.is_empty() {
         return Err(format!("--refresh names no step of this workflow: {unknown:?}"));
     }
+    let halt = Arc::new(halt::Halt::new(opts.budget, opts.grace));
     let mut models = Vec::new();
     let mut local_servers = Vec::new();
     for m in &wf.models {
@@ -83,6 +90,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             requests_per_minute: opt("requests_per_minute"),
             tokens_per_minute: opt("tokens_per_minute"),
             n_per_request: s.get("n_per_request").and_then(Value::as_bool).unwrap_or(true),
+            halt: halt.clone(),
+            price_prompt: opt("price_prompt").unwrap_or(0.0),
+            price_completion: opt("price_completion").unwrap_or(0.0),
         })));
     }
     let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;
@@ -153,6 +163,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         }
     }
     let progress = summary::progress(cx.clone());
+    let signals = halt::on_signals(halt.clone());
     let mut source_error = None;
     let mut source_tasks = Vec::new();
     for (id, node) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == DeclKind::Source) {
@@ -176,11 +187,16 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         };
         let o = std::mem::take(&mut outs[id]);
         let st = stats.clone();
+        let h = halt.clone();
         source_tasks.push(tokio::spawn(async move {
             let result = source::read(&spec, |rec| {
                 let o = &o;
                 let st = &st;
+                let h = &h;
                 async move {
+                    if h.stopped() {
+                        return false;
+                    }
                     let l = rec.lineage;
                     st.source_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     exec::send(o, Event::Rec(Arc::new(rec))).await;
@@ -203,14 +219,18 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     }
     while tasks.join_next().await.is_some() {}
     progress.abort();
+    signals.abort();
     for server in local_servers {
         server.stop().await;
     }
     let http_calls: u64 = models.iter().map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed)).sum();
     let (text, json) = summary::summary(&cx, started.elapsed(), http_calls);
     let failures = stats.total_failures();
+    let halted = halt.reason();
     let status = if source_error.is_some() {
         "error"
+    } else if halted.is_some() {
+        "stopped"
     } else if failures > 0 {
         "failures"
     } else {
@@ -220,5 +240,5 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     if let Some(msg) = source_error {
         return Err(msg);
     }
-    Ok(RunReport { run_id, text, json, failures, http_calls })
+    Ok(RunReport { run_id, text, json, failures, http_calls, halted })
 }
