@@ -135,6 +135,8 @@ pub struct Workflow {
     pub nodes: Vec<NodeDef>,
     /// Names whose declarations did not parse or had an unknown kind (already reported).
     pub broken: Vec<String>,
+    /// Where it may read.
+    pub sandbox: crate::check::sandbox::Sandbox,
 }
 
 impl Workflow {

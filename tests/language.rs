@@ -113,7 +113,7 @@ fn plan_reports_the_official_call_shape_per_question() {
 
 fn identities(path: &str) -> std::collections::BTreeMap<String, String> {
     let file = root().join(path);
-    let opts = Options { sets: vec![], stdlib: regen::check::find_stdlib(&file) };
+    let opts = Options { sets: vec![], stdlib: regen::check::find_stdlib(&file), allow_outside: false };
     let c = check_file(&file, &opts, CALL_THRESHOLD).unwrap();
     assert!(!c.has_errors());
     let plan = regen::plan::compile(&c.workflow).unwrap();
@@ -139,7 +139,7 @@ fn step_identities_are_shared_with_variants_wherever_nothing_changed() {
     let edited = format!("# a new comment line shifts every line number\n{}", text.replace("max_tokens: 16", "max_tokens: 32"));
     let f = dir.path().join("edited.regen");
     std::fs::write(&f, edited.replace("\"stdlib/data", &format!("\"{}/stdlib/data", root().display()))).unwrap();
-    let opts = Options { sets: vec![], stdlib: root().join("stdlib") };
+    let opts = Options { sets: vec![], stdlib: root().join("stdlib"), allow_outside: false };
     let c = check_file(&f, &opts, CALL_THRESHOLD).unwrap();
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
     let plan = regen::plan::compile(&c.workflow).unwrap();
@@ -173,7 +173,7 @@ fn no_input_makes_the_checker_panic() {
     for (i, bytes) in inputs.iter().enumerate() {
         let f = dir.path().join(format!("case{i}.regen"));
         std::fs::write(&f, bytes).unwrap();
-        let opts = Options { sets: vec![], stdlib: stdlib.clone() };
+        let opts = Options { sets: vec![], stdlib: stdlib.clone(), allow_outside: false };
         let c = check_file(&f, &opts, CALL_THRESHOLD).unwrap();
         for d in &c.diagnostics {
             assert!(d.span.start <= c.sources.text(d.file).len() + 1, "span outside the file: {d:?}");

@@ -268,3 +268,29 @@ fn barrier_mode_runs_stage_by_stage_and_writes_the_same_records() {
         .unwrap();
     assert!(first_hint > last_path);
 }
+
+#[test]
+fn the_sandbox_stops_symlink_escapes_and_templates_reach_no_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap(); // the project's tree
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("stdlib/data/arith-100.jsonl"), outside.path().join("q.jsonl")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("q.jsonl"), dir.path().join("data.jsonl")).unwrap();
+    let wf = "workflow s\nmodel m {\n  endpoint = \"http://127.0.0.1:9/v1\"\n}\nsource q = jsonl(\"data.jsonl\")\nstep a = llm(q, prompt: \"{{ question }}\", into: path)\nsink o = jsonl(a, path: \"o.jsonl\")\n";
+    std::fs::write(dir.path().join("s.regen"), wf).unwrap();
+    let r = regen_in(dir.path(), &["lint", "s.regen"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("outside-sandbox") && r.stderr.contains("outside the workflow's tree"), "{}", r.stderr);
+    // Named on the command line, or with --allow-outside, it is allowed.
+    assert_eq!(regen_in(dir.path(), &["lint", "--allow-outside", "s.regen"], &[]).code, 0);
+
+    // Templates render with no loader and no environment: no file, no env var reaches a prompt.
+    let server = Server::start(&[]);
+    let leak = "workflow t\nmodel m {\n  retries = 0\n}\nsource q = jsonl(\"q.jsonl\")\nstep a = llm(q, prompt: \"{% include '/etc/hostname' %}{{ question }}\", into: path)\nsink o = jsonl(a, path: \"o.jsonl\")\n";
+    std::fs::write(dir.path().join("t.regen"), leak).unwrap();
+    std::fs::copy(root().join("stdlib/data/arith-100.jsonl"), dir.path().join("q.jsonl")).unwrap();
+    let r = regen_in(dir.path(), &["run", "t.regen", "--limit", "2", "--run-dir", "out"], &[("OPENAI_BASE_URL", &server.url)]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("template: 2"), "the include fails, as a recorded failure: {}", r.stdout);
+    assert_eq!(server.requests(), 0);
+}

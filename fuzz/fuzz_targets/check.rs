@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let f = dir.join("case.regen");
     if std::fs::write(&f, data).is_ok() {
         let stdlib = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../stdlib");
-        let opts = regen::check::Options { sets: vec![], stdlib };
+        let opts = regen::check::Options { sets: vec![], stdlib, allow_outside: false };
         let _ = regen::check::check_file(&f, &opts, regen::check::CALL_THRESHOLD);
     }
 });

@@ -321,8 +321,8 @@ fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, 
             let Some(s) = v.as_str() else {
                 return diags.push(err(format!("`{key}` expects a template name or text"), arg_doc(wf, id, key)));
             };
-            let (dir, stdlib) = (wf.dir.clone(), wf.stdlib.clone());
-            if let Some(p) = templates::load(s, &dir, &stdlib, file, e.span, diags) {
+            let (dir, stdlib, sandbox) = (wf.dir.clone(), wf.stdlib.clone(), wf.sandbox.clone());
+            if let Some(p) = templates::load(s, &dir, &stdlib, &sandbox, file, e.span, diags) {
                 wf.nodes[id].prompts.insert(key.into(), p);
             }
             v

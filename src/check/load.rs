@@ -1,5 +1,6 @@
 //! Read a workflow file and its `extends` chain; merge a variant onto its base.
 
+use super::sandbox::Sandbox;
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::ast::{Expr, ExprKind, Item, ItemKind, Name};
 use crate::syntax::parse;
@@ -43,11 +44,11 @@ pub fn read_source(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnos
     }
 }
 
-pub fn load(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) -> std::io::Result<Loaded> {
+pub fn load(path: &Path, sources: &mut SourceMap, sandbox: &Sandbox, diags: &mut Vec<Diagnostic>) -> std::io::Result<Loaded> {
     let root = read_source(path, sources, diags)?;
     let mut stack = vec![canonical(path)];
     let mut broken = Vec::new();
-    let items = load_file(root, sources, diags, &mut stack, &mut broken);
+    let items = load_file(root, sources, sandbox, diags, &mut stack, &mut broken);
     Ok(Loaded { root, items, broken })
 }
 
@@ -58,6 +59,7 @@ fn canonical(p: &Path) -> PathBuf {
 fn load_file(
     file: FileId,
     sources: &mut SourceMap,
+    sandbox: &Sandbox,
     diags: &mut Vec<Diagnostic>,
     stack: &mut Vec<PathBuf>,
     broken: &mut Vec<String>,
@@ -92,6 +94,13 @@ fn load_file(
         );
         return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
     }
+    if !sandbox.permits(&base_path) {
+        diags.push(
+            Diagnostic::error("outside-sandbox", file, span, format!("`extends` reaches `{base_rel}`, outside the workflow's tree"))
+                .with_help(sandbox.help()),
+        );
+        return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+    }
     let base_file = match read_source(&base_path, sources, diags) {
         Ok(id) => id,
         Err(e) => {
@@ -103,7 +112,7 @@ fn load_file(
         }
     };
     stack.push(key);
-    let base = load_file(base_file, sources, diags, stack, broken);
+    let base = load_file(base_file, sources, sandbox, diags, stack, broken);
     stack.pop();
     merge(base, own, diags)
 }

@@ -9,6 +9,7 @@ pub mod lints;
 pub mod load;
 pub mod models;
 pub mod resolve;
+pub mod sandbox;
 pub mod templates;
 
 use crate::diagnostic::{Diagnostic, SourceMap};
@@ -37,8 +38,12 @@ pub const CALL_THRESHOLD: f64 = 1_000_000.0;
 pub fn check_file(path: &Path, opts: &Options, call_threshold: f64) -> std::io::Result<Checked> {
     let mut sources = SourceMap::default();
     let mut diags = Vec::new();
-    let loaded = load::load(path, &mut sources, &mut diags)?;
-    let workflow = resolve::resolve(&loaded, &sources, opts, &mut diags);
+    let given: Vec<String> = opts.sets.iter().map(|(_, v)| v.clone()).collect();
+    let sandbox = sandbox::Sandbox::new(path, &opts.stdlib, &given, opts.allow_outside);
+    let loaded = load::load(path, &mut sources, &sandbox, &mut diags)?;
+    let mut workflow = resolve::resolve(&loaded, &sources, opts, &sandbox, &mut diags);
+    sandbox::check(&workflow, &sandbox, &mut diags);
+    workflow.sandbox = sandbox;
     let analysis = fields::analyse(&workflow, &mut diags);
     let lint_cx = lints::LintContext { wf: &workflow, analysis: &analysis, call_threshold };
     if !diags.iter().any(Diagnostic::is_error) {

@@ -18,9 +18,17 @@ pub struct Options {
     /// `--set name=value`, in order.
     pub sets: Vec<(String, String)>,
     pub stdlib: PathBuf,
+    /// Let the workflow read outside its tree (`--allow-outside`).
+    pub allow_outside: bool,
 }
 
-pub fn resolve(loaded: &Loaded, sources: &SourceMap, opts: &Options, diags: &mut Vec<Diagnostic>) -> Workflow {
+pub fn resolve(
+    loaded: &Loaded,
+    sources: &SourceMap,
+    opts: &Options,
+    sandbox: &super::sandbox::Sandbox,
+    diags: &mut Vec<Diagnostic>,
+) -> Workflow {
     let root = sources.path(loaded.root).to_path_buf();
     let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut wf = Workflow {
@@ -32,6 +40,7 @@ pub fn resolve(loaded: &Loaded, sources: &SourceMap, opts: &Options, diags: &mut
         models: vec![],
         nodes: vec![],
         broken: loaded.broken.clone(),
+        sandbox: sandbox.clone(),
     };
     let mut values: HashMap<String, Value> = HashMap::new();
     let mut sets: Vec<(String, String, bool)> = opts.sets.iter().map(|(k, v)| (k.clone(), v.clone(), false)).collect();

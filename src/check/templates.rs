@@ -12,13 +12,28 @@ pub fn is_inline(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains('\n')
 }
 
-pub fn load(value: &str, dir: &Path, stdlib: &Path, file: FileId, span: Span, diags: &mut Vec<Diagnostic>) -> Option<Prompt> {
+pub fn load(
+    value: &str,
+    dir: &Path,
+    stdlib: &Path,
+    sandbox: &super::sandbox::Sandbox,
+    file: FileId,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Prompt> {
     let (name, text) = if is_inline(value) {
         ("inline".to_string(), value.to_string())
     } else {
         let candidates =
             [dir.join("prompts").join(format!("{value}.j2")), stdlib.join("prompts").join(format!("{value}.j2")), dir.join(value)];
         match candidates.iter().find(|p| p.is_file()) {
+            Some(p) if !sandbox.permits(p) => {
+                diags.push(
+                    Diagnostic::error("outside-sandbox", file, span, format!("prompt `{value}` is outside the workflow's tree"))
+                        .with_help(sandbox.help()),
+                );
+                return None;
+            }
             Some(p) => match std::fs::read_to_string(p) {
                 Ok(t) => (value.to_string(), t),
                 Err(e) => {

@@ -44,7 +44,7 @@ pub fn run(a: LintArgs) -> i32 {
     let (mut errors, mut warnings) = (0, 0);
     let mut json = Vec::new();
     for f in &files {
-        let opts = Options { sets: a.sets.clone(), stdlib: check::find_stdlib(f) };
+        let opts = Options { sets: a.sets.clone(), stdlib: check::find_stdlib(f), allow_outside: super::allow_outside() };
         let checked = match check::check_file(f, &opts, a.call_threshold) {
             Ok(c) => c,
             Err(e) => {

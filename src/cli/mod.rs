@@ -26,6 +26,16 @@ use std::path::{Path, PathBuf};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Let workflows read files outside their project tree, the stdlib and the
+    /// paths given on the command line (and sinks write outside the run folder).
+    #[arg(long, global = true)]
+    pub allow_outside: bool,
+}
+
+static ALLOW_OUTSIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+pub fn allow_outside() -> bool {
+    ALLOW_OUTSIDE.get().copied().unwrap_or(false)
 }
 
 #[derive(Subcommand)]
@@ -77,6 +87,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let _ = ALLOW_OUTSIDE.set(cli.allow_outside);
     match cli.command {
         Command::Lint(a) => lint::run(a),
         Command::Graph(a) => graph::run(a),
@@ -99,7 +110,7 @@ pub fn color() -> bool {
 /// Check one file for a command that needs a valid workflow: print its
 /// diagnostics; None (with the exit code) when it has errors.
 pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked, i32> {
-    let opts = Options { sets: sets.to_vec(), stdlib: check::find_stdlib(file) };
+    let opts = Options { sets: sets.to_vec(), stdlib: check::find_stdlib(file), allow_outside: allow_outside() };
     let checked = match check::check_file(file, &opts, check::CALL_THRESHOLD) {
         Ok(c) => c,
         Err(e) => {
