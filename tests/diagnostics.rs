@@ -9,7 +9,7 @@ use common::*;
 fn golden_diagnostics() {
     let dir = root().join("tests/diagnostics");
     let files = files_with_ext(&dir, "regen");
-    assert!(files.len() >= 20, "the corpus shrank: {}", files.len());
+    assert!(files.len() >= 40, "the corpus shrank: {}", files.len());
     let mut failures = Vec::new();
     for f in &files {
         let rel = f.strip_prefix(root()).unwrap().display().to_string();
