@@ -45,6 +45,10 @@ pub struct ModelClient {
     /// Send `samples` as `n`; turned off for good when the server refuses it.
     n_per_request: AtomicBool,
     halt: Arc<super::halt::Halt>,
+    /// One request per distinct prompt at a time: a second record asking the same
+    /// thing waits for the first and takes its answer from the cache.
+    inflight: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    refreshed: Mutex<std::collections::HashSet<String>>,
     /// Per million prompt / completion tokens, for the cost budget.
     prices: (f64, f64),
     /// Values that must never appear in messages we print or store.
@@ -101,6 +105,8 @@ impl ModelClient {
             paused_until: Mutex::new(None),
             n_per_request: AtomicBool::new(spec.n_per_request),
             halt: spec.halt.clone(),
+            inflight: Mutex::new(std::collections::HashMap::new()),
+            refreshed: Mutex::new(std::collections::HashSet::new()),
             prices: (spec.price_prompt, spec.price_completion),
             secret: key,
         }
@@ -124,6 +130,28 @@ impl ModelClient {
     /// the store, the rest as one request with `n` where the server takes it,
     /// else one request each. Results are in the order of `keys`.
     pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool, priority: Priority) -> Vec<Result<Reply, CallError>> {
+        let Some(first) = keys.first() else { return vec![] };
+        let flight = first.hash();
+        let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight.clone()).or_default().clone();
+        let guard = lock.lock().await;
+        // `--refresh` re-asks a prompt once per run; later records with it take the fresh answer.
+        let refresh = refresh && self.refreshed.lock().unwrap_or_else(|p| p.into_inner()).insert(flight.clone());
+        let out = self.call_samples_once(keys, store, refresh, priority).await;
+        drop(guard);
+        let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(&lock) <= 2 {
+            map.remove(&flight);
+        }
+        out
+    }
+
+    async fn call_samples_once(
+        &self,
+        keys: &[CacheKey],
+        store: &Store,
+        refresh: bool,
+        priority: Priority,
+    ) -> Vec<Result<Reply, CallError>> {
         let mut out: Vec<Option<Result<Reply, CallError>>> = keys.iter().map(|_| None).collect();
         let mut missing = Vec::new();
         for (i, k) in keys.iter().enumerate() {

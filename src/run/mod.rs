@@ -188,6 +188,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let o = std::mem::take(&mut outs[id]);
         let st = stats.clone();
         let h = halt.clone();
+        let source_name = node.name.clone();
         source_tasks.push(tokio::spawn(async move {
             let result = source::read(&spec, |rec| {
                 let o = &o;
@@ -206,15 +207,21 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             })
             .await;
             exec::send(&o, Event::Eof).await;
-            if let Ok((_, skipped)) = &result {
-                st.skipped_rows.fetch_add(*skipped, std::sync::atomic::Ordering::Relaxed);
+            if let Ok(count) = &result {
+                st.skipped_rows.fetch_add(count.skipped, std::sync::atomic::Ordering::Relaxed);
             }
-            result
+            (source_name, result)
         }));
     }
     for t in source_tasks {
-        if let Ok(Err(source::RowError::Fatal(msg))) = t.await {
-            source_error = Some(msg);
+        match t.await {
+            Ok((_, Err(source::RowError::Fatal(msg)))) => source_error = Some(msg),
+            Ok((name, Ok(count))) => {
+                for s in &count.skipped_rows {
+                    store.record_failure(run_id, &name, &format!("line {}", s.line), "bad-row", &format!("{}: {}", s.reason, s.raw));
+                }
+            }
+            Err(e) => source_error = Some(format!("a source stopped: {e}")),
         }
     }
     while tasks.join_next().await.is_some() {}

@@ -19,8 +19,23 @@ pub enum RowError {
     Fatal(String),
 }
 
-/// Calls `emit` for every good row, in order. Returns (rows, skipped).
-pub async fn read<F, Fut>(spec: &SourceSpec, mut emit: F) -> Result<(u64, u64), RowError>
+/// A row skipped under `on_bad_row: skip`: where, why, and the line itself.
+pub struct SkippedRow {
+    pub line: u64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// What a source read: good rows, and the bad ones it skipped (the first 1,000 kept in full).
+#[derive(Default)]
+pub struct SourceCount {
+    pub rows: u64,
+    pub skipped: u64,
+    pub skipped_rows: Vec<SkippedRow>,
+}
+
+/// Calls `emit` for every good row, in order.
+pub async fn read<F, Fut>(spec: &SourceSpec, mut emit: F) -> Result<SourceCount, RowError>
 where
     F: FnMut(Rec) -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -29,7 +44,8 @@ where
         .await
         .map_err(|e| RowError::Fatal(format!("cannot read dataset {}: {e}", spec.path.display())))?;
     let mut lines = BufReader::new(file).lines();
-    let (mut row, mut skipped, mut line_no) = (0u64, 0u64, 0u64);
+    let (mut row, mut line_no) = (0u64, 0u64);
+    let mut count = SourceCount::default();
     loop {
         let line = match lines.next_line().await {
             Ok(Some(l)) => l,
@@ -53,17 +69,28 @@ where
                 }
             }
             Err(msg) if spec.skip_bad => {
-                skipped += 1;
+                count.skipped += 1;
                 tracing::warn!("{msg} (skipped)");
+                if count.skipped_rows.len() < 1000 {
+                    count.skipped_rows.push(SkippedRow { line: line_no, reason: msg, raw: line.chars().take(2000).collect() });
+                }
             }
             Err(msg) => {
+                let done = if row > 0 { format!(" ({row} rows before it were processed; their calls are cached)") } else { String::new() };
                 return Err(RowError::Fatal(format!(
-                    "{msg}\n  help: fix the row, or add `on_bad_row: skip` to the source to skip and count bad rows"
-                )))
+                    "{msg}{done}\n  help: fix the row, or add `on_bad_row: skip` to the source to skip bad rows (each is counted and listed by `regen show`)"
+                )));
             }
         }
     }
-    Ok((row, skipped))
+    if line_no == 0 {
+        return Err(RowError::Fatal(format!(
+            "dataset {} is empty\n  help: point the source at a JSONL file with one object per line",
+            spec.path.display()
+        )));
+    }
+    count.rows = row;
+    Ok(count)
 }
 
 fn map_row(line: &str, spec: &SourceSpec, line_no: u64) -> Result<Map<String, Value>, String> {

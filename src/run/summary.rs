@@ -59,7 +59,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
     }
     let skipped = Stats::get(&cx.stats.skipped_rows);
     if skipped > 0 {
-        text.push_str(&format!("skipped {skipped} bad dataset rows (on_bad_row: skip)\n"));
+        text.push_str(&format!("skipped {skipped} bad dataset rows (on_bad_row: skip; listed by `regen show {}`)\n", cx.run_id));
     }
     let failures = cx.stats.total_failures();
     text.push_str(&format!("{http_calls} HTTP requests; {failures} records failed (see `regen show {}`)\n", cx.run_id));
