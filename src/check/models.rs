@@ -30,6 +30,7 @@ pub const SETTINGS: &[(&str, SettingType, &str)] = &[
     ("tokens_per_minute", SettingType::Num { min: 1.0, max: 1.0e12 }, "token rate limit"),
     ("timeout_s", SettingType::Num { min: 0.1, max: 86_400.0 }, "per-request timeout in seconds"),
     ("retries", SettingType::Num { min: 0.0, max: 100.0 }, "retries of a failed request"),
+    ("truncated", SettingType::Str, "a reply cut off at max_tokens: \"fail\" (a recorded failure, default) or \"keep\""),
     ("n_per_request", SettingType::Bool, "send `samples` as the API's `n` (false for llama.cpp)"),
     ("price_prompt", SettingType::Num { min: 0.0, max: 1.0e6 }, "price per million prompt tokens"),
     ("price_completion", SettingType::Num { min: 0.0, max: 1.0e6 }, "price per million completion tokens"),
@@ -76,6 +77,13 @@ pub fn settings(props: &[Prop], params: &std::collections::HashMap<String, Value
             diags.push(
                 Diagnostic::error("wrong-type", p.file, p.value.span, format!("`{}` expects {}", p.name.text, type_name(*ty)))
                     .with_help(doc.to_string()),
+            );
+            continue;
+        }
+        if p.name.text == "truncated" && !matches!(v.as_str(), Some("fail" | "keep")) {
+            diags.push(
+                Diagnostic::error("invalid-value", p.file, p.value.span, format!("`truncated` cannot be {v}"))
+                    .with_help("\"fail\" (a cut-off reply is a recorded failure) or \"keep\""),
             );
             continue;
         }

@@ -63,6 +63,8 @@ pub enum CallError {
 
 pub struct Reply {
     pub text: String,
+    /// Cut off at max_tokens (finish_reason "length").
+    pub truncated: bool,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub cached: bool,
@@ -159,6 +161,7 @@ impl ModelClient {
                 Some(c) => {
                     out[i] = Some(Ok(Reply {
                         text: c.reply,
+                        truncated: c.truncated,
                         prompt_tokens: c.prompt_tokens,
                         completion_tokens: c.completion_tokens,
                         cached: true,
@@ -206,8 +209,12 @@ impl ModelClient {
 
     /// Store a fresh reply before anyone sees it: the cache is the resume log.
     fn keep(&self, key: &CacheKey, reply: Reply, store: &Store) -> Result<Reply, CallError> {
-        let cached =
-            CachedCall { reply: reply.text.clone(), prompt_tokens: reply.prompt_tokens, completion_tokens: reply.completion_tokens };
+        let cached = CachedCall {
+            reply: reply.text.clone(),
+            prompt_tokens: reply.prompt_tokens,
+            completion_tokens: reply.completion_tokens,
+            truncated: reply.truncated,
+        };
         match store.put(&key.hash(), key, &cached) {
             Ok(()) => Ok(reply),
             Err(e) => Err(CallError::Failed { reason: "store".into(), raw: e.to_string() }),
@@ -308,21 +315,29 @@ impl ModelClient {
         let req = req.build().map_err(|e| ("request".to_string(), e.to_string(), false))?;
         match self.client.chat().create(req).await {
             Ok(resp) => {
-                let texts: Vec<String> = resp.choices.iter().map(|c| c.message.content.clone().unwrap_or_default()).collect();
+                let texts: Vec<(String, bool)> = resp
+                    .choices
+                    .iter()
+                    .map(|c| {
+                        let cut = c.finish_reason == Some(async_openai::types::chat::FinishReason::Length);
+                        (c.message.content.clone().unwrap_or_default(), cut)
+                    })
+                    .collect();
                 if texts.is_empty() {
                     return Err(("no-choices".into(), "the reply had no choices".into(), true));
                 }
-                if texts.iter().all(|t| t.trim().is_empty()) {
+                if texts.iter().all(|t| t.0.trim().is_empty()) {
                     return Err(("empty-reply".into(), format!("{resp:?}").chars().take(2000).collect(), true));
                 }
                 // Usage covers every choice: it goes on the first so totals stay right.
                 let usage = resp.usage.as_ref();
                 Ok(texts
                     .into_iter()
-                    .filter(|t| !t.trim().is_empty())
+                    .filter(|t| !t.0.trim().is_empty())
                     .enumerate()
-                    .map(|(i, text)| Reply {
+                    .map(|(i, (text, truncated))| Reply {
                         text,
+                        truncated,
                         prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens as u64) } else { 0 },
                         completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens as u64) } else { 0 },
                         cached: false,

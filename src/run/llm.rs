@@ -41,6 +41,22 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
     let node = &cx.wf.nodes[id];
     let stats = cx.stats.step(id);
     match result {
+        // A path cut off at max_tokens is no path: a recorded failure unless the model says keep.
+        // (A judge's verdict is its first word, so a judge keeps truncated replies.)
+        Ok(reply)
+            if reply.truncated && node.kind.name() == "llm" && cx.wf.setting(id, "truncated").and_then(Value::as_str) != Some("keep") =>
+        {
+            if reply.cached {
+                stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            } else {
+                stats.calls.fetch_add(1, Ordering::Relaxed);
+                stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
+                stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
+            }
+            let raw = reply.text;
+            failure(cx, id, r, &CallError::Failed { reason: "truncated".into(), raw: format!("cut off at max_tokens: {raw}") });
+            None
+        }
         Ok(reply) => {
             if reply.cached {
                 stats.cache_hits.fetch_add(1, Ordering::Relaxed);

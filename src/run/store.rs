@@ -32,6 +32,7 @@ pub struct CachedCall {
     pub reply: String,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    pub truncated: bool,
 }
 
 /// (id, workflow, file, started, finished, status)
@@ -58,6 +59,8 @@ impl Store {
                 run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL,
                 reason TEXT NOT NULL, raw TEXT NOT NULL);",
         )?;
+        // Stores written before the column existed gain it (the error says it already exists otherwise).
+        let _ = conn.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0", []);
         Ok(Store { conn: Mutex::new(conn) })
     }
 
@@ -67,9 +70,14 @@ impl Store {
 
     pub fn get(&self, key: &str) -> Option<CachedCall> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens FROM calls WHERE key = ?1").ok()?;
+        let mut stmt = conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens, truncated FROM calls WHERE key = ?1").ok()?;
         stmt.query_row([key], |r| {
-            Ok(CachedCall { reply: r.get(0)?, prompt_tokens: r.get::<_, i64>(1)? as u64, completion_tokens: r.get::<_, i64>(2)? as u64 })
+            Ok(CachedCall {
+                reply: r.get(0)?,
+                prompt_tokens: r.get::<_, i64>(1)? as u64,
+                completion_tokens: r.get::<_, i64>(2)? as u64,
+                truncated: r.get::<_, i64>(3)? != 0,
+            })
         })
         .optional()
         .ok()
@@ -80,9 +88,17 @@ impl Store {
         let req = serde_json::to_string(request).unwrap_or_default();
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        stmt.execute(params![key, req, call.reply, call.prompt_tokens as i64, call.completion_tokens as i64, now()])?;
+        stmt.execute(params![
+            key,
+            req,
+            call.reply,
+            call.prompt_tokens as i64,
+            call.completion_tokens as i64,
+            now(),
+            call.truncated as i64
+        ])?;
         Ok(())
     }
 

@@ -42,6 +42,15 @@ pub struct ServerConfig {
     pub pdrop: f64,
     #[arg(long, default_value_t = 0.0)]
     pub phang: f64,
+    /// Share of replies with empty content.
+    #[arg(long, default_value_t = 0.0)]
+    pub pempty: f64,
+    /// Share of replies that are JSON but not a chat completion.
+    #[arg(long, default_value_t = 0.0)]
+    pub pschema: f64,
+    /// Share of n > 1 requests answered with fewer choices than asked.
+    #[arg(long, default_value_t = 0.0)]
+    pub pfewer: f64,
     /// Answer 400 to n > 1, as llama.cpp's server does.
     #[arg(long)]
     pub reject_n: bool,
@@ -114,9 +123,10 @@ async fn chat(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Respon
         tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
     }
     let mut r = unit(cfg.seed, n, "fault");
+    // One draw decides among the exclusive faults (429, 500, malformed, dropped, schema, hang).
     let mut fault = |p: f64| {
         let hit = r < p;
-        r -= p;
+        r = if hit { f64::INFINITY } else { r - p };
         if hit {
             s.faults.fetch_add(1, Ordering::Relaxed);
         }
@@ -147,6 +157,12 @@ async fn chat(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Respon
             .body(Body::from_stream(stream))
             .unwrap_or_default();
     }
+    if fault(cfg.pschema) {
+        return Json(json!({"object": "error-page", "result": "upstream busy", "choices": "none"})).into_response();
+    }
+    // Empty content and missing choices change a normal reply: draws of their own.
+    let empty = unit(cfg.seed, n, "empty") < cfg.pempty;
+    let fewer = unit(cfg.seed, n, "fewer") < cfg.pfewer;
     if fault(cfg.phang) {
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
@@ -170,10 +186,18 @@ async fn chat(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Respon
         .map(|m| m.iter().filter_map(|x| x["content"].as_str()).collect::<Vec<_>>().join("\n"))
         .unwrap_or_default();
     let seed = req["seed"].as_i64().unwrap_or(0);
-    let choices: Vec<Value> = (0..choices_n)
+    // Replies honour max_tokens (≈ 4 characters a token): longer ones are cut, finish_reason "length".
+    let limit = req["max_tokens"].as_u64().or(req["max_completion_tokens"].as_u64()).map(|t| t as usize * 4);
+    let shown = if fewer && choices_n > 1 { choices_n - 1 } else { choices_n };
+    let choices: Vec<Value> = (0..shown)
         .map(|i| {
-            let text = reply(&s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0));
-            json!({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"})
+            let mut text = if empty { String::new() } else { reply(&s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0)) };
+            let mut finish = "stop";
+            if let Some(l) = limit.filter(|l| text.len() > *l) {
+                text = text.chars().take(l).collect();
+                finish = "length";
+            }
+            json!({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
         })
         .collect();
     let completion: usize = choices.iter().map(|c| c["message"]["content"].as_str().unwrap_or("").len() / 4 + 1).sum();
