@@ -132,13 +132,17 @@ impl ModelClient {
     /// the store, the rest as one request with `n` where the server takes it,
     /// else one request each. Results are in the order of `keys`.
     pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool, priority: Priority) -> Vec<Result<Reply, CallError>> {
-        let Some(first) = keys.first() else { return vec![] };
-        let flight = first.hash();
+        if keys.is_empty() {
+            return vec![];
+        }
+        // Serialise and hash each key once: the cache lookup, the write and the in-flight map share it.
+        let ids: Vec<(String, String)> = keys.iter().map(CacheKey::identity).collect();
+        let flight = ids[0].0.clone();
         let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight.clone()).or_default().clone();
         let guard = lock.lock().await;
         // `--refresh` re-asks a prompt once per run; later records with it take the fresh answer.
         let refresh = refresh && self.refreshed.lock().unwrap_or_else(|p| p.into_inner()).insert(flight.clone());
-        let out = self.call_samples_once(keys, store, refresh, priority).await;
+        let out = self.call_samples_once(keys, &ids, store, refresh, priority).await;
         drop(guard);
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         if Arc::strong_count(&lock) <= 2 {
@@ -150,14 +154,15 @@ impl ModelClient {
     async fn call_samples_once(
         &self,
         keys: &[CacheKey],
+        ids: &[(String, String)],
         store: &Store,
         refresh: bool,
         priority: Priority,
     ) -> Vec<Result<Reply, CallError>> {
         let mut out: Vec<Option<Result<Reply, CallError>>> = keys.iter().map(|_| None).collect();
         let mut missing = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            match store.get(&k.hash()).filter(|_| !refresh) {
+        for i in 0..keys.len() {
+            match store.get(&ids[i].0).filter(|_| !refresh) {
                 Some(c) => {
                     out[i] = Some(Ok(Reply {
                         text: c.reply,
@@ -175,7 +180,7 @@ impl ModelClient {
                 Ok(replies) => {
                     let got = replies.len().min(missing.len());
                     for (reply, &i) in replies.into_iter().zip(&missing) {
-                        out[i] = Some(self.keep(&keys[i], reply, store));
+                        out[i] = Some(self.keep(&ids[i], reply, store).await);
                     }
                     // Fewer choices than asked: the rest go one by one.
                     missing.drain(..got);
@@ -192,7 +197,7 @@ impl ModelClient {
         let singles = futures::future::join_all(missing.iter().map(|&i| async move {
             let r = match self.ask(&keys[i], 1, priority).await {
                 Ok(mut replies) => match replies.pop() {
-                    Some(reply) => self.keep(&keys[i], reply, store),
+                    Some(reply) => self.keep(&ids[i], reply, store).await,
                     None => Err(CallError::Failed { reason: "no-choices".into(), raw: String::new() }),
                 },
                 Err(AskError::Failed(reason, raw)) => Err(CallError::Failed { reason, raw }),
@@ -208,14 +213,14 @@ impl ModelClient {
     }
 
     /// Store a fresh reply before anyone sees it: the cache is the resume log.
-    fn keep(&self, key: &CacheKey, reply: Reply, store: &Store) -> Result<Reply, CallError> {
+    async fn keep(&self, id: &(String, String), reply: Reply, store: &Store) -> Result<Reply, CallError> {
         let cached = CachedCall {
             reply: reply.text.clone(),
             prompt_tokens: reply.prompt_tokens,
             completion_tokens: reply.completion_tokens,
             truncated: reply.truncated,
         };
-        match store.put(&key.hash(), key, &cached) {
+        match store.put(&id.0, &id.1, &cached).await {
             Ok(()) => Ok(reply),
             Err(e) => Err(CallError::Failed { reason: "store".into(), raw: e.to_string() }),
         }

@@ -294,6 +294,11 @@ pub fn refresh_set(wf: &Workflow, order: &[NodeId], steps: &[String]) -> Vec<boo
     out
 }
 
+/// The name a step's template is registered under in the run's environment.
+pub fn template_name(step: &str, arg: &str) -> String {
+    format!("{step}#{arg}")
+}
+
 pub fn cache_key(cx: &Ctx, id: NodeId, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
     let wf = &cx.wf;
     let f = |k: &str| wf.setting(id, k).and_then(Value::as_f64);

@@ -13,9 +13,18 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec
     let Some(prompt) = node.prompts.get("prompt") else {
         return (0..samples).map(|_| None).collect();
     };
-    let mut ctx = (*cx.pools).clone();
-    ctx.extend(r.fields.clone());
-    let user = match cx.templates.render_str(&prompt.text, Value::Object(ctx)) {
+    // The record's fields, plus any pool the template names (pools are not copied otherwise).
+    let mut ctx = r.fields.clone();
+    for name in &prompt.reads {
+        if let (false, Some(pool)) = (ctx.contains_key(name), cx.pools.get(name)) {
+            ctx.insert(name.clone(), pool.clone());
+        }
+    }
+    let rendered = match cx.templates.get_template(&super::exec::template_name(&node.name, "prompt")) {
+        Ok(t) => t.render(Value::Object(ctx)),
+        Err(_) => cx.templates.render_str(&prompt.text, Value::Object(ctx)),
+    };
+    let user = match rendered {
         Ok(t) => t,
         Err(e) => {
             let err = super::client::CallError::Failed { reason: "template".into(), raw: e.to_string() };

@@ -109,7 +109,16 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         stats: stats.clone(),
         run_id,
         refresh: exec::refresh_set(&wf, &plan.order, &opts.refresh),
-        templates: Arc::new(crate::check::templates::environment()),
+        templates: Arc::new({
+            // Compiled once per run, not per call.
+            let mut env = crate::check::templates::environment();
+            for n in &wf.nodes {
+                for (arg, p) in &n.prompts {
+                    let _ = env.add_template_owned(exec::template_name(&n.name, arg), p.text.clone());
+                }
+            }
+            env
+        }),
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
         barrier: opts.barrier,

@@ -22,8 +22,13 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn hash(&self) -> String {
+        self.identity().0
+    }
+
+    /// The hash that names the call in the cache, and the JSON it was taken from.
+    pub fn identity(&self) -> (String, String) {
         let json = serde_json::to_string(self).unwrap_or_default();
-        blake3::hash(json.as_bytes()).to_hex().to_string()
+        (blake3::hash(json.as_bytes()).to_hex().to_string(), json)
     }
 }
 
@@ -40,6 +45,56 @@ pub type RunRow = (i64, String, String, f64, Option<f64>, String);
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Cache writes go to one writer thread that commits them in groups: one
+    /// transaction (and one set of file locks and WAL syncs) for every call that
+    /// finished meanwhile. A caller waits for its group's commit, so a reply it
+    /// acts on is always durable — kill -9 can lose only calls nobody saw.
+    writer: std::sync::mpsc::Sender<Write>,
+}
+
+struct Write {
+    key: String,
+    request: String,
+    call: CachedCall,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+}
+
+/// Commit queued writes in groups until every sender is gone.
+fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<Write>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                let at = now();
+                for w in &batch {
+                    let c = &w.call;
+                    stmt.execute(params![
+                        w.key,
+                        w.request,
+                        c.reply,
+                        c.prompt_tokens as i64,
+                        c.completion_tokens as i64,
+                        at,
+                        c.truncated as i64
+                    ])?;
+                }
+            }
+            tx.commit()
+        })();
+        for w in batch {
+            let _ = w.done.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        }
+    }
 }
 
 impl Store {
@@ -61,7 +116,14 @@ impl Store {
         )?;
         // Stores written before the column existed gain it (the error says it already exists otherwise).
         let _ = conn.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0", []);
-        Ok(Store { conn: Mutex::new(conn) })
+        let writer_conn = Connection::open(path)?;
+        writer_conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;")?;
+        let (writer, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("regen-store".into())
+            .spawn(move || writer_loop(writer_conn, rx))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Store { conn: Mutex::new(conn), writer })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -84,22 +146,12 @@ impl Store {
         .flatten()
     }
 
-    pub fn put(&self, key: &str, request: &CacheKey, call: &CachedCall) -> rusqlite::Result<()> {
-        let req = serde_json::to_string(request).unwrap_or_default();
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        stmt.execute(params![
-            key,
-            req,
-            call.reply,
-            call.prompt_tokens as i64,
-            call.completion_tokens as i64,
-            now(),
-            call.truncated as i64
-        ])?;
-        Ok(())
+    /// Store a reply; returns once it is committed.
+    pub async fn put(&self, key: &str, request_json: &str, call: &CachedCall) -> Result<(), String> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let w = Write { key: key.to_string(), request: request_json.to_string(), call: call.clone(), done };
+        self.writer.send(w).map_err(|_| "the store's writer has stopped".to_string())?;
+        wait.await.map_err(|_| "the store's writer has stopped".to_string())?
     }
 
     pub fn start_run(&self, workflow: &str, file: &str) -> rusqlite::Result<i64> {
