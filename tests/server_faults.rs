@@ -89,3 +89,17 @@ fn a_server_slower_than_the_timeout_is_a_timeout_failure() {
     assert!(r.stdout.contains("timeout: 2"), "{}", r.stdout);
     assert_eq!(server.requests(), 4, "each timed-out call was retried once");
 }
+
+#[test]
+fn retry_after_is_honoured() {
+    // Every reply is a 429 with `Retry-After: 1`: two retries cannot come sooner than 2 s.
+    let server = Server::start(&["--p429", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    one_step(dir.path(), "  retries = 2", "");
+    let t0 = std::time::Instant::now();
+    let r = run(dir.path(), &server, "1");
+    assert!(t0.elapsed() >= std::time::Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("http-429: 1"), "{}", r.stdout);
+    assert_eq!(server.requests(), 3);
+}
