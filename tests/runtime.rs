@@ -135,14 +135,7 @@ fn per_question_steps_fire_before_the_last_question_is_done() {
     let args = ["run", wf.to_str().unwrap(), "--run-dir", "out", "--set", "selections=3", "--limit", "16"];
     let r = regen_in(dir.path(), &args, &[("OPENAI_BASE_URL", server.url.as_str())]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let db = rusqlite::Connection::open(dir.path().join(".regen/store.sqlite")).unwrap();
-    let first_hint: f64 =
-        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%Hint: the correct%'", [], |r| r.get(0)).unwrap();
-    let last_path: f64 = db
-        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%Hint:%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let (first_hint, last_path) = first_hint_and_last_path(dir.path());
     eprintln!("no-barrier margin: {:.3} s", last_path - first_hint);
     assert!(first_hint < last_path, "hint retry waited for every question: first hint {first_hint}, last path {last_path}");
 }
@@ -258,14 +251,7 @@ fn barrier_mode_runs_stage_by_stage_and_writes_the_same_records() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(sorted_lines(&staged.path().join("out/train.jsonl")), sorted_lines(&streaming.path().join("out/train.jsonl")));
     // Stage by stage: no hint call before the last unhinted path.
-    let db = rusqlite::Connection::open(staged.path().join(".regen/store.sqlite")).unwrap();
-    let first_hint: f64 =
-        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%Hint: the correct%'", [], |r| r.get(0)).unwrap();
-    let last_path: f64 = db
-        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%Hint:%'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let (first_hint, last_path) = first_hint_and_last_path(staged.path());
     assert!(first_hint > last_path);
 }
 
@@ -293,4 +279,17 @@ fn the_sandbox_stops_symlink_escapes_and_templates_reach_no_files() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("template: 2"), "the include fails, as a recorded failure: {}", r.stdout);
     assert_eq!(server.requests(), 0);
+}
+
+/// When the first hinted call and the last unhinted path call were stored.
+fn first_hint_and_last_path(dir: &Path) -> (f64, f64) {
+    let db = rusqlite::Connection::open(dir.join(".regen/store.sqlite")).unwrap();
+    let first_hint: f64 =
+        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%Hint: the correct%'", [], |r| r.get(0)).unwrap();
+    let last_path: f64 = db
+        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%Hint:%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    (first_hint, last_path)
 }

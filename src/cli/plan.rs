@@ -16,12 +16,8 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutputFormat,
     /// Warn when the estimate exceeds the budget a run would be given.
-    #[arg(long)]
-    pub max_calls: Option<u64>,
-    #[arg(long)]
-    pub max_tokens: Option<u64>,
-    #[arg(long)]
-    pub max_cost: Option<f64>,
+    #[command(flatten)]
+    pub budget: super::run::BudgetArgs,
 }
 
 pub fn run(a: PlanArgs) -> i32 {
@@ -107,13 +103,13 @@ fn budget_warnings(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::
         eprintln!("estimated cost: {c:.2} (from the models' price_prompt / price_completion per million tokens)");
     }
     let stop = "a run with this budget stops there (resumable)";
-    if let Some(m) = a.max_calls.filter(|m| est.total_calls > *m as f64) {
+    if let Some(m) = a.budget.max_calls.filter(|m| est.total_calls > *m as f64) {
         eprintln!("warning: about {} calls, above --max-calls {m}: {stop}", trim(est.total_calls));
     }
-    if let Some(m) = a.max_tokens.filter(|m| tokens > *m as f64) {
+    if let Some(m) = a.budget.max_tokens.filter(|m| tokens > *m as f64) {
         eprintln!("warning: about {} tokens, above --max-tokens {m}: {stop}", trim(tokens));
     }
-    match (a.max_cost, cost) {
+    match (a.budget.max_cost, cost) {
         (Some(m), Some(c)) if c > m => eprintln!("warning: estimated cost {c:.2}, above --max-cost {m}: {stop}"),
         (Some(_), None) => eprintln!("warning: --max-cost given but no model declares price_prompt / price_completion"),
         _ => {}

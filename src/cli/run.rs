@@ -25,6 +25,19 @@ pub struct RunArgs {
     /// paper's scripts do; for comparison with streaming, e.g. in benchmarks.
     #[arg(long)]
     pub barrier: bool,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+    /// Seconds calls in flight may finish after Ctrl-C or a budget stop.
+    #[arg(long, default_value_t = 30)]
+    pub grace: u64,
+    /// Log details (tracing).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// A run's budget: `regen run` stops at it, `regen plan` warns about it.
+#[derive(Args)]
+pub struct BudgetArgs {
     /// Stop starting calls after this many HTTP requests (resumable).
     #[arg(long)]
     pub max_calls: Option<u64>,
@@ -34,12 +47,6 @@ pub struct RunArgs {
     /// Stop once this much is spent, from the models' price_prompt/price_completion.
     #[arg(long)]
     pub max_cost: Option<f64>,
-    /// Seconds calls in flight may finish after Ctrl-C or a budget stop.
-    #[arg(long, default_value_t = 30)]
-    pub grace: u64,
-    /// Log details (tracing).
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 #[derive(Args)]
@@ -71,7 +78,7 @@ pub fn run(a: RunArgs) -> i32 {
         refresh: a.refresh,
         file: a.file.clone(),
         barrier: a.barrier,
-        budget: run::halt::Budget { max_calls: a.max_calls, max_tokens: a.max_tokens, max_cost: a.max_cost },
+        budget: run::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
         grace: std::time::Duration::from_secs(a.grace),
     };
     let rt = match tokio::runtime::Runtime::new() {

@@ -55,25 +55,13 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
         Ok(reply)
             if reply.truncated && node.kind.name() == "llm" && cx.wf.setting(id, "truncated").and_then(Value::as_str) != Some("keep") =>
         {
-            if reply.cached {
-                stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-            } else {
-                stats.calls.fetch_add(1, Ordering::Relaxed);
-                stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
-                stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
-            }
+            count(stats, &reply);
             let raw = reply.text;
             failure(cx, id, r, &CallError::Failed { reason: "truncated".into(), raw: format!("cut off at max_tokens: {raw}") });
             None
         }
         Ok(reply) => {
-            if reply.cached {
-                stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-            } else {
-                stats.calls.fetch_add(1, Ordering::Relaxed);
-                stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
-                stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
-            }
+            count(stats, &reply);
             let into = crate::steps::into_field(node);
             let suffix = if samples > 1 { format!("{}:{sample}", node.name) } else { node.name.clone() };
             let add = if node.kind.name() == "judge" {
@@ -89,5 +77,16 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
             failure(cx, id, r, &e);
             None
         }
+    }
+}
+
+/// A reply counts as a cache hit, or as a call with its tokens.
+fn count(stats: &super::stats::StepStats, reply: &Reply) {
+    if reply.cached {
+        stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+    } else {
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
+        stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
     }
 }
