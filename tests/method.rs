@@ -165,3 +165,28 @@ fn hub_exports_import_into_the_layout_the_method_reads() {
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("export it from the Hugging Face hub") && missing.stderr.contains("--from"), "{}", missing.stderr);
 }
+
+#[test]
+fn every_baseline_runs_end_to_end() {
+    let server = Server::start(&["--correct", "0.5"]);
+    for (file, expect_calls_per_q) in [("lmsi", 32), ("self-discover", 0), ("star", 1)] {
+        let dir = tempfile::tempdir().unwrap();
+        let wf = root().join(format!("workflows/baselines/{file}.regen"));
+        let before = server.requests();
+        let r =
+            regen_in(dir.path(), &["run", wf.to_str().unwrap(), "--limit", "5", "--run-dir", "out"], &[("OPENAI_BASE_URL", &server.url)]);
+        assert_eq!(r.code, 0, "{file}: {}{}", r.stdout, r.stderr);
+        let train = std::fs::read_to_string(dir.path().join("out/train.jsonl")).unwrap();
+        assert!(!train.is_empty(), "{file} wrote no training data");
+        let calls = server.requests() - before;
+        assert!(calls >= 5 * expect_calls_per_q, "{file}: {calls} calls");
+        if file == "lmsi" {
+            // LMSI reads no label: every kept path agrees with its question's majority.
+            assert!(!std::fs::read_to_string(&wf).unwrap().contains("answer_matches"));
+        }
+        if file == "self-discover" {
+            // Select, adapt and implement once per task, then one solve per instance.
+            assert_eq!(calls, 3 + 5, "{}", r.stdout);
+        }
+    }
+}
