@@ -104,7 +104,9 @@ pub fn resolve_args(
             );
         }
     }
-    if kind.calls_llm() && wf.nodes[id].model.is_none() && call.named("model").is_none() {
+    // A model whose declaration did not parse was reported already.
+    let broken_model = wf.models.is_empty() && wf.broken.iter().any(|b| b.starts_with("model:"));
+    if kind.calls_llm() && wf.nodes[id].model.is_none() && call.named("model").is_none() && !broken_model {
         match wf.models.len() {
             1 => wf.nodes[id].model = Some(0),
             0 => diags.push(

@@ -131,6 +131,10 @@ impl Builder<'_> {
                         }
                         _ => {
                             self.broken.extend(declared_name(line));
+                            if line.trim_start().starts_with("model ") {
+                                // Marks that a model was meant, so steps are not told none is declared.
+                                self.broken.extend(declared_name(line).map(|n| format!("model:{n}")));
+                            }
                             self.report_bad_line(span);
                             open_error = Some((span, bracket_balance(line)));
                         }
@@ -148,6 +152,21 @@ impl Builder<'_> {
     }
 
     fn report_bad_line(&mut self, span: Span) {
+        let line = &self.text[span.start..span.end];
+        if line.trim_start().starts_with("model ") && bracket_balance(line) > 0 {
+            // The block's `}` never comes: its settings were read as lines of their own.
+            let model = declared_name(line).unwrap_or_default();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "syntax-error",
+                    self.file,
+                    span,
+                    format!("`model {model}` is never closed: expected `}}` after its settings"),
+                )
+                .with_help("end the model block with `}` on its own line"),
+            );
+            return;
+        }
         pest::set_error_detail(true);
         let (at, message) = match RegenGrammar::parse(Rule::strict_item, &self.text[span.start..]) {
             Ok(_) => (span, "this line is not a declaration".to_string()),
@@ -185,9 +204,35 @@ impl Builder<'_> {
             Rule::model_decl => {
                 let n = name(inner.next()?);
                 let mut props = Vec::new();
+                let mut unclosed = false;
                 for prop in inner {
                     let pspan = span_of(&prop);
                     if prop.as_rule() == Rule::bad_prop {
+                        // A declaration inside the block means its `}` is missing: one
+                        // diagnostic for the block, and what it swallowed is not re-reported.
+                        let text = prop.as_str();
+                        let starts_item = ["source ", "step ", "sink ", "pool ", "param ", "model ", "remove ", "extends "]
+                            .iter()
+                            .any(|k| text.trim_start().starts_with(k));
+                        if starts_item {
+                            self.broken.extend(declared_name(text));
+                            if !unclosed {
+                                unclosed = true;
+                                self.diagnostics.push(
+                                    Diagnostic::error(
+                                        "syntax-error",
+                                        self.file,
+                                        pspan,
+                                        format!("`model {}` is not closed: expected `}}` before this declaration", n.text),
+                                    )
+                                    .with_help("end the model block with `}` on its own line"),
+                                );
+                            }
+                            continue;
+                        }
+                        if unclosed {
+                            continue;
+                        }
                         self.diagnostics.push(
                             Diagnostic::error("syntax-error", self.file, pspan, "expected a model setting `name = value`")
                                 .with_help("model settings look like `temperature = 0.85`, one per line"),
