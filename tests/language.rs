@@ -100,6 +100,10 @@ fn plan_reports_the_official_call_shape_per_question() {
     assert_eq!(per("solved"), (45.0, false, 4500.0));
     assert_eq!(per("judged"), (45.0, false, 4500.0));
     assert!(per("hint_solved").1, "the hint branch runs only for unsolved questions");
+    // The hint branch's selections repeat `picked` exactly: cache hits, as the runtime test counts.
+    assert_eq!(per("hint_picked"), (0.0, true, 0.0));
+    let total: f64 = v["steps"].as_array().unwrap().iter().map(|s| s["calls_per_input"].as_f64().unwrap()).sum();
+    assert_eq!(total, 20.0 + 45.0 * 4.0 + 45.0 * 4.0);
     let human = regen(&["plan", "workflows/regenesis.regen", "--inputs", "100"]);
     assert!(human.stdout.contains("total") && human.stdout.contains("upper bound"));
     // --set changes the shape.

@@ -60,6 +60,13 @@ pub fn run(a: PlanArgs) -> i32 {
         trim(est.total_prompt_tokens),
         trim(est.total_completion_tokens)
     );
+    for s in est.steps.iter().filter(|s| s.repeats.is_some()) {
+        println!(
+            "{}: same prompt and sampling as `{}` over the same records: cache hits, no calls",
+            s.step,
+            s.repeats.as_deref().unwrap_or("")
+        );
+    }
     if est.steps.iter().any(|s| s.upper_bound) {
         println!("≤ upper bound: the step runs only for records that pass a filter or have no output upstream (e.g. the hint retry).");
     }

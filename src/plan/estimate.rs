@@ -22,6 +22,8 @@ pub struct StepEstimate {
     pub completion_tokens: f64,
     pub completion_tokens_max: f64,
     pub upper_bound: bool,
+    /// The step whose calls these repeat: at run time they are cache hits, not calls.
+    pub repeats: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +41,7 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
     // Typical size in tokens of each field, at each node.
     let mut sizes: Vec<HashMap<String, f64>> = vec![HashMap::new(); wf.nodes.len()];
     let mut steps = Vec::new();
+    let repeats = super::shared::repeats(wf, &plan.order);
     for &id in &plan.order {
         let n = &wf.nodes[id];
         let ins: Vec<Estimate> = n.inputs.iter().map(|i| est[*i]).collect();
@@ -67,11 +70,13 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
                 .get("prompt")
                 .map(|p| approx_tokens(&p.text) as f64 + p.reads.iter().map(|f| size.get(f).copied().unwrap_or(60.0)).sum::<f64>())
                 .unwrap_or(0.0);
-            let calls = est[id].calls * inputs;
+            let repeat = repeats[id].map(|a| wf.nodes[a].name.clone());
+            let calls = if repeat.is_some() { 0.0 } else { est[id].calls * inputs };
             steps.push(StepEstimate {
+                repeats: repeat,
                 step: n.name.clone(),
                 kind: n.kind.name().into(),
-                calls_per_input: est[id].calls,
+                calls_per_input: if repeats[id].is_some() { 0.0 } else { est[id].calls },
                 calls,
                 prompt_tokens: calls * prompt,
                 completion_tokens: calls * completion,

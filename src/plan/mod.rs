@@ -4,6 +4,7 @@
 pub mod estimate;
 pub mod export;
 pub mod identity;
+pub mod shared;
 
 use crate::workflow::{NodeId, Workflow};
 use petgraph::graph::{DiGraph, NodeIndex};
