@@ -277,8 +277,12 @@ fn the_sandbox_stops_symlink_escapes_and_templates_reach_no_files() {
     std::fs::copy(root().join("stdlib/data/arith-100.jsonl"), dir.path().join("q.jsonl")).unwrap();
     let r = regen_in(dir.path(), &["run", "t.regen", "--limit", "2", "--run-dir", "out"], &[("OPENAI_BASE_URL", &server.url)]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("template: 2"), "the include fails, as a recorded failure: {}", r.stdout);
+    assert!(r.stderr.contains("template-reads-file"), "the checker refuses the include: {}", r.stderr);
     assert_eq!(server.requests(), 0);
+    // And the run's template environment has no loader, should one get past the checker.
+    let env = regen::check::templates::environment();
+    assert!(env.render_str("{% include '/etc/hostname' %}", ()).is_err());
+    assert!(env.render_str("{{ env.HOME }}", ()).is_err());
 }
 
 /// When the first hinted call and the last unhinted path call were stored.

@@ -52,6 +52,18 @@ pub fn load(
             }
         }
     };
+    if let Some(tag) = file_tag(&text) {
+        diags.push(
+            Diagnostic::error(
+                "template-reads-file",
+                file,
+                span,
+                format!("prompt `{name}` uses `{{% {tag} %}}`; templates cannot read other files"),
+            )
+            .with_help("write the text into the template, or give it to the step as a field"),
+        );
+        return None;
+    }
     let env = environment();
     let reads = match env.template_from_str(&text) {
         Ok(t) => {
@@ -106,4 +118,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// The first `{% include|import|from|extends %}` tag in a template, if any:
+/// templates render without a loader, so these could only fail (or leak) at run time.
+fn file_tag(text: &str) -> Option<&'static str> {
+    text.match_indices("{%").find_map(|(i, _)| {
+        let rest = text[i + 2..].trim_start_matches(['-', '+']).trim_start();
+        ["include", "import", "from", "extends"]
+            .into_iter()
+            .find(|t| rest.strip_prefix(t).is_some_and(|after| after.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')))
+    })
 }
