@@ -47,6 +47,26 @@ pub struct Row {
     pub training_sink: String,
 }
 
+impl Row {
+    /// The table's columns, as shown in the terminal and in the HTML report.
+    pub fn cells(&self) -> [String; 11] {
+        let labels = if self.label_read_by.is_empty() { "(none)".to_string() } else { self.label_read_by.join(", ") };
+        [
+            self.workflow.clone(),
+            self.questions.to_string(),
+            self.yield_questions.to_string(),
+            self.kept.to_string(),
+            self.calls.to_string(),
+            self.cache_hits.to_string(),
+            self.prompt_tokens.to_string(),
+            self.completion_tokens.to_string(),
+            self.failures.to_string(),
+            format!("{:.1}", self.wall_s),
+            labels,
+        ]
+    }
+}
+
 pub fn run(a: AblateArgs) -> i32 {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -151,19 +171,10 @@ pub fn table(rows: &[Row]) -> String {
         "workflow", "questions", "yield", "kept", "calls", "cache hits", "prompt tok", "compl tok", "failures", "wall s"
     );
     for r in rows {
-        let labels = if r.label_read_by.is_empty() { "(none)".to_string() } else { r.label_read_by.join(", ") };
+        let c = r.cells();
         t.push_str(&format!(
-            "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7.1}  {labels}\n",
-            r.workflow,
-            r.questions,
-            r.yield_questions,
-            r.kept,
-            r.calls,
-            r.cache_hits,
-            r.prompt_tokens,
-            r.completion_tokens,
-            r.failures,
-            r.wall_s
+            "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7}  {}\n",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]
         ));
     }
     t

@@ -24,21 +24,8 @@ pub fn html(rows: &[Row]) -> String {
          <th>cache hits</th><th>prompt tok</th><th>completion tok</th><th>failures</th><th>wall s</th><th>label read by</th></tr>\n",
     );
     for r in rows {
-        h.push_str(&format!(
-            "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>\n",
-            esc(&r.file),
-            esc(&r.workflow),
-            r.questions,
-            r.yield_questions,
-            r.kept,
-            r.calls,
-            r.cache_hits,
-            r.prompt_tokens,
-            r.completion_tokens,
-            r.failures,
-            r.wall_s,
-            if r.label_read_by.is_empty() { "(none)".into() } else { esc(&r.label_read_by.join(", ")) }
-        ));
+        let cells: Vec<String> = r.cells().iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
+        h.push_str(&format!("<tr title=\"{}\">{}</tr>\n", esc(&r.file), cells.join("")));
     }
     h.push_str("</table>\n");
     let values: Vec<serde_json::Value> = rows.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect();
