@@ -193,3 +193,14 @@ fn no_input_makes_the_checker_panic() {
         }
     }
 }
+
+#[test]
+fn the_readme_example_workflow_lints_clean() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = readme.split("## A workflow\n```\n").nth(1).expect("README has an example workflow");
+    let example = after.split("\n```").next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.regen"), example).unwrap();
+    let r = regen_in(dir.path(), &["lint", "--deny", "warnings", "tiny.regen"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", example, r.stderr);
+}
