@@ -3,24 +3,21 @@
 //! exponential backoff and jitter that honour `Retry-After`; `samples` sent as
 //! the API's `n` where the server takes it.
 
+use super::gate::{Gate, Priority};
+use super::ratelimit::Bucket;
 use super::store::{CacheKey, CachedCall, Store};
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
+use async_openai::middleware::HttpRequestFactory;
 use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
     CreateChatCompletionRequestArgs,
 };
 use async_openai::Client;
 use rand::Rng;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use super::gate::{Gate, Priority};
-use super::ratelimit::Bucket;
-use async_openai::middleware::HttpRequestFactory;
-use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
 use tokio::time::Instant;
 
 tokio::task_local! {
@@ -121,16 +118,10 @@ impl ModelClient {
         }
     }
 
-    /// The cache first; otherwise the server, with retries. The reply is stored
-    /// before it is returned.
-    pub async fn call(&self, key: &CacheKey, store: &Store, refresh: bool, priority: Priority) -> Result<Reply, CallError> {
-        let mut out = self.call_samples(std::slice::from_ref(key), store, refresh, priority).await;
-        out.pop().unwrap_or_else(|| Err(CallError::Failed { reason: "client".into(), raw: "no result".into() }))
-    }
-
     /// Samples of one prompt (keys that differ only in `sample`): cached ones from
     /// the store, the rest as one request with `n` where the server takes it,
-    /// else one request each. Results are in the order of `keys`.
+    /// else one request each. Results are in the order of `keys`; a fresh reply is
+    /// stored before it is returned.
     pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool, priority: Priority) -> Vec<Result<Reply, CallError>> {
         if keys.is_empty() {
             return vec![];
@@ -273,7 +264,7 @@ impl ModelClient {
                     let (p, c) = replies.iter().fold((0, 0), |a, r| (a.0 + r.prompt_tokens, a.1 + r.completion_tokens));
                     self.halt.charge(p, c, self.prices.0, self.prices.1);
                     if let Some(b) = &self.tpm {
-                        b.settle(replies.iter().map(|r| (r.prompt_tokens + r.completion_tokens) as f64).sum::<f64>() - estimate);
+                        b.settle((p + c) as f64 - estimate);
                     }
                     return Ok(replies);
                 }

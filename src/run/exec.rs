@@ -36,6 +36,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Render a step's template argument (compiled once per run) over `fields`.
+    pub fn render(&self, id: NodeId, arg: &str, fields: Map<String, Value>) -> Result<String, minijinja::Error> {
+        let node = &self.wf.nodes[id];
+        match self.templates.get_template(&template_name(&node.name, arg)) {
+            Ok(t) => t.render(Value::Object(fields)),
+            // Not registered (it did not compile): render it once more for the error.
+            Err(_) => self.templates.render_str(node.prompts.get(arg).map_or("", |p| p.text.as_str()), Value::Object(fields)),
+        }
+    }
+
     /// Calls of older source records first; within one, the deepest step first.
     pub fn priority(&self, id: NodeId, lineage: u64) -> super::gate::Priority {
         (lineage & ((1 << 40) - 1), u32::MAX - self.depth.get(id).copied().unwrap_or(0))

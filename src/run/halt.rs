@@ -79,7 +79,8 @@ impl Halt {
     /// Account a reply's tokens and cost; stop new requests once a budget is spent.
     pub fn charge(&self, prompt: u64, completion: u64, price_prompt: f64, price_completion: f64) {
         let tokens = self.tokens.fetch_add(prompt + completion, Ordering::SeqCst) + prompt + completion;
-        let cost = ((prompt as f64 * price_prompt + completion as f64 * price_completion) / 1e6 * 1e6) as u64;
+        // Prices are per million tokens, the tally is in millionths: tokens × price.
+        let cost = (prompt as f64 * price_prompt + completion as f64 * price_completion) as u64;
         let spent = self.cost_micro.fetch_add(cost, Ordering::SeqCst) + cost;
         if let Some(max) = self.budget.max_tokens.filter(|m| tokens >= *m) {
             self.stop(&format!("budget: --max-tokens {max} reached ({tokens} tokens)"));

@@ -20,14 +20,10 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec
             ctx.insert(name.clone(), pool.clone());
         }
     }
-    let rendered = match cx.templates.get_template(&super::exec::template_name(&node.name, "prompt")) {
-        Ok(t) => t.render(Value::Object(ctx)),
-        Err(_) => cx.templates.render_str(&prompt.text, Value::Object(ctx)),
-    };
-    let user = match rendered {
+    let user = match cx.render(id, "prompt", ctx) {
         Ok(t) => t,
         Err(e) => {
-            let err = super::client::CallError::Failed { reason: "template".into(), raw: e.to_string() };
+            let err = CallError::Failed { reason: "template".into(), raw: e.to_string() };
             failure(cx, id, r, &err);
             return (0..samples).map(|_| None).collect();
         }

@@ -56,11 +56,7 @@ impl Sink {
                 messages.push(json!({"role": "system", "content": s}));
             }
             let user = match node.prompts.get("user") {
-                Some(p) => match cx.templates.get_template(&super::exec::template_name(&node.name, "user")) {
-                    Ok(t) => t.render(Value::Object(r.fields.clone())),
-                    Err(_) => cx.templates.render_str(&p.text, Value::Object(r.fields.clone())),
-                }
-                .unwrap_or_default(),
+                Some(_) => cx.render(self.id, "user", r.fields.clone()).unwrap_or_default(),
                 None => r.fields.get("question").map(crate::expr::text).unwrap_or_default(),
             };
             let assistant = r.fields.get(node.str_arg("assistant").unwrap_or("path")).map(crate::expr::text).unwrap_or_default();

@@ -2,7 +2,6 @@
 
 use super::record::{lineage_id, Rec};
 use serde_json::{Map, Value};
-use std::path::Path;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub struct SourceSpec {
@@ -114,8 +113,4 @@ fn map_row(line: &str, spec: &SourceSpec, line_no: u64) -> Result<Map<String, Va
         }
     }
     Ok(out)
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.is_file()
 }

@@ -21,10 +21,6 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
-    pub fn hash(&self) -> String {
-        self.identity().0
-    }
-
     /// The hash that names the call in the cache, and the JSON it was taken from.
     pub fn identity(&self) -> (String, String) {
         let json = serde_json::to_string(self).unwrap_or_default();
