@@ -15,14 +15,8 @@ pub struct AblateArgs {
     pub base: PathBuf,
     /// Variants (usually files that `extends` the base).
     pub variants: Vec<PathBuf>,
-    #[arg(long = "set", value_parser = super::parse_set)]
-    pub sets: Vec<(String, String)>,
-    /// Only the first N records of each source.
-    #[arg(long)]
-    pub limit: Option<u64>,
-    /// The shared run store and call cache.
-    #[arg(long, default_value = ".regen/store.sqlite")]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub inputs: super::run::RunInputs,
     /// Where each workflow's sinks go (one folder each) and the reports.
     #[arg(long, default_value = "runs/ablate")]
     pub out: PathBuf,
@@ -68,18 +62,15 @@ impl Row {
 }
 
 pub fn run(a: AblateArgs) -> i32 {
-    let rt = match tokio::runtime::Runtime::new() {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     let files: Vec<PathBuf> = std::iter::once(a.base.clone()).chain(a.variants.iter().cloned()).collect();
     // Check every file before spending a single call.
     let mut checked = Vec::new();
     for f in &files {
-        match super::checked_or_exit(f, &a.sets) {
+        match super::checked_or_exit(f, &a.inputs.sets) {
             Ok(c) => checked.push((f.clone(), c.workflow)),
             Err(code) => return code,
         }
@@ -97,16 +88,7 @@ pub fn run(a: AblateArgs) -> i32 {
         let label_read_by = crate::check::label_use::label_readers(&wf);
         let name = wf.name.clone();
         eprintln!("== {name} ({})", file.display());
-        let opts = RunOptions {
-            limit: a.limit,
-            run_dir,
-            store: a.store.clone(),
-            refresh: vec![],
-            file: file.clone(),
-            barrier: false,
-            budget: Default::default(),
-            grace: std::time::Duration::from_secs(30),
-        };
+        let opts = RunOptions::new(file.clone(), run_dir, a.inputs.store.clone(), a.inputs.limit);
         match rt.block_on(run::run(wf, &opts)) {
             Ok(report) => {
                 failed |= report.failures > 0;

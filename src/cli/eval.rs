@@ -22,12 +22,8 @@ pub struct EvalArgs {
     /// 1 = greedy; more = self-consistency (majority answer of that many samples).
     #[arg(long, default_value_t = 1)]
     pub samples: u32,
-    #[arg(long = "set", value_parser = super::parse_set)]
-    pub sets: Vec<(String, String)>,
-    #[arg(long)]
-    pub limit: Option<u64>,
-    #[arg(long, default_value = ".regen/store.sqlite")]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub inputs: super::run::RunInputs,
     #[arg(long, default_value = "runs/eval")]
     pub out: PathBuf,
 }
@@ -48,21 +44,18 @@ pub fn run(a: EvalArgs) -> i32 {
         eprintln!("error: no evaluation workflow at {}; name one with --workflow", workflow.display());
         return 2;
     }
-    let rt = match tokio::runtime::Runtime::new() {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     let mut rows = Vec::new();
     for (i, data) in a.data.iter().enumerate() {
         let abs = std::fs::canonicalize(data).unwrap_or_else(|_| data.clone());
-        let mut sets = a.sets.clone();
+        let mut sets = a.inputs.sets.clone();
         sets.push(("data".into(), abs.display().to_string()));
         sets.push(("answer_format".into(), a.answers.clone()));
         sets.push(("samples".into(), a.samples.to_string()));
-        if a.samples > 1 && !a.sets.iter().any(|(k, _)| k == "temperature") {
+        if a.samples > 1 && !a.inputs.sets.iter().any(|(k, _)| k == "temperature") {
             sets.push(("temperature".into(), "0.7".into()));
         }
         let wf = match super::checked_or_exit(&workflow, &sets) {
@@ -71,16 +64,7 @@ pub fn run(a: EvalArgs) -> i32 {
         };
         let stem = data.file_stem().and_then(|s| s.to_str()).unwrap_or("data");
         let run_dir = a.out.join(format!("{i:02}-{stem}"));
-        let opts = RunOptions {
-            limit: a.limit,
-            run_dir: run_dir.clone(),
-            store: a.store.clone(),
-            refresh: vec![],
-            file: workflow.clone(),
-            barrier: false,
-            budget: Default::default(),
-            grace: std::time::Duration::from_secs(30),
-        };
+        let opts = RunOptions::new(workflow.clone(), run_dir.clone(), a.inputs.store.clone(), a.inputs.limit);
         let report = match rt.block_on(run::run(wf, &opts)) {
             Ok(r) => r,
             Err(msg) => {

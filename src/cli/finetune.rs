@@ -48,12 +48,9 @@ pub fn run(a: FinetuneArgs) -> i32 {
         suffix: a.suffix.as_deref(),
         wait: (a.wait > 0).then(|| Duration::from_secs(a.wait)),
     };
-    let rt = match tokio::runtime::Runtime::new() {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     match rt.block_on(crate::finetune::start(&a.file, &handoff)) {
         Ok(job) => {

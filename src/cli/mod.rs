@@ -103,6 +103,14 @@ pub fn main() -> i32 {
     }
 }
 
+/// The tokio runtime for a command that runs workflows; Err is the exit code.
+pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: cannot start the runtime: {e}");
+        2
+    })
+}
+
 pub fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

@@ -4,20 +4,28 @@ use crate::run::{self, store::Store, RunOptions};
 use clap::Args;
 use std::path::PathBuf;
 
+/// What every command that runs workflows takes: params, a row limit, the store.
 #[derive(Args)]
-pub struct RunArgs {
-    pub file: PathBuf,
+pub struct RunInputs {
+    /// Override a param: `--set name=value` (repeatable).
     #[arg(long = "set", value_parser = super::parse_set)]
     pub sets: Vec<(String, String)>,
     /// Only the first N records of each source.
     #[arg(long)]
     pub limit: Option<u64>,
+    /// The SQLite run store and call cache (shared by runs, ablations and evaluations).
+    #[arg(long, default_value = ".regen/store.sqlite")]
+    pub store: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub inputs: RunInputs,
     /// Where sinks write (default: runs/<workflow>).
     #[arg(long)]
     pub run_dir: Option<PathBuf>,
-    /// The SQLite run store and call cache (shared by runs and ablations).
-    #[arg(long, default_value = ".regen/store.sqlite")]
-    pub store: PathBuf,
     /// Re-ask this step and everything downstream of it (repeatable).
     #[arg(long)]
     pub refresh: Vec<String>,
@@ -28,7 +36,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub budget: BudgetArgs,
     /// Seconds calls in flight may finish after Ctrl-C or a budget stop.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = run::DEFAULT_GRACE_S)]
     pub grace: u64,
     /// Log details (tracing).
     #[arg(short, long)]
@@ -66,27 +74,22 @@ pub fn run(a: RunArgs) -> i32 {
     if a.verbose {
         let _ = tracing_subscriber::fmt().with_env_filter("regen=debug,info").with_writer(std::io::stderr).try_init();
     }
-    let checked = match super::checked_or_exit(&a.file, &a.sets) {
+    let checked = match super::checked_or_exit(&a.file, &a.inputs.sets) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let wf = checked.workflow;
+    let run_dir = a.run_dir.unwrap_or_else(|| PathBuf::from("runs").join(&wf.name));
     let opts = RunOptions {
-        limit: a.limit,
-        run_dir: a.run_dir.unwrap_or_else(|| PathBuf::from("runs").join(&wf.name)),
-        store: a.store,
         refresh: a.refresh,
-        file: a.file.clone(),
         barrier: a.barrier,
         budget: run::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
         grace: std::time::Duration::from_secs(a.grace),
+        ..RunOptions::new(a.file.clone(), run_dir, a.inputs.store, a.inputs.limit)
     };
-    let rt = match tokio::runtime::Runtime::new() {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     match rt.block_on(run::run(wf, &opts)) {
         Ok(report) => {

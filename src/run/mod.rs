@@ -37,6 +37,25 @@ pub struct RunOptions {
     pub grace: std::time::Duration,
 }
 
+/// Seconds calls in flight may finish after a stop, unless told otherwise.
+pub const DEFAULT_GRACE_S: u64 = 30;
+
+impl RunOptions {
+    /// A plain run: no refresh, streaming, no budget, the default grace.
+    pub fn new(file: PathBuf, run_dir: PathBuf, store: PathBuf, limit: Option<u64>) -> Self {
+        RunOptions {
+            limit,
+            run_dir,
+            store,
+            refresh: vec![],
+            file,
+            barrier: false,
+            budget: halt::Budget::default(),
+            grace: std::time::Duration::from_secs(DEFAULT_GRACE_S),
+        }
+    }
+}
+
 pub struct RunReport {
     pub run_id: i64,
     pub text: String,
