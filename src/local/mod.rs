@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// Set up (if needed) and start the local server for one model declaration.
 pub async fn start(alias: &str, settings: &Map<String, Value>, run_dir: &Path) -> Result<LocalServer, String> {
-    let cache = setup::cache_dir();
+    let cache = crate::pypi::cache_dir();
     std::fs::create_dir_all(&cache).map_err(|e| format!("cannot create the cache folder {}: {e}", cache.display()))?;
     let c = cache.clone();
     // Concurrent runs share one cache: the lock makes the second wait for the first's build.

