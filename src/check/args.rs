@@ -1,7 +1,7 @@
 //! One node's call → its inputs, references and typed argument values.
 
 use super::exprs::{compile, constant, Scope};
-use super::resolve::locate;
+use super::resolve::pool_path;
 use super::templates;
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId};
 use crate::steps::{ArgType, Positional};
@@ -343,11 +343,12 @@ fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagno
         return;
     };
     let span = wf.nodes[id].arg_span("location");
-    let path = if loc.ends_with(".yaml") || loc.ends_with(".yml") {
-        locate(&loc, wf)
-    } else {
-        wf.stdlib.join("guidelines").join(format!("{loc}.yaml"))
-    };
+    let path = pool_path(&loc, wf);
+    // Refused before it is read.
+    if let Some(d) = super::sandbox::refuse(&wf.sandbox, &wf.nodes[id], &path) {
+        diags.push(d);
+        return;
+    }
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {

@@ -81,7 +81,20 @@ pub fn real(p: &Path) -> PathBuf {
     clean
 }
 
-/// Sources, pools and sinks of a resolved workflow (prompts and `extends` are
+/// The diagnostic for a declaration whose `location` leaves the sandbox, if it does.
+pub fn refuse(sandbox: &Sandbox, n: &crate::workflow::NodeDef, path: &Path) -> Option<Diagnostic> {
+    (!sandbox.permits(path)).then(|| {
+        Diagnostic::error(
+            "outside-sandbox",
+            n.file,
+            n.arg_span("location"),
+            format!("`{}` reads `{}`, outside the workflow's tree", n.name, real(path).display()),
+        )
+        .with_help(sandbox.help())
+    })
+}
+
+/// Sources and sinks of a resolved workflow (pools, prompts and `extends` are
 /// checked where they are read).
 pub fn check(wf: &Workflow, sandbox: &Sandbox, diags: &mut Vec<Diagnostic>) {
     if sandbox.open {
@@ -89,24 +102,10 @@ pub fn check(wf: &Workflow, sandbox: &Sandbox, diags: &mut Vec<Diagnostic>) {
     }
     for n in &wf.nodes {
         match n.decl {
-            DeclKind::Source | DeclKind::Pool => {
+            // Pools are checked where they are read (`args::load_pool`), before reading.
+            DeclKind::Source => {
                 let Some(loc) = n.str_arg("location") else { continue };
-                let path = if n.decl == DeclKind::Pool && !(loc.ends_with(".yaml") || loc.ends_with(".yml")) {
-                    continue; // a stdlib pool name
-                } else {
-                    super::resolve::locate(loc, wf)
-                };
-                if !sandbox.permits(&path) {
-                    diags.push(
-                        Diagnostic::error(
-                            "outside-sandbox",
-                            n.file,
-                            n.arg_span("location"),
-                            format!("`{}` reads `{}`, outside the workflow's tree", n.name, real(&path).display()),
-                        )
-                        .with_help(sandbox.help()),
-                    );
-                }
+                diags.extend(refuse(sandbox, n, &super::resolve::locate(loc, wf)));
             }
             DeclKind::Sink => {
                 let Some(p) = n.str_arg("path") else { continue };
