@@ -113,9 +113,9 @@ pub fn run(a: RunArgs) -> i32 {
 }
 
 pub fn runs(a: StoreArgs) -> i32 {
-    let Ok(store) = Store::open(&a.store) else {
-        eprintln!("error: cannot open {}", a.store.display());
-        return 2;
+    let store = match open_store(&a.store) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     match store.runs() {
         Ok(rows) => {
@@ -134,9 +134,9 @@ pub fn runs(a: StoreArgs) -> i32 {
 }
 
 pub fn show(a: ShowArgs) -> i32 {
-    let Ok(store) = Store::open(&a.store) else {
-        eprintln!("error: cannot open {}", a.store.display());
-        return 2;
+    let store = match open_store(&a.store) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     match store.run_summary(a.run) {
         Ok(Some((wf, status, summary))) => {
@@ -158,6 +158,14 @@ pub fn show(a: ShowArgs) -> i32 {
             2
         }
     }
+}
+
+/// The run store for `regen runs` / `regen show`; Err is the exit code.
+fn open_store(path: &std::path::Path) -> Result<Store, i32> {
+    Store::open(path).map_err(|e| {
+        eprintln!("error: cannot open {}: {e}", path.display());
+        2
+    })
 }
 
 /// The command line that resumes this run (the same one, without a spent budget).
