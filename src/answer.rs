@@ -79,10 +79,15 @@ pub fn matches(predicted: &str, label: &str, kind: AnswerKind) -> bool {
         return false;
     };
     match kind {
+        // As the authors' exact-match check does: the first or the last number
+        // of the answer may equal the label (`\boxed{6 = 7}` matches 6 and 7).
         AnswerKind::Number => {
-            let p = last_number(predicted).and_then(|p| p.parse::<f64>().ok());
-            let g = gold.parse::<f64>().ok();
-            matches!((p, g), (Some(p), Some(g)) if (p - g).abs() <= 1e-6 * g.abs().max(1.0))
+            let Some(g) = gold.parse::<f64>().ok() else { return false };
+            [first_number(predicted), last_number(predicted)]
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.parse::<f64>().ok())
+                .any(|p| (p - g).abs() <= 1e-6 * g.abs().max(1.0))
         }
         AnswerKind::Choice => {
             choice_letter(predicted).is_some_and(|p| p == gold) || {
@@ -98,11 +103,27 @@ pub fn matches(predicted: &str, label: &str, kind: AnswerKind) -> bool {
     }
 }
 
+/// The strict boxed mode: the trimmed content of the last `\boxed{…}`, and
+/// nothing when the text has no complete box (the authors keep no such path).
+pub fn boxed_answer(text: &str) -> Option<String> {
+    last_boxed(text).map(|b| b.trim().to_string())
+}
+
+/// First number in text, normalised as [`last_number`] does.
+pub fn first_number(text: &str) -> Option<String> {
+    numbers(text).into_iter().next()
+}
+
 /// Last number in text, normalised: commas, `$`, `%` and a trailing `.0` removed.
 pub fn last_number(text: &str) -> Option<String> {
+    numbers(text).pop()
+}
+
+/// Every number in text, in order, normalised.
+fn numbers(text: &str) -> Vec<String> {
     let cleaned: String = text.chars().filter(|c| *c != ',' && *c != '$').collect();
     let bytes = cleaned.as_bytes();
-    let mut best: Option<(usize, usize)> = None;
+    let mut found: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii_digit() {
@@ -113,16 +134,20 @@ pub fn last_number(text: &str) -> Option<String> {
             {
                 j += 1;
             }
-            best = Some((start, j));
+            found.push((start, j));
             i = j;
         } else {
             i += 1;
         }
     }
-    let (s, e) = best?;
-    let n = &cleaned[s..e];
-    let n = if n.contains('.') { n.trim_end_matches('0').trim_end_matches('.') } else { n };
-    Some(if n == "-0" || n.is_empty() { "0".into() } else { n.to_string() })
+    found
+        .into_iter()
+        .map(|(s, e)| {
+            let n = &cleaned[s..e];
+            let n = if n.contains('.') { n.trim_end_matches('0').trim_end_matches('.') } else { n };
+            if n == "-0" || n.is_empty() { "0".into() } else { n.to_string() }
+        })
+        .collect()
 }
 
 /// `(B)`, `B)`, `B.`, `B`, "option B" → "B".
@@ -168,6 +193,16 @@ mod tests {
         assert!(!matches("12", "13", AnswerKind::Number));
         assert_eq!(extract("no digits here", AnswerKind::Number), None);
         assert_eq!(last_boxed("\\boxed{\\frac{1}{2}}"), Some("\\frac{1}{2}"));
+    }
+
+    #[test]
+    fn strict_boxed_mode_matches_the_first_or_last_number_of_the_last_box() {
+        assert_eq!(boxed_answer("so 6 = 7, \\boxed{ 6 = 7 }").as_deref(), Some("6 = 7"));
+        assert_eq!(boxed_answer("the answer is 6"), None);
+        assert!(matches("6 = 7", "6", AnswerKind::Number));
+        assert!(matches("6 = 7", "7", AnswerKind::Number));
+        assert!(!matches("5 + 1 = 7", "6", AnswerKind::Number));
+        assert_eq!(first_number("a 1,200 then 3"), Some("1200".into()));
     }
 
     #[test]

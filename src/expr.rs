@@ -33,10 +33,12 @@ pub enum Func {
     StartsWith,
     AnswerMatches,
     IsNull,
+    HasBoxed,
+    NumberedSteps,
 }
 
 impl Func {
-    pub const NAMES: &'static [&'static str] = &["len", "tokens", "lower", "contains", "starts_with", "answer_matches", "is_null", "env"];
+    pub const NAMES: &'static [&'static str] = &["len", "tokens", "lower", "contains", "starts_with", "answer_matches", "is_null", "has_boxed", "numbered_steps", "env"];
     pub fn parse(name: &str) -> Option<(Func, usize)> {
         Some(match name {
             "len" => (Func::Len, 1),
@@ -46,6 +48,8 @@ impl Func {
             "starts_with" => (Func::StartsWith, 2),
             "answer_matches" => (Func::AnswerMatches, 3),
             "is_null" => (Func::IsNull, 1),
+            "has_boxed" => (Func::HasBoxed, 1),
+            "numbered_steps" => (Func::NumberedSteps, 1),
             _ => return None,
         })
     }
@@ -63,6 +67,40 @@ impl RecordExpr {
                 r.fields(out);
             }
             RecordExpr::Call(_, args) => args.iter().for_each(|a| a.fields(out)),
+        }
+    }
+
+    /// The conditions of a top-level `a and b and c`, in order (the filter funnel's rows).
+    pub fn conjuncts(&self) -> Vec<&RecordExpr> {
+        match self {
+            RecordExpr::Binary(BinOp::And, l, r) => {
+                let mut v = l.conjuncts();
+                v.extend(r.conjuncts());
+                v
+            }
+            other => vec![other],
+        }
+    }
+
+    /// Source-like text of the expression, params folded in (`tokens(path) < 800`).
+    pub fn describe(&self) -> String {
+        match self {
+            RecordExpr::Binary(op, l, r) => format!("{} {} {}", l.describe_inner(), op.symbol(), r.describe_inner()),
+            other => other.describe_inner(),
+        }
+    }
+
+    fn describe_inner(&self) -> String {
+        match self {
+            RecordExpr::Const(v) => v.to_string(),
+            RecordExpr::Field(p) => p.join("."),
+            RecordExpr::Unary(UnOp::Not, e) => format!("not {}", e.describe_inner()),
+            RecordExpr::Unary(UnOp::Neg, e) => format!("-{}", e.describe_inner()),
+            RecordExpr::Binary(..) => format!("({})", self.describe()),
+            RecordExpr::Call(f, args) => {
+                let name = serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                format!("{name}({})", args.iter().map(RecordExpr::describe).collect::<Vec<_>>().join(", "))
+            }
         }
     }
 
@@ -139,6 +177,8 @@ fn call(f: Func, a: &[Value]) -> Value {
             Value::Bool(!arg(0).is_null() && answer::matches(&text(arg(0)), &text(arg(1)), kind))
         }
         Func::IsNull => Value::Bool(arg(0).is_null()),
+        Func::HasBoxed => Value::Bool(answer::last_boxed(&text(arg(0))).is_some()),
+        Func::NumberedSteps => Value::Bool(crate::training_text::has_numbered_steps(&text(arg(0)))),
     }
 }
 

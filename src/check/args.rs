@@ -374,7 +374,8 @@ fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Diagno
     }
     match serde_yaml::from_str::<Pool>(&text) {
         Ok(p) if !p.guidelines.is_empty() => {
-            wf.nodes[id].pool_items = p.guidelines.into_iter().filter_map(|g| serde_json::to_value(g).ok()).collect();
+            let take = wf.nodes[id].int_arg("take").map_or(usize::MAX, |t| t.max(0) as usize);
+            wf.nodes[id].pool_items = p.guidelines.into_iter().take(take).filter_map(|g| serde_json::to_value(g).ok()).collect();
         }
         Ok(_) => diags.push(Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{loc}` is empty"))),
         Err(e) => diags.push(

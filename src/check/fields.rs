@@ -122,7 +122,9 @@ fn check_reads(wf: &Workflow, a: &Analysis, diags: &mut Vec<Diagnostic>) {
         let have = &a.fields_in[id];
         let mut missing = |field: &str, span: Span, what: String| {
             let is_pool = wf.node(field).is_some_and(|p| wf.nodes[p].decl == DeclKind::Pool);
-            if have.contains(field) || GLOBALS.contains(&field) || is_pool {
+            // Templates may read params too (`{% if answer_format == "choice" %}`); filters fold them already.
+            let is_param = wf.param(field).is_some();
+            if have.contains(field) || GLOBALS.contains(&field) || is_pool || is_param {
                 return;
             }
             let mut d =

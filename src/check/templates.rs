@@ -93,6 +93,8 @@ pub fn environment() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(false);
+    // The ReGenesis training text: the path from its numbered steps on (see `training_text`).
+    env.add_filter("from_numbered_steps", |text: String| crate::training_text::from_numbered_steps(&text));
     env
 }
 

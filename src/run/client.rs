@@ -305,8 +305,8 @@ impl ModelClient {
             #[allow(deprecated)]
             req.max_tokens(m);
         }
-        if let Some(s) = key.seed {
-            req.seed(s + key.sample as i64);
+        if let Some(s) = key.request_seed() {
+            req.seed(s);
         }
         let req = req.build().map_err(|e| ("request".to_string(), e.to_string(), false))?;
         match self.client.chat().create(req).await {

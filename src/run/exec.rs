@@ -36,9 +36,20 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Render a step's template argument (compiled once per run) over `fields`.
-    pub fn render(&self, id: NodeId, arg: &str, fields: Map<String, Value>) -> Result<String, minijinja::Error> {
+    /// Render a step's template argument (compiled once per run) over `fields`,
+    /// plus the pools and params the template names that the record does not have.
+    pub fn render(&self, id: NodeId, arg: &str, mut fields: Map<String, Value>) -> Result<String, minijinja::Error> {
         let node = &self.wf.nodes[id];
+        if let Some(p) = node.prompts.get(arg) {
+            for name in &p.reads {
+                if fields.contains_key(name) {
+                    continue;
+                }
+                if let Some(v) = self.pools.get(name).cloned().or_else(|| self.wf.param(name).map(|p| p.value.clone())) {
+                    fields.insert(name.clone(), v);
+                }
+            }
+        }
         match self.templates.get_template(&template_name(&node.name, arg)) {
             Ok(t) => t.render(Value::Object(fields)),
             // Not registered (it did not compile): render it once more for the error.
@@ -85,7 +96,7 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut held: Vec<Msg> = Vec::new();
     let mut closed = false;
     let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.size.max(16) * 2);
-    let mut sink = if node.decl == DeclKind::Sink { super::sink::Sink::open(&cx, id).await } else { None };
+    let mut sink = if node.decl == DeclKind::Sink { Some(super::sink::Sink::open(&cx, id).await) } else { None };
     // `--barrier` (for comparison only): hold everything until every input has ended.
     let mut barrier_waiting = cx.barrier && !cross_stream;
     let mut barrier_held: Vec<Msg> = Vec::new();
@@ -177,6 +188,8 @@ async fn handle(
                         s.write(cx, &r).await;
                     }
                 }
+                // `samples: 0` (a singles-only variant) asks nothing and emits nothing.
+                "llm" if node.int_arg("samples") == Some(0) => {}
                 "llm" | "judge" => {
                     let samples = if kind == "llm" { node.int_arg("samples").unwrap_or(1).max(1) as u32 } else { 1 };
                     st.inflight += samples as usize;
@@ -206,14 +219,37 @@ fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
     let node = &cx.wf.nodes[id];
     match node.kind.name() {
         "keep" => match &node.filter {
-            Some(f) if crate::expr::truthy(&f.eval(&Value::Object(r.fields.clone()))) => vec![r.clone()],
-            _ => vec![],
+            Some(f) => match super::funnel::first_failing(f, &Value::Object(r.fields.clone())) {
+                None => vec![r.clone()],
+                Some(condition) => {
+                    cx.stats.removed(id, condition);
+                    vec![]
+                }
+            },
+            None => vec![],
         },
+        "render" => {
+            let into = crate::steps::into_field(node);
+            match cx.render(id, "template", r.fields.clone()) {
+                Ok(text) => vec![child(r, &node.name, [(into, Value::String(text))])],
+                Err(e) => {
+                    let err = CallError::Failed { reason: "template".into(), raw: e.to_string() };
+                    failure(cx, id, r, &err);
+                    vec![]
+                }
+            }
+        }
         "extract" => {
             let from = node.str_arg("from").unwrap_or("path");
             let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);
             let text = r.fields.get(from).map(crate::expr::text).unwrap_or_default();
-            let v = answer::extract(&text, kind).map_or(Value::Null, Value::String);
+            // `boxed: true` is the authors' strict mode: the last box's content or nothing.
+            let found = if node.args.get("boxed").and_then(Value::as_bool) == Some(true) {
+                answer::boxed_answer(&text)
+            } else {
+                answer::extract(&text, kind)
+            };
+            let v = found.map_or(Value::Null, Value::String);
             let mut out = r.clone();
             out.fields.insert(node.str_arg("into").unwrap_or("predicted").into(), v);
             vec![out]
@@ -309,11 +345,15 @@ pub fn template_name(step: &str, arg: &str) -> String {
     format!("{step}#{arg}")
 }
 
-pub fn cache_key(cx: &Ctx, id: NodeId, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
+pub fn cache_key(cx: &Ctx, id: NodeId, r: &Rec, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
     let wf = &cx.wf;
     let f = |k: &str| wf.setting(id, k).and_then(Value::as_f64);
     let model = &cx.models[wf.nodes[id].model.unwrap_or(0)];
+    // Only greedy calls (temperature 0) with the same prompt are one call; a
+    // server-default temperature counts as random.
+    let random = f("temperature") != Some(0.0);
     CacheKey {
+        record: random.then(|| r.key.clone()),
         endpoint_alias: model.alias.clone(),
         model: model.model.clone(),
         messages,

@@ -10,17 +10,10 @@ use std::sync::atomic::Ordering;
 /// All `samples` of one record: one output (or a recorded failure) per sample.
 pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec>> {
     let node = &cx.wf.nodes[id];
-    let Some(prompt) = node.prompts.get("prompt") else {
+    if !node.prompts.contains_key("prompt") {
         return (0..samples).map(|_| None).collect();
-    };
-    // The record's fields, plus any pool the template names (pools are not copied otherwise).
-    let mut ctx = r.fields.clone();
-    for name in &prompt.reads {
-        if let (false, Some(pool)) = (ctx.contains_key(name), cx.pools.get(name)) {
-            ctx.insert(name.clone(), pool.clone());
-        }
     }
-    let user = match cx.render(id, "prompt", ctx) {
+    let user = match cx.render(id, "prompt", r.fields.clone()) {
         Ok(t) => t,
         Err(e) => {
             let err = CallError::Failed { reason: "template".into(), raw: e.to_string() };
@@ -33,7 +26,7 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec
         messages.push(("system".to_string(), system.to_string()));
     }
     messages.push(("user".to_string(), user));
-    let keys: Vec<_> = (0..samples).map(|i| cache_key(cx, id, messages.clone(), i)).collect();
+    let keys: Vec<_> = (0..samples).map(|i| cache_key(cx, id, r, messages.clone(), i)).collect();
     let model = &cx.models[node.model.unwrap_or(0)];
     let stats = cx.stats.step(id);
     stats.inflight.fetch_add(u64::from(samples), Ordering::Relaxed);
@@ -61,7 +54,7 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
             let into = crate::steps::into_field(node);
             let suffix = if samples > 1 { format!("{}:{sample}", node.name) } else { node.name.clone() };
             let add = if node.kind.name() == "judge" {
-                let verdict = reply.text.trim_start().trim_start_matches(['*', '"', '\'']).to_lowercase().starts_with("yes");
+                let verdict = verdict_is_yes(&reply.text);
                 vec![(format!("{into}_reply"), Value::String(reply.text)), (into, Value::Bool(verdict))]
             } else {
                 vec![(into, Value::String(reply.text))]
@@ -84,5 +77,23 @@ fn count(stats: &super::stats::StepStats, reply: &Reply) {
         stats.calls.fetch_add(1, Ordering::Relaxed);
         stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
         stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
+    }
+}
+
+/// The authors' verdict rule (`reasoning_paths_gen.py`): "yes" appears, in any
+/// case, within the reply's first 20 characters.
+pub fn verdict_is_yes(reply: &str) -> bool {
+    let head: String = reply.chars().take(20).collect();
+    head.to_lowercase().contains("yes")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yes_within_the_first_20_characters() {
+        assert!(super::verdict_is_yes("Yes."));
+        assert!(super::verdict_is_yes("**Answer:** YES, same"));
+        assert!(!super::verdict_is_yes("No, the final answer differs; yes"));
+        assert!(!super::verdict_is_yes("The answers differ, so yes is wrong"));
     }
 }

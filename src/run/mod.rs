@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod exec;
+pub mod funnel;
 pub mod gate;
 pub mod halt;
 pub mod llm;

@@ -1,12 +1,17 @@
 //! JSONL sinks. Lines go to `<path>.partial`, flushed per record; the file is
 //! renamed into place when the run ends, so a killed run leaves no torn or
 //! duplicated output — the rerun rebuilds it from the cache, each record once.
+//! Every error (open, render, write, flush, sync, rename) is a recorded failure:
+//! a sink never drops records silently.
 
-use super::exec::Ctx;
+use super::client::CallError;
+use super::exec::{failure, Ctx};
 use super::record::Rec;
 use crate::workflow::NodeId;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 
@@ -14,34 +19,45 @@ pub struct Sink {
     id: NodeId,
     path: PathBuf,
     partial: PathBuf,
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    /// `None` once the file could not be opened or written: later records are failures.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
     seen: HashSet<String>,
     sources: HashSet<u64>,
+    guidelines: BTreeMap<String, u64>,
     count: u64,
 }
 
+/// The key under which a sink-level failure (not one record's) is recorded.
+const WHOLE_SINK: &str = "(sink)";
+
 impl Sink {
-    pub async fn open(cx: &Ctx, id: NodeId) -> Option<Sink> {
+    pub async fn open(cx: &Ctx, id: NodeId) -> Sink {
         let node = &cx.wf.nodes[id];
         let path = cx.run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
-        if let Some(dir) = path.parent() {
-            let _ = tokio::fs::create_dir_all(dir).await;
-        }
         let partial = path.with_extension("jsonl.partial");
-        match tokio::fs::File::create(&partial).await {
-            Ok(f) => Some(Sink {
-                id,
-                path,
-                partial,
-                file: tokio::io::BufWriter::new(f),
-                seen: HashSet::new(),
-                sources: HashSet::new(),
-                count: 0,
-            }),
+        let opened = async {
+            if let Some(dir) = path.parent() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+            tokio::fs::File::create(&partial).await
+        }
+        .await;
+        let file = match opened {
+            Ok(f) => Some(tokio::io::BufWriter::new(f)),
             Err(e) => {
-                eprintln!("error: cannot write {}: {e}", partial.display());
+                sink_failure(cx, id, "sink-open", format!("cannot write {}: {e}", partial.display()));
                 None
             }
+        };
+        Sink {
+            id,
+            path,
+            partial,
+            file,
+            seen: HashSet::new(),
+            sources: HashSet::new(),
+            guidelines: BTreeMap::new(),
+            count: 0,
         }
     }
 
@@ -49,22 +65,36 @@ impl Sink {
         if !self.seen.insert(r.key.clone()) {
             return;
         }
-        let node = &cx.wf.nodes[self.id];
-        let line = if node.str_arg("format") == Some("chat") {
-            let mut messages = Vec::new();
-            if let Some(s) = node.str_arg("system") {
-                messages.push(json!({"role": "system", "content": s}));
+        let line = match self.line(cx, r) {
+            Ok(line) => line,
+            Err(e) => return failure(cx, self.id, r, &e),
+        };
+        let Some(file) = self.file.as_mut() else {
+            let e = CallError::Failed { reason: "sink-write".into(), raw: format!("{} could not be opened", self.partial.display()) };
+            return failure(cx, self.id, r, &e);
+        };
+        let mut text = line.to_string();
+        text.push('\n');
+        match file.write_all(text.as_bytes()).await {
+            Ok(()) => {
+                self.count += 1;
+                self.sources.insert(r.lineage);
+                for g in guideline_ids(cx, r) {
+                    *self.guidelines.entry(g).or_default() += 1;
+                }
             }
-            let user = match node.prompts.get("user") {
-                Some(_) => cx.render(self.id, "user", r.fields.clone()).unwrap_or_default(),
-                None => r.fields.get("question").map(crate::expr::text).unwrap_or_default(),
-            };
-            let assistant = r.fields.get(node.str_arg("assistant").unwrap_or("path")).map(crate::expr::text).unwrap_or_default();
-            messages.push(json!({"role": "user", "content": user}));
-            messages.push(json!({"role": "assistant", "content": assistant}));
-            json!({ "messages": messages })
-        } else {
-            match node.args.get("fields").and_then(Value::as_array) {
+            Err(e) => {
+                let e = CallError::Failed { reason: "sink-write".into(), raw: format!("cannot write {}: {e}", self.partial.display()) };
+                failure(cx, self.id, r, &e);
+                self.file = None;
+            }
+        }
+    }
+
+    fn line(&self, cx: &Ctx, r: &Rec) -> Result<Value, CallError> {
+        let node = &cx.wf.nodes[self.id];
+        if node.str_arg("format") != Some("chat") {
+            return Ok(match node.args.get("fields").and_then(Value::as_array) {
                 Some(list) => {
                     let mut m = serde_json::Map::new();
                     for f in list.iter().filter_map(Value::as_str) {
@@ -73,25 +103,103 @@ impl Sink {
                     Value::Object(m)
                 }
                 None => Value::Object(r.fields.clone()),
-            }
-        };
-        let mut text = line.to_string();
-        text.push('\n');
-        if self.file.write_all(text.as_bytes()).await.is_ok() {
-            self.count += 1;
-            self.sources.insert(r.lineage);
+            });
         }
+        let mut messages = Vec::new();
+        if let Some(s) = node.str_arg("system") {
+            messages.push(json!({"role": "system", "content": s}));
+        }
+        let user = match node.prompts.get("user") {
+            Some(_) => cx
+                .render(self.id, "user", r.fields.clone())
+                .map_err(|e| CallError::Failed { reason: "template".into(), raw: format!("the `user:` template failed: {e}") })?,
+            None => turn(r, "question")?,
+        };
+        let assistant = turn(r, node.str_arg("assistant").unwrap_or("path"))?;
+        messages.push(json!({"role": "user", "content": user}));
+        messages.push(json!({"role": "assistant", "content": assistant}));
+        Ok(json!({ "messages": messages }))
     }
 
-    pub async fn close(mut self, cx: &Ctx) {
-        let _ = self.file.flush().await;
-        let _ = self.file.get_ref().sync_all().await;
-        drop(self.file);
-        if let Err(e) = tokio::fs::rename(&self.partial, &self.path).await {
-            eprintln!("error: cannot move {} into place: {e}", self.partial.display());
+    pub async fn close(self, cx: &Ctx) {
+        let Sink { id, path, partial, file, sources, guidelines, count, .. } = self;
+        if let Some(mut f) = file {
+            let done = async {
+                f.flush().await?;
+                f.get_ref().sync_all().await?;
+                drop(f);
+                let node = &cx.wf.nodes[id];
+                if node.args.get("shuffle").and_then(Value::as_bool) == Some(true) {
+                    shuffle_file(&partial, node.int_arg("seed").unwrap_or(0) as u64).await?;
+                }
+                tokio::fs::rename(&partial, &path).await
+            }
+            .await;
+            if let Err(e) = done {
+                sink_failure(cx, id, "sink-write", format!("cannot finish {}: {e}", path.display()));
+            }
         }
-        let name = self.path.display().to_string();
-        cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), self.sources.len() as u64);
-        cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(name, self.count);
+        let name = path.display().to_string();
+        cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), sources.len() as u64);
+        cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), guidelines);
+        cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(name, count);
     }
+}
+
+/// A chat turn from a field; a record without it is a failure, never an empty turn.
+fn turn(r: &Rec, field: &str) -> Result<String, CallError> {
+    match r.fields.get(field) {
+        Some(v) if !v.is_null() => Ok(crate::expr::text(v)),
+        _ => Err(CallError::Failed { reason: "missing-field".into(), raw: format!("the record has no `{field}` for its chat turn") }),
+    }
+}
+
+fn sink_failure(cx: &Ctx, id: NodeId, reason: &str, raw: String) {
+    tracing::error!(step = %cx.wf.nodes[id].name, "{raw}");
+    cx.stats.fail(id, reason);
+    cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, WHOLE_SINK, reason, &raw);
+}
+
+/// Lines in a seeded random order that does not depend on arrival order: sorted first.
+async fn shuffle_file(path: &std::path::Path, seed: u64) -> std::io::Result<()> {
+    let text = tokio::fs::read_to_string(path).await?;
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let mut out = String::with_capacity(text.len());
+    for l in lines {
+        out.push_str(l);
+        out.push('\n');
+    }
+    let tmp = path.with_extension("shuffled.partial");
+    tokio::fs::write(&tmp, out).await?;
+    let f = tokio::fs::File::open(&tmp).await?;
+    f.sync_all().await?;
+    tokio::fs::rename(&tmp, path).await
+}
+
+/// The seed guidelines behind a record: a single guideline's id, or the pool
+/// titles a sampled selection names.
+fn guideline_ids(cx: &Ctx, r: &Rec) -> Vec<String> {
+    if let Some(id) = r.fields.get("guideline_id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        return vec![id.to_string()];
+    }
+    let Some(text) = r.fields.get("guideline").and_then(Value::as_str) else {
+        return vec![];
+    };
+    let lower = text.to_lowercase();
+    let mut out: Vec<String> = cx
+        .pools
+        .values()
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter(|g| g.get("title").and_then(Value::as_str).is_some_and(|t| lower.contains(&t.to_lowercase())))
+        .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        out.push("(none named)".into());
+    }
+    out
 }

@@ -14,6 +14,8 @@ pub struct StepStats {
     pub prompt_tokens: AtomicU64,
     pub completion_tokens: AtomicU64,
     pub failures: Mutex<BTreeMap<String, u64>>,
+    /// A filter's funnel: records removed by each of its conditions (see `funnel`).
+    pub removed: Mutex<Vec<u64>>,
 }
 
 pub struct Stats {
@@ -23,6 +25,8 @@ pub struct Stats {
     pub sink_sources: Mutex<BTreeMap<String, u64>>,
     pub source_records: AtomicU64,
     pub skipped_rows: AtomicU64,
+    /// Records written per sink, by the seed guideline behind them.
+    pub sink_guidelines: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
 }
 
 impl Stats {
@@ -33,6 +37,7 @@ impl Stats {
             sink_sources: Mutex::new(BTreeMap::new()),
             source_records: AtomicU64::new(0),
             skipped_rows: AtomicU64::new(0),
+            sink_guidelines: Mutex::new(BTreeMap::new()),
         }
     }
     pub fn step(&self, id: usize) -> &StepStats {
@@ -41,6 +46,13 @@ impl Stats {
     pub fn fail(&self, id: usize, reason: &str) {
         let mut f = self.steps[id].failures.lock().unwrap_or_else(|p| p.into_inner());
         *f.entry(reason.to_string()).or_default() += 1;
+    }
+    pub fn removed(&self, id: usize, condition: usize) {
+        let mut r = self.steps[id].removed.lock().unwrap_or_else(|p| p.into_inner());
+        if r.len() <= condition {
+            r.resize(condition + 1, 0);
+        }
+        r[condition] += 1;
     }
     pub fn total_failures(&self) -> u64 {
         self.steps.iter().map(|s| s.failures.lock().map(|f| f.values().sum::<u64>()).unwrap_or(0)).sum()

@@ -18,9 +18,25 @@ pub struct CacheKey {
     pub max_tokens: Option<u32>,
     pub seed: Option<i64>,
     pub sample: u32,
+    /// Which record asks, when sampling is random (temperature above 0): two
+    /// records with the same prompt are two samples, not one shared reply. The
+    /// record's key is made of source ids and step names, so a variant that
+    /// leaves a step's upstream alone keeps its keys (and its cache hits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 impl CacheKey {
+    /// The seed sent to the server: the model's seed moved by the sample index and
+    /// the record, so independent samples do not share a seeded reply. Wrapping, in 0..=i64::MAX.
+    pub fn request_seed(&self) -> Option<i64> {
+        let record = self.record.as_deref().map_or(0, |r| {
+            let h = blake3::hash(r.as_bytes());
+            i64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or([0; 8]))
+        });
+        self.seed.map(|s| s.wrapping_add(i64::from(self.sample)).wrapping_add(record) & i64::MAX)
+    }
+
     /// The hash that names the call in the cache, and the JSON it was taken from.
     pub fn identity(&self) -> (String, String) {
         let json = serde_json::to_string(self).unwrap_or_default();

@@ -8,6 +8,7 @@ const ARGS: &[ArgSpec] = &[
     required("from", ArgType::Field, "field holding the reasoning text"),
     arg("answer", ArgType::Enum(AnswerKind::NAMES), "answer format (default: number)"),
     arg("into", ArgType::Field, "field that receives the answer (default: `predicted`)"),
+    arg("boxed", ArgType::Bool, "strict mode (the authors' filter): the last `\\boxed{}`'s content, null without one"),
 ];
 
 #[derive(Debug)]

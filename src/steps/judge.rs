@@ -1,5 +1,6 @@
-//! `judge(inputs, prompt: …)`: asks a model for a verdict; `into` is true when the
-//! reply starts with "yes" (the ReGenesis filter), `<into>_reply` keeps the text.
+//! `judge(inputs, prompt: …)`: asks a model for a verdict; `into` is true when
+//! "yes" appears (any case) in the reply's first 20 characters, the authors'
+//! rule; `<into>_reply` keeps the text.
 
 use super::llm::SAMPLING;
 use super::*;

@@ -14,7 +14,7 @@ pub const SAMPLING: &[ArgSpec] = &[
 
 const ARGS: &[ArgSpec] = &[
     required("prompt", ArgType::Template, "prompt template: stdlib name (`regenesis/adapt`) or inline text with {{ field }}"),
-    arg("samples", ArgType::Int { min: 1, max: 1000 }, "completions per record"),
+    arg("samples", ArgType::Int { min: 0, max: 1000 }, "completions per record (0 asks nothing: a variant without this step's output)"),
     arg("into", ArgType::Field, "field that receives the reply (default: the step name)"),
     arg("hint", ArgType::Bool, "marks a step that deliberately shows the label (hint retry)"),
     SAMPLING[0],

@@ -12,6 +12,7 @@ mod keep;
 pub mod llm;
 mod missing;
 mod pool_guidelines;
+mod render;
 mod sink_jsonl;
 mod source_jsonl;
 mod union;
@@ -29,6 +30,7 @@ pub static KINDS: &[&dyn StepKind] = &[
     &vote::Vote,
     &missing::Missing,
     &union::Union,
+    &render::Render,
     &sink_jsonl::SinkJsonl,
 ];
 

@@ -1,7 +1,9 @@
 //! `pool seeds = guidelines("seed25")`: a YAML list of `{id, title, text}` from
-//! `stdlib/guidelines/` or a path next to the workflow.
+//! `stdlib/guidelines/` or a path next to the workflow; `take: N` keeps the first N.
 
 use super::*;
+
+const ARGS: &[ArgSpec] = &[arg("take", ArgType::Int { min: 1, max: 100_000 }, "use only the first N guidelines, in the file's order")];
 
 #[derive(Debug)]
 pub struct Guidelines;
@@ -20,7 +22,7 @@ impl StepKind for Guidelines {
         Positional::Location
     }
     fn args(&self) -> &'static [ArgSpec] {
-        &[]
+        ARGS
     }
     fn estimate(&self, node: &NodeDef, _wf: &Workflow, _inputs: &[Estimate]) -> Estimate {
         Estimate { records: node.pool_items.len() as f64, calls: 0.0, upper_bound: false }

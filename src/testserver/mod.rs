@@ -56,7 +56,15 @@ pub struct ServerConfig {
     pub reject_n: bool,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Reasoning paths' text: `{answer}` and `{draft}` are filled in, `\n` is a newline.
+    #[arg(long, default_value = DEFAULT_PATH)]
+    pub path_format: String,
 }
+
+/// A path the authors' filter keeps when its answer is right: a preamble, numbered
+/// steps in one paragraph, and a boxed answer.
+pub const DEFAULT_PATH: &str =
+    "Let me work through the task.\\n\\n1. Read the quantities in the task (draft {draft}).\\n2. Combine them as the structure says.\\n3. Check the result.\\n\\nSo the answer is \\boxed{{answer}}.";
 
 struct AppState {
     cfg: ServerConfig,
@@ -213,20 +221,33 @@ fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
     text.rfind(marker).map(|i| text[i + marker.len()..].lines().next().unwrap_or("").trim())
 }
 
+/// The text between the first marker found and the first end marker after it.
+fn between<'a>(text: &'a str, starts: &[&str], ends: &[&str]) -> &'a str {
+    let Some(from) = starts.iter().find_map(|m| text.find(m).map(|i| i + m.len())) else { return "" };
+    let rest = &text[from..];
+    let to = ends.iter().filter_map(|m| rest.find(m)).min().unwrap_or(rest.len());
+    &rest[..to]
+}
+
 fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> String {
+    use crate::answer::{self, AnswerKind};
     let h = |salt: &str| unit(seed as u64 ^ s.cfg.seed, i, &format!("{salt}{prompt}"));
-    if prompt.contains("Reply \"yes\" or \"no\"") {
-        let reference = after(prompt, "Reference answer:").unwrap_or("");
-        let solution = prompt.split("Proposed solution:").nth(1).unwrap_or("");
-        let boxed = crate::answer::extract(solution, crate::answer::AnswerKind::Number);
-        let ok = boxed.is_some_and(|b| crate::answer::matches(&b, reference, crate::answer::AnswerKind::Number));
-        return if ok { "yes, the reasoning reaches the reference answer.".into() } else { "no, the final answer differs.".into() };
+    let lower = prompt.to_lowercase();
+    if lower.contains("yes or no") || lower.contains("reply \"yes\" or \"no\"") {
+        let reference = after(prompt, "Correct answer:").or_else(|| after(prompt, "Reference answer:")).unwrap_or("");
+        let solution = between(prompt, &["Solution written by a model:", "Proposed solution:"], &["Correct answer:", "Reference answer:"]);
+        let boxed = answer::boxed_answer(solution);
+        let ok = boxed.is_some_and(|b| answer::matches(&b, reference, AnswerKind::Number));
+        return if ok { "Yes, the final answers agree.".into() } else { "No, the final answer differs.".into() };
     }
     if prompt.contains("\\boxed{") {
-        let question = after(prompt, "Task:").or_else(|| after(prompt, "Q:")).unwrap_or("");
+        let question = after(prompt, "Task:").or_else(|| after(prompt, "Problem:")).or_else(|| after(prompt, "Q:")).unwrap_or("");
         let question = question.trim_end_matches(|c: char| c == ')' || c == '.' || c.is_ascii_digit() || c == ' ').trim();
         let key = s.answers.iter().find(|(q, _)| question.starts_with(q.as_str()) || q.starts_with(question)).map(|(_, a)| a.clone());
-        let hinted = after(prompt, "the correct final answer is").map(|x| x.trim_end_matches('.').to_string());
+        let hinted = lower.rfind("the correct final answer is").map(|at| {
+            let rest = &prompt[at + "the correct final answer is".len()..];
+            rest.lines().next().unwrap_or("").split(". ").next().unwrap_or("").trim().trim_end_matches('.').to_string()
+        });
         let right = key.clone().or(hinted.clone()).unwrap_or_else(|| "0".into());
         let answer = if hinted.is_some() || h("correct") < s.cfg.correct {
             right
@@ -235,7 +256,18 @@ fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> St
         };
         // The draft number keeps distinct prompts' paths distinct, as a real model's are.
         let draft = (h("draft") * 1e6) as u64;
-        return format!("Step 1: read the quantities in the task (draft {draft}).\nStep 2: combine them as the structure says.\nStep 3: check the result.\nSo the answer is \\boxed{{{answer}}}.");
+        return s.cfg.path_format.replace("\\n", "\n").replace("{answer}", &answer).replace("{draft}", &draft.to_string());
+    }
+    if lower.contains("guidelines above") {
+        // A selection: two of the numbered guidelines, written out as listed.
+        let listed: Vec<&str> =
+            prompt.lines().filter(|l| l.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))).collect();
+        if !listed.is_empty() {
+            let a = (h("pick1") * listed.len() as f64) as usize % listed.len();
+            let b = (a + 1 + (h("pick2") * (listed.len() - 1).max(1) as f64) as usize) % listed.len();
+            let strip = |l: &str| l.split_once(". ").map_or(l, |x| x.1).to_string();
+            return format!("{}\n{}", strip(listed[a]), strip(listed[b]));
+        }
     }
     let variants = [
         "Focus on the quantities given and how each operation changes the total.",

@@ -1,0 +1,34 @@
+//! `render(inputs, template: …, into: field)`: writes a template's output into a
+//! field of each record, with no model call. ReGenesis builds its training text
+//! this way: `{{ path | from_numbered_steps }}` after "Let's think step by step.".
+
+use super::*;
+
+const ARGS: &[ArgSpec] = &[
+    required("template", ArgType::Template, "template name (`regenesis/train_assistant`) or inline text with {{ field }}"),
+    arg("into", ArgType::Field, "field that receives the text (default: the step name)"),
+];
+
+#[derive(Debug)]
+pub struct Render;
+
+impl StepKind for Render {
+    fn name(&self) -> &'static str {
+        "render"
+    }
+    fn decl(&self) -> DeclKind {
+        DeclKind::Step
+    }
+    fn role(&self) -> &'static str {
+        "template text"
+    }
+    fn positional(&self) -> Positional {
+        Positional::Records { min: 1, max: usize::MAX }
+    }
+    fn args(&self) -> &'static [ArgSpec] {
+        ARGS
+    }
+    fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
+        vec![into_field(node)]
+    }
+}
