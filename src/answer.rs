@@ -145,7 +145,11 @@ fn numbers(text: &str) -> Vec<String> {
         .map(|(s, e)| {
             let n = &cleaned[s..e];
             let n = if n.contains('.') { n.trim_end_matches('0').trim_end_matches('.') } else { n };
-            if n == "-0" || n.is_empty() { "0".into() } else { n.to_string() }
+            if n == "-0" || n.is_empty() {
+                "0".into()
+            } else {
+                n.to_string()
+            }
         })
         .collect()
 }

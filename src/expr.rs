@@ -38,7 +38,8 @@ pub enum Func {
 }
 
 impl Func {
-    pub const NAMES: &'static [&'static str] = &["len", "tokens", "lower", "contains", "starts_with", "answer_matches", "is_null", "has_boxed", "numbered_steps", "env"];
+    pub const NAMES: &'static [&'static str] =
+        &["len", "tokens", "lower", "contains", "starts_with", "answer_matches", "is_null", "has_boxed", "numbered_steps", "env"];
     pub fn parse(name: &str) -> Option<(Func, usize)> {
         Some(match name {
             "len" => (Func::Len, 1),

@@ -3,7 +3,10 @@
 
 use async_openai::config::OpenAIConfig;
 use async_openai::types::files::{CreateFileRequest, FileInput, FilePurpose};
-use async_openai::types::finetuning::{CreateFineTuningJobRequest, FineTuningJob, FineTuningJobStatus};
+use async_openai::types::finetuning::{
+    BatchSize, Beta, CreateFineTuningJobRequest, FineTuneDPOHyperparameters, FineTuneDPOMethod, FineTuneMethod,
+    FineTuneSupervisedHyperparameters, FineTuneSupervisedMethod, FineTuningJob, FineTuningJobStatus, LearningRateMultiplier, NEpochs,
+};
 use async_openai::types::InputSource;
 use async_openai::Client;
 use std::path::Path;
@@ -41,6 +44,66 @@ pub struct Handoff<'a> {
     pub model: &'a str,
     pub suffix: Option<&'a str>,
     pub wait: Option<Duration>,
+    pub hyper: Hyper,
+}
+
+/// The hyperparameters the fine-tuning API accepts; `None` leaves the provider's "auto".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hyper {
+    pub epochs: Option<u8>,
+    pub learning_rate_multiplier: Option<f32>,
+    pub batch_size: Option<u16>,
+    /// Direct preference optimisation instead of supervised fine-tuning.
+    pub dpo: bool,
+    /// DPO's beta.
+    pub beta: Option<f32>,
+}
+
+impl Hyper {
+    /// The request's `method`: always sent, so the job states what it trains.
+    pub fn method(&self) -> FineTuneMethod {
+        let n_epochs = self.epochs.map_or(NEpochs::Auto, NEpochs::NEpochs);
+        let learning_rate_multiplier =
+            self.learning_rate_multiplier.map_or(LearningRateMultiplier::Auto, LearningRateMultiplier::LearningRateMultiplier);
+        let batch_size = self.batch_size.map_or(BatchSize::Auto, BatchSize::BatchSize);
+        if self.dpo {
+            let beta = self.beta.map_or(Beta::Auto, Beta::Beta);
+            FineTuneMethod::DPO {
+                dpo: FineTuneDPOMethod {
+                    hyperparameters: FineTuneDPOHyperparameters { beta, batch_size, learning_rate_multiplier, n_epochs },
+                },
+            }
+        } else {
+            FineTuneMethod::Supervised {
+                supervised: FineTuneSupervisedMethod {
+                    hyperparameters: FineTuneSupervisedHyperparameters { batch_size, learning_rate_multiplier, n_epochs },
+                },
+            }
+        }
+    }
+}
+
+/// DPO files hold preference pairs: `{input: {messages}, preferred_output, non_preferred_output}`.
+pub fn check_preference_file(path: &Path) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = format!("{}:{}", path.display(), i + 1);
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{at}: not JSON: {e}"))?;
+        for key in ["preferred_output", "non_preferred_output"] {
+            if !v[key].is_array() {
+                return Err(format!("{at}: no `{key}` list; DPO needs preference pairs, not chat lines"));
+            }
+        }
+        if !v["input"]["messages"].is_array() {
+            return Err(format!("{at}: no `input.messages` list"));
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err(format!("{} has no preference pairs", path.display()));
+    }
+    Ok(n)
 }
 
 /// Upload, start the job, and (with `wait`) poll until it ends.
@@ -58,6 +121,7 @@ pub async fn start(file: &Path, h: &Handoff<'_>) -> Result<FineTuningJob, String
     let uploaded = client.files().create(upload).await.map_err(|e| scrub(format!("uploading {} failed: {e}", file.display())))?;
     let mut req = CreateFineTuningJobRequest { model: h.model.to_string(), training_file: uploaded.id.clone(), ..Default::default() };
     req.suffix = h.suffix.map(str::to_string);
+    req.method = Some(h.hyper.method());
     let mut job =
         client.fine_tuning().create(req).await.map_err(|e| scrub(format!("starting a fine-tuning job on {} failed: {e}", uploaded.id)))?;
     let Some(limit) = h.wait else { return Ok(job) };

@@ -15,6 +15,6 @@ pub mod pypi;
 pub mod run;
 pub mod steps;
 pub mod syntax;
-pub mod training_text;
 pub mod testserver;
+pub mod training_text;
 pub mod workflow;

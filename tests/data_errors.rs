@@ -63,7 +63,7 @@ fn skipping_bad_rows_counts_and_lists_them() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("skipped 2 bad dataset rows"), "{}", r.stdout);
     assert_eq!(server.requests(), 1, "three good rows with one prompt: one call, two cache hits");
-    let show = regen_in(dir.path(), &["show", "1"], &[]);
+    let show = regen_in(dir.path(), &["show", "1", "--all"], &[]);
     assert!(show.stdout.contains("failed: q line 2: bad-row: ") && show.stdout.contains("failed: q line 4: bad-row: "), "{}", show.stdout);
 }
 

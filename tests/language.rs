@@ -100,10 +100,12 @@ fn plan_reports_the_official_call_shape_per_question() {
     assert_eq!(per("solved"), (45.0, false, 4500.0));
     assert_eq!(per("judged"), (45.0, false, 4500.0));
     assert!(per("hint_solved").1, "the hint branch runs only for unsolved questions");
-    // The hint branch's selections repeat `picked` exactly: cache hits, as the runtime test counts.
-    assert_eq!(per("hint_picked"), (0.0, true, 0.0));
+    // The hint pass (truth_convert_reason.py): 20 fresh selections, each adapted,
+    // structured, solved and judged; only for unsolved questions.
+    assert_eq!(per("hint_picked"), (20.0, true, 2000.0));
+    assert_eq!(per("hint_judged"), (20.0, true, 2000.0));
     let total: f64 = v["steps"].as_array().unwrap().iter().map(|s| s["calls_per_input"].as_f64().unwrap()).sum();
-    assert_eq!(total, 20.0 + 45.0 * 4.0 + 45.0 * 4.0);
+    assert_eq!(total, 20.0 + 45.0 * 4.0 + 20.0 + 20.0 * 4.0);
     let human = regen(&["plan", "workflows/regenesis.regen", "--inputs", "100"]);
     assert!(human.stdout.contains("total") && human.stdout.contains("upper bound"));
     // --set changes the shape.
@@ -129,7 +131,8 @@ fn step_identities_are_shared_with_variants_wherever_nothing_changed() {
     let base = identities("workflows/regenesis.regen");
     let keep1 = identities("workflows/ablations/keep-1.regen");
     for (name, id) in &base {
-        let changed = ["kept", "hint_kept", "train", "paths", "unsolved"].contains(&name.as_str()) || name.starts_with("hint_");
+        let changed = ["kept", "hint_kept", "trained", "train", "paths", "unsolved"].contains(&name.as_str())
+            || (name.starts_with("hint_") && name != "hint_seeds");
         assert_eq!(keep1[name] == *id, !changed, "{name}");
     }
     let no_adapt = identities("workflows/ablations/no-adapt.regen");
@@ -140,7 +143,13 @@ fn step_identities_are_shared_with_variants_wherever_nothing_changed() {
     // Editing an unrelated step leaves the others alone; line numbers do not matter.
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("workflows/regenesis.regen")).unwrap();
-    let edited = format!("# a new comment line shifts every line number\n{}", text.replace("max_tokens: 16", "max_tokens: 32"));
+    let edited = format!(
+        "# a new comment line shifts every line number\n{}",
+        text.replace(
+            "step judged = judge(answered, prompt: \"regenesis/judge\", into: verdict)",
+            "step judged = judge(answered, prompt: \"regenesis/judge\", max_tokens: 32, into: verdict)"
+        )
+    );
     let f = dir.path().join("edited.regen");
     std::fs::write(&f, edited.replace("\"stdlib/data", &format!("\"{}/stdlib/data", root().display()))).unwrap();
     let opts = Options { sets: vec![], stdlib: root().join("stdlib"), allow_outside: false };

@@ -9,24 +9,141 @@ fn regenesis(dir: &std::path::Path, server: &Server, limit: &str) -> Run {
     regen_in(dir, &["run", wf.to_str().unwrap(), "--limit", limit, "--run-dir", "out"], &[("OPENAI_BASE_URL", server.url.as_str())])
 }
 
+/// The authors' call shape per question (reasoning_paths_gen.py, truth_convert_reason.py).
+const SELECTIONS: u64 = 20;
+const SINGLES: u64 = 25;
+const HINT_SELECTIONS: u64 = 20;
+/// Adapt, structure, path and judge for every candidate.
+const PER_CANDIDATE: u64 = 4;
+
 #[test]
-fn regenesis_makes_the_papers_call_shape_per_question() {
-    // Every path right: per question 20 selections + 45 × (adapt, structure, path, judge).
+fn regenesis_makes_the_authors_call_shape_per_question() {
+    let main_pass = SELECTIONS + (SELECTIONS + SINGLES) * PER_CANDIDATE;
+    let hint_pass = HINT_SELECTIONS + HINT_SELECTIONS * PER_CANDIDATE;
+    assert_eq!((main_pass, main_pass + hint_pass), (200, 300));
+    // Every path right: the main pass only.
     let solved = Server::start(&["--correct", "1.0"]);
     let dir = tempfile::tempdir().unwrap();
     let r = regenesis(dir.path(), &solved, "3");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(solved.requests(), 3 * (20 + 45 * 4));
+    assert_eq!(solved.requests(), 3 * main_pass);
     // At most 5 kept per question.
     let train = std::fs::read_to_string(dir.path().join("out/train.jsonl")).unwrap();
     assert_eq!(train.lines().count(), 3 * 5);
 
-    // Nothing right: the hint retry adds 45 × 4 calls; its selections are cache hits.
+    // Nothing right: every question gets the hint pass (fresh selections, no singles).
     let unsolved = Server::start(&["--correct", "0"]);
     let dir = tempfile::tempdir().unwrap();
     let r = regenesis(dir.path(), &unsolved, "3");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(unsolved.requests(), 3 * (20 + 45 * 4 + 45 * 4));
+    assert_eq!(unsolved.requests(), 3 * (main_pass + hint_pass));
+    // The hint pass's paths are right (the test server follows the hint) and kept.
+    assert!(r.stdout.contains("filter hint_correct: 60 in, 60 kept"), "{}", r.stdout);
+}
+
+/// One question through ReGenesis with the test server writing paths in `format`;
+/// returns the run's summary JSON.
+fn one_question_with_paths(format: &str) -> (tempfile::TempDir, serde_json::Value) {
+    let server = Server::start(&["--correct", "1.0", "--path-format", format]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = root().join("workflows/regenesis.regen");
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let args = [
+        "run",
+        wf.to_str().unwrap(),
+        "--limit",
+        "1",
+        "--run-dir",
+        "out",
+        "--set",
+        "selections=2",
+        "--set",
+        "singles=2",
+        "--set",
+        "hint_selections=2",
+    ];
+    let r = regen_in(dir.path(), &args, &env);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let show = regen_in(dir.path(), &["show", "1", "--json"], &[]);
+    (dir, serde_json::from_str(&show.stdout).unwrap())
+}
+
+/// Records the named condition of filter `step` removed.
+fn removed(summary: &serde_json::Value, step: &str, reason: &str) -> u64 {
+    let s = summary["steps"].as_array().unwrap().iter().find(|s| s["step"] == step).unwrap();
+    let row = s["funnel"].as_array().unwrap().iter().find(|f| f["reason"] == reason).unwrap_or_else(|| panic!("{reason} in {s}"));
+    row["removed"].as_u64().unwrap()
+}
+
+fn kept_lines(dir: &tempfile::TempDir) -> usize {
+    std::fs::read_to_string(dir.path().join("out/train.jsonl")).unwrap().lines().count()
+}
+
+#[test]
+fn a_path_without_a_box_is_dropped() {
+    let (dir, s) = one_question_with_paths("1. Add the numbers.\\n2. The total is {answer}.");
+    assert_eq!(kept_lines(&dir), 0);
+    // The judge sees no boxed answer and says no; the box test would drop it too.
+    assert_eq!(removed(&s, "correct", "judge said no"), 4);
+}
+
+#[test]
+fn a_path_without_numbered_steps_is_dropped() {
+    let (dir, s) = one_question_with_paths("First add the numbers, then check the total.\\n\\nSo \\boxed{{answer}}.");
+    assert_eq!(kept_lines(&dir), 0);
+    assert_eq!(removed(&s, "correct", "no numbered steps"), 4);
+    assert_eq!(removed(&s, "correct", "judge said no"), 0);
+}
+
+#[test]
+fn the_first_number_in_the_last_box_may_match_the_label() {
+    // `\boxed{6 = 7}` against 6: the authors' exact match takes the first or the last number.
+    let (dir, s) = one_question_with_paths("Work.\\n\\n1. Add.\\n2. Check.\\n\\n\\boxed{{answer} = 7}");
+    assert_eq!(removed(&s, "correct", "answer does not match the label"), 0);
+    assert_eq!(kept_lines(&dir), 4);
+}
+
+#[test]
+fn the_training_line_follows_the_authors_text_rules() {
+    // Ragged whitespace, a preamble, steps split over paragraphs, blank lines in a row.
+    let format = "Let me   think.\\n\\n1.  Read   the quantities\\n   (draft {draft}).\\n\\n2. Combine them.\\n\\n\\n\\nSo   the answer is \\boxed{{answer}}.  ";
+    let (dir, _) = one_question_with_paths(format);
+    let train = std::fs::read_to_string(dir.path().join("out/train.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(train.lines().next().unwrap()).unwrap();
+    let assistant = first["messages"][1]["content"].as_str().unwrap();
+    assert!(assistant.starts_with("Let's think step by step.\n\n1. Read the quantities (draft "), "{assistant}");
+    assert!(assistant.ends_with(").\n\n2. Combine them.\n\nSo the answer is \\boxed{20}."), "{assistant}");
+    golden(&root().join("tests/golden/regenesis-train.jsonl"), &train).unwrap();
+}
+
+#[test]
+fn identical_prompts_are_two_samples_when_sampling_and_one_call_when_greedy() {
+    let server = Server::start(&["--correct", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let q = "Ana has 3 apples and buys 2 more. How many apples does Ana have?";
+    std::fs::write(
+        dir.path().join("twins.jsonl"),
+        format!(
+            "{{\"id\": \"a\", \"question\": \"{q}\", \"answer\": \"5\"}}\n{{\"id\": \"b\", \"question\": \"{q}\", \"answer\": \"5\"}}\n"
+        ),
+    )
+    .unwrap();
+    let wf = |t: &str| {
+        format!(
+            "workflow twins\nmodel gen {{\n  endpoint = env(\"OPENAI_BASE_URL\", \"http://127.0.0.1:1/v1\")\n  temperature = {t}\n}}\n\
+             source questions = jsonl(\"twins.jsonl\")\nstep solved = llm(questions, prompt: \"{{{{ question }}}}\", into: path)\n\
+             sink out = jsonl(solved, path: \"out.jsonl\")\n"
+        )
+    };
+    std::fs::write(dir.path().join("hot.regen"), wf("1.2")).unwrap();
+    std::fs::write(dir.path().join("cold.regen"), wf("0")).unwrap();
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let r = regen_in(dir.path(), &["run", "hot.regen", "--run-dir", "hot"], &env);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(server.requests(), 2, "two records at temperature 1.2 are two samples");
+    let r = regen_in(dir.path(), &["run", "cold.regen", "--run-dir", "cold"], &env);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(server.requests(), 3, "at temperature 0 the same prompt is one call");
 }
 
 #[test]
@@ -45,7 +162,7 @@ fn ablate_runs_every_variant_on_one_cache_and_compares_them() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let rows: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmp/ablation.json")).unwrap()).unwrap();
-    assert_eq!(rows.len(), 12);
+    assert_eq!(rows.len(), 15);
     let row = |name: &str| rows.iter().find(|r| r["workflow"] == name).unwrap_or_else(|| panic!("no row {name}")).clone();
     let base = row("regenesis");
     assert_eq!(base["questions"], 20);
@@ -103,8 +220,21 @@ fn the_training_file_uploads_and_starts_a_fine_tuning_job() {
     let r = regenesis(dir.path(), &server, "2");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test-SECRET-999")];
-    let ft = regen_in(dir.path(), &["finetune", "out/train.jsonl", "--model", "smollm2", "--suffix", "regen", "--wait", "30"], &env);
+    let args = ["finetune", "out/train.jsonl", "--model", "smollm2", "--suffix", "regen", "--wait", "30", "--epochs", "3"];
+    let ft = regen_in(dir.path(), &[&args[..], &["--learning-rate-multiplier", "0.1", "--batch-size", "8"]].concat(), &env);
     assert_eq!(ft.code, 0, "{}{}", ft.stdout, ft.stderr);
+    // The hyperparameters reach the API and come back in the job.
+    assert!(
+        ft.stdout.contains(r#""type":"supervised""#)
+            && ft.stdout.contains(r#""n_epochs":3"#)
+            && ft.stdout.contains(r#""learning_rate_multiplier":0.1"#)
+            && ft.stdout.contains(r#""batch_size":8"#),
+        "{}",
+        ft.stdout
+    );
+    let dpo = regen_in(dir.path(), &["finetune", "out/train.jsonl", "--model", "smollm2", "--method", "dpo"], &env);
+    assert_eq!(dpo.code, 1);
+    assert!(dpo.stderr.contains("train.jsonl:1: no `preferred_output` list"), "{}", dpo.stderr);
     assert!(ft.stdout.contains("training examples in chat format"), "{}", ft.stdout);
     assert!(ft.stdout.contains("Succeeded") && ft.stdout.contains("fine-tuned model: ft:smollm2:regen:"), "{}", ft.stdout);
     assert!(!ft.stdout.contains("SECRET") && !ft.stderr.contains("SECRET"));
@@ -169,7 +299,7 @@ fn hub_exports_import_into_the_layout_the_method_reads() {
 #[test]
 fn every_baseline_runs_end_to_end() {
     let server = Server::start(&["--correct", "0.5"]);
-    for (file, expect_calls_per_q) in [("lmsi", 32), ("self-discover", 0), ("star", 1)] {
+    for (file, expect_calls_per_q) in [("lmsi", 32), ("self-discover", 0), ("star", 1), ("answer-only", 0)] {
         let dir = tempfile::tempdir().unwrap();
         let wf = root().join(format!("workflows/baselines/{file}.regen"));
         let before = server.requests();
@@ -189,4 +319,28 @@ fn every_baseline_runs_end_to_end() {
             assert_eq!(calls, 3 + 5, "{}", r.stdout);
         }
     }
+}
+
+#[test]
+fn the_papers_protocol_synthesizes_fine_tunes_and_evaluates_in_and_out_of_domain() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> =
+        std::fs::read_to_string(root().join("stdlib/data/arith-100.jsonl")).unwrap().lines().map(str::to_string).collect();
+    std::fs::write(dir.path().join("train.jsonl"), rows[..3].join("\n") + "\n").unwrap();
+    std::fs::write(dir.path().join("ood.jsonl"), rows[50..56].join("\n") + "\n").unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/paper-protocol.sh"))
+        .args(["smollm2", "train.jsonl:number", "ood.jsonl:number", "--", "--set", "selections=2", "--set", "singles=2"])
+        .current_dir(dir.path())
+        .env("REGEN", env!("CARGO_BIN_EXE_regen"))
+        .env("OPENAI_BASE_URL", &server.url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let table: Vec<&str> = stdout.lines().collect();
+    assert!(table[0].starts_with("dataset") && table[0].contains("ReGenesis-tuned"), "{stdout}");
+    assert!(table[1].starts_with("train ") && table[1].contains("in-domain") && table[1].contains("/3)"), "{stdout}");
+    assert!(table[2].starts_with("ood ") && table[2].contains("out-of-domain") && table[2].contains("/6)"), "{stdout}");
 }

@@ -110,8 +110,12 @@ fn permanent_failures_are_recorded_not_dropped() {
     let r = regen_in(dir.path(), &["run", "tiny.regen", "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", server.url.as_str())]);
     assert_eq!(r.code, 1, "failures make the exit code non-zero\n{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("http-500: 3"), "{}", r.stdout);
-    let show = regen_in(dir.path(), &["show", "1"], &[]);
+    let show = regen_in(dir.path(), &["show", "1", "--all"], &[]);
     assert_eq!(show.stdout.matches("failed: s ").count(), 3, "{}", show.stdout);
+    // Without --all: one line per step and reason, with the count and an example.
+    let grouped = regen_in(dir.path(), &["show", "1"], &[]);
+    assert!(grouped.stdout.contains("3 × s: http-500") && grouped.stdout.contains("e.g. q:arith-"), "{}", grouped.stdout);
+    assert_eq!(grouped.stdout.matches("internal error (injected)").count(), 1, "{}", grouped.stdout);
 }
 
 #[test]
@@ -289,9 +293,9 @@ fn the_sandbox_stops_symlink_escapes_and_templates_reach_no_files() {
 fn first_hint_and_last_path(dir: &Path) -> (f64, f64) {
     let db = rusqlite::Connection::open(dir.join(".regen/store.sqlite")).unwrap();
     let first_hint: f64 =
-        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%Hint: the correct%'", [], |r| r.get(0)).unwrap();
+        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%The correct final answer is%'", [], |r| r.get(0)).unwrap();
     let last_path: f64 = db
-        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%Hint:%'", [], |r| {
+        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%The correct final answer is%'", [], |r| {
             r.get(0)
         })
         .unwrap();

@@ -39,6 +39,10 @@ pub struct Row {
     pub wall_s: f64,
     pub label_read_by: Vec<String>,
     pub training_sink: String,
+    /// What each filter condition removed: (filter step, reason, records).
+    pub funnel: Vec<(String, String, u64)>,
+    /// Kept training records per seed guideline, in pool order: (id, records).
+    pub guidelines: Vec<(String, u64)>,
 }
 
 impl Row {
@@ -144,6 +148,24 @@ fn row(name: &str, file: &std::path::Path, j: &serde_json::Value, training: &str
         wall_s: j["wall_s"].as_f64().unwrap_or(0.0),
         label_read_by,
         training_sink: training.to_string(),
+        funnel: steps
+            .iter()
+            .flat_map(|s| {
+                let step = s["step"].as_str().unwrap_or("").to_string();
+                s["funnel"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |f| (step.clone(), f["reason"].as_str().unwrap_or("").to_string(), u(&f["removed"])))
+            })
+            .collect(),
+        guidelines: j["guidelines"][training]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| (g["id"].as_str().unwrap_or("").to_string(), u(&g["kept"])))
+            .collect(),
     }
 }
 
@@ -158,6 +180,18 @@ pub fn table(rows: &[Row]) -> String {
             "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7}  {}\n",
             c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]
         ));
+    }
+    t.push_str("\nfilter funnel (records each condition removed):\n");
+    for r in rows {
+        let parts: Vec<String> = r.funnel.iter().map(|(step, reason, n)| format!("{step}: {reason} {n}")).collect();
+        t.push_str(&format!("{:<24} {}\n", r.workflow, if parts.is_empty() { "(no filter)".into() } else { parts.join(" · ") }));
+    }
+    t.push_str("\nkept paths per seed guideline (top 5):\n");
+    for r in rows.iter().filter(|r| !r.guidelines.is_empty()) {
+        let mut g = r.guidelines.clone();
+        g.sort_by_key(|x| std::cmp::Reverse(x.1));
+        let top: Vec<String> = g.iter().take(5).map(|(id, n)| format!("{id} {n}")).collect();
+        t.push_str(&format!("{:<24} {}\n", r.workflow, top.join(", ")));
     }
     t
 }

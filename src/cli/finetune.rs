@@ -26,17 +26,45 @@ pub struct FinetuneArgs {
     /// Only check the file; upload nothing.
     #[arg(long)]
     pub check: bool,
+    /// Training epochs (the paper: 3). Default: the provider's choice.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=50))]
+    pub epochs: Option<u8>,
+    /// Learning-rate multiplier (the API scales its own base rate; the paper's lr 1e-6 is an absolute rate).
+    #[arg(long, value_parser = positive)]
+    pub learning_rate_multiplier: Option<f32>,
+    /// Examples per batch.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub batch_size: Option<u16>,
+    /// `supervised` (chat lines, the default) or `dpo` (preference pairs, where the provider supports it).
+    #[arg(long, default_value = "supervised", value_parser = ["supervised", "dpo"])]
+    pub method: String,
+    /// DPO's beta.
+    #[arg(long, value_parser = positive)]
+    pub beta: Option<f32>,
+}
+
+fn positive(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
 }
 
 pub fn run(a: FinetuneArgs) -> i32 {
-    let examples = match crate::finetune::check_training_file(&a.file) {
+    let dpo = a.method == "dpo";
+    if a.beta.is_some() && !dpo {
+        eprintln!("error: --beta is a DPO setting; add --method dpo");
+        return 2;
+    }
+    let checked = if dpo { crate::finetune::check_preference_file(&a.file) } else { crate::finetune::check_training_file(&a.file) };
+    let examples = match checked {
         Ok(n) => n,
         Err(e) => {
             eprintln!("error: {e}");
             return 1;
         }
     };
-    println!("{}: {examples} training examples in chat format", a.file.display());
+    println!("{}: {examples} training examples in {} format", a.file.display(), if dpo { "preference" } else { "chat" });
     if a.check {
         return 0;
     }
@@ -47,6 +75,13 @@ pub fn run(a: FinetuneArgs) -> i32 {
         model: &a.model,
         suffix: a.suffix.as_deref(),
         wait: (a.wait > 0).then(|| Duration::from_secs(a.wait)),
+        hyper: crate::finetune::Hyper {
+            epochs: a.epochs,
+            learning_rate_multiplier: a.learning_rate_multiplier,
+            batch_size: a.batch_size,
+            dpo,
+            beta: a.beta,
+        },
     };
     let rt = match super::runtime() {
         Ok(rt) => rt,
@@ -55,6 +90,9 @@ pub fn run(a: FinetuneArgs) -> i32 {
     match rt.block_on(crate::finetune::start(&a.file, &handoff)) {
         Ok(job) => {
             println!("fine-tuning job {} on {}: {:?}", job.id, job.training_file, job.status);
+            if let Some(m) = &job.method {
+                println!("method: {}", serde_json::to_string(m).unwrap_or_default());
+            }
             if let Some(m) = job.fine_tuned_model {
                 println!("fine-tuned model: {m}");
             }

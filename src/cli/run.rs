@@ -68,6 +68,12 @@ pub struct ShowArgs {
     pub run: i64,
     #[arg(long, default_value = ".regen/store.sqlite")]
     pub store: PathBuf,
+    /// List every failed record, not one example per step and reason.
+    #[arg(long)]
+    pub all: bool,
+    /// Print the stored summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -140,13 +146,24 @@ pub fn show(a: ShowArgs) -> i32 {
     };
     match store.run_summary(a.run) {
         Ok(Some((wf, status, summary))) => {
+            let summary = summary.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+            let failures = match store.failures(a.run) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: cannot read the failures of run {}: {e}", a.run);
+                    return 2;
+                }
+            };
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&summary.unwrap_or_default()).unwrap_or_default());
+                return 0;
+            }
             println!("run {} of `{wf}`: {status}", a.run);
-            if let Some(s) = summary.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()) {
-                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            match &summary {
+                Some(s) => print!("{}", crate::run::report::text(s)),
+                None => println!("(no summary: the run did not finish)"),
             }
-            for (step, record, reason, raw) in store.failures(a.run).unwrap_or_default() {
-                println!("failed: {step} {record}: {reason}: {}", raw.chars().take(300).collect::<String>());
-            }
+            print!("{}", failure_groups(&failures, a.all));
             0
         }
         Ok(None) => {
@@ -199,4 +216,27 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+/// Failures grouped by step and reason, with a count and one example each
+/// (raw text included); with `all`, every record.
+fn failure_groups(failures: &[(String, String, String, String)], all: bool) -> String {
+    let mut t = String::new();
+    if all {
+        for (step, record, reason, raw) in failures {
+            t.push_str(&format!("failed: {step} {record}: {reason}: {}\n", raw.chars().take(300).collect::<String>()));
+        }
+        return t;
+    }
+    let mut groups: std::collections::BTreeMap<(&str, &str), (u64, &str, &str)> = std::collections::BTreeMap::new();
+    for (step, record, reason, raw) in failures {
+        groups.entry((step, reason)).or_insert((0, record, raw)).0 += 1;
+    }
+    if !groups.is_empty() {
+        t.push_str("failures by step and reason (--all lists every record):\n");
+    }
+    for ((step, reason), (count, record, raw)) in groups {
+        t.push_str(&format!("  {count:>6} × {step}: {reason}\n         e.g. {record}: {}\n", raw.chars().take(300).collect::<String>()));
+    }
+    t
 }

@@ -15,8 +15,7 @@ pub fn first_failing(filter: &RecordExpr, record: &Value) -> Option<usize> {
 /// One row per condition: a reason a person reads, and the condition as written.
 pub fn labels(wf: &Workflow, id: NodeId) -> Vec<(String, String)> {
     let Some(filter) = &wf.nodes[id].filter else { return vec![] };
-    let verdicts: Vec<String> =
-        wf.nodes.iter().filter(|n| n.kind.name() == "judge").map(crate::steps::into_field).collect();
+    let verdicts: Vec<String> = wf.nodes.iter().filter(|n| n.kind.name() == "judge").map(crate::steps::into_field).collect();
     filter.conjuncts().into_iter().map(|c| (reason(c, &verdicts), c.describe())).collect()
 }
 

@@ -8,6 +8,7 @@ pub mod halt;
 pub mod llm;
 pub mod ratelimit;
 pub mod record;
+pub mod report;
 pub mod sink;
 pub mod source;
 pub mod stats;

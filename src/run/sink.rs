@@ -49,16 +49,7 @@ impl Sink {
                 None
             }
         };
-        Sink {
-            id,
-            path,
-            partial,
-            file,
-            seen: HashSet::new(),
-            sources: HashSet::new(),
-            guidelines: BTreeMap::new(),
-            count: 0,
-        }
+        Sink { id, path, partial, file, seen: HashSet::new(), sources: HashSet::new(), guidelines: BTreeMap::new(), count: 0 }
     }
 
     pub async fn write(&mut self, cx: &Ctx, r: &Rec) {
@@ -141,7 +132,10 @@ impl Sink {
         }
         let name = path.display().to_string();
         cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), sources.len() as u64);
-        cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), guidelines);
+        // Guideline preference is reported for training sets (chat format) only.
+        if cx.wf.nodes[id].str_arg("format") == Some("chat") {
+            cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), guidelines);
+        }
         cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(name, count);
     }
 }

@@ -8,36 +8,26 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The end-of-run summary: JSON kept in the store, and the text a person reads,
+/// rendered from that JSON so `regen show` prints the same.
 pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
-    let mut text = format!("run {} of `{}` finished in {:.1}s\n", cx.run_id, cx.wf.name, wall.as_secs_f64());
-    text.push_str(&format!(
-        "{:<18} {:>8} {:>8} {:>10} {:>12} {:>14}  failures\n",
-        "step", "records", "calls", "cache hits", "prompt tok", "completion tok"
-    ));
     let mut steps = Vec::new();
     for (id, n) in cx.wf.nodes.iter().enumerate() {
         let s = cx.stats.step(id);
         let fails = s.failures.lock().map(|f| f.clone()).unwrap_or_default();
-        let failures: Vec<String> = fails.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let row = json!({
-            "step": n.name, "kind": n.kind.name(), "received": Stats::get(&s.received), "calls": Stats::get(&s.calls),
+        let removed = s.removed.lock().map(|r| r.clone()).unwrap_or_default();
+        let funnel: Vec<Value> = super::funnel::labels(&cx.wf, id)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (reason, condition))| json!({"reason": reason, "condition": condition, "removed": removed.get(i).copied().unwrap_or(0)}))
+            .collect();
+        steps.push(json!({
+            "step": n.name, "kind": n.kind.name(), "llm": n.is_llm(), "received": Stats::get(&s.received), "calls": Stats::get(&s.calls),
             "cache_hits": Stats::get(&s.cache_hits), "prompt_tokens": Stats::get(&s.prompt_tokens),
-            "completion_tokens": Stats::get(&s.completion_tokens), "failures": fails,
-        });
-        if n.is_llm() || !fails.is_empty() {
-            text.push_str(&format!(
-                "{:<18} {:>8} {:>8} {:>10} {:>12} {:>14}  {}\n",
-                n.name,
-                Stats::get(&s.received),
-                Stats::get(&s.calls),
-                Stats::get(&s.cache_hits),
-                Stats::get(&s.prompt_tokens),
-                Stats::get(&s.completion_tokens),
-                if failures.is_empty() { "-".into() } else { failures.join(", ") }
-            ));
-        }
-        steps.push(row);
+            "completion_tokens": Stats::get(&s.completion_tokens), "failures": fails, "funnel": funnel,
+        }));
     }
+    let mut models = Vec::new();
     for (m, model) in cx.models.iter().enumerate() {
         let mine = cx.wf.nodes.iter().enumerate().filter(|(_, n)| n.is_llm() && n.model.unwrap_or(0) == m);
         let (mut calls, mut hits, mut prompt, mut completion) = (0, 0, 0, 0);
@@ -48,26 +38,42 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
             prompt += Stats::get(&s.prompt_tokens);
             completion += Stats::get(&s.completion_tokens);
         }
-        text.push_str(&format!(
-            "model {} ({}): {calls} calls, {hits} cache hits, {prompt} prompt + {completion} completion tokens\n",
-            model.alias, model.model
-        ));
+        models.push(json!({"alias": model.alias, "model": model.model, "calls": calls, "cache_hits": hits,
+            "prompt_tokens": prompt, "completion_tokens": completion}));
     }
     let sinks = cx.stats.sink_records.lock().map(|s| s.clone()).unwrap_or_default();
-    for (path, count) in &sinks {
-        text.push_str(&format!("wrote {count} records to {path}\n"));
-    }
-    let skipped = Stats::get(&cx.stats.skipped_rows);
-    if skipped > 0 {
-        text.push_str(&format!("skipped {skipped} bad dataset rows (on_bad_row: skip; listed by `regen show {}`)\n", cx.run_id));
-    }
-    let failures = cx.stats.total_failures();
-    text.push_str(&format!("{http_calls} HTTP requests; {failures} records failed (see `regen show {}`)\n", cx.run_id));
     let sink_sources = cx.stats.sink_sources.lock().map(|s| s.clone()).unwrap_or_default();
+    let guidelines = guideline_table(cx);
     let json = json!({ "run": cx.run_id, "workflow": cx.wf.name, "wall_s": wall.as_secs_f64(), "http_requests": http_calls,
-        "failures": failures, "skipped_rows": skipped, "source_records": Stats::get(&cx.stats.source_records),
-        "steps": steps, "sinks": sinks, "sink_sources": sink_sources });
-    (text, json)
+        "failures": cx.stats.total_failures(), "skipped_rows": Stats::get(&cx.stats.skipped_rows),
+        "source_records": Stats::get(&cx.stats.source_records), "steps": steps, "models": models, "sinks": sinks,
+        "sink_sources": sink_sources, "guidelines": guidelines });
+    (super::report::text(&json), json)
+}
+
+/// Kept records per seed guideline, for each sink whose records name guidelines:
+/// every pool guideline in pool order (zeros included), then any unattributed.
+fn guideline_table(cx: &Ctx) -> Value {
+    let per_sink = cx.stats.sink_guidelines.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    for (sink, counts) in per_sink.into_iter().filter(|(_, c)| !c.is_empty()) {
+        let mut rows = Vec::new();
+        let mut listed = std::collections::HashSet::new();
+        for pool in cx.wf.nodes.iter().filter(|n| n.decl == crate::syntax::ast::DeclKind::Pool) {
+            for g in &pool.pool_items {
+                let id = g.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                if listed.insert(id.clone()) {
+                    let title = g.get("title").and_then(Value::as_str).unwrap_or_default();
+                    rows.push(json!({"id": id, "title": title, "kept": counts.get(&id).copied().unwrap_or(0)}));
+                }
+            }
+        }
+        for (id, n) in counts.iter().filter(|(id, _)| !listed.contains(*id)) {
+            rows.push(json!({"id": id, "title": "", "kept": n}));
+        }
+        out.insert(sink, Value::Array(rows));
+    }
+    Value::Object(out)
 }
 
 /// Progress on stderr: an indicatif bar per LLM step on a terminal (done of

@@ -18,7 +18,7 @@ pub struct FineTuneState {
 }
 
 /// model, training file, suffix, polls so far
-type Job = (String, String, Option<String>, u32);
+type Job = (String, String, Option<String>, u32, Value);
 
 fn bad(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": msg, "type": "invalid_request_error", "param": null, "code": null}})))
@@ -84,19 +84,25 @@ pub async fn create_job(State(s): State<Arc<FineTuneState>>, Json(req): Json<Val
     }
     let mut jobs = s.jobs.lock().unwrap_or_else(|p| p.into_inner());
     let id = format!("ftjob-{}", jobs.len() + 1);
-    jobs.insert(id.clone(), (model.into(), file.into(), req["suffix"].as_str().map(str::to_string), 0));
-    Json(job_json(&id, model, file, None, "queued")).into_response()
+    // The method (and its hyperparameters) is echoed back as a provider does.
+    let method = req.get("method").cloned().unwrap_or(Value::Null);
+    jobs.insert(id.clone(), (model.into(), file.into(), req["suffix"].as_str().map(str::to_string), 0, method.clone()));
+    let mut job = job_json(&id, model, file, None, "queued");
+    job["method"] = method;
+    Json(job).into_response()
 }
 
 pub async fn get_job(State(s): State<Arc<FineTuneState>>, Path(id): Path<String>) -> Response {
     let mut jobs = s.jobs.lock().unwrap_or_else(|p| p.into_inner());
-    let Some((model, file, suffix, polls)) = jobs.get_mut(&id) else {
+    let Some((model, file, suffix, polls, method)) = jobs.get_mut(&id) else {
         return (StatusCode::NOT_FOUND, Json(json!({"error": {"message": format!("no job {id}"), "type": "invalid_request_error"}})))
             .into_response();
     };
     *polls += 1;
     let tuned = format!("ft:{model}:{}:{id}", suffix.as_deref().unwrap_or("regen"));
-    Json(job_json(&id, model, file, Some(&tuned), "succeeded")).into_response()
+    let mut job = job_json(&id, model, file, Some(&tuned), "succeeded");
+    job["method"] = method.clone();
+    Json(job).into_response()
 }
 
 fn job_json(id: &str, model: &str, file: &str, tuned: Option<&str>, status: &str) -> Value {

@@ -260,8 +260,10 @@ fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> St
     }
     if lower.contains("guidelines above") {
         // A selection: two of the numbered guidelines, written out as listed.
-        let listed: Vec<&str> =
-            prompt.lines().filter(|l| l.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))).collect();
+        let listed: Vec<&str> = prompt
+            .lines()
+            .filter(|l| l.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
+            .collect();
         if !listed.is_empty() {
             let a = (h("pick1") * listed.len() as f64) as usize % listed.len();
             let b = (a + 1 + (h("pick2") * (listed.len() - 1).max(1) as f64) as usize) % listed.len();
