@@ -139,3 +139,11 @@ pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked
 pub fn stdlib_for(file: &Path) -> PathBuf {
     check::find_stdlib(file)
 }
+
+/// A positive number of seconds (`--progress-every 0.5`).
+pub fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() && x < 86_400.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a number of seconds between 0 and 86400")),
+    }
+}

@@ -41,6 +41,12 @@ pub struct RunArgs {
     /// Log details (tracing).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Progress display: bars on a terminal, one line every few seconds otherwise (auto), or none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: run::progress::ProgressMode,
+    /// Seconds between progress lines.
+    #[arg(long, default_value_t = 10.0, value_parser = super::positive_seconds)]
+    pub progress_every: f64,
 }
 
 /// A run's budget: `regen run` stops at it, `regen plan` warns about it.
@@ -91,6 +97,8 @@ pub fn run(a: RunArgs) -> i32 {
         barrier: a.barrier,
         budget: run::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
         grace: std::time::Duration::from_secs(a.grace),
+        progress: a.progress,
+        progress_every: std::time::Duration::from_secs_f64(a.progress_every),
         ..RunOptions::new(a.file.clone(), run_dir, a.inputs.store, a.inputs.limit)
     };
     let rt = match super::runtime() {
@@ -102,8 +110,11 @@ pub fn run(a: RunArgs) -> i32 {
             eprintln!();
             print!("{}", report.text);
             if let Some(why) = &report.halted {
+                if let run::halt::StopReason::Endpoint { advice, .. } = why {
+                    eprintln!("error: {why}\n  help: {advice}");
+                }
                 println!("stopped early ({why}); finished calls are cached. Resume with:\n  {}", resume_command(why));
-                return if why == "interrupted" { 130 } else { 3 };
+                return why.exit_code();
             }
             if report.failures > 0 {
                 1
@@ -186,9 +197,9 @@ fn open_store(path: &std::path::Path) -> Result<Store, i32> {
 }
 
 /// The command line that resumes this run (the same one, without a spent budget).
-fn resume_command(why: &str) -> String {
+fn resume_command(why: &run::halt::StopReason) -> String {
     let mut args: Vec<String> = std::env::args().collect();
-    if why.starts_with("budget") {
+    if why.is_budget() {
         let mut kept = Vec::new();
         let mut skip = false;
         for a in args {

@@ -2,6 +2,7 @@
 //! llama.cpp server that regen sets up (once, cached) and starts and stops
 //! around the run, so a fresh machine needs no server of its own.
 
+pub mod progress;
 pub mod server;
 pub mod setup;
 

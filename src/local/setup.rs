@@ -60,7 +60,8 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
     let mut compile = Command::new(&cmake);
     compile.arg("--build").arg(&build).args(["--target", "llama-server", "-j", &jobs]);
-    logged(cache, "cmake-build", &mut compile)?;
+    let log = cache.join("logs/cmake-build.log");
+    super::progress::run(&mut compile, &log, "building llama-server")?;
     if !bin.is_file() {
         return Err(format!("the build finished but {} is missing; see {}", bin.display(), cache.join("logs/cmake-build.log").display()));
     }

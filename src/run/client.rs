@@ -1,61 +1,63 @@
-//! LLM calls over async-openai against any OpenAI-compatible endpoint:
-//! cache first; concurrency, request-rate and token-rate limits; retries with
-//! exponential backoff and jitter that honour `Retry-After`; `samples` sent as
-//! the API's `n` where the server takes it.
+//! LLM calls over async-openai against any OpenAI-compatible endpoint, in three
+//! parts: this file is the cache-first lookup (in-flight sharing, `samples` sent
+//! as the API's `n` in chunks the server takes); `retry.rs` is the retry loop
+//! (backoff, Retry-After, rate buckets, halts, an endpoint nobody answers);
+//! `wire.rs` is the request on the wire (async-openai, timeouts).
 
+pub use super::failure::CallError;
+use super::failure::FailReason;
 use super::gate::{Gate, Priority};
 use super::ratelimit::Bucket;
+use super::retry::AskError;
 use super::store::{CacheKey, CachedCall, Store};
 use async_openai::config::OpenAIConfig;
-use async_openai::error::OpenAIError;
-use async_openai::middleware::HttpRequestFactory;
-use async_openai::types::chat::{
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
-    CreateChatCompletionRequestArgs,
-};
 use async_openai::Client;
-use rand::Rng;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-tokio::task_local! {
-    /// The `Retry-After` of the last reply seen by this call (set by the HTTP service).
-    static RETRY_AFTER: std::cell::Cell<Option<Duration>>;
-}
+/// The most completions one request asks for (OpenAI's limit for `n`).
+pub const MAX_N: usize = 128;
 
 /// One declared model, ready to call.
 pub struct ModelClient {
     pub alias: String,
     pub model: String,
-    client: Client<OpenAIConfig>,
+    pub(super) endpoint: String,
+    pub(super) key_env: String,
+    /// The API client: made at once for a remote endpoint; for a local model, when
+    /// the first call misses the cache (starting the server), so a warm run starts none.
+    client: tokio::sync::OnceCell<Client<OpenAIConfig>>,
+    local: Option<LocalLaunch>,
+    local_server: tokio::sync::Mutex<Option<crate::local::server::LocalServer>>,
+    key: Option<String>,
     pub limit: Arc<Gate>,
-    timeout: Duration,
-    retries: u32,
+    pub(super) timeout: Duration,
+    pub(super) retries: u32,
     /// Requests that reached the wire (counted by the HTTP service, retries included).
     pub http_calls: Arc<AtomicU64>,
-    rpm: Option<Bucket>,
-    tpm: Option<Bucket>,
+    pub(super) rpm: Option<Bucket>,
+    pub(super) tpm: Option<Bucket>,
     /// A 429's `Retry-After` pauses every request to this model, not just the one.
-    paused_until: Mutex<Option<Instant>>,
+    pub(super) paused_until: Mutex<Option<Instant>>,
     /// Send `samples` as `n`; turned off for good when the server refuses it.
     n_per_request: AtomicBool,
-    halt: Arc<super::halt::Halt>,
+    pub(super) halt: Arc<super::halt::Halt>,
+    /// Until one request gets an answer, requests go one at a time: an endpoint
+    /// nobody answers costs a handful of requests, not one per record.
+    pub(super) reached: AtomicBool,
+    pub(super) probe: tokio::sync::Mutex<()>,
+    /// Since when every connection attempt has failed (cleared by any answer).
+    pub(super) refusing_since: Mutex<Option<Instant>>,
     /// One request per distinct prompt at a time: a second record asking the same
     /// thing waits for the first and takes its answer from the cache.
     inflight: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     refreshed: Mutex<std::collections::HashSet<String>>,
     /// Per million prompt / completion tokens, for the cost budget.
-    prices: (f64, f64),
+    pub(super) prices: (f64, f64),
     /// Values that must never appear in messages we print or store.
-    secret: Option<String>,
-}
-
-#[derive(Debug)]
-pub enum CallError {
-    /// Failed for good after retries: reason and the raw text seen.
-    Failed { reason: String, raw: String },
+    pub(super) secret: Option<String>,
 }
 
 pub struct Reply {
@@ -67,8 +69,16 @@ pub struct Reply {
     pub cached: bool,
 }
 
+/// What starts a `local = true` model's server.
+pub struct LocalLaunch {
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub run_dir: std::path::PathBuf,
+}
+
 /// How to reach and pace one model.
 pub struct ModelSpec<'a> {
+    /// Set for a local model (then `endpoint` is only a label until its server starts).
+    pub local: Option<LocalLaunch>,
     pub alias: &'a str,
     pub model: &'a str,
     pub endpoint: &'a str,
@@ -87,14 +97,21 @@ pub struct ModelSpec<'a> {
 impl ModelClient {
     pub fn new(spec: &ModelSpec) -> Self {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
-        let config = OpenAIConfig::new()
-            .with_api_base(spec.endpoint.trim_end_matches('/'))
-            .with_api_key(key.clone().unwrap_or_else(|| "none".into()));
         let http_calls = Arc::new(AtomicU64::new(0));
+        let client = tokio::sync::OnceCell::new();
+        if spec.local.is_none() {
+            // A fresh cell cannot be full: `set` only fails on a second value.
+            let _ = client.set(api_client(spec.endpoint, key.as_deref(), spec.timeout_s, &http_calls));
+        }
         ModelClient {
             alias: spec.alias.into(),
             model: spec.model.into(),
-            client: Client::with_config(config).with_http_service(http_service(reqwest_client(spec.timeout_s), http_calls.clone())),
+            endpoint: spec.endpoint.into(),
+            key_env: spec.key_env.into(),
+            client,
+            local: spec.local.as_ref().map(|l| LocalLaunch { settings: l.settings.clone(), run_dir: l.run_dir.clone() }),
+            local_server: tokio::sync::Mutex::new(None),
+            key: key.clone(),
             limit: Gate::new(spec.concurrency),
             timeout: Duration::from_secs_f64(spec.timeout_s),
             retries: spec.retries,
@@ -104,6 +121,9 @@ impl ModelClient {
             paused_until: Mutex::new(None),
             n_per_request: AtomicBool::new(spec.n_per_request),
             halt: spec.halt.clone(),
+            reached: AtomicBool::new(false),
+            probe: tokio::sync::Mutex::new(()),
+            refusing_since: Mutex::new(None),
             inflight: Mutex::new(std::collections::HashMap::new()),
             refreshed: Mutex::new(std::collections::HashSet::new()),
             prices: (spec.price_prompt, spec.price_completion),
@@ -111,7 +131,28 @@ impl ModelClient {
         }
     }
 
-    fn scrub(&self, s: &str) -> String {
+    /// The API client, starting the local server on first use.
+    pub(super) async fn api(&self) -> Result<&Client<OpenAIConfig>, String> {
+        self.client
+            .get_or_try_init(|| async {
+                let Some(local) = &self.local else { return Err("the model has no endpoint".to_string()) };
+                let server = crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
+                let url = server.base_url.clone();
+                *self.local_server.lock().await = Some(server);
+                let timeout = self.timeout.as_secs_f64();
+                Ok(api_client(&url, self.key.as_deref(), timeout, &self.http_calls))
+            })
+            .await
+    }
+
+    /// Stop the local server if this run started one.
+    pub async fn stop_local(&self) {
+        if let Some(server) = self.local_server.lock().await.take() {
+            server.stop().await;
+        }
+    }
+
+    pub(super) fn scrub(&self, s: &str) -> String {
         match &self.secret {
             Some(k) if k.len() >= 4 => s.replace(k.as_str(), "[redacted]"),
             _ => s.to_string(),
@@ -153,8 +194,12 @@ impl ModelClient {
         let mut out: Vec<Option<Result<Reply, CallError>>> = keys.iter().map(|_| None).collect();
         let mut missing = Vec::new();
         for i in 0..keys.len() {
-            match store.get(&ids[i].0).filter(|_| !refresh) {
-                Some(c) => {
+            if refresh {
+                missing.push(i);
+                continue;
+            }
+            match store.get(&ids[i].0) {
+                Ok(Some(c)) => {
                     out[i] = Some(Ok(Reply {
                         text: c.reply,
                         truncated: c.truncated,
@@ -163,36 +208,44 @@ impl ModelClient {
                         cached: true,
                     }))
                 }
-                None => missing.push(i),
+                Ok(None) => missing.push(i),
+                // A store that cannot be read is an error, never a miss paid for again.
+                Err(e) => out[i] = Some(Err(CallError::failed(FailReason::Store, format!("reading the cache failed: {e}")))),
             }
         }
-        if missing.len() > 1 && self.n_per_request.load(Ordering::Relaxed) {
-            match self.ask(&keys[missing[0]], missing.len(), priority).await {
+        // Samples as `n`, in chunks the API accepts; what a chunk does not cover goes one by one.
+        let mut one_by_one = Vec::new();
+        while missing.len() > 1 && self.n_per_request.load(Ordering::Relaxed) {
+            let chunk: Vec<usize> = missing.drain(..missing.len().min(MAX_N)).collect();
+            match self.ask(&keys[chunk[0]], chunk.len(), priority).await {
                 Ok(replies) => {
-                    let got = replies.len().min(missing.len());
-                    for (reply, &i) in replies.into_iter().zip(&missing) {
+                    let got = replies.len().min(chunk.len());
+                    for (reply, &i) in replies.into_iter().zip(&chunk) {
                         out[i] = Some(self.keep(&ids[i], reply, store).await);
                     }
                     // Fewer choices than asked: the rest go one by one.
-                    missing.drain(..got);
+                    one_by_one.extend_from_slice(&chunk[got..]);
                 }
-                Err(AskError::NRefused) => self.n_per_request.store(false, Ordering::Relaxed),
-                Err(AskError::Failed(reason, raw)) => {
-                    for &i in &missing {
-                        out[i] = Some(Err(CallError::Failed { reason: reason.clone(), raw: raw.clone() }));
+                Err(AskError::NRefused) => {
+                    self.n_per_request.store(false, Ordering::Relaxed);
+                    one_by_one.extend(chunk);
+                }
+                Err(AskError::Failed(e)) => {
+                    for &i in &chunk {
+                        out[i] = Some(Err(e.clone()));
                     }
-                    missing.clear();
                 }
             }
         }
-        let singles = futures::future::join_all(missing.iter().map(|&i| async move {
+        one_by_one.append(&mut missing);
+        let singles = futures::future::join_all(one_by_one.iter().map(|&i| async move {
             let r = match self.ask(&keys[i], 1, priority).await {
                 Ok(mut replies) => match replies.pop() {
                     Some(reply) => self.keep(&ids[i], reply, store).await,
-                    None => Err(CallError::Failed { reason: "no-choices".into(), raw: String::new() }),
+                    None => Err(CallError::failed(FailReason::NoChoices, "")),
                 },
-                Err(AskError::Failed(reason, raw)) => Err(CallError::Failed { reason, raw }),
-                Err(AskError::NRefused) => Err(CallError::Failed { reason: "http-400".into(), raw: "refused".into() }),
+                Err(AskError::Failed(e)) => Err(e),
+                Err(AskError::NRefused) => Err(CallError::failed(FailReason::Http(400), "refused")),
             };
             (i, r)
         }))
@@ -200,7 +253,7 @@ impl ModelClient {
         for (i, r) in singles {
             out[i] = Some(r);
         }
-        out.into_iter().map(|r| r.unwrap_or_else(|| Err(CallError::Failed { reason: "client".into(), raw: String::new() }))).collect()
+        out.into_iter().map(|r| r.unwrap_or_else(|| Err(CallError::failed(FailReason::Client, "no result")))).collect()
     }
 
     /// Store a fresh reply before anyone sees it: the cache is the resume log.
@@ -213,188 +266,12 @@ impl ModelClient {
         };
         match store.put(&id.0, &id.1, &cached).await {
             Ok(()) => Ok(reply),
-            Err(e) => Err(CallError::Failed { reason: "store".into(), raw: e.to_string() }),
-        }
-    }
-
-    /// One logical request (`n` completions), retried on what retrying can fix.
-    async fn ask(&self, key: &CacheKey, n: usize, priority: Priority) -> Result<Vec<Reply>, AskError> {
-        let mut last = (String::new(), String::new());
-        let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
-            + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
-        for attempt in 0..=self.retries {
-            let mut delay = Duration::ZERO;
-            if attempt > 0 {
-                let base = 0.25 * 2f64.powi(attempt as i32 - 1);
-                let jitter = rand::rng().random_range(0.5..1.5);
-                delay = Duration::from_secs_f64((base * jitter).min(20.0));
-            }
-            if let Err(why) = self.halt.admit() {
-                let code = if why.starts_with("budget") { "budget" } else { "interrupted" };
-                return Err(AskError::Failed(code.into(), why));
-            }
-            let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.saturating_duration_since(Instant::now()));
-            tokio::time::sleep(delay.max(paused.unwrap_or_default())).await;
-            if let Some(b) = &self.rpm {
-                b.take(1.0).await;
-            }
-            if let Some(b) = &self.tpm {
-                b.take(estimate).await;
-            }
-            let permit = self.limit.acquire(priority).await;
-            let (result, retry_after) = RETRY_AFTER
-                .scope(std::cell::Cell::new(None), async {
-                    // After a stop, calls in flight get the grace period, then are abandoned.
-                    let r = tokio::select! {
-                        r = tokio::time::timeout(self.timeout, self.send(key, n)) => r,
-                        _ = self.halt.cancelled() => Ok(Err(("interrupted".to_string(), "abandoned after the grace period".to_string(), false))),
-                    };
-                    (r, RETRY_AFTER.with(|c| c.get()))
-                })
-                .await;
-            drop(permit);
-            if let Some(d) = retry_after {
-                let until = Instant::now() + d.min(Duration::from_secs(600));
-                let mut p = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-                *p = Some(p.map_or(until, |old| old.max(until)));
-            }
-            match result {
-                Err(_) => last = ("timeout".into(), format!("no reply within {:?}", self.timeout)),
-                Ok(Ok(replies)) => {
-                    let (p, c) = replies.iter().fold((0, 0), |a, r| (a.0 + r.prompt_tokens, a.1 + r.completion_tokens));
-                    self.halt.charge(p, c, self.prices.0, self.prices.1);
-                    if let Some(b) = &self.tpm {
-                        b.settle((p + c) as f64 - estimate);
-                    }
-                    return Ok(replies);
-                }
-                Ok(Err((reason, _, _))) if n > 1 && reason == "http-400" => return Err(AskError::NRefused),
-                Ok(Err((reason, raw, retry))) => {
-                    last = (reason, self.scrub(&raw));
-                    if !retry {
-                        break;
-                    }
-                }
-            }
-        }
-        Err(AskError::Failed(last.0, last.1))
-    }
-
-    async fn send(&self, key: &CacheKey, n: usize) -> Result<Vec<Reply>, (String, String, bool)> {
-        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
-        for (role, content) in &key.messages {
-            let m = if role == "system" {
-                ChatCompletionRequestSystemMessageArgs::default().content(content.as_str()).build().map(Into::into)
-            } else {
-                ChatCompletionRequestUserMessageArgs::default().content(content.as_str()).build().map(Into::into)
-            };
-            messages.push(m.map_err(|e| ("request".to_string(), e.to_string(), false))?);
-        }
-        let mut req = CreateChatCompletionRequestArgs::default();
-        req.model(&self.model).messages(messages);
-        if n > 1 {
-            req.n(n as u8);
-        }
-        if let Some(t) = key.temperature {
-            req.temperature(t as f32);
-        }
-        if let Some(p) = key.top_p {
-            req.top_p(p as f32);
-        }
-        if let Some(m) = key.max_tokens {
-            #[allow(deprecated)]
-            req.max_tokens(m);
-        }
-        if let Some(s) = key.request_seed() {
-            req.seed(s);
-        }
-        let req = req.build().map_err(|e| ("request".to_string(), e.to_string(), false))?;
-        match self.client.chat().create(req).await {
-            Ok(resp) => {
-                let texts: Vec<(String, bool)> = resp
-                    .choices
-                    .iter()
-                    .map(|c| {
-                        let cut = c.finish_reason == Some(async_openai::types::chat::FinishReason::Length);
-                        (c.message.content.clone().unwrap_or_default(), cut)
-                    })
-                    .collect();
-                if texts.is_empty() {
-                    return Err(("no-choices".into(), "the reply had no choices".into(), true));
-                }
-                if texts.iter().all(|t| t.0.trim().is_empty()) {
-                    return Err(("empty-reply".into(), format!("{resp:?}").chars().take(2000).collect(), true));
-                }
-                // Usage covers every choice: it goes on the first so totals stay right.
-                let usage = resp.usage.as_ref();
-                Ok(texts
-                    .into_iter()
-                    .filter(|t| !t.0.trim().is_empty())
-                    .enumerate()
-                    .map(|(i, (text, truncated))| Reply {
-                        text,
-                        truncated,
-                        prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens as u64) } else { 0 },
-                        completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens as u64) } else { 0 },
-                        cached: false,
-                    })
-                    .collect())
-            }
-            Err(OpenAIError::ApiError(e)) => {
-                let code = e.status_code.as_u16();
-                let retry = code == 429 || code >= 500 || code == 408;
-                Err((format!("http-{code}"), e.api_error.message.clone(), retry))
-            }
-            Err(OpenAIError::JSONDeserialize(e, raw)) => {
-                Err(("malformed-reply".into(), format!("{e}: {}", raw.chars().take(2000).collect::<String>()), true))
-            }
-            Err(OpenAIError::Reqwest(e)) => Err((if e.is_timeout() { "timeout" } else { "connection" }.into(), e.to_string(), true)),
-            Err(e) => Err(("client".into(), e.to_string(), true)),
+            Err(e) => Err(CallError::failed(FailReason::Store, e.to_string())),
         }
     }
 }
 
-enum AskError {
-    /// The server answered 400 to `n > 1` (llama.cpp does): send samples one by one.
-    NRefused,
-    Failed(String, String),
-}
-
-/// The HTTP path under async-openai: count every request that reaches the wire and
-/// note a `Retry-After`, with no retry layer of its own (regen retries itself, so
-/// it can count, pace and record each attempt).
-fn http_service(
-    client: reqwest::Client,
-    counter: Arc<AtomicU64>,
-) -> impl tower::Service<
-    HttpRequestFactory,
-    Response = reqwest::Response,
-    Error = OpenAIError,
-    Future = impl std::future::Future<Output = Result<reqwest::Response, OpenAIError>> + Send,
-> + Clone
-       + Send
-       + Sync
-       + 'static {
-    tower::service_fn(move |factory: HttpRequestFactory| {
-        let (client, counter) = (client.clone(), counter.clone());
-        async move {
-            let request = factory.build().await?;
-            counter.fetch_add(1, Ordering::Relaxed);
-            let response = client.execute(request).await.map_err(OpenAIError::Reqwest)?;
-            if let Some(d) = retry_after(response.headers()) {
-                let _ = RETRY_AFTER.try_with(|c| c.set(Some(d)));
-            }
-            Ok(response)
-        }
-    })
-}
-
-/// `Retry-After: <seconds>` (the HTTP-date form is rare on these APIs and ignored).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
-}
-
-fn reqwest_client(timeout_s: f64) -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs_f64(timeout_s)).pool_max_idle_per_host(1024).build().unwrap_or_default()
+fn api_client(endpoint: &str, key: Option<&str>, timeout_s: f64, http_calls: &Arc<AtomicU64>) -> Client<OpenAIConfig> {
+    let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
+    Client::with_config(config).with_http_service(super::wire::http_service(super::wire::reqwest_client(timeout_s), http_calls.clone()))
 }

@@ -3,7 +3,8 @@
 //! steps (cap, vote, missing) fire when `Done(lineage)` says that record's
 //! upstream work is complete. No stage waits for the whole dataset.
 
-use super::client::{CallError, ModelClient};
+use super::client::ModelClient;
+use super::failure::{CallError, FailReason};
 use super::record::{child, Event, Msg, Rec};
 use super::stats::Stats;
 use super::store::{CacheKey, Store};
@@ -233,7 +234,7 @@ fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
             match cx.render(id, "template", r.fields.clone()) {
                 Ok(text) => vec![child(r, &node.name, [(into, Value::String(text))])],
                 Err(e) => {
-                    let err = CallError::Failed { reason: "template".into(), raw: e.to_string() };
+                    let err = CallError::failed(FailReason::Template, e.to_string());
                     failure(cx, id, r, &err);
                     vec![]
                 }
@@ -365,8 +366,22 @@ pub fn cache_key(cx: &Ctx, id: NodeId, r: &Rec, messages: Vec<(String, String)>,
     }
 }
 
+/// A record the step could not finish: a recorded failure, or "not run" when the run was stopping.
 pub fn failure(cx: &Ctx, id: NodeId, r: &Rec, e: &CallError) {
-    let CallError::Failed { reason, raw } = e;
-    cx.stats.fail(id, reason);
-    cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, &r.key, reason, raw);
+    match e {
+        CallError::Failed { reason, raw } => record(cx, id, &r.key, *reason, raw),
+        CallError::Stopped(_) => {
+            cx.stats.step(id).not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Count a failure and keep it in the store. If the store cannot take it, the
+/// run ends "failed" all the same (the count is in memory) and the log says why.
+pub fn record(cx: &Ctx, id: NodeId, key: &str, reason: FailReason, raw: &str) {
+    cx.stats.fail(id, &reason.to_string());
+    if let Err(e) = cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, key, &reason.to_string(), raw) {
+        cx.stats.fail(id, &FailReason::Store.to_string());
+        tracing::error!(step = %cx.wf.nodes[id].name, record = key, "the run store did not take a failure ({reason}: {raw}): {e}");
+    }
 }

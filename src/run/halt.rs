@@ -17,9 +17,43 @@ pub struct Budget {
     pub max_cost: Option<f64>,
 }
 
+/// Why a run stopped before its end. Each has its own exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopReason {
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// A `--max-calls/--max-tokens/--max-cost` limit was reached (the message says which).
+    Budget(String),
+    /// Nobody answers at a model's endpoint, or it refuses us: waiting will not help.
+    Endpoint { model: String, endpoint: String, problem: String, advice: String },
+}
+
+impl StopReason {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            StopReason::Interrupted => 130,
+            StopReason::Budget(_) => 3,
+            StopReason::Endpoint { .. } => 4,
+        }
+    }
+    pub fn is_budget(&self) -> bool {
+        matches!(self, StopReason::Budget(_))
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Interrupted => f.write_str("interrupted"),
+            StopReason::Budget(why) => write!(f, "budget: {why}"),
+            StopReason::Endpoint { model, endpoint, problem, .. } => write!(f, "model `{model}` at {endpoint}: {problem}"),
+        }
+    }
+}
+
 pub struct Halt {
     stopped: AtomicBool,
-    reason: Mutex<Option<String>>,
+    reason: Mutex<Option<StopReason>>,
     /// When in-flight requests are cancelled (set on stop: now + grace).
     deadline: watch::Sender<Option<Instant>>,
     grace: Duration,
@@ -45,11 +79,11 @@ impl Halt {
     }
 
     /// Stop starting requests; the first reason given is the one reported.
-    pub fn stop(&self, why: &str) {
+    pub fn stop(&self, why: StopReason) {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
-        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.to_string());
+        *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
         self.deadline.send_replace(Some(Instant::now() + self.grace));
     }
 
@@ -57,20 +91,20 @@ impl Halt {
         self.stopped.load(Ordering::SeqCst)
     }
 
-    pub fn reason(&self) -> Option<String> {
+    pub fn reason(&self) -> Option<StopReason> {
         self.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// May a new HTTP request start? Counts it against `max_calls`.
-    pub fn admit(&self) -> Result<(), String> {
+    pub fn admit(&self) -> Result<(), StopReason> {
         if self.stopped() {
-            return Err(self.reason().unwrap_or_else(|| "stopped".into()));
+            return Err(self.reason().unwrap_or(StopReason::Interrupted));
         }
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(max) = self.budget.max_calls {
             if n > max {
-                self.stop(&format!("budget: --max-calls {max} reached"));
-                return Err(self.reason().unwrap_or_default());
+                self.stop(StopReason::Budget(format!("--max-calls {max} reached")));
+                return Err(self.reason().unwrap_or(StopReason::Interrupted));
             }
         }
         Ok(())
@@ -83,10 +117,10 @@ impl Halt {
         let cost = (prompt as f64 * price_prompt + completion as f64 * price_completion) as u64;
         let spent = self.cost_micro.fetch_add(cost, Ordering::SeqCst) + cost;
         if let Some(max) = self.budget.max_tokens.filter(|m| tokens >= *m) {
-            self.stop(&format!("budget: --max-tokens {max} reached ({tokens} tokens)"));
+            self.stop(StopReason::Budget(format!("--max-tokens {max} reached ({tokens} tokens)")));
         }
         if let Some(max) = self.budget.max_cost.filter(|m| spent as f64 / 1e6 >= *m) {
-            self.stop(&format!("budget: --max-cost {max} reached ({:.4} spent)", spent as f64 / 1e6));
+            self.stop(StopReason::Budget(format!("--max-cost {max} reached ({:.4} spent)", spent as f64 / 1e6)));
         }
     }
 
@@ -113,7 +147,7 @@ pub fn on_signals(halt: std::sync::Arc<Halt>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         next_signal(&mut term).await;
-        halt.stop("interrupted");
+        halt.stop(StopReason::Interrupted);
         eprintln!("\nregen: interrupted — no new calls; waiting up to {} s for calls in flight (again to quit now)", halt.grace.as_secs());
         next_signal(&mut term).await;
         eprintln!("regen: quitting now; every finished call is in the cache — run the same command to resume");
@@ -143,12 +177,12 @@ mod tests {
     fn budgets_stop_admission() {
         let h = Halt::new(Budget { max_calls: Some(2), ..Default::default() }, Duration::ZERO);
         assert!(h.admit().is_ok() && h.admit().is_ok());
-        assert!(h.admit().unwrap_err().contains("--max-calls 2"));
+        assert!(h.admit().unwrap_err().to_string().contains("--max-calls 2"));
         assert!(h.admit().is_err(), "stays stopped");
         let h = Halt::new(Budget { max_cost: Some(0.5), ..Default::default() }, Duration::ZERO);
         h.charge(100_000, 100_000, 1.0, 2.0); // 0.1 + 0.2
         assert!(!h.stopped());
         h.charge(100_000, 100_000, 1.0, 2.0);
-        assert!(h.stopped() && h.reason().unwrap().contains("--max-cost 0.5"));
+        assert!(h.stopped() && h.reason().unwrap().to_string().contains("--max-cost 0.5"));
     }
 }

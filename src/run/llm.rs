@@ -1,7 +1,8 @@
 //! One LLM or judge call for one record: render, ask (cache first), parse.
 
-use super::client::{CallError, Reply};
+use super::client::Reply;
 use super::exec::{cache_key, failure, Ctx};
+use super::failure::{CallError, FailReason};
 use super::record::{child, Rec};
 use crate::workflow::NodeId;
 use serde_json::Value;
@@ -16,7 +17,7 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec
     let user = match cx.render(id, "prompt", r.fields.clone()) {
         Ok(t) => t,
         Err(e) => {
-            let err = CallError::Failed { reason: "template".into(), raw: e.to_string() };
+            let err = CallError::failed(FailReason::Template, e.to_string());
             failure(cx, id, r, &err);
             return (0..samples).map(|_| None).collect();
         }
@@ -46,7 +47,7 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
         {
             count(stats, &reply);
             let raw = reply.text;
-            failure(cx, id, r, &CallError::Failed { reason: "truncated".into(), raw: format!("cut off at max_tokens: {raw}") });
+            failure(cx, id, r, &CallError::failed(FailReason::Truncated, format!("cut off at max_tokens: {raw}")));
             None
         }
         Ok(reply) => {

@@ -2,18 +2,22 @@
 
 pub mod client;
 pub mod exec;
+pub mod failure;
 pub mod funnel;
 pub mod gate;
 pub mod halt;
 pub mod llm;
+pub mod progress;
 pub mod ratelimit;
 pub mod record;
 pub mod report;
+pub mod retry;
 pub mod sink;
 pub mod source;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod wire;
 
 use crate::syntax::ast::DeclKind;
 use crate::workflow::Workflow;
@@ -37,6 +41,9 @@ pub struct RunOptions {
     pub budget: halt::Budget,
     /// How long calls in flight may finish after a stop.
     pub grace: std::time::Duration,
+    pub progress: progress::ProgressMode,
+    /// Seconds between progress lines (when not drawing bars).
+    pub progress_every: std::time::Duration,
 }
 
 /// Seconds calls in flight may finish after a stop, unless told otherwise.
@@ -54,6 +61,8 @@ impl RunOptions {
             barrier: false,
             budget: halt::Budget::default(),
             grace: std::time::Duration::from_secs(DEFAULT_GRACE_S),
+            progress: progress::ProgressMode::Auto,
+            progress_every: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -65,7 +74,7 @@ pub struct RunReport {
     pub failures: u64,
     pub http_calls: u64,
     /// Why the run stopped early (interrupt or budget), if it did.
-    pub halted: Option<String>,
+    pub halted: Option<halt::StopReason>,
 }
 
 pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
@@ -82,15 +91,14 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     }
     let halt = Arc::new(halt::Halt::new(opts.budget, opts.grace));
     let mut models = Vec::new();
-    let mut local_servers = Vec::new();
     for m in &wf.models {
         let s = &m.settings;
         let get = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_string);
-        let endpoint = if s.get("local").and_then(Value::as_bool) == Some(true) {
-            let server = crate::local::start(&m.name, s, &opts.run_dir).await?;
-            let url = server.base_url.clone();
-            local_servers.push(server);
-            url
+        let is_local = s.get("local").and_then(Value::as_bool) == Some(true);
+        // A local model's server starts when its first call misses the cache (a warm run starts none).
+        let local = is_local.then(|| client::LocalLaunch { settings: s.clone(), run_dir: opts.run_dir.clone() });
+        let endpoint = if is_local {
+            "(embedded local model)".to_string()
         } else {
             get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()).ok_or_else(|| {
                 format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
@@ -101,6 +109,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let name = get("name").unwrap_or_else(|| m.name.clone());
         let key_env = get("api_key_env").unwrap_or_else(|| "OPENAI_API_KEY".into());
         models.push(Arc::new(ModelClient::new(&client::ModelSpec {
+            local,
             alias: &m.name,
             model: &name,
             endpoint: &endpoint,
@@ -192,7 +201,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             tasks.spawn(run_step(cx.clone(), id, rx, std::mem::take(&mut outs[id]), lp, p));
         }
     }
-    let progress = summary::progress(cx.clone());
+    let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, opts.limit);
     let signals = halt::on_signals(halt.clone());
     let mut source_error = None;
     let mut source_tasks = Vec::new();
@@ -248,7 +257,12 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             Ok((_, Err(source::RowError::Fatal(msg)))) => source_error = Some(msg),
             Ok((name, Ok(count))) => {
                 for s in &count.skipped_rows {
-                    store.record_failure(run_id, &name, &format!("line {}", s.line), "bad-row", &format!("{}: {}", s.reason, s.raw));
+                    let raw = format!("{}: {}", s.reason, s.raw);
+                    if let Err(e) =
+                        store.record_failure(run_id, &name, &format!("line {}", s.line), &failure::FailReason::BadRow.to_string(), &raw)
+                    {
+                        source_error = Some(format!("the run store could not record a skipped row of `{name}`: {e}"));
+                    }
                 }
             }
             Err(e) => source_error = Some(format!("a source stopped: {e}")),
@@ -257,13 +271,13 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     while tasks.join_next().await.is_some() {}
     progress.abort();
     signals.abort();
-    for server in local_servers {
-        server.stop().await;
+    for m in &models {
+        m.stop_local().await;
     }
     let http_calls: u64 = models.iter().map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed)).sum();
-    let (text, json) = summary::summary(&cx, started.elapsed(), http_calls);
-    let failures = stats.total_failures();
     let halted = halt.reason();
+    let (text, json) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
+    let failures = stats.total_failures();
     let status = if source_error.is_some() {
         "error"
     } else if halted.is_some() {
@@ -273,9 +287,11 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     } else {
         "ok"
     };
-    let _ = store.finish_run(run_id, status, &json.to_string());
+    // A run left marked "running" would lie in `regen runs`: this must not fail quietly.
+    let finished = store.finish_run(run_id, status, &json.to_string());
     if let Some(msg) = source_error {
         return Err(msg);
     }
+    finished.map_err(|e| format!("the run store could not record the end of run {run_id}: {e}"))?;
     Ok(RunReport { run_id, text, json, failures, http_calls, halted })
 }

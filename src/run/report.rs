@@ -49,6 +49,10 @@ pub fn text(j: &Value) -> String {
     if skipped > 0 {
         t.push_str(&format!("skipped {skipped} bad dataset rows (on_bad_row: skip; listed by `regen show {run}`)\n"));
     }
+    let not_run: u64 = steps.iter().map(|s| u(&s["not_run"])).sum();
+    if not_run > 0 {
+        t.push_str(&format!("{not_run} records not run: the run stopped early ({})\n", j["stopped"].as_str().unwrap_or("stopped")));
+    }
     t.push_str(&format!("{} HTTP requests; {} records failed (see `regen show {run}`)\n", u(&j["http_requests"]), u(&j["failures"])));
     t
 }

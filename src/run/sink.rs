@@ -4,8 +4,8 @@
 //! Every error (open, render, write, flush, sync, rename) is a recorded failure:
 //! a sink never drops records silently.
 
-use super::client::CallError;
 use super::exec::{failure, Ctx};
+use super::failure::{CallError, FailReason};
 use super::record::Rec;
 use crate::workflow::NodeId;
 use rand::seq::SliceRandom;
@@ -45,7 +45,7 @@ impl Sink {
         let file = match opened {
             Ok(f) => Some(tokio::io::BufWriter::new(f)),
             Err(e) => {
-                sink_failure(cx, id, "sink-open", format!("cannot write {}: {e}", partial.display()));
+                sink_failure(cx, id, FailReason::SinkOpen, format!("cannot write {}: {e}", partial.display()));
                 None
             }
         };
@@ -61,7 +61,7 @@ impl Sink {
             Err(e) => return failure(cx, self.id, r, &e),
         };
         let Some(file) = self.file.as_mut() else {
-            let e = CallError::Failed { reason: "sink-write".into(), raw: format!("{} could not be opened", self.partial.display()) };
+            let e = CallError::failed(FailReason::SinkWrite, format!("{} could not be opened", self.partial.display()));
             return failure(cx, self.id, r, &e);
         };
         let mut text = line.to_string();
@@ -75,7 +75,7 @@ impl Sink {
                 }
             }
             Err(e) => {
-                let e = CallError::Failed { reason: "sink-write".into(), raw: format!("cannot write {}: {e}", self.partial.display()) };
+                let e = CallError::failed(FailReason::SinkWrite, format!("cannot write {}: {e}", self.partial.display()));
                 failure(cx, self.id, r, &e);
                 self.file = None;
             }
@@ -103,7 +103,7 @@ impl Sink {
         let user = match node.prompts.get("user") {
             Some(_) => cx
                 .render(self.id, "user", r.fields.clone())
-                .map_err(|e| CallError::Failed { reason: "template".into(), raw: format!("the `user:` template failed: {e}") })?,
+                .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
             None => turn(r, "question")?,
         };
         let assistant = turn(r, node.str_arg("assistant").unwrap_or("path"))?;
@@ -127,7 +127,7 @@ impl Sink {
             }
             .await;
             if let Err(e) = done {
-                sink_failure(cx, id, "sink-write", format!("cannot finish {}: {e}", path.display()));
+                sink_failure(cx, id, FailReason::SinkWrite, format!("cannot finish {}: {e}", path.display()));
             }
         }
         let name = path.display().to_string();
@@ -144,14 +144,13 @@ impl Sink {
 fn turn(r: &Rec, field: &str) -> Result<String, CallError> {
     match r.fields.get(field) {
         Some(v) if !v.is_null() => Ok(crate::expr::text(v)),
-        _ => Err(CallError::Failed { reason: "missing-field".into(), raw: format!("the record has no `{field}` for its chat turn") }),
+        _ => Err(CallError::failed(FailReason::MissingField, format!("the record has no `{field}` for its chat turn"))),
     }
 }
 
-fn sink_failure(cx: &Ctx, id: NodeId, reason: &str, raw: String) {
+fn sink_failure(cx: &Ctx, id: NodeId, reason: FailReason, raw: String) {
     tracing::error!(step = %cx.wf.nodes[id].name, "{raw}");
-    cx.stats.fail(id, reason);
-    cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, WHOLE_SINK, reason, &raw);
+    super::exec::record(cx, id, WHOLE_SINK, reason, &raw);
 }
 
 /// Lines in a seeded random order that does not depend on arrival order: sorted first.

@@ -11,6 +11,8 @@ pub struct StepStats {
     pub calls: AtomicU64,
     pub cache_hits: AtomicU64,
     pub inflight: AtomicU64,
+    /// Records a stop (budget, Ctrl-C, an endpoint nobody answers) left unprocessed.
+    pub not_run: AtomicU64,
     pub prompt_tokens: AtomicU64,
     pub completion_tokens: AtomicU64,
     pub failures: Mutex<BTreeMap<String, u64>>,

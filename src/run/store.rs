@@ -142,9 +142,10 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn get(&self, key: &str) -> Option<CachedCall> {
+    /// A cached reply, `None` on a miss; an error when the store cannot be read.
+    pub fn get(&self, key: &str) -> rusqlite::Result<Option<CachedCall>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens, truncated FROM calls WHERE key = ?1").ok()?;
+        let mut stmt = conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens, truncated FROM calls WHERE key = ?1")?;
         stmt.query_row([key], |r| {
             Ok(CachedCall {
                 reply: r.get(0)?,
@@ -154,8 +155,6 @@ impl Store {
             })
         })
         .optional()
-        .ok()
-        .flatten()
     }
 
     /// Store a reply; returns once it is committed.
@@ -178,11 +177,13 @@ impl Store {
         Ok(())
     }
 
-    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) {
-        let _ = self.lock().execute(
-            "INSERT INTO failures (run, step, record, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run, step, record, reason, raw],
-        );
+    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) -> rusqlite::Result<()> {
+        self.lock()
+            .execute(
+                "INSERT INTO failures (run, step, record, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run, step, record, reason, raw],
+            )
+            .map(|_| ())
     }
 
     pub fn runs(&self) -> rusqlite::Result<Vec<RunRow>> {

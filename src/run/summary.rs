@@ -1,16 +1,13 @@
-//! The end-of-run summary and the progress line.
+//! The end-of-run summary (JSON for the store; text through `report`).
 
 use super::exec::Ctx;
 use super::stats::Stats;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
-use std::io::IsTerminal;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The end-of-run summary: JSON kept in the store, and the text a person reads,
 /// rendered from that JSON so `regen show` prints the same.
-pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
+pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super::halt::StopReason>) -> (String, Value) {
     let mut steps = Vec::new();
     for (id, n) in cx.wf.nodes.iter().enumerate() {
         let s = cx.stats.step(id);
@@ -25,6 +22,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
             "step": n.name, "kind": n.kind.name(), "llm": n.is_llm(), "received": Stats::get(&s.received), "calls": Stats::get(&s.calls),
             "cache_hits": Stats::get(&s.cache_hits), "prompt_tokens": Stats::get(&s.prompt_tokens),
             "completion_tokens": Stats::get(&s.completion_tokens), "failures": fails, "funnel": funnel,
+            "not_run": Stats::get(&s.not_run),
         }));
     }
     let mut models = Vec::new();
@@ -47,7 +45,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64) -> (String, Value) {
     let json = json!({ "run": cx.run_id, "workflow": cx.wf.name, "wall_s": wall.as_secs_f64(), "http_requests": http_calls,
         "failures": cx.stats.total_failures(), "skipped_rows": Stats::get(&cx.stats.skipped_rows),
         "source_records": Stats::get(&cx.stats.source_records), "steps": steps, "models": models, "sinks": sinks,
-        "sink_sources": sink_sources, "guidelines": guidelines });
+        "sink_sources": sink_sources, "guidelines": guidelines, "stopped": stopped.map(ToString::to_string) });
     (super::report::text(&json), json)
 }
 
@@ -74,72 +72,4 @@ fn guideline_table(cx: &Ctx) -> Value {
         out.insert(sink, Value::Array(rows));
     }
     Value::Object(out)
-}
-
-/// Progress on stderr: an indicatif bar per LLM step on a terminal (done of
-/// known, cache hits, in flight, failures, tokens, ETA), a plain line every ten
-/// seconds otherwise (logs, CI).
-pub fn progress(cx: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let llm: Vec<(usize, String, u64)> = cx
-            .wf
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.is_llm())
-            .map(|(id, n)| (id, n.name.clone(), n.int_arg("samples").unwrap_or(1).max(1) as u64))
-            .collect();
-        if std::io::stderr().is_terminal() {
-            bars(&cx, &llm).await
-        } else {
-            lines(&cx, &llm).await
-        }
-    })
-}
-
-async fn bars(cx: &Ctx, llm: &[(usize, String, u64)]) {
-    let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4));
-    let width = llm.iter().map(|(_, n, _)| n.len()).max().unwrap_or(8);
-    let style = ProgressStyle::with_template(&format!("{{prefix:<{width}}} [{{bar:24}}] {{pos:>6}}/{{len:<6}} {{msg}} eta {{eta}}"))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    let shown: Vec<(usize, u64, ProgressBar)> = llm
-        .iter()
-        .map(|(id, name, samples)| {
-            let b = multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix(name.clone()));
-            (*id, *samples, b)
-        })
-        .collect();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    loop {
-        tick.tick().await;
-        for (id, samples, bar) in &shown {
-            let s = cx.stats.step(*id);
-            let fails: u64 = s.failures.lock().map(|f| f.values().sum()).unwrap_or(0);
-            let (calls, hits) = (Stats::get(&s.calls), Stats::get(&s.cache_hits));
-            bar.set_length(Stats::get(&s.received) * samples);
-            bar.set_position(calls + hits + fails);
-            bar.set_message(format!(
-                "{hits} hit · {} in flight · {fails} failed · {} tok",
-                Stats::get(&s.inflight),
-                Stats::get(&s.prompt_tokens) + Stats::get(&s.completion_tokens)
-            ));
-        }
-    }
-}
-
-async fn lines(cx: &Ctx, llm: &[(usize, String, u64)]) {
-    let mut tick = tokio::time::interval(Duration::from_secs(10));
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let parts: Vec<String> = llm
-            .iter()
-            .map(|(id, name, _)| {
-                let s = cx.stats.step(*id);
-                format!("{name} {} calls + {} hits, {} in flight", Stats::get(&s.calls), Stats::get(&s.cache_hits), Stats::get(&s.inflight))
-            })
-            .collect();
-        eprintln!("progress: {}", parts.join("; "));
-    }
 }

@@ -56,6 +56,12 @@ pub struct ServerConfig {
     pub reject_n: bool,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Answer 401 unless the request carries `Authorization: Bearer KEY`.
+    #[arg(long)]
+    pub require_key: Option<String>,
+    /// The model names served (listed by /v1/models); others get 404. Default: any name.
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<String>,
     /// Reasoning paths' text: `{answer}` and `{draft}` are filled in, `\n` is a newline.
     #[arg(long, default_value = DEFAULT_PATH)]
     pub path_format: String,
@@ -92,7 +98,7 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
     let state = Arc::new(AppState { cfg, answers, requests: AtomicU64::new(0), faults: AtomicU64::new(0), counter: AtomicU64::new(0) });
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
-        .route("/v1/models", get(|| async { Json(json!({"object": "list", "data": [{"id": "test", "object": "model"}]})) }))
+        .route("/v1/models", get(models))
         .route("/stats", get(stats))
         .with_state(state)
         .merge(
@@ -105,6 +111,15 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
     axum::serve(listener, app).await
 }
 
+async fn models(State(s): State<Arc<AppState>>) -> Json<Value> {
+    let names: Vec<&str> = if s.cfg.models.is_empty() { vec!["test"] } else { s.cfg.models.iter().map(String::as_str).collect() };
+    Json(json!({"object": "list", "data": names.iter().map(|n| json!({"id": n, "object": "model"})).collect::<Vec<_>>()}))
+}
+
+fn api_error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}))).into_response()
+}
+
 async fn stats(State(s): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed)}))
 }
@@ -115,10 +130,22 @@ fn unit(seed: u64, n: u64, salt: &str) -> f64 {
     u64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or_default()) as f64 / u64::MAX as f64
 }
 
-async fn chat(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
     let n = s.counter.fetch_add(1, Ordering::Relaxed);
     let cfg = &s.cfg;
+    if let Some(key) = &cfg.require_key {
+        let given = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+        if given != format!("Bearer {key}") {
+            return api_error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.".into());
+        }
+    }
+    if !cfg.models.is_empty() {
+        let asked = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["model"].as_str().map(str::to_string)).unwrap_or_default();
+        if !cfg.models.contains(&asked) {
+            return api_error(StatusCode::NOT_FOUND, format!("The model `{asked}` does not exist."));
+        }
+    }
     if cfg.latency_ms > 0.0 {
         let ms = if cfg.heavy_tail {
             // lognormal with sigma ≈ 0.99: p99 ≈ 10 × median

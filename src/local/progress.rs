@@ -1,0 +1,97 @@
+//! Progress of the llama.cpp build: ninja prints `[N/M]` (make prints `[ NN%]`)
+//! on each line; a bar on a terminal, a line every ten seconds otherwise. The
+//! full output still goes to the log, whose tail is shown when the build fails.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `[12/310]` → (12, 310); `[ 45%]` → (45, 100).
+pub fn step(line: &str) -> Option<(u64, u64)> {
+    let inner = line.trim_start().strip_prefix('[')?.split(']').next()?.trim();
+    if let Some(pct) = inner.strip_suffix('%') {
+        return Some((pct.trim().parse().ok()?, 100));
+    }
+    let (n, m) = inner.split_once('/')?;
+    Some((n.trim().parse().ok()?, m.trim().parse().ok()?))
+}
+
+/// Run the build with its output in `log`, showing progress; on failure, the log's tail and path.
+pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
+    let mut file = std::fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+    let shown = format!("{cmd:?}");
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    // stderr goes to the log as it comes, on its own thread (a full pipe would stall the build).
+    let err_log = file.try_clone().map_err(|e| e.to_string())?;
+    let stderr = child.stderr.take();
+    let err_thread = std::thread::spawn(move || {
+        let mut err_log = err_log;
+        if let Some(s) = stderr {
+            for line in std::io::BufReader::new(s).lines().map_while(Result::ok) {
+                if writeln!(err_log, "{line}").is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("regen: local model: {msg} [{bar:30}] {pos}/{len} ({elapsed}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_message(what.to_string());
+        b
+    });
+    let mut last_line = Instant::now();
+    if let Some(out) = child.stdout.take() {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            writeln!(file, "{line}").map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+            let Some((n, m)) = step(&line) else { continue };
+            match &bar {
+                Some(b) => {
+                    b.set_length(m);
+                    b.set_position(n);
+                }
+                None if last_line.elapsed() >= Duration::from_secs(10) => {
+                    eprintln!("regen: local model: {what}: {n}/{m} ({}%)", n * 100 / m.max(1));
+                    last_line = Instant::now();
+                }
+                None => {}
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("`{shown}` did not finish: {e}"))?;
+    // The stderr thread ends when the pipe closes; a panic there only loses log lines.
+    if err_thread.join().is_err() {
+        tracing::warn!("the build's stderr reader stopped early; {} may lack lines", log.display());
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if status.success() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let tail: Vec<&str> = text.lines().rev().take(20).collect();
+    Err(format!(
+        "{what} failed ({status}); the end of {}:\n{}\n(the whole log is at {})",
+        log.display(),
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        log.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ninja_and_make_lines() {
+        assert_eq!(super::step("[12/310] Building CXX object ggml.o"), Some((12, 310)));
+        assert_eq!(super::step("[ 45%] Building C object"), Some((45, 100)));
+        assert_eq!(super::step("-- Configuring done"), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! The retry loop of one logical request: backoff with jitter, a `Retry-After`
+//! pause for the whole model, request and token buckets, budget and signal
+//! halts, and the fail-fast rule — an endpoint that nobody answers for a few
+//! seconds, or that refuses our key or model, stops the run with advice instead
+//! of being retried record by record.
+
+use super::client::{ModelClient, Reply};
+use super::failure::{CallError, FailReason};
+use super::gate::Priority;
+use super::halt::StopReason;
+use super::store::CacheKey;
+use super::wire::{WireError, RETRY_AFTER};
+use rand::Rng;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long every connection to an endpoint may fail before the run stops.
+pub const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
+
+pub enum AskError {
+    /// The server answered 400 to `n > 1` (llama.cpp does): send samples one by one.
+    NRefused,
+    Failed(CallError),
+}
+
+impl ModelClient {
+    /// One logical request (`n` completions), retried on what retrying can fix.
+    pub(super) async fn ask(&self, key: &CacheKey, n: usize, priority: Priority) -> Result<Vec<Reply>, AskError> {
+        // Until the endpoint has answered once, one request at a time.
+        let _probe = if self.reached.load(Ordering::Acquire) { None } else { Some(self.probe.lock().await) };
+        let mut last = (FailReason::Client, String::new());
+        let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
+            + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
+        for attempt in 0..=self.retries {
+            let mut delay = Duration::ZERO;
+            if attempt > 0 {
+                let base = 0.25 * 2f64.powi(attempt as i32 - 1);
+                let jitter = rand::rng().random_range(0.5..1.5);
+                delay = Duration::from_secs_f64((base * jitter).min(20.0));
+            }
+            let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.saturating_duration_since(Instant::now()));
+            tokio::time::sleep(delay.max(paused.unwrap_or_default())).await;
+            if let Err(why) = self.halt.admit() {
+                return Err(AskError::Failed(CallError::Stopped(why)));
+            }
+            if let Some(b) = &self.rpm {
+                b.take(1.0).await;
+            }
+            if let Some(b) = &self.tpm {
+                b.take(estimate).await;
+            }
+            let permit = self.limit.acquire(priority).await;
+            let (result, retry_after) = RETRY_AFTER
+                .scope(std::cell::Cell::new(None), async {
+                    // After a stop, calls in flight get the grace period, then are abandoned.
+                    let r = tokio::select! {
+                        r = tokio::time::timeout(self.timeout, self.send(key, n)) => r,
+                        _ = self.halt.cancelled() => return (None, None),
+                    };
+                    (Some(r), RETRY_AFTER.with(|c| c.get()))
+                })
+                .await;
+            drop(permit);
+            if let Some(d) = retry_after {
+                let until = Instant::now() + d.min(Duration::from_secs(600));
+                let mut p = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+                *p = Some(p.map_or(until, |old| old.max(until)));
+            }
+            let Some(result) = result else {
+                return Err(AskError::Failed(CallError::Stopped(self.halt.reason().unwrap_or(StopReason::Interrupted))));
+            };
+            match result {
+                Err(_) => last = (FailReason::Timeout, format!("no reply within {:?}", self.timeout)),
+                Ok(Ok(replies)) => {
+                    self.answered();
+                    let (p, c) = replies.iter().fold((0, 0), |a, r| (a.0 + r.prompt_tokens, a.1 + r.completion_tokens));
+                    self.halt.charge(p, c, self.prices.0, self.prices.1);
+                    if let Some(b) = &self.tpm {
+                        b.settle((p + c) as f64 - estimate);
+                    }
+                    return Ok(replies);
+                }
+                Ok(Err(WireError { reason: FailReason::Http(400), .. })) if n > 1 => {
+                    self.answered();
+                    return Err(AskError::NRefused);
+                }
+                Ok(Err(e)) => {
+                    if let Some(stop) = self.endpoint_problem(&e).await {
+                        self.halt.stop(stop.clone());
+                        return Err(AskError::Failed(CallError::Stopped(stop)));
+                    }
+                    let retry = e.reason.retryable();
+                    last = (e.reason, self.scrub(&e.raw));
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(AskError::Failed(CallError::failed(last.0, last.1)))
+    }
+
+    /// The server answered (whatever it said): it is there.
+    fn answered(&self) {
+        self.reached.store(true, Ordering::Release);
+        *self.refusing_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Errors that waiting will not fix: nobody answers (for `UNREACHABLE_AFTER`),
+    /// the key is refused, or the model does not exist. Transient errors (429,
+    /// 5xx, timeouts) are not among them.
+    async fn endpoint_problem(&self, e: &WireError) -> Option<StopReason> {
+        let stop = |problem: String, advice: String| StopReason::Endpoint {
+            model: self.alias.clone(),
+            endpoint: self.endpoint.clone(),
+            problem,
+            advice,
+        };
+        match e.reason {
+            FailReason::Connection => {
+                let since = *self.refusing_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
+                (since.elapsed() >= UNREACHABLE_AFTER).then(|| {
+                    stop(
+                        format!("{} (for {} s)", self.scrub(&e.raw), since.elapsed().as_secs()),
+                        "start an OpenAI-compatible server there, or point the model at one with `endpoint = \"http://…/v1\"` \
+                         or OPENAI_BASE_URL, or run `regen run workflows/local.regen` for the embedded local model"
+                            .into(),
+                    )
+                })
+            }
+            FailReason::Http(code @ (401 | 403)) => {
+                self.answered();
+                let key_state = match std::env::var(&self.key_env) {
+                    Ok(k) if !k.is_empty() => "is set, but the server does not accept it",
+                    _ => "is not set",
+                };
+                Some(stop(
+                    format!("the server refused the request (HTTP {code}): {}", self.scrub(&e.raw)),
+                    format!("the API key comes from the environment variable {} (`api_key_env`), which {key_state}", self.key_env),
+                ))
+            }
+            FailReason::LocalServer => Some(stop(
+                e.raw.clone(),
+                "the embedded model's set-up failed: the message above names the step and its log; fix the cause and run again".into(),
+            )),
+            FailReason::Http(404) => {
+                self.answered();
+                let offered = super::wire::list_models(&self.endpoint, &self.key_env).await;
+                let advice = match offered {
+                    Ok(names) if !names.is_empty() => {
+                        format!("the server offers: {}; set `name = \"…\"` in the model (or REGEN_MODEL) to one of them", names.join(", "))
+                    }
+                    _ => "check the model's `name` and that the endpoint ends in /v1".into(),
+                };
+                Some(stop(format!("no model `{}` here (HTTP 404): {}", self.model, self.scrub(&e.raw)), advice))
+            }
+            _ => {
+                self.answered();
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! One request on the wire: async-openai over our own HTTP service (which counts
+//! every request and notes `Retry-After`), and what went wrong in plain words.
+
+use super::client::{ModelClient, Reply};
+use super::failure::FailReason;
+use super::store::CacheKey;
+use async_openai::error::OpenAIError;
+use async_openai::middleware::HttpRequestFactory;
+use async_openai::types::chat::{
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
+    CreateChatCompletionRequestArgs,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+tokio::task_local! {
+    /// The `Retry-After` of the last reply seen by this call (set by the HTTP service).
+    pub static RETRY_AFTER: std::cell::Cell<Option<Duration>>;
+}
+
+/// A failed attempt: why, and the raw text seen.
+#[derive(Debug)]
+pub struct WireError {
+    pub reason: FailReason,
+    pub raw: String,
+}
+
+impl WireError {
+    pub fn new(reason: FailReason, raw: impl Into<String>) -> Self {
+        WireError { reason, raw: raw.into() }
+    }
+}
+
+impl ModelClient {
+    pub(super) async fn send(&self, key: &CacheKey, n: usize) -> Result<Vec<Reply>, WireError> {
+        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
+        for (role, content) in &key.messages {
+            let m = if role == "system" {
+                ChatCompletionRequestSystemMessageArgs::default().content(content.as_str()).build().map(Into::into)
+            } else {
+                ChatCompletionRequestUserMessageArgs::default().content(content.as_str()).build().map(Into::into)
+            };
+            messages.push(m.map_err(|e| WireError::new(FailReason::Request, e.to_string()))?);
+        }
+        let mut req = CreateChatCompletionRequestArgs::default();
+        req.model(&self.model).messages(messages);
+        if n > 1 {
+            // The caller chunks samples to MAX_N, so this always fits.
+            req.n(n.min(super::client::MAX_N) as u8);
+        }
+        if let Some(t) = key.temperature {
+            req.temperature(t as f32);
+        }
+        if let Some(p) = key.top_p {
+            req.top_p(p as f32);
+        }
+        if let Some(m) = key.max_tokens {
+            #[allow(deprecated)]
+            req.max_tokens(m);
+        }
+        if let Some(s) = key.request_seed() {
+            req.seed(s);
+        }
+        let req = req.build().map_err(|e| WireError::new(FailReason::Request, e.to_string()))?;
+        let client = self.api().await.map_err(|e| WireError::new(FailReason::LocalServer, e))?;
+        match client.chat().create(req).await {
+            Ok(resp) => {
+                let texts: Vec<(String, bool)> = resp
+                    .choices
+                    .iter()
+                    .map(|c| {
+                        let cut = c.finish_reason == Some(async_openai::types::chat::FinishReason::Length);
+                        (c.message.content.clone().unwrap_or_default(), cut)
+                    })
+                    .collect();
+                if texts.is_empty() {
+                    return Err(WireError::new(FailReason::NoChoices, "the reply had no choices"));
+                }
+                if texts.iter().all(|t| t.0.trim().is_empty()) {
+                    return Err(WireError::new(FailReason::EmptyReply, format!("{resp:?}").chars().take(2000).collect::<String>()));
+                }
+                // Usage covers every choice: it goes on the first so totals stay right.
+                let usage = resp.usage.as_ref();
+                Ok(texts
+                    .into_iter()
+                    .filter(|t| !t.0.trim().is_empty())
+                    .enumerate()
+                    .map(|(i, (text, truncated))| Reply {
+                        text,
+                        truncated,
+                        prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens as u64) } else { 0 },
+                        completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens as u64) } else { 0 },
+                        cached: false,
+                    })
+                    .collect())
+            }
+            Err(OpenAIError::ApiError(e)) => Err(WireError::new(FailReason::Http(e.status_code.as_u16()), e.api_error.message.clone())),
+            Err(OpenAIError::JSONDeserialize(e, raw)) => {
+                Err(WireError::new(FailReason::MalformedReply, format!("{e}: {}", raw.chars().take(2000).collect::<String>())))
+            }
+            Err(OpenAIError::Reqwest(e)) => Err(transport(&e)),
+            Err(e) => Err(WireError::new(FailReason::Client, e.to_string())),
+        }
+    }
+}
+
+/// A transport error in plain words: refused, DNS, TLS, timeout or a broken reply.
+fn transport(e: &reqwest::Error) -> WireError {
+    if e.is_timeout() {
+        return WireError::new(FailReason::Timeout, e.to_string());
+    }
+    // The useful part ("Connection refused", "dns error", "certificate") is deep in the chain.
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    let lower = chain.to_lowercase();
+    let what = if lower.contains("refused") {
+        "connection refused: nothing listens there"
+    } else if lower.contains("dns") || lower.contains("resolve") || lower.contains("lookup") {
+        "DNS failure: the host name does not resolve"
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
+        "TLS failure: the secure connection could not be set up"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if !e.is_body() && !e.is_decode() && e.status().is_none() {
+        // Accepted and closed with no HTTP answer at all: nothing that speaks the API is there.
+        "the connection was closed without an HTTP answer"
+    } else {
+        // The connection was made but broke: retried, and not a sign that nobody is there.
+        return WireError::new(FailReason::Disconnected, chain);
+    };
+    WireError::new(FailReason::Connection, format!("{what} ({chain})"))
+}
+
+/// The model names an endpoint offers (`GET /models`), for the advice on a 404.
+pub async fn list_models(endpoint: &str, key_env: &str) -> Result<Vec<String>, String> {
+    let url = format!("{}/models", endpoint.trim_end_matches('/'));
+    let mut req = reqwest_client(10.0).get(&url);
+    if let Ok(key) = std::env::var(key_env) {
+        req = req.bearer_auth(key);
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let body: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
+    Ok(body["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect())
+}
+
+/// The HTTP path under async-openai: count every request that reaches the wire and
+/// note a `Retry-After`, with no retry layer of its own (regen retries itself, so
+/// it can count, pace and record each attempt).
+pub fn http_service(
+    client: reqwest::Client,
+    counter: Arc<AtomicU64>,
+) -> impl tower::Service<
+    HttpRequestFactory,
+    Response = reqwest::Response,
+    Error = OpenAIError,
+    Future = impl std::future::Future<Output = Result<reqwest::Response, OpenAIError>> + Send,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    tower::service_fn(move |factory: HttpRequestFactory| {
+        let (client, counter) = (client.clone(), counter.clone());
+        async move {
+            let request = factory.build().await?;
+            counter.fetch_add(1, Ordering::Relaxed);
+            let response = client.execute(request).await.map_err(OpenAIError::Reqwest)?;
+            if let Some(d) = retry_after(response.headers()) {
+                let _ = RETRY_AFTER.try_with(|c| c.set(Some(d)));
+            }
+            Ok(response)
+        }
+    })
+}
+
+/// `Retry-After: <seconds>` (the HTTP-date form is rare on these APIs and ignored).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+pub fn reqwest_client(timeout_s: f64) -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs_f64(timeout_s)).pool_max_idle_per_host(1024).build().unwrap_or_default()
+}

@@ -1,0 +1,93 @@
+//! Nobody there, or not allowed: the run stops early with advice and exit code
+//! 4, instead of retrying every record against an endpoint that cannot answer.
+
+mod common;
+use common::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn regenesis(dir: &std::path::Path, url: &str, extra_env: &[(&str, &str)]) -> Run {
+    let wf = root().join("workflows/regenesis.regen");
+    let mut env = vec![("OPENAI_BASE_URL", url)];
+    env.extend_from_slice(extra_env);
+    regen_in(dir, &["run", wf.to_str().unwrap(), "--limit", "2", "--run-dir", "out"], &env)
+}
+
+#[test]
+fn an_endpoint_that_accepts_and_closes_stops_the_run_with_advice() {
+    // A listener that accepts every connection and closes it at once, counting them.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicU64::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let r = regenesis(dir.path(), &format!("http://{addr}/v1"), &[]);
+    let took = started.elapsed();
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(took < Duration::from_secs(10), "stopped after {took:?}");
+    let requests = count.load(Ordering::SeqCst);
+    assert!(requests < 20, "{requests} requests");
+    assert!(r.stderr.contains("model `gen` at http://127.0.0.1:"), "{}", r.stderr);
+    assert!(r.stderr.contains("without an HTTP answer"), "{}", r.stderr);
+    assert!(r.stderr.contains("OPENAI_BASE_URL") && r.stderr.contains("workflows/local.regen"), "{}", r.stderr);
+    // Resumable, and what did not run is "not run", not failed.
+    assert!(r.stdout.contains("Resume with:") && r.stdout.contains("records not run"), "{}", r.stdout);
+    assert!(r.stdout.contains("0 records failed"), "{}", r.stdout);
+}
+
+#[test]
+fn a_refused_port_stops_the_run_quickly() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let r = regenesis(dir.path(), &format!("http://127.0.0.1:{port}/v1"), &[]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(r.stderr.contains("connection refused"), "{}", r.stderr);
+}
+
+#[test]
+fn a_refused_key_names_the_variable_and_never_the_key() {
+    let server = Server::start(&["--require-key", "sk-right-ONE"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = regenesis(dir.path(), &server.url, &[("OPENAI_API_KEY", "sk-wrong-SECRET-123")]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("HTTP 401") && r.stderr.contains("OPENAI_API_KEY"), "{}", r.stderr);
+    assert!(r.stderr.contains("is set, but the server does not accept it"), "{}", r.stderr);
+    assert!(!r.stderr.contains("SECRET") && !r.stdout.contains("SECRET"));
+    assert!(server.requests() < 5, "{}", server.requests());
+}
+
+#[test]
+fn an_unknown_model_lists_the_models_the_server_has() {
+    let server = Server::start(&["--models", "llama-3-8b,qwen2-7b"]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = regenesis(dir.path(), &server.url, &[("REGEN_MODEL", "lama-3-8b")]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("no model `lama-3-8b`") && r.stderr.contains("llama-3-8b, qwen2-7b"), "{}", r.stderr);
+}
+
+#[test]
+fn a_flaky_server_is_still_retried_to_the_end() {
+    // 5xx and 429 are transient: the run goes on and finishes.
+    let server = Server::start(&["--correct", "1.0", "--p500", "0.2", "--p429", "0.05"]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = root().join("workflows/regenesis.regen");
+    let r = regen_in(
+        dir.path(),
+        &["run", wf.to_str().unwrap(), "--limit", "1", "--run-dir", "out", "--set", "selections=2", "--set", "singles=2"],
+        &[("OPENAI_BASE_URL", server.url.as_str())],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
