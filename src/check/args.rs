@@ -104,6 +104,12 @@ pub fn resolve_args(
             );
         }
     }
+    // Defaults the kind declares for what was left out: from here on, one value.
+    for (key, value) in kind.defaults(&wf.nodes[id]) {
+        if !wf.nodes[id].args.contains_key(key) {
+            wf.nodes[id].args.insert(key.into(), value);
+        }
+    }
     // A model whose declaration did not parse was reported already.
     let broken_model = wf.models.is_empty() && wf.broken.iter().any(|b| b.starts_with("model:"));
     if kind.calls_llm() && wf.nodes[id].model.is_none() && call.named("model").is_none() && !broken_model {

@@ -2,6 +2,7 @@
 //! chart per metric drawn as inline SVG (no scripts, no network).
 
 use super::ablate::Row;
+use super::html::{chart, esc};
 
 const METRICS: &[(&str, &str)] = &[
     ("yield_questions", "yield (questions with ≥ 1 kept path)"),
@@ -47,36 +48,4 @@ pub fn html(rows: &[Row]) -> String {
     }
     h.push_str("</body></html>\n");
     h
-}
-
-/// A horizontal bar chart: one bar per workflow, labelled with its value.
-fn chart(title: &str, data: &[(String, f64)]) -> String {
-    let max = data.iter().map(|d| d.1).fold(0.0, f64::max).max(1e-9);
-    let (label_w, bar_w, row_h) = (170.0, 260.0, 20.0);
-    let height = row_h * data.len() as f64 + 10.0;
-    let mut s = format!(
-        "<div class=\"chart\"><h2>{}</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\">",
-        esc(title),
-        label_w + bar_w + 80.0
-    );
-    for (i, (name, v)) in data.iter().enumerate() {
-        let y = i as f64 * row_h + 4.0;
-        let w = bar_w * v / max;
-        let shown = if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.1}") };
-        s.push_str(&format!(
-            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"#4a7bd0\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">{shown}</text>",
-            label_w - 6.0,
-            y + 13.0,
-            esc(name),
-            row_h - 6.0,
-            label_w + w + 4.0,
-            y + 13.0
-        ));
-    }
-    s.push_str("</svg></div>\n");
-    s
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

@@ -7,10 +7,12 @@ mod eval;
 mod finetune;
 mod fmt;
 mod graph;
+mod html;
 mod lint;
 mod plan;
 pub mod render;
 mod run;
+mod run_report;
 
 use crate::check::{self, Checked, Options};
 use clap::{Parser, Subcommand, ValueEnum};

@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// Progress display: bars on a terminal, one line every few seconds otherwise (auto), or none.
     #[arg(long, value_enum, default_value = "auto")]
     pub progress: run::progress::ProgressMode,
+    /// Also write the run report (HTML) to <run dir>/report.html.
+    #[arg(long)]
+    pub report: bool,
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 10.0, value_parser = super::positive_seconds)]
     pub progress_every: f64,
@@ -80,6 +83,12 @@ pub struct ShowArgs {
     /// Print the stored summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Print K sample records per step (kept and removed, with the reason and lineage).
+    #[arg(long, value_name = "K")]
+    pub samples: Option<usize>,
+    /// Write the run report, one self-contained HTML page, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -109,6 +118,19 @@ pub fn run(a: RunArgs) -> i32 {
         Ok(report) => {
             eprintln!();
             print!("{}", report.text);
+            if a.report {
+                let path = opts.run_dir.join("report.html");
+                let written = match Store::open(&opts.store) {
+                    Ok(store) => write_report(&store, report.run_id, &report.workflow, &report.status, Some(&report.json), &path),
+                    Err(e) => {
+                        eprintln!("error: cannot open {} for the report: {e}", opts.store.display());
+                        2
+                    }
+                };
+                if written != 0 {
+                    return written;
+                }
+            }
             if let Some(why) = &report.halted {
                 if let run::halt::StopReason::Endpoint { advice, .. } = why {
                     eprintln!("error: {why}\n  help: {advice}");
@@ -165,6 +187,9 @@ pub fn show(a: ShowArgs) -> i32 {
                     return 2;
                 }
             };
+            if let Some(path) = &a.html {
+                return write_report(&store, a.run, &wf, &status, summary.as_ref(), path);
+            }
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&summary.unwrap_or_default()).unwrap_or_default());
                 return 0;
@@ -175,6 +200,15 @@ pub fn show(a: ShowArgs) -> i32 {
                 None => println!("(no summary: the run did not finish)"),
             }
             print!("{}", failure_groups(&failures, a.all));
+            if let Some(k) = a.samples {
+                match store.samples(a.run) {
+                    Ok(rows) => print!("{}", crate::run::report::samples(&rows, k)),
+                    Err(e) => {
+                        eprintln!("error: cannot read the samples of run {}: {e}", a.run);
+                        return 2;
+                    }
+                }
+            }
             0
         }
         Ok(None) => {
@@ -250,4 +284,29 @@ fn failure_groups(failures: &[(String, String, String, String)], all: bool) -> S
         t.push_str(&format!("  {count:>6} × {step}: {reason}\n         e.g. {record}: {}\n", raw.chars().take(300).collect::<String>()));
     }
     t
+}
+
+/// The run report as HTML (see `run_report`); exit code.
+fn write_report(store: &Store, run: i64, wf: &str, status: &str, summary: Option<&serde_json::Value>, path: &std::path::Path) -> i32 {
+    let Some(summary) = summary else {
+        eprintln!("error: run {run} has no summary (it did not finish); nothing to report");
+        return 1;
+    };
+    let samples = match store.samples(run) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read the samples of run {run}: {e}");
+            return 2;
+        }
+    };
+    match std::fs::write(path, super::run_report::html(run, wf, status, summary, &samples)) {
+        Ok(()) => {
+            println!("wrote the report of run {run} to {}", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            2
+        }
+    }
 }

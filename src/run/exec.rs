@@ -216,14 +216,19 @@ async fn handle(
 }
 
 /// Steps that map a record to zero or more records at once.
-fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
+fn transform(cx: &Ctx, id: NodeId, r: &Arc<Rec>, other: &[Arc<Rec>]) -> Vec<Rec> {
     let node = &cx.wf.nodes[id];
     match node.kind.name() {
         "keep" => match &node.filter {
             Some(f) => match super::funnel::first_failing(f, &Value::Object(r.fields.clone())) {
-                None => vec![r.clone()],
+                None => {
+                    super::samples::kept(cx, id, r);
+                    vec![(**r).clone()]
+                }
                 Some(condition) => {
                     cx.stats.removed(id, condition);
+                    let reason = super::funnel::labels(&cx.wf, id).get(condition).map(|l| l.0.clone()).unwrap_or_default();
+                    super::samples::removed(cx, id, r, condition, &reason);
                     vec![]
                 }
             },
@@ -251,7 +256,7 @@ fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
                 answer::extract(&text, kind)
             };
             let v = found.map_or(Value::Null, Value::String);
-            let mut out = r.clone();
+            let mut out = (**r).clone();
             out.fields.insert(node.str_arg("into").unwrap_or("predicted").into(), v);
             vec![out]
         }
@@ -282,7 +287,7 @@ fn transform(cx: &Ctx, id: NodeId, r: &Rec, other: &[Arc<Rec>]) -> Vec<Rec> {
                     .collect(),
             }
         }
-        _ => vec![r.clone()],
+        _ => vec![(**r).clone()],
     }
 }
 

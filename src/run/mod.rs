@@ -12,11 +12,13 @@ pub mod ratelimit;
 pub mod record;
 pub mod report;
 pub mod retry;
+pub mod samples;
 pub mod sink;
 pub mod source;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod timeline;
 pub mod wire;
 
 use crate::syntax::ast::DeclKind;
@@ -69,6 +71,9 @@ impl RunOptions {
 
 pub struct RunReport {
     pub run_id: i64,
+    pub workflow: String,
+    /// As recorded in the store: ok, failures, stopped.
+    pub status: String,
     pub text: String,
     pub json: Value,
     pub failures: u64,
@@ -201,6 +206,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             tasks.spawn(run_step(cx.clone(), id, rx, std::mem::take(&mut outs[id]), lp, p));
         }
     }
+    let timeline = timeline::start(cx.clone());
     let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, opts.limit);
     let signals = halt::on_signals(halt.clone());
     let mut source_error = None;
@@ -275,6 +281,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         m.stop_local().await;
     }
     let http_calls: u64 = models.iter().map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed)).sum();
+    timeline.abort();
+    timeline::finish(&cx, started);
+    samples::finish(&cx);
     let halted = halt.reason();
     let (text, json) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
     let failures = stats.total_failures();
@@ -293,5 +302,5 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         return Err(msg);
     }
     finished.map_err(|e| format!("the run store could not record the end of run {run_id}: {e}"))?;
-    Ok(RunReport { run_id, text, json, failures, http_calls, halted })
+    Ok(RunReport { run_id, workflow: cx.wf.name.clone(), status: status.to_string(), text, json, failures, http_calls, halted })
 }

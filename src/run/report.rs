@@ -31,6 +31,7 @@ pub fn text(j: &Value) -> String {
     }
     t.push_str(&funnel(&steps));
     t.push_str(&guidelines(&j["guidelines"]));
+    t.push_str(&example(&j["example"], run));
     for m in j["models"].as_array().into_iter().flatten() {
         t.push_str(&format!(
             "model {} ({}): {} calls, {} cache hits, {} prompt + {} completion tokens\n",
@@ -100,6 +101,64 @@ pub fn guidelines(g: &Value) -> String {
             if shown.is_empty() { "none".to_string() } else { shown.join(", ") },
             if none > 0 { format!("; {none} guidelines produced none") } else { String::new() }
         ));
+    }
+    t
+}
+
+/// Fields shown for a sample, in lineage order.
+const SHOWN: &[&str] = &["question", "answer", "guideline", "adapted", "structure", "path", "predicted", "verdict_reply", "text"];
+
+/// The end-of-run example: a kept training line, or the closest rejected candidate and why it was dropped.
+fn example(e: &Value, run: u64) -> String {
+    let mut t = String::new();
+    match e["outcome"].as_str() {
+        Some("written") => t.push_str(&format!("a kept example (sink `{}`):\n", e["step"].as_str().unwrap_or(""))),
+        Some(_) => t.push_str(&format!(
+            "nothing was kept; the candidate that came closest (filter `{}`, dropped: {}):\n",
+            e["step"].as_str().unwrap_or(""),
+            e["reason"].as_str().unwrap_or("")
+        )),
+        None => return t,
+    }
+    t.push_str(&fields(&e["fields"], 400));
+    t.push_str(&format!("more: `regen show {run} --samples 5` prints 5 candidates per step with their verdicts\n"));
+    t
+}
+
+/// A sample's lineage fields, each cut to `width` characters on one line.
+pub fn fields(f: &Value, width: usize) -> String {
+    let mut t = String::new();
+    for key in SHOWN {
+        if let Some(v) = f.get(*key).filter(|v| !v.is_null()) {
+            let text = crate::expr::text(v).split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = text.chars().take(width).collect();
+            let more = if text.chars().count() > width { " …" } else { "" };
+            t.push_str(&format!("  {key:<13} {cut}{more}\n"));
+        }
+    }
+    t
+}
+
+/// `regen show RUN --samples K`: K samples per step, kept and removed, with the reason.
+pub fn samples(rows: &[(String, crate::run::store::SampleRow)], k: usize) -> String {
+    let mut t = String::new();
+    let mut steps: Vec<&str> = Vec::new();
+    for (step, _) in rows {
+        if !steps.contains(&step.as_str()) {
+            steps.push(step);
+        }
+    }
+    for step in steps {
+        t.push_str(&format!("== {step}\n"));
+        let mine = rows.iter().filter(|(s, r)| s == step && r.outcome != "best-rejected");
+        for (_, r) in mine.take(k) {
+            let verdict = if r.outcome == "removed" { format!("removed: {}", r.reason) } else { r.outcome.clone() };
+            t.push_str(&format!("-- {} [{verdict}]\n", r.record));
+            t.push_str(&fields(&serde_json::from_str(&r.fields).unwrap_or(Value::Null), 160));
+        }
+    }
+    if t.is_empty() {
+        t.push_str("(no samples: the run kept none)\n");
     }
     t
 }

@@ -69,6 +69,7 @@ impl Sink {
         match file.write_all(text.as_bytes()).await {
             Ok(()) => {
                 self.count += 1;
+                super::samples::written(cx, self.id, r);
                 self.sources.insert(r.lineage);
                 for g in guideline_ids(cx, r) {
                     *self.guidelines.entry(g).or_default() += 1;
@@ -106,7 +107,7 @@ impl Sink {
                 .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
             None => turn(r, "question")?,
         };
-        let assistant = turn(r, node.str_arg("assistant").unwrap_or("path"))?;
+        let assistant = turn(r, node.str_arg("assistant").unwrap_or_default())?;
         messages.push(json!({"role": "user", "content": user}));
         messages.push(json!({"role": "assistant", "content": assistant}));
         Ok(json!({ "messages": messages }))

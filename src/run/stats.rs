@@ -18,6 +18,9 @@ pub struct StepStats {
     pub failures: Mutex<BTreeMap<String, u64>>,
     /// A filter's funnel: records removed by each of its conditions (see `funnel`).
     pub removed: Mutex<Vec<u64>>,
+    pub sampled_kept: AtomicU64,
+    pub sampled_removed: AtomicU64,
+    pub best_rejected: Mutex<super::samples::Best>,
 }
 
 pub struct Stats {
@@ -27,6 +30,8 @@ pub struct Stats {
     pub sink_sources: Mutex<BTreeMap<String, u64>>,
     pub source_records: AtomicU64,
     pub skipped_rows: AtomicU64,
+    /// Calls and tokens over time (see `timeline`).
+    pub timeline: Mutex<Vec<super::timeline::Point>>,
     /// Records written per sink, by the seed guideline behind them.
     pub sink_guidelines: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
 }
@@ -40,6 +45,7 @@ impl Stats {
             source_records: AtomicU64::new(0),
             skipped_rows: AtomicU64::new(0),
             sink_guidelines: Mutex::new(BTreeMap::new()),
+            timeline: Mutex::new(Vec::new()),
         }
     }
     pub fn step(&self, id: usize) -> &StepStats {

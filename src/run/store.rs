@@ -52,6 +52,20 @@ pub struct CachedCall {
     pub truncated: bool,
 }
 
+/// A record kept as a sample: what happened to it and its fields (its lineage).
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleRow {
+    pub record: String,
+    /// `kept` or `removed` (at a filter), `written` (at a sink).
+    pub outcome: String,
+    /// Why it was removed; empty otherwise.
+    pub reason: String,
+    /// How many of the filter's conditions it passed (the best rejected went furthest).
+    pub depth: i64,
+    /// The record's fields as JSON.
+    pub fields: String,
+}
+
 /// (id, workflow, file, started, finished, status)
 pub type RunRow = (i64, String, String, f64, Option<f64>, String);
 
@@ -124,7 +138,10 @@ impl Store {
                 started REAL NOT NULL, finished REAL, status TEXT NOT NULL, summary TEXT);
              CREATE TABLE IF NOT EXISTS failures (
                 run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL,
-                reason TEXT NOT NULL, raw TEXT NOT NULL);",
+                reason TEXT NOT NULL, raw TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS samples (
+                run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
+                reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);",
         )?;
         // Stores written before the column existed gain it (the error says it already exists otherwise).
         let _ = conn.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0", []);
@@ -184,6 +201,26 @@ impl Store {
                 params![run, step, record, reason, raw],
             )
             .map(|_| ())
+    }
+
+    /// Keep one record as a sample of what a step did (see `run::samples`).
+    pub fn record_sample(&self, run: i64, step: &str, s: &SampleRow) -> rusqlite::Result<()> {
+        self.lock()
+            .execute(
+                "INSERT INTO samples (run, step, record, outcome, reason, depth, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![run, step, s.record, s.outcome, s.reason, s.depth, s.fields],
+            )
+            .map(|_| ())
+    }
+
+    /// A run's samples, in the order they were kept: (step, sample).
+    pub fn samples(&self, run: i64) -> rusqlite::Result<Vec<(String, SampleRow)>> {
+        let c = self.lock();
+        let mut st = c.prepare("SELECT step, record, outcome, reason, depth, fields FROM samples WHERE run = ?1 ORDER BY rowid")?;
+        let rows = st.query_map([run], |r| {
+            Ok((r.get(0)?, SampleRow { record: r.get(1)?, outcome: r.get(2)?, reason: r.get(3)?, depth: r.get(4)?, fields: r.get(5)? }))
+        })?;
+        rows.collect()
     }
 
     pub fn runs(&self) -> rusqlite::Result<Vec<RunRow>> {

@@ -42,10 +42,13 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
     let sinks = cx.stats.sink_records.lock().map(|s| s.clone()).unwrap_or_default();
     let sink_sources = cx.stats.sink_sources.lock().map(|s| s.clone()).unwrap_or_default();
     let guidelines = guideline_table(cx);
+    let example = example(cx);
     let json = json!({ "run": cx.run_id, "workflow": cx.wf.name, "wall_s": wall.as_secs_f64(), "http_requests": http_calls,
         "failures": cx.stats.total_failures(), "skipped_rows": Stats::get(&cx.stats.skipped_rows),
         "source_records": Stats::get(&cx.stats.source_records), "steps": steps, "models": models, "sinks": sinks,
-        "sink_sources": sink_sources, "guidelines": guidelines, "stopped": stopped.map(ToString::to_string) });
+        "sink_sources": sink_sources, "guidelines": guidelines, "stopped": stopped.map(ToString::to_string),
+        "timeline": cx.stats.timeline.lock().map(|t| t.clone()).unwrap_or_default(),
+        "example": example });
     (super::report::text(&json), json)
 }
 
@@ -72,4 +75,32 @@ fn guideline_table(cx: &Ctx) -> Value {
         out.insert(sink, Value::Array(rows));
     }
     Value::Object(out)
+}
+
+/// One record to show at the end: a line the training sink wrote, else the
+/// rejected candidate that passed the most filter conditions.
+fn example(cx: &Ctx) -> Value {
+    let rows = match cx.store.samples(cx.run_id) {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!("cannot read the run's samples: {e}");
+            return Value::Null;
+        }
+    };
+    let training: Vec<&str> = cx
+        .wf
+        .nodes
+        .iter()
+        .filter(|n| n.decl == crate::syntax::ast::DeclKind::Sink && n.str_arg("format") == Some("chat"))
+        .map(|n| n.name.as_str())
+        .collect();
+    let chosen = rows
+        .iter()
+        .find(|(step, s)| s.outcome == "written" && training.contains(&step.as_str()))
+        .or_else(|| rows.iter().filter(|(_, s)| s.outcome == "best-rejected").max_by_key(|(_, s)| s.depth));
+    match chosen {
+        Some((step, s)) => json!({"step": step, "record": s.record, "outcome": s.outcome, "reason": s.reason,
+            "fields": serde_json::from_str::<Value>(&s.fields).unwrap_or(Value::Null)}),
+        None => Value::Null,
+    }
 }

@@ -119,6 +119,12 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn calls_llm(&self) -> bool {
         false
     }
+    /// Defaults for arguments left out, given the ones written. The checker puts
+    /// them into the node's arguments, so every later stage (fields, lints, plan,
+    /// run) reads one value and none keeps a default of its own.
+    fn defaults(&self, _node: &NodeDef) -> Vec<(&'static str, serde_json::Value)> {
+        vec![]
+    }
     /// Fields this step adds to the records it emits.
     fn adds(&self, _node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         vec![]

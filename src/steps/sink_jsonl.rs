@@ -33,4 +33,11 @@ impl StepKind for SinkJsonl {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn defaults(&self, node: &NodeDef) -> Vec<(&'static str, serde_json::Value)> {
+        // A chat line's assistant turn is the reasoning path unless told otherwise.
+        match node.str_arg("format") {
+            Some("chat") => vec![("assistant", "path".into())],
+            _ => vec![],
+        }
+    }
 }

@@ -43,6 +43,15 @@ impl StepKind for SourceJsonl {
             None => DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect(),
         }
     }
+    fn defaults(&self, node: &NodeDef) -> Vec<(&'static str, serde_json::Value)> {
+        // The ground truth is `answer` when the records have one.
+        let has_answer = node.args.get("fields").and_then(|v| v.as_object()).is_none_or(|m| m.contains_key("answer"));
+        if has_answer {
+            vec![("label", "answer".into())]
+        } else {
+            vec![]
+        }
+    }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, _inputs: &[Estimate]) -> Estimate {
         Estimate { records: 1.0, calls: 0.0, upper_bound: false }
     }

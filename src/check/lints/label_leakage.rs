@@ -14,7 +14,7 @@ impl Lint for LabelLeakage {
     fn check(&self, cx: &LintContext) -> Vec<Diagnostic> {
         let wf = cx.wf;
         let labels: BTreeSet<String> =
-            wf.nodes.iter().filter(|n| n.decl == DeclKind::Source).map(|n| n.str_arg("label").unwrap_or("answer").to_string()).collect();
+            wf.nodes.iter().filter(|n| n.decl == DeclKind::Source).filter_map(|n| n.str_arg("label")).map(str::to_string).collect();
         // Per node: fields whose text was written with the label in view (undeclared).
         let mut tainted: Vec<BTreeSet<String>> = vec![BTreeSet::new(); wf.nodes.len()];
         for &id in &cx.analysis.order {
