@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod arith;
+pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod datasets;

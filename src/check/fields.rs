@@ -114,12 +114,14 @@ fn cycle_path(wf: &Workflow, start: NodeId) -> Vec<String> {
 
 /// Every field a template, filter or argument reads must reach that node.
 fn check_reads(wf: &Workflow, a: &Analysis, diags: &mut Vec<Diagnostic>) {
+    // Downstream of an input that did not resolve, the fields that reach a step are
+    // not known. Every field some step of the workflow provides might: only a name
+    // nothing provides (a typo such as `predictd`) is reported there, so there are
+    // no cascades of false errors and no typo hides behind an earlier mistake.
+    let anywhere: BTreeSet<String> = a.fields_out.iter().flatten().cloned().collect();
     for &id in &a.order {
         let node = &wf.nodes[id];
-        if a.incomplete[id] {
-            continue;
-        }
-        let have = &a.fields_in[id];
+        let have = if a.incomplete[id] { &anywhere } else { &a.fields_in[id] };
         let mut missing = |field: &str, span: Span, what: String| {
             let is_pool = wf.node(field).is_some_and(|p| wf.nodes[p].decl == DeclKind::Pool);
             // Templates may read params too (`{% if answer_format == "choice" %}`); filters fold them already.

@@ -4,6 +4,7 @@ mod ablate;
 mod ablate_report;
 mod data;
 mod eval;
+mod explain;
 mod finetune;
 mod fmt;
 mod graph;
@@ -64,6 +65,8 @@ pub enum Command {
     Finetune(finetune::FinetuneArgs),
     /// Generate example datasets (arithmetic word problems with answers).
     Data(data::DataArgs),
+    /// Explain a diagnostic code: what it means, an example and the fix (`--all` lists every code).
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -92,6 +95,7 @@ pub fn main() -> i32 {
     let _ = ALLOW_OUTSIDE.set(cli.allow_outside);
     match cli.command {
         Command::Lint(a) => lint::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Fmt(a) => fmt::run(a),
