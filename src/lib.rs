@@ -14,6 +14,7 @@ pub mod local;
 pub mod plan;
 pub mod pypi;
 pub mod run;
+pub mod sandbox;
 pub mod steps;
 pub mod syntax;
 pub mod testserver;

@@ -91,3 +91,22 @@ fn a_flaky_server_is_still_retried_to_the_end() {
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn doctor_checks_each_endpoint_and_fails_on_one_that_cannot_run() {
+    let wf = root().join("workflows/regenesis.regen");
+    let server = Server::start(&["--reject-n"]);
+    let dir = tempfile::tempdir().unwrap();
+    let ok = regen_in(dir.path(), &["doctor", wf.to_str().unwrap()], &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("model gen endpoint") && ok.stdout.contains(" ms"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("refused: regen sends one request per sample"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("embedded model cache"), "{}", ok.stdout);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let bad =
+        regen_in(dir.path(), &["doctor", wf.to_str().unwrap()], &[("OPENAI_BASE_URL", url.as_str()), ("OPENAI_API_KEY", "sk-SECRET-42")]);
+    assert_eq!(bad.code, 1, "{}{}", bad.stdout, bad.stderr);
+    assert!(bad.stdout.contains("FAIL  model gen endpoint"), "{}", bad.stdout);
+    assert!(bad.stdout.contains("OPENAI_API_KEY is set") && !bad.stdout.contains("SECRET"), "{}", bad.stdout);
+}

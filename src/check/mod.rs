@@ -8,6 +8,7 @@ pub mod label_use;
 pub mod lints;
 pub mod load;
 pub mod models;
+mod pools;
 pub mod resolve;
 pub mod sandbox;
 pub mod templates;

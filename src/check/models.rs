@@ -36,8 +36,7 @@ pub const SETTINGS: &[(&str, SettingType, &str)] = &[
     ("price_completion", SettingType::Num { min: 0.0, max: 1.0e6 }, "price per million completion tokens"),
 ];
 
-/// Settings that change what a call returns (part of a step's identity and the cache key).
-pub const SEMANTIC: &[&str] = &["name", "temperature", "top_p", "max_tokens", "seed", "system"];
+pub use crate::workflow::SEMANTIC;
 
 pub fn settings(props: &[Prop], params: &std::collections::HashMap<String, Value>, diags: &mut Vec<Diagnostic>) -> Map<String, Value> {
     let mut out = Map::new();

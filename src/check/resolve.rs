@@ -204,22 +204,3 @@ pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, String> {
         }
     }
 }
-
-/// Where a path written in a workflow points: `stdlib/…` into the stdlib, other
-/// relative paths next to the workflow file.
-/// The YAML file of a guideline pool: a stdlib name (`seed25`) or a `.yaml` path.
-pub fn pool_path(location: &str, wf: &Workflow) -> PathBuf {
-    if location.ends_with(".yaml") || location.ends_with(".yml") {
-        locate(location, wf)
-    } else {
-        wf.stdlib.join("guidelines").join(format!("{location}.yaml"))
-    }
-}
-
-pub fn locate(path: &str, wf: &Workflow) -> PathBuf {
-    match path.strip_prefix("stdlib/") {
-        Some(rest) => wf.stdlib.join(rest),
-        None if Path::new(path).is_absolute() => PathBuf::from(path),
-        None => wf.dir.join(path),
-    }
-}

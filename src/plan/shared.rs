@@ -3,8 +3,8 @@
 //! run time — e.g. ReGenesis's hint branch re-selects guidelines with the
 //! unchanged selection prompt — so the estimate does not charge them twice.
 
-use crate::check::models::SEMANTIC;
 use crate::syntax::ast::DeclKind;
+use crate::workflow::SEMANTIC;
 use crate::workflow::{NodeId, Workflow};
 
 /// For each node, the earlier LLM step whose calls it repeats, if any.

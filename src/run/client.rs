@@ -7,6 +7,7 @@
 pub use super::failure::CallError;
 use super::failure::FailReason;
 use super::gate::{Gate, Priority};
+pub use super::model::{LocalLaunch, ModelClient, ModelSpec, Reply, MAX_N};
 use super::ratelimit::Bucket;
 use super::retry::AskError;
 use super::store::{CacheKey, CachedCall, Store};
@@ -15,84 +16,6 @@ use async_openai::Client;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::time::Instant;
-
-/// The most completions one request asks for (OpenAI's limit for `n`).
-pub const MAX_N: usize = 128;
-
-/// One declared model, ready to call.
-pub struct ModelClient {
-    pub alias: String,
-    pub model: String,
-    pub(super) endpoint: String,
-    pub(super) key_env: String,
-    /// The API client: made at once for a remote endpoint; for a local model, when
-    /// the first call misses the cache (starting the server), so a warm run starts none.
-    client: tokio::sync::OnceCell<Client<OpenAIConfig>>,
-    local: Option<LocalLaunch>,
-    local_server: tokio::sync::Mutex<Option<crate::local::server::LocalServer>>,
-    key: Option<String>,
-    pub limit: Arc<Gate>,
-    pub(super) timeout: Duration,
-    pub(super) retries: u32,
-    /// Requests that reached the wire (counted by the HTTP service, retries included).
-    pub http_calls: Arc<AtomicU64>,
-    pub(super) rpm: Option<Bucket>,
-    pub(super) tpm: Option<Bucket>,
-    /// A 429's `Retry-After` pauses every request to this model, not just the one.
-    pub(super) paused_until: Mutex<Option<Instant>>,
-    /// Send `samples` as `n`; turned off for good when the server refuses it.
-    n_per_request: AtomicBool,
-    pub(super) halt: Arc<super::halt::Halt>,
-    /// Until one request gets an answer, requests go one at a time: an endpoint
-    /// nobody answers costs a handful of requests, not one per record.
-    pub(super) reached: AtomicBool,
-    pub(super) probe: tokio::sync::Mutex<()>,
-    /// Since when every connection attempt has failed (cleared by any answer).
-    pub(super) refusing_since: Mutex<Option<Instant>>,
-    /// One request per distinct prompt at a time: a second record asking the same
-    /// thing waits for the first and takes its answer from the cache.
-    inflight: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    refreshed: Mutex<std::collections::HashSet<String>>,
-    /// Per million prompt / completion tokens, for the cost budget.
-    pub(super) prices: (f64, f64),
-    /// Values that must never appear in messages we print or store.
-    pub(super) secret: Option<String>,
-}
-
-pub struct Reply {
-    pub text: String,
-    /// Cut off at max_tokens (finish_reason "length").
-    pub truncated: bool,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub cached: bool,
-}
-
-/// What starts a `local = true` model's server.
-pub struct LocalLaunch {
-    pub settings: serde_json::Map<String, serde_json::Value>,
-    pub run_dir: std::path::PathBuf,
-}
-
-/// How to reach and pace one model.
-pub struct ModelSpec<'a> {
-    /// Set for a local model (then `endpoint` is only a label until its server starts).
-    pub local: Option<LocalLaunch>,
-    pub alias: &'a str,
-    pub model: &'a str,
-    pub endpoint: &'a str,
-    pub key_env: &'a str,
-    pub concurrency: usize,
-    pub timeout_s: f64,
-    pub retries: u32,
-    pub requests_per_minute: Option<f64>,
-    pub tokens_per_minute: Option<f64>,
-    pub n_per_request: bool,
-    pub halt: Arc<super::halt::Halt>,
-    pub price_prompt: f64,
-    pub price_completion: f64,
-}
 
 impl ModelClient {
     pub fn new(spec: &ModelSpec) -> Self {

@@ -1,7 +1,7 @@
 //! One LLM or judge call for one record: render, ask (cache first), parse.
 
 use super::client::Reply;
-use super::exec::{cache_key, failure, Ctx};
+use super::context::{cache_key, failure, Ctx};
 use super::failure::{CallError, FailReason};
 use super::record::{child, Rec};
 use crate::workflow::NodeId;

@@ -1,12 +1,14 @@
 //! Stage 4: run a compiled workflow against real endpoints, streaming.
 
 pub mod client;
+pub mod context;
 pub mod exec;
 pub mod failure;
 pub mod funnel;
 pub mod gate;
 pub mod halt;
 pub mod llm;
+pub mod model;
 pub mod progress;
 pub mod ratelimit;
 pub mod record;
@@ -149,7 +151,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             let mut env = crate::check::templates::environment();
             for n in &wf.nodes {
                 for (arg, p) in &n.prompts {
-                    let _ = env.add_template_owned(exec::template_name(&n.name, arg), p.text.clone());
+                    let _ = env.add_template_owned(context::template_name(&n.name, arg), p.text.clone());
                 }
             }
             env
@@ -225,7 +227,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let spec = source::SourceSpec {
             node: id,
             name: node.name.clone(),
-            path: crate::check::resolve::locate(node.str_arg("location").unwrap_or(""), &wf),
+            path: wf.locate(node.str_arg("location").unwrap_or("")),
             fields,
             skip_bad: node.str_arg("on_bad_row") == Some("skip"),
             limit: opts.limit,

@@ -6,7 +6,7 @@
 //! "calls" counts LLM requests resolved (answered, from the cache or failed) of
 //! the total the plan expects; the total is refined as filters pass records.
 
-use super::exec::Ctx;
+use super::context::Ctx;
 use super::stats::Stats;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -120,7 +120,7 @@ async fn lines(cx: &Ctx, steps: &[Step], every: Duration, inputs: Option<u64>) {
             thousands(done),
             thousands(total.round() as u64),
             thousands(hits),
-            rate.round() as u64
+            if rate < 10.0 { format!("{rate:.1}") } else { format!("{}", rate.round() as u64) }
         );
     }
 }

@@ -4,10 +4,10 @@
 //! seconds, or that refuses our key or model, stops the run with advice instead
 //! of being retried record by record.
 
-use super::client::{ModelClient, Reply};
 use super::failure::{CallError, FailReason};
 use super::gate::Priority;
 use super::halt::StopReason;
+use super::model::{ModelClient, Reply};
 use super::store::CacheKey;
 use super::wire::{WireError, RETRY_AFTER};
 use rand::Rng;

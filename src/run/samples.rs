@@ -5,7 +5,7 @@
 //! every upstream field, so a sample is its whole lineage (question → guideline
 //! → adapted → structure → path → verdict).
 
-use super::exec::Ctx;
+use super::context::Ctx;
 use super::record::Rec;
 use super::store::SampleRow;
 use crate::workflow::NodeId;
@@ -16,8 +16,7 @@ use std::sync::Arc;
 /// Samples kept per step and outcome.
 pub const PER_STEP: u64 = 25;
 
-/// The furthest-reaching rejected record of a filter: (conditions passed, reason, record).
-pub type Best = Option<(usize, String, Arc<Rec>)>;
+pub use super::stats::Best;
 
 pub fn kept(cx: &Ctx, id: NodeId, r: &Rec) {
     if cx.stats.step(id).sampled_kept.fetch_add(1, Ordering::Relaxed) < PER_STEP {

@@ -4,7 +4,7 @@
 //! Every error (open, render, write, flush, sync, rename) is a recorded failure:
 //! a sink never drops records silently.
 
-use super::exec::{failure, Ctx};
+use super::context::{failure, Ctx};
 use super::failure::{CallError, FailReason};
 use super::record::Rec;
 use crate::workflow::NodeId;
@@ -151,7 +151,7 @@ fn turn(r: &Rec, field: &str) -> Result<String, CallError> {
 
 fn sink_failure(cx: &Ctx, id: NodeId, reason: FailReason, raw: String) {
     tracing::error!(step = %cx.wf.nodes[id].name, "{raw}");
-    super::exec::record(cx, id, WHOLE_SINK, reason, &raw);
+    super::context::record(cx, id, WHOLE_SINK, reason, &raw);
 }
 
 /// Lines in a seeded random order that does not depend on arrival order: sorted first.

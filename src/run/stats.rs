@@ -4,6 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// The furthest-reaching rejected record of a filter: (conditions passed, reason, record).
+pub type Best = Option<(usize, String, std::sync::Arc<super::record::Rec>)>;
+
+/// (seconds since start, calls answered so far, tokens so far)
+pub type Point = (f64, u64, u64);
+
 #[derive(Default)]
 pub struct StepStats {
     pub received: AtomicU64,
@@ -20,7 +26,7 @@ pub struct StepStats {
     pub removed: Mutex<Vec<u64>>,
     pub sampled_kept: AtomicU64,
     pub sampled_removed: AtomicU64,
-    pub best_rejected: Mutex<super::samples::Best>,
+    pub best_rejected: Mutex<Best>,
 }
 
 pub struct Stats {
@@ -31,7 +37,7 @@ pub struct Stats {
     pub source_records: AtomicU64,
     pub skipped_rows: AtomicU64,
     /// Calls and tokens over time (see `timeline`).
-    pub timeline: Mutex<Vec<super::timeline::Point>>,
+    pub timeline: Mutex<Vec<Point>>,
     /// Records written per sink, by the seed guideline behind them.
     pub sink_guidelines: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
 }

@@ -1,6 +1,6 @@
 //! The end-of-run summary (JSON for the store; text through `report`).
 
-use super::exec::Ctx;
+use super::context::Ctx;
 use super::stats::Stats;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,15 +1,14 @@
 //! Calls and tokens over time, for the run report's chart: a point a second,
 //! thinned to at most `MAX_POINTS` by doubling the spacing as the run goes on.
 
-use super::exec::Ctx;
+use super::context::Ctx;
 use super::stats::Stats;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MAX_POINTS: usize = 600;
 
-/// (seconds since start, calls answered so far, tokens so far)
-pub type Point = (f64, u64, u64);
+pub use super::stats::Point;
 
 pub fn start(cx: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

@@ -1,8 +1,8 @@
 //! One request on the wire: async-openai over our own HTTP service (which counts
 //! every request and notes `Retry-After`), and what went wrong in plain words.
 
-use super::client::{ModelClient, Reply};
 use super::failure::FailReason;
+use super::model::{ModelClient, Reply};
 use super::store::CacheKey;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
@@ -47,7 +47,7 @@ impl ModelClient {
         req.model(&self.model).messages(messages);
         if n > 1 {
             // The caller chunks samples to MAX_N, so this always fits.
-            req.n(n.min(super::client::MAX_N) as u8);
+            req.n(n.min(super::model::MAX_N) as u8);
         }
         if let Some(t) = key.temperature {
             req.temperature(t as f32);

@@ -1,6 +1,6 @@
 //! Turn a pest failure into "expected …" in words a user knows.
 
-use super::parser::Rule;
+use super::grammar::Rule;
 use crate::diagnostic::Span;
 
 /// Where a parse failed (absolute span) and what was expected there.

@@ -4,6 +4,8 @@ pub mod ast;
 pub mod comments;
 mod expected;
 pub mod format;
+pub mod grammar;
 pub mod parser;
+mod recovery;
 
 pub use parser::{parse, Parsed};

@@ -4,18 +4,14 @@
 
 use super::ast::*;
 use super::expected::describe_failure;
+use super::recovery::{bracket_balance, declared_name, starts_with_keyword, too_deep, MAX_DEPTH};
 use crate::diagnostic::{Diagnostic, FileId, Span};
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
 use std::sync::OnceLock;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/regen.pest"]
-pub struct RegenGrammar;
-
-/// Deeper nesting than this is refused instead of risking the stack.
-const MAX_DEPTH: usize = 64;
+pub use super::grammar::{RegenGrammar, Rule};
 
 pub struct Parsed {
     pub file: File,
@@ -40,33 +36,6 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
     let items = b.items(pairs);
     let broken = b.broken;
     Parsed { file: File { items, broken }, diagnostics }
-}
-
-/// pest recurses per nesting level; refuse absurd nesting before it does.
-fn too_deep(text: &str, file: FileId) -> Option<Diagnostic> {
-    let mut depth = 0usize;
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(
-                        Diagnostic::error(
-                            "nesting-too-deep",
-                            file,
-                            Span::new(i, i + 1),
-                            format!("brackets nest more than {MAX_DEPTH} levels deep"),
-                        )
-                        .with_help("split the expression into smaller steps or params"),
-                    );
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            '\n' => {}
-            _ => {}
-        }
-    }
-    None
 }
 
 /// A pair's span without the whitespace and comments pest skipped after it.
@@ -364,40 +333,6 @@ fn binop(rule: Rule) -> BinOp {
 
 fn name(p: Pair<Rule>) -> Name {
     Name { text: p.as_str().to_string(), span: span_of(&p) }
-}
-
-const KEYWORDS: &[&str] = &["workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove"];
-
-fn starts_with_keyword(line: &str) -> bool {
-    let word: String = line.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    KEYWORDS.contains(&word.as_str())
-}
-
-/// `step name = …` → `name`, for a line that did not parse.
-fn declared_name(line: &str) -> Option<String> {
-    let mut words = line.split_whitespace();
-    let kw = words.next()?;
-    let name: String = words.next()?.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    (KEYWORDS.contains(&kw) && !name.is_empty()).then_some(name)
-}
-
-/// Open minus closed brackets on a line, ignoring those inside strings.
-fn bracket_balance(line: &str) -> i32 {
-    let mut depth = 0;
-    let mut in_str = false;
-    let mut escaped = false;
-    for c in line.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_str => escaped = true,
-            '"' => in_str = !in_str,
-            '#' if !in_str => break,
-            '(' | '[' | '{' if !in_str => depth += 1,
-            ')' | ']' | '}' if !in_str => depth -= 1,
-            _ => {}
-        }
-    }
-    depth
 }
 
 /// Decode a string literal's source text (with quotes) into its value.

@@ -16,7 +16,7 @@ impl Lint for MissingData {
             .filter(|n| n.decl == DeclKind::Source)
             .filter_map(|n| {
                 let loc = n.str_arg("location")?;
-                let path = crate::check::resolve::locate(loc, wf);
+                let path = wf.locate(loc);
                 (!path.is_file()).then(|| {
                     Diagnostic::warning(self.code(), n.file, n.arg_span("location"), format!("dataset `{}` does not exist", path.display()))
                         .with_help("paths are relative to the workflow file (`stdlib/…` to the stdlib); pass another with --set")

@@ -1,0 +1,101 @@
+//! What every running step shares: the workflow, the store, the models, the
+//! counters, the compiled templates; and the helpers that need only that
+//! (rendering, cache keys, recording a failure).
+
+use super::client::ModelClient;
+use super::failure::{CallError, FailReason};
+use super::record::Rec;
+use super::stats::Stats;
+use super::store::{CacheKey, Store};
+use crate::workflow::{NodeId, Workflow};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+pub struct Ctx {
+    pub wf: Arc<Workflow>,
+    pub store: Arc<Store>,
+    pub models: Vec<Arc<ModelClient>>,
+    pub stats: Arc<Stats>,
+    pub run_id: i64,
+    pub refresh: Vec<bool>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    pub pools: Arc<Map<String, Value>>,
+    pub run_dir: std::path::PathBuf,
+    /// Each node's position in the plan's order (deeper steps come later).
+    pub depth: Vec<u32>,
+    /// Run stage by stage (each step waits for all its input), as batch scripts do.
+    pub barrier: bool,
+}
+
+impl Ctx {
+    /// Render a step's template argument (compiled once per run) over `fields`,
+    /// plus the pools and params the template names that the record does not have.
+    pub fn render(&self, id: NodeId, arg: &str, mut fields: Map<String, Value>) -> Result<String, minijinja::Error> {
+        let node = &self.wf.nodes[id];
+        if let Some(p) = node.prompts.get(arg) {
+            for name in &p.reads {
+                if fields.contains_key(name) {
+                    continue;
+                }
+                if let Some(v) = self.pools.get(name).cloned().or_else(|| self.wf.param(name).map(|p| p.value.clone())) {
+                    fields.insert(name.clone(), v);
+                }
+            }
+        }
+        match self.templates.get_template(&template_name(&node.name, arg)) {
+            Ok(t) => t.render(Value::Object(fields)),
+            // Not registered (it did not compile): render it once more for the error.
+            Err(_) => self.templates.render_str(node.prompts.get(arg).map_or("", |p| p.text.as_str()), Value::Object(fields)),
+        }
+    }
+
+    /// Calls of older source records first; within one, the deepest step first.
+    pub fn priority(&self, id: NodeId, lineage: u64) -> super::gate::Priority {
+        (lineage & ((1 << 40) - 1), u32::MAX - self.depth.get(id).copied().unwrap_or(0))
+    }
+}
+
+/// The name a step's template is registered under in the run's environment.
+pub fn template_name(step: &str, arg: &str) -> String {
+    format!("{step}#{arg}")
+}
+
+pub fn cache_key(cx: &Ctx, id: NodeId, r: &Rec, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
+    let wf = &cx.wf;
+    let f = |k: &str| wf.setting(id, k).and_then(Value::as_f64);
+    let model = &cx.models[wf.nodes[id].model.unwrap_or(0)];
+    // Only greedy calls (temperature 0) with the same prompt are one call; a
+    // server-default temperature counts as random.
+    let random = f("temperature") != Some(0.0);
+    CacheKey {
+        record: random.then(|| r.key.clone()),
+        endpoint_alias: model.alias.clone(),
+        model: model.model.clone(),
+        messages,
+        temperature: f("temperature"),
+        top_p: f("top_p"),
+        max_tokens: f("max_tokens").map(|x| x as u32),
+        seed: wf.setting(id, "seed").and_then(Value::as_i64),
+        sample,
+    }
+}
+
+/// A record the step could not finish: a recorded failure, or "not run" when the run was stopping.
+pub fn failure(cx: &Ctx, id: NodeId, r: &Rec, e: &CallError) {
+    match e {
+        CallError::Failed { reason, raw } => record(cx, id, &r.key, *reason, raw),
+        CallError::Stopped(_) => {
+            cx.stats.step(id).not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Count a failure and keep it in the store. If the store cannot take it, the
+/// run ends "failed" all the same (the count is in memory) and the log says why.
+pub fn record(cx: &Ctx, id: NodeId, key: &str, reason: FailReason, raw: &str) {
+    cx.stats.fail(id, &reason.to_string());
+    if let Err(e) = cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, key, &reason.to_string(), raw) {
+        cx.stats.fail(id, &FailReason::Store.to_string());
+        tracing::error!(step = %cx.wf.nodes[id].name, record = key, "the run store did not take a failure ({reason}: {raw}): {e}");
+    }
+}
