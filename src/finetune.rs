@@ -15,11 +15,7 @@ use std::time::Duration;
 /// Every non-empty line must be `{"messages": [..., user, ..., assistant]}` with text.
 /// Returns the number of examples, or `file:line: what is wrong`.
 pub fn check_training_file(path: &Path) -> Result<usize, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut n = 0;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let at = format!("{}:{}", path.display(), i + 1);
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{at}: not JSON: {e}"))?;
+    each_line(path, "training examples", |at, v| {
         let Some(messages) = v["messages"].as_array() else {
             return Err(format!("{at}: no `messages` list (write the sink with `format: chat`)"));
         };
@@ -30,10 +26,22 @@ pub fn check_training_file(path: &Path) -> Result<usize, String> {
         if let Some(k) = messages.iter().position(|m| m["content"].as_str().is_none_or(|c| c.trim().is_empty())) {
             return Err(format!("{at}: message {} ({}) has no text", k + 1, roles[k]));
         }
+        Ok(())
+    })
+}
+
+/// Check every non-empty line of a JSONL file as JSON with `check`; the count, or `file:line: what`.
+fn each_line(path: &Path, what: &str, check: impl Fn(&str, &serde_json::Value) -> Result<(), String>) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = format!("{}:{}", path.display(), i + 1);
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{at}: not JSON: {e}"))?;
+        check(&at, &v)?;
         n += 1;
     }
     if n == 0 {
-        return Err(format!("{} has no training examples", path.display()));
+        return Err(format!("{} has no {what}", path.display()));
     }
     Ok(n)
 }
@@ -85,11 +93,7 @@ impl Hyper {
 
 /// DPO files hold preference pairs: `{input: {messages}, preferred_output, non_preferred_output}`.
 pub fn check_preference_file(path: &Path) -> Result<usize, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut n = 0;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let at = format!("{}:{}", path.display(), i + 1);
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{at}: not JSON: {e}"))?;
+    each_line(path, "preference pairs", |at, v| {
         for key in ["preferred_output", "non_preferred_output"] {
             if !v[key].is_array() {
                 return Err(format!("{at}: no `{key}` list; DPO needs preference pairs, not chat lines"));
@@ -98,12 +102,8 @@ pub fn check_preference_file(path: &Path) -> Result<usize, String> {
         if !v["input"]["messages"].is_array() {
             return Err(format!("{at}: no `input.messages` list"));
         }
-        n += 1;
-    }
-    if n == 0 {
-        return Err(format!("{} has no preference pairs", path.display()));
-    }
-    Ok(n)
+        Ok(())
+    })
 }
 
 /// Upload, start the job, and (with `wait`) poll until it ends.

@@ -74,12 +74,17 @@ pub fn logged(cache: &Path, name: &str, cmd: &mut Command) -> Result<(), String>
     if status.success() {
         return Ok(());
     }
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let tail: Vec<&str> = text.lines().rev().take(15).collect();
     Err(format!(
         "`{shown}` failed ({status}); the end of {}:\n{}\n(fix the cause, or remove {} to start over)",
         log.display(),
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        log_tail(&log, 15),
         cache.display()
     ))
+}
+
+/// The last `n` lines of a log, for an error message (empty if it cannot be read).
+pub fn log_tail(log: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let tail: Vec<&str> = text.lines().rev().take(n).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
 }

@@ -110,3 +110,51 @@ fn doctor_checks_each_endpoint_and_fails_on_one_that_cannot_run() {
     assert!(bad.stdout.contains("FAIL  model gen endpoint"), "{}", bad.stdout);
     assert!(bad.stdout.contains("OPENAI_API_KEY is set") && !bad.stdout.contains("SECRET"), "{}", bad.stdout);
 }
+
+/// `[1m10s] calls 3,412/≈9,000 · hits 1,102 · 41 calls/s · 2 failed · ETA ≈2m20s`, checked part by part.
+fn is_progress_line(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('[') else { return false };
+    let Some((clock, rest)) = rest.split_once("] calls ") else { return false };
+    let clock_ok = !clock.is_empty() && clock.chars().all(|c| c.is_ascii_digit() || "hms".contains(c)) && clock.ends_with(['s', 'm']);
+    let parts: Vec<&str> = rest.split(" · ").collect();
+    let number = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.');
+    clock_ok
+        && parts.len() == 5
+        && parts[0].split_once("/≈").is_some_and(|(a, b)| number(a) && number(b))
+        && parts[1].strip_prefix("hits ").is_some_and(number)
+        && parts[2].strip_suffix(" calls/s").is_some_and(number)
+        && parts[3].strip_suffix(" failed").is_some_and(number)
+        && (parts[4] == "ETA ?" || parts[4].strip_prefix("ETA ≈").is_some_and(|t| !t.is_empty()))
+}
+
+#[test]
+fn without_a_terminal_progress_is_one_short_line_in_the_documented_shape() {
+    let server = Server::start(&["--correct", "1.0", "--latency-ms", "40"]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = root().join("workflows/regenesis.regen");
+    let args = [
+        "run",
+        wf.to_str().unwrap(),
+        "--limit",
+        "2",
+        "--run-dir",
+        "out",
+        "--set",
+        "selections=4",
+        "--set",
+        "singles=4",
+        "--progress-every",
+        "0.25",
+    ];
+    let r = regen_in(dir.path(), &args, &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with('[')).collect();
+    assert!(!lines.is_empty(), "no progress line in {}", r.stderr);
+    for l in &lines {
+        assert!(is_progress_line(l), "not in the documented shape: {l}");
+    }
+    assert!(is_progress_line("[1m10s] calls 3,412/≈9,000 · hits 1,102 · 41 calls/s · 2 failed · ETA ≈2m20s"));
+    let quiet = regen_in(dir.path(), &[&args[..], &["--progress", "none"]].concat(), &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert_eq!(quiet.code, 0);
+    assert!(!quiet.stderr.lines().any(|l| l.starts_with('[')), "{}", quiet.stderr);
+}

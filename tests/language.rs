@@ -213,3 +213,22 @@ fn the_readme_example_workflow_lints_clean() {
     let r = regen_in(dir.path(), &["lint", "--deny", "warnings", "tiny.regen"], &[]);
     assert_eq!(r.code, 0, "{}\n{}", example, r.stderr);
 }
+
+#[test]
+fn the_grammar_documents_every_kind_as_declared() {
+    let run = regen(&["explain", "--kinds"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let path = root().join("grammar/GRAMMAR.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- kinds:begin -->\n", "<!-- kinds:end -->");
+    let a = doc.find(begin).expect("GRAMMAR.md has the kinds:begin marker") + begin.len();
+    let b = doc.find(end).expect("GRAMMAR.md has the kinds:end marker");
+    if std::env::var_os("REGEN_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{}{}", &doc[..a], run.stdout, &doc[b..])).unwrap();
+        return;
+    }
+    assert_eq!(&doc[a..b], run.stdout, "GRAMMAR.md's kind table is out of date: REGEN_BLESS=1 cargo test --test language");
+    for kind in ["llm", "judge", "render", "extract", "keep", "cap", "cross", "vote", "missing", "union", "jsonl", "guidelines"] {
+        assert!(run.stdout.contains(&format!("`{kind}`")), "{kind}");
+    }
+}

@@ -254,16 +254,7 @@ fn the_training_file_uploads_and_starts_a_fine_tuning_job() {
 fn stars_outer_loop_feeds_each_iterations_fine_tuned_model_to_the_next() {
     let server = Server::start(&["--correct", "0.5"]);
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("bash")
-        .arg(root().join("scripts/star-loop.sh"))
-        .args(["smollm2", "2", "--limit", "6"])
-        .current_dir(dir.path())
-        .env("REGEN", env!("CARGO_BIN_EXE_regen"))
-        .env("OPENAI_BASE_URL", &server.url)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = script(dir.path(), "star-loop.sh", &["smollm2", "2", "--limit", "6"], &server);
     assert!(stdout.contains("== STaR iteration 2 with model ft:smollm2:star-1:"), "{stdout}");
     assert!(stdout.contains("final model: ft:smollm2:star-2:"), "{stdout}");
     for i in 1..=2 {
@@ -329,18 +320,25 @@ fn the_papers_protocol_synthesizes_fine_tunes_and_evaluates_in_and_out_of_domain
         std::fs::read_to_string(root().join("stdlib/data/arith-100.jsonl")).unwrap().lines().map(str::to_string).collect();
     std::fs::write(dir.path().join("train.jsonl"), rows[..3].join("\n") + "\n").unwrap();
     std::fs::write(dir.path().join("ood.jsonl"), rows[50..56].join("\n") + "\n").unwrap();
-    let out = std::process::Command::new("bash")
-        .arg(root().join("scripts/paper-protocol.sh"))
-        .args(["smollm2", "train.jsonl:number", "ood.jsonl:number", "--", "--set", "selections=2", "--set", "singles=2"])
-        .current_dir(dir.path())
-        .env("REGEN", env!("CARGO_BIN_EXE_regen"))
-        .env("OPENAI_BASE_URL", &server.url)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let args = ["smollm2", "train.jsonl:number", "ood.jsonl:number", "--", "--set", "selections=2", "--set", "singles=2"];
+    let stdout = script(dir.path(), "paper-protocol.sh", &args, &server);
     let table: Vec<&str> = stdout.lines().collect();
     assert!(table[0].starts_with("dataset") && table[0].contains("ReGenesis-tuned"), "{stdout}");
     assert!(table[1].starts_with("train ") && table[1].contains("in-domain") && table[1].contains("/3)"), "{stdout}");
     assert!(table[2].starts_with("ood ") && table[2].contains("out-of-domain") && table[2].contains("/6)"), "{stdout}");
+}
+
+/// Run one of `scripts/` with this build of regen against `server`; its stdout, after checking it succeeded.
+fn script(dir: &std::path::Path, name: &str, args: &[&str], server: &Server) -> String {
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts").join(name))
+        .args(args)
+        .current_dir(dir)
+        .env("REGEN", env!("CARGO_BIN_EXE_regen"))
+        .env("OPENAI_BASE_URL", &server.url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{name}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }

@@ -11,9 +11,16 @@ pub struct ExplainArgs {
     /// List every code with its summary.
     #[arg(long)]
     pub all: bool,
+    /// Print the reference table of step kinds and their arguments (Markdown).
+    #[arg(long)]
+    pub kinds: bool,
 }
 
 pub fn run(a: ExplainArgs) -> i32 {
+    if a.kinds {
+        print!("{}", crate::steps::reference_table());
+        return 0;
+    }
     match (a.code.as_deref(), a.all) {
         (_, true) | (None, false) => {
             for e in CATALOGUE {

@@ -76,12 +76,10 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
     if status.success() {
         return Ok(());
     }
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let tail: Vec<&str> = text.lines().rev().take(20).collect();
     Err(format!(
         "{what} failed ({status}); the end of {}:\n{}\n(the whole log is at {})",
         log.display(),
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        crate::pypi::log_tail(log, 20),
         log.display()
     ))
 }

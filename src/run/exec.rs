@@ -36,64 +36,87 @@ struct Lineage {
     seen_from: bool,
 }
 
+/// One running step's state between messages.
+struct StepRun {
+    cx: Arc<Ctx>,
+    id: NodeId,
+    lin: HashMap<u64, Lineage>,
+    /// Inputs that carry lineage (`Done` events), and all inputs (`Eof` events).
+    lineage_ports: usize,
+    outs: Outputs,
+    /// Finished model calls come back here: (lineage, the record made, if any).
+    done_tx: mpsc::UnboundedSender<(u64, Option<Rec>)>,
+    inflight_total: usize,
+    /// `cross` with a step: the other side's records.
+    other: Vec<Arc<Rec>>,
+    eofs: usize,
+    sink: Option<super::sink::Sink>,
+}
+
 /// Runs one non-source step until all its inputs have ended.
 pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, outs: Outputs, lineage_ports: usize, ports: usize) {
     let node = &cx.wf.nodes[id];
-    let kind = node.kind.name();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(u64, Option<Rec>)>();
-    let mut lin: HashMap<u64, Lineage> = HashMap::new();
-    let mut eofs = 0usize;
-    let mut inflight_total = 0usize;
     // cross with a step: port-0 events wait until the other side has ended.
-    let cross_stream = kind == "cross" && node.inputs.get(1).is_some_and(|p| cx.wf.nodes[*p].decl != DeclKind::Pool);
-    let mut other: Vec<Arc<Rec>> = Vec::new();
+    let cross_stream = node.kind.name() == "cross" && node.inputs.get(1).is_some_and(|p| cx.wf.nodes[*p].decl != DeclKind::Pool);
     let mut other_done = !cross_stream;
     let mut held: Vec<Msg> = Vec::new();
     let mut closed = false;
     let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.size.max(16) * 2);
-    let mut sink = if node.decl == DeclKind::Sink { Some(super::sink::Sink::open(&cx, id).await) } else { None };
+    let sink = if node.decl == DeclKind::Sink { Some(super::sink::Sink::open(&cx, id).await) } else { None };
     // `--barrier` (for comparison only): hold everything until every input has ended.
     let mut barrier_waiting = cx.barrier && !cross_stream;
     let mut barrier_held: Vec<Msg> = Vec::new();
+    let mut st = StepRun {
+        cx: cx.clone(),
+        id,
+        lin: HashMap::new(),
+        lineage_ports,
+        outs,
+        done_tx,
+        inflight_total: 0,
+        other: Vec::new(),
+        eofs: 0,
+        sink,
+    };
 
     loop {
-        if barrier_waiting && eofs >= ports {
+        if barrier_waiting && st.eofs >= ports {
             barrier_waiting = false;
             for m in std::mem::take(&mut barrier_held) {
-                handle(&cx, id, m, &mut lin, lineage_ports, &outs, &done_tx, &mut inflight_total, &other, &mut eofs, &mut sink).await;
+                st.handle(m).await;
             }
         }
-        if eofs >= ports && inflight_total == 0 {
+        if st.eofs >= ports && st.inflight_total == 0 {
             break;
         }
         let msg = tokio::select! {
             Some((l, rec)) = done_rx.recv() => {
-                inflight_total -= 1;
-                if let Some(r) = rec { send(&outs, Event::Rec(Arc::new(r))).await; }
-                if let Some(st) = lin.get_mut(&l) { st.inflight -= 1; }
-                finish_if_done(&cx, id, l, &mut lin, lineage_ports, &outs).await;
+                st.inflight_total -= 1;
+                if let Some(r) = rec { send(&st.outs, Event::Rec(Arc::new(r))).await; }
+                if let Some(s) = st.lin.get_mut(&l) { s.inflight -= 1; }
+                finish_if_done(&cx, id, l, &mut st.lin, lineage_ports, &st.outs).await;
                 continue;
             }
             // Bounded memory: take no new input while this step has enough in flight.
             // A closed inbox answers at once: stop polling it, or the loop spins while calls are in flight.
-            m = inbox.recv(), if inflight_total < max_inflight && !closed => match m { Some(m) => m, None => { closed = true; eofs = ports; continue; } },
+            m = inbox.recv(), if st.inflight_total < max_inflight && !closed => match m { Some(m) => m, None => { closed = true; st.eofs = ports; continue; } },
         };
         if barrier_waiting {
             match msg.event {
-                Event::Eof => eofs += 1,
+                Event::Eof => st.eofs += 1,
                 _ => barrier_held.push(msg),
             }
             continue;
         }
         if cross_stream && msg.port == 1 {
             match msg.event {
-                Event::Rec(r) => other.push(r),
+                Event::Rec(r) => st.other.push(r),
                 Event::Eof => {
                     other_done = true;
-                    eofs += 1;
+                    st.eofs += 1;
                     for m in std::mem::take(&mut held) {
-                        handle(&cx, id, m, &mut lin, lineage_ports, &outs, &done_tx, &mut inflight_total, &other, &mut eofs, &mut sink)
-                            .await;
+                        st.handle(m).await;
                     }
                 }
                 Event::Done(_) => {}
@@ -104,64 +127,55 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
             held.push(msg);
             continue;
         }
-        handle(&cx, id, msg, &mut lin, lineage_ports, &outs, &done_tx, &mut inflight_total, &other, &mut eofs, &mut sink).await;
+        st.handle(msg).await;
     }
-    if let Some(s) = sink.take() {
+    if let Some(s) = st.sink.take() {
         s.close(&cx).await;
     }
-    send(&outs, Event::Eof).await;
+    send(&st.outs, Event::Eof).await;
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn handle(
-    cx: &Arc<Ctx>,
-    id: NodeId,
-    msg: Msg,
-    lin: &mut HashMap<u64, Lineage>,
-    lineage_ports: usize,
-    outs: &Outputs,
-    done_tx: &mpsc::UnboundedSender<(u64, Option<Rec>)>,
-    inflight_total: &mut usize,
-    other: &[Arc<Rec>],
-    eofs: &mut usize,
-    sink: &mut Option<super::sink::Sink>,
-) {
-    let node = &cx.wf.nodes[id];
-    let kind = node.kind.name();
-    match msg.event {
-        Event::Eof => *eofs += 1,
-        Event::Done(l) => {
-            lin.entry(l).or_default().done_ports += 1;
-            finish_if_done(cx, id, l, lin, lineage_ports, outs).await;
-        }
-        Event::Rec(r) => {
-            cx.stats.step(id).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let st = lin.entry(r.lineage).or_default();
-            match kind {
-                _ if node.decl == DeclKind::Sink => {
-                    if let Some(s) = sink.as_mut() {
-                        s.write(cx, &r).await;
-                    }
-                }
-                // `samples: 0` (a singles-only variant) asks nothing and emits nothing.
-                "llm" if node.int_arg("samples") == Some(0) => {}
-                "llm" | "judge" => {
-                    let samples = if kind == "llm" { node.int_arg("samples").unwrap_or(1).max(1) as u32 } else { 1 };
-                    st.inflight += samples as usize;
-                    *inflight_total += samples as usize;
-                    let (cx, r, tx) = (cx.clone(), r.clone(), done_tx.clone());
-                    tokio::spawn(async move {
-                        for out in super::llm::call(&cx, id, &r, samples).await {
-                            let _ = tx.send((r.lineage, out));
+impl StepRun {
+    async fn handle(&mut self, msg: Msg) {
+        let (cx, id) = (&self.cx, self.id);
+        let node = &cx.wf.nodes[id];
+        let kind = node.kind.name();
+        match msg.event {
+            Event::Eof => self.eofs += 1,
+            Event::Done(l) => {
+                self.lin.entry(l).or_default().done_ports += 1;
+                finish_if_done(cx, id, l, &mut self.lin, self.lineage_ports, &self.outs).await;
+            }
+            Event::Rec(r) => {
+                cx.stats.step(id).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let st = self.lin.entry(r.lineage).or_default();
+                match kind {
+                    _ if node.decl == DeclKind::Sink => {
+                        if let Some(s) = self.sink.as_mut() {
+                            s.write(cx, &r).await;
                         }
-                    });
-                }
-                "missing" if msg.port == 1 => st.seen_from = true,
-                "missing" => st.source = Some(r),
-                "cap" | "vote" => st.buffer.push(r),
-                _ => {
-                    for out in transform(cx, id, &r, other) {
-                        send(outs, Event::Rec(Arc::new(out))).await;
+                    }
+                    // `samples: 0` (a singles-only variant) asks nothing and emits nothing.
+                    "llm" if node.int_arg("samples") == Some(0) => {}
+                    "llm" | "judge" => {
+                        let samples = if kind == "llm" { node.int_arg("samples").unwrap_or(1).max(1) as u32 } else { 1 };
+                        st.inflight += samples as usize;
+                        self.inflight_total += samples as usize;
+                        let (cx, r, tx) = (cx.clone(), r.clone(), self.done_tx.clone());
+                        tokio::spawn(async move {
+                            for out in super::llm::call(&cx, id, &r, samples).await {
+                                // The step's loop holds the receiver until every call is back.
+                                let _ = tx.send((r.lineage, out));
+                            }
+                        });
+                    }
+                    "missing" if msg.port == 1 => st.seen_from = true,
+                    "missing" => st.source = Some(r),
+                    "cap" | "vote" => st.buffer.push(r),
+                    _ => {
+                        for out in transform(cx, id, &r, &self.other) {
+                            send(&self.outs, Event::Rec(Arc::new(out))).await;
+                        }
                     }
                 }
             }

@@ -49,3 +49,31 @@ pub fn names_for(decl: DeclKind) -> impl Iterator<Item = &'static str> {
 pub fn source_jsonl_default_fields() -> Vec<(String, String)> {
     source_jsonl::DEFAULT_FIELDS.iter().map(|f| (f.to_string(), f.to_string())).collect()
 }
+
+/// The reference table of every kind and its arguments, as GRAMMAR.md shows it
+/// (generated from the declarations; a test keeps the document in step).
+pub fn reference_table() -> String {
+    let mut t = String::from("| declaration | kind | role | arguments |\n|---|---|---|---|\n");
+    for k in KINDS {
+        let positional = match k.positional() {
+            Positional::Location => "a path or stdlib name".to_string(),
+            Positional::Records { min, max } if max == usize::MAX => format!("{min}+ record inputs"),
+            Positional::Records { min, max } if min == max => format!("{min} record input(s)"),
+            Positional::Records { min, max } => format!("{min}–{max} record inputs"),
+        };
+        let args: Vec<String> = k
+            .args()
+            .iter()
+            .map(|a| format!("`{}`{}: {}", a.name, if a.required { " (required)" } else { "" }, a.doc.replace('|', "\\|")))
+            .collect();
+        t.push_str(&format!(
+            "| `{}` | `{}` | {} | {}; {} |\n",
+            k.decl().keyword(),
+            k.name(),
+            k.role(),
+            positional,
+            if args.is_empty() { "no named arguments".into() } else { args.join("<br>") }
+        ));
+    }
+    t
+}
