@@ -111,7 +111,9 @@ async fn lines(cx: &Ctx, steps: &[Step], every: Duration, inputs: Option<u64>) {
         let now = Instant::now();
         let rate = (calls - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-9);
         last = (now, calls);
-        let overall = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        // What is left will mostly be real calls (cache hits come first and at once),
+        // so the pace is that of answered and failed requests, not of hits.
+        let overall = (calls + failed) as f64 / started.elapsed().as_secs_f64().max(1e-9);
         let left = (total - done as f64).max(0.0);
         let eta = if overall > 0.0 { format!("ETA ≈{}", clock(Duration::from_secs_f64(left / overall))) } else { "ETA ?".into() };
         eprintln!(
