@@ -195,8 +195,7 @@ fn transform(cx: &Ctx, id: NodeId, r: &Arc<Rec>, other: &[Arc<Rec>]) -> Vec<Rec>
                 }
                 Some(condition) => {
                     cx.stats.removed(id, condition);
-                    let reason = super::funnel::labels(&cx.wf, id).get(condition).map(|l| l.0.clone()).unwrap_or_default();
-                    super::samples::removed(cx, id, r, condition, &reason);
+                    super::samples::removed(cx, id, r, condition);
                     vec![]
                 }
             },

@@ -30,14 +30,15 @@ pub fn written(cx: &Ctx, id: NodeId, r: &Rec) {
     }
 }
 
-pub fn removed(cx: &Ctx, id: NodeId, r: &Arc<Rec>, passed: usize, reason: &str) {
+/// A record the filter's condition number `failed` removed (so it passed the ones before).
+pub fn removed(cx: &Ctx, id: NodeId, r: &Arc<Rec>, failed: usize) {
     let s = cx.stats.step(id);
     if s.sampled_removed.fetch_add(1, Ordering::Relaxed) < PER_STEP {
-        save(cx, id, r, "removed", reason, passed);
+        save(cx, id, r, "removed", &reason(cx, id, failed), failed);
     }
     let mut best = s.best_rejected.lock().unwrap_or_else(|p| p.into_inner());
-    if best.as_ref().is_none_or(|(p, ..)| passed > *p) {
-        *best = Some((passed, reason.to_string(), r.clone()));
+    if best.as_ref().is_none_or(|(p, _)| failed > *p) {
+        *best = Some((failed, r.clone()));
     }
 }
 
@@ -45,10 +46,15 @@ pub fn removed(cx: &Ctx, id: NodeId, r: &Arc<Rec>, passed: usize, reason: &str) 
 pub fn finish(cx: &Ctx) {
     for id in 0..cx.wf.nodes.len() {
         let best = cx.stats.step(id).best_rejected.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((passed, reason, r)) = best {
-            save(cx, id, &r, "best-rejected", &reason, passed);
+        if let Some((failed, r)) = best {
+            save(cx, id, &r, "best-rejected", &reason(cx, id, failed), failed);
         }
     }
+}
+
+/// The funnel's label of a filter's condition (only for the records kept as samples).
+fn reason(cx: &Ctx, id: NodeId, condition: usize) -> String {
+    super::funnel::labels(&cx.wf, id).into_iter().nth(condition).map(|l| l.0).unwrap_or_default()
 }
 
 fn save(cx: &Ctx, id: NodeId, r: &Rec, outcome: &str, reason: &str, depth: usize) {

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// The furthest-reaching rejected record of a filter: (conditions passed, reason, record).
-pub type Best = Option<(usize, String, std::sync::Arc<super::record::Rec>)>;
+/// The furthest-reaching rejected record of a filter: (conditions it passed, the record).
+pub type Best = Option<(usize, std::sync::Arc<super::record::Rec>)>;
 
 /// (seconds since start, calls answered so far, tokens so far)
 pub type Point = (f64, u64, u64);
