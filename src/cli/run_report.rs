@@ -5,10 +5,9 @@
 //! adapted → structure → path → verdict) with the reason it was dropped.
 
 use super::html::{chart, esc, lines};
+use crate::run::report::LINEAGE;
 use crate::run::store::SampleRow;
 use serde_json::Value;
-
-const LINEAGE: &[&str] = &["question", "answer", "guideline", "adapted", "structure", "path", "predicted", "verdict_reply", "text"];
 
 pub fn html(run: i64, workflow: &str, status: &str, j: &Value, samples: &[(String, SampleRow)]) -> String {
     let u = |v: &Value| v.as_u64().unwrap_or(0);
@@ -74,17 +73,21 @@ pub fn html(run: i64, workflow: &str, status: &str, j: &Value, samples: &[(Strin
             rows.as_array().into_iter().flatten().map(|g| (g["id"].as_str().unwrap_or("").to_string(), u(&g["kept"]) as f64)).collect();
         h.push_str(&chart(&format!("kept per seed guideline ({sink})"), &data));
     }
-    h.push_str(&sample_table(samples));
+    h.push_str(&sample_table(samples, &j["example"]));
     h.push_str("</body></html>\n");
     h
 }
 
-/// Kept and rejected samples; the first kept one (else the closest rejected) is unfolded.
-fn sample_table(samples: &[(String, SampleRow)]) -> String {
+/// Kept and rejected samples; the summary's example (a kept line, else the
+/// closest rejected candidate) is unfolded, or the first sample when it has none.
+fn sample_table(samples: &[(String, SampleRow)], example: &Value) -> String {
     let mut h = String::from("<h2>samples: kept and rejected, with their lineage</h2>\n<div id=\"samples\">\n");
-    let open_at = samples.iter().position(|(_, s)| s.outcome == "written").or_else(|| {
-        samples.iter().enumerate().filter(|(_, (_, s))| s.outcome == "best-rejected").max_by_key(|(_, (_, s))| s.depth).map(|(i, _)| i)
-    });
+    let is_example = |step: &str, s: &SampleRow| {
+        example["step"].as_str() == Some(step)
+            && example["record"].as_str() == Some(&s.record)
+            && example["outcome"].as_str() == Some(&s.outcome)
+    };
+    let open_at = samples.iter().position(|(step, s)| is_example(step, s)).or((!samples.is_empty()).then_some(0));
     // The unfolded one first, then the rest in the order they were kept.
     let order: Vec<usize> = open_at.into_iter().chain((0..samples.len()).filter(|i| Some(*i) != open_at)).collect();
     for i in order {

@@ -105,8 +105,8 @@ pub fn guidelines(g: &Value) -> String {
     t
 }
 
-/// Fields shown for a sample, in lineage order.
-const SHOWN: &[&str] = &["question", "answer", "guideline", "adapted", "structure", "path", "predicted", "verdict_reply", "text"];
+/// Fields shown for a sample, in lineage order (the terminal and the HTML report).
+pub const LINEAGE: &[&str] = &["question", "answer", "guideline", "adapted", "structure", "path", "predicted", "verdict_reply", "text"];
 
 /// The end-of-run example: a kept training line, or the closest rejected candidate and why it was dropped.
 fn example(e: &Value, run: u64) -> String {
@@ -128,7 +128,7 @@ fn example(e: &Value, run: u64) -> String {
 /// A sample's lineage fields, each cut to `width` characters on one line.
 pub fn fields(f: &Value, width: usize) -> String {
     let mut t = String::new();
-    for key in SHOWN {
+    for key in LINEAGE {
         if let Some(v) = f.get(*key).filter(|v| !v.is_null()) {
             let text = crate::expr::text(v).split_whitespace().collect::<Vec<_>>().join(" ");
             let cut: String = text.chars().take(width).collect();
