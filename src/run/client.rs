@@ -34,7 +34,6 @@ impl ModelClient {
             client,
             local: spec.local.as_ref().map(|l| LocalLaunch { settings: l.settings.clone(), run_dir: l.run_dir.clone() }),
             local_server: tokio::sync::Mutex::new(None),
-            key: key.clone(),
             limit: Gate::new(spec.concurrency),
             timeout: Duration::from_secs_f64(spec.timeout_s),
             retries: spec.retries,
@@ -63,7 +62,7 @@ impl ModelClient {
                 let url = server.base_url.clone();
                 *self.local_server.lock().await = Some(server);
                 let timeout = self.timeout.as_secs_f64();
-                Ok(api_client(&url, self.key.as_deref(), timeout, &self.http_calls))
+                Ok(api_client(&url, self.secret.as_deref(), timeout, &self.http_calls))
             })
             .await
     }

@@ -25,7 +25,6 @@ pub struct ModelClient {
     pub(super) client: tokio::sync::OnceCell<Client<OpenAIConfig>>,
     pub(super) local: Option<LocalLaunch>,
     pub(super) local_server: tokio::sync::Mutex<Option<crate::local::server::LocalServer>>,
-    pub(super) key: Option<String>,
     pub limit: Arc<Gate>,
     pub(super) timeout: Duration,
     pub(super) retries: u32,
@@ -50,7 +49,7 @@ pub struct ModelClient {
     pub(super) refreshed: Mutex<std::collections::HashSet<String>>,
     /// Per million prompt / completion tokens, for the cost budget.
     pub(super) prices: (f64, f64),
-    /// Values that must never appear in messages we print or store.
+    /// The API key: sent with requests, and never to appear in what we print or store.
     pub(super) secret: Option<String>,
 }
 
