@@ -140,12 +140,6 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
             return api_error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.".into());
         }
     }
-    if !cfg.models.is_empty() {
-        let asked = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["model"].as_str().map(str::to_string)).unwrap_or_default();
-        if !cfg.models.contains(&asked) {
-            return api_error(StatusCode::NOT_FOUND, format!("The model `{asked}` does not exist."));
-        }
-    }
     if cfg.latency_ms > 0.0 {
         let ms = if cfg.heavy_tail {
             // lognormal with sigma ≈ 0.99: p99 ≈ 10 × median
@@ -202,12 +196,12 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": {"message": "body is not JSON", "type": "invalid_request_error", "param": null, "code": null}})),
-        )
-            .into_response();
+        return api_error(StatusCode::BAD_REQUEST, "body is not JSON".into());
     };
+    let asked = req["model"].as_str().unwrap_or_default();
+    if !cfg.models.is_empty() && !cfg.models.iter().any(|m| m == asked) {
+        return api_error(StatusCode::NOT_FOUND, format!("The model `{asked}` does not exist."));
+    }
     let choices_n = req["n"].as_u64().unwrap_or(1);
     if cfg.reject_n && choices_n > 1 {
         return (
