@@ -7,6 +7,24 @@
 mod common;
 use common::*;
 
+/// `regen lint FLAGS FILE`, plus the words of `FILE.args` beside it if there is
+/// one (extra command-line words, one a line: `--set`, `k=v`).
+fn lint(flags: &[&str], file: &str) -> Run {
+    let extra = std::fs::read_to_string(root().join(file).with_extension("args")).unwrap_or_default();
+    let mut args = vec!["lint"];
+    args.extend_from_slice(flags);
+    args.push(file);
+    args.extend(extra.lines().filter(|l| !l.is_empty()));
+    regen(&args)
+}
+
+/// The diagnostics of a file with errors, as `--format json` gives them.
+fn errors_as_json(file: &str) -> Vec<serde_json::Value> {
+    let run = lint(&["--format", "json"], file);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
 #[test]
 fn golden_diagnostics() {
     let dir = root().join("tests/diagnostics");
@@ -15,11 +33,7 @@ fn golden_diagnostics() {
     let mut failures = Vec::new();
     for f in &files {
         let rel = f.strip_prefix(root()).unwrap().display().to_string();
-        // `NAME.args` beside an input holds extra command-line words, one a line (`--set`, `k=v`).
-        let extra = std::fs::read_to_string(f.with_extension("args")).unwrap_or_default();
-        let mut args = vec!["lint", rel.as_str()];
-        args.extend(extra.lines().filter(|l| !l.is_empty()));
-        let run = regen(&args);
+        let run = lint(&[], &rel);
         assert!(run.code == 0 || run.code == 1, "{rel}: exit {} (a crash?)\n{}", run.code, run.stderr);
         assert!(!run.stderr.contains("panicked"), "{rel} panicked:\n{}", run.stderr);
         let actual = normalise(&format!("exit: {}\n{}", run.code, run.stderr));
@@ -32,9 +46,7 @@ fn golden_diagnostics() {
 
 #[test]
 fn five_independent_mistakes_give_five_coded_diagnostics_with_spans() {
-    let run = regen(&["lint", "--format", "json", "tests/diagnostics/five-mistakes.regen"]);
-    assert_eq!(run.code, 1);
-    let diags: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let diags = errors_as_json("tests/diagnostics/five-mistakes.regen");
     let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["unknown-field", "out-of-range", "unknown-step", "syntax-error", "syntax-error"]);
     for d in &diags {
@@ -46,9 +58,7 @@ fn five_independent_mistakes_give_five_coded_diagnostics_with_spans() {
 
 #[test]
 fn a_mistake_downstream_of_another_is_still_reported_without_cascades() {
-    let run = regen(&["lint", "--format", "json", "tests/diagnostics/independent-mistakes.regen"]);
-    assert_eq!(run.code, 1);
-    let diags: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let diags = errors_as_json("tests/diagnostics/independent-mistakes.regen");
     let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
     // Unknown setting, unknown step, unknown prompt, a misspelt field downstream of
     // the unknown step (with its did-you-mean), and a wrong type: five, no more.
@@ -61,10 +71,7 @@ fn a_mistake_downstream_of_another_is_still_reported_without_cascades() {
 fn every_diagnostic_in_the_corpus_has_a_code_and_a_span_in_its_file() {
     let dir = root().join("tests/diagnostics");
     for f in files_with_ext(&dir, "regen") {
-        let extra = std::fs::read_to_string(f.with_extension("args")).unwrap_or_default();
-        let mut args = vec!["lint", "--format", "json", f.to_str().unwrap()];
-        args.extend(extra.lines().filter(|l| !l.is_empty()));
-        let run = regen(&args);
+        let run = lint(&["--format", "json"], f.to_str().unwrap());
         let diags: Vec<serde_json::Value> =
             serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{}: {e}: {}", f.display(), run.stdout));
         assert!(!diags.is_empty(), "{} is in the bad corpus but has no diagnostic", f.display());
