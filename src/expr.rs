@@ -83,6 +83,11 @@ impl RecordExpr {
         }
     }
 
+    /// Which condition removes the record (the first that is false), or `None` when it passes.
+    pub fn first_failing(&self, record: &Value) -> Option<usize> {
+        self.conjuncts().iter().position(|c| !truthy(&c.eval(record)))
+    }
+
     /// Source-like text of the expression, params folded in (`tokens(path) < 800`).
     pub fn describe(&self) -> String {
         match self {

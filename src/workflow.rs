@@ -3,10 +3,13 @@
 
 use crate::diagnostic::{FileId, Span};
 use crate::expr::RecordExpr;
+use crate::record::Rec;
+use crate::step_env::StepEnv;
 use crate::syntax::ast::DeclKind;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub type NodeId = usize;
 
@@ -206,11 +209,14 @@ pub enum ArgType {
     Str,
     /// One of fixed words; written bare (`format: chat`) or quoted.
     Enum(&'static [&'static str]),
-    /// A record field name; written bare or quoted.
-    Field,
+    /// A record field the step reads; written bare or quoted. The checker
+    /// makes sure an upstream step provides it.
+    FieldIn,
+    /// A record field the step writes (or, on a source, one of its own fields).
+    FieldOut,
     /// A map of record field → dataset column.
     FieldMap,
-    /// A list of field names.
+    /// A list of fields the step reads.
     FieldList,
     /// Another node of the workflow.
     Node,
@@ -250,6 +256,38 @@ pub struct Estimate {
     pub upper_bound: bool,
 }
 
+/// How the executor drives a step of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Reads a dataset; has no inputs.
+    Source,
+    /// Fixed items another step pairs records with.
+    Pool,
+    /// One record in, zero or more out at once: [`StepKind::map`].
+    PerRecord,
+    /// Holds a source record's records until everything upstream of it is
+    /// done, then emits: [`StepKind::holds`], [`StepKind::gather`].
+    PerSourceRecord,
+    /// One model call per record and sample: [`StepKind::samples`], [`StepKind::reply`].
+    ModelCall,
+    /// Writes records out.
+    Sink,
+}
+
+impl Shape {
+    /// How the docs say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Shape::Source => "reads a dataset",
+            Shape::Pool => "fixed items",
+            Shape::PerRecord => "per record",
+            Shape::PerSourceRecord => "per source record, when its upstream is done",
+            Shape::ModelCall => "a model call per record",
+            Shape::Sink => "writes records",
+        }
+    }
+}
+
 pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn name(&self) -> &'static str;
     fn decl(&self) -> DeclKind;
@@ -257,8 +295,16 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn role(&self) -> &'static str;
     fn positional(&self) -> Positional;
     fn args(&self) -> &'static [ArgSpec];
+    fn shape(&self) -> Shape {
+        match self.decl() {
+            DeclKind::Source => Shape::Source,
+            DeclKind::Pool => Shape::Pool,
+            DeclKind::Sink => Shape::Sink,
+            DeclKind::Step => Shape::PerRecord,
+        }
+    }
     fn calls_llm(&self) -> bool {
-        false
+        self.shape() == Shape::ModelCall
     }
     /// Defaults for arguments left out, given the ones written. The checker puts
     /// them into the node's arguments, so every later stage (fields, lints, plan,
@@ -275,6 +321,51 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
         let _ = (node, wf);
         let records = inputs.iter().map(|e| e.records).sum();
         Estimate { records, calls: 0.0, upper_bound: inputs.iter().any(|e| e.upper_bound) }
+    }
+    /// Whether positional input `index` may be a pool (its items, not records).
+    fn takes_pool(&self, _index: usize) -> bool {
+        false
+    }
+    /// A positional input read whole before any record of the others is
+    /// handled; its records reach [`StepKind::map`] as `side`. It carries no lineage.
+    fn side_input(&self) -> Option<usize> {
+        None
+    }
+    /// Whether every record out is one of the first input's records, unchanged
+    /// (filters, caps): the plan looks through such steps for repeated calls.
+    fn passes_records_through(&self) -> bool {
+        false
+    }
+    /// [`Shape::PerRecord`]: what one record becomes.
+    fn map(&self, _step: usize, _node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
+        vec![(**r).clone()]
+    }
+    /// [`Shape::PerSourceRecord`]: whether records arriving on input `port` are
+    /// held for [`StepKind::gather`] (the others are only counted).
+    fn holds(&self, _port: usize) -> bool {
+        true
+    }
+    /// [`Shape::PerSourceRecord`]: what a source record's held records become,
+    /// once its upstream work is done; `counted` is how many were not held.
+    fn gather(&self, _node: &NodeDef, _lineage: u64, held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
+        held
+    }
+    /// [`Shape::ModelCall`]: completions asked per record (0: none).
+    fn samples(&self, _node: &NodeDef) -> u32 {
+        1
+    }
+    /// [`Shape::ModelCall`]: whether a reply cut off at `max_tokens` is a
+    /// failure (unless the model says `truncated = "keep"`).
+    fn truncation_fails(&self) -> bool {
+        false
+    }
+    /// [`Shape::ModelCall`]: the fields one reply adds.
+    fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, serde_json::Value)> {
+        vec![(into_field(node), serde_json::Value::String(text))]
+    }
+    /// The field holding this step's yes/no verdict, if it gives one (the funnel reports it).
+    fn verdict(&self, _node: &NodeDef) -> Option<String> {
+        None
     }
 }
 

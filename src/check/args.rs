@@ -170,12 +170,11 @@ fn input_ref(wf: &Workflow, me: NodeId, e: &Expr, file: FileId, diags: &mut Vec<
     }
 }
 
-/// Pools feed only `cross` (as its second input).
+/// Pools feed only the inputs a kind takes them on (`cross`'s second).
 fn check_pools(wf: &Workflow, id: NodeId, inputs: &[NodeId], file: FileId, call: &Call, diags: &mut Vec<Diagnostic>) {
-    let is_cross = wf.nodes[id].kind.name() == "cross";
     for (i, n) in inputs.iter().enumerate() {
         let pool = wf.nodes[*n].decl == DeclKind::Pool;
-        if pool && !(is_cross && i == 1) {
+        if pool && !wf.nodes[id].kind.takes_pool(i) {
             diags.push(
                 Diagnostic::error(
                     "pool-as-input",
@@ -249,7 +248,7 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
             let value = scope.params.get(&bare.unwrap_or_default()).cloned().unwrap_or_default();
             set_checked(wf, id, key, ty, value, e, file, diags);
         }
-        ArgType::Field | ArgType::Enum(_) if bare.is_some() => {
+        ArgType::FieldIn | ArgType::FieldOut | ArgType::Enum(_) if bare.is_some() => {
             let value = bare.unwrap_or_default();
             set_checked(wf, id, key, ty, Value::String(value), e, file, diags);
         }
@@ -308,7 +307,7 @@ fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, 
             None => return diags.push(err(format!("`{key}` expects a number"), arg_doc(wf, id, key))),
         },
         ArgType::Bool if !v.is_boolean() => return diags.push(err(format!("`{key}` expects true or false"), arg_doc(wf, id, key))),
-        ArgType::Str | ArgType::Field if !v.is_string() => {
+        ArgType::Str | ArgType::FieldIn | ArgType::FieldOut if !v.is_string() => {
             return diags.push(err(format!("`{key}` expects a string"), arg_doc(wf, id, key)))
         }
         ArgType::Enum(options) => match v.as_str() {

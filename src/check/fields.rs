@@ -4,7 +4,7 @@
 use super::templates::GLOBALS;
 use crate::diagnostic::{did_you_mean, Diagnostic, Span};
 use crate::syntax::ast::DeclKind;
-use crate::workflow::{NodeId, Workflow};
+use crate::workflow::{ArgType, NodeId, Workflow};
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Default)]
@@ -57,12 +57,15 @@ pub fn analyse(wf: &Workflow, diags: &mut Vec<Diagnostic>) -> Analysis {
     };
     for &id in &order {
         let node = &wf.nodes[id];
-        // `cross` takes its records (and lineage) from its first input only.
-        let record_inputs: Vec<NodeId> = if node.kind.name() == "cross" {
-            node.inputs.iter().take(1).copied().collect()
-        } else {
-            node.inputs.iter().copied().filter(|i| wf.nodes[*i].decl != DeclKind::Pool).collect()
-        };
+        // Records (and lineage) come from the inputs that are neither a pool nor a side input.
+        let side = node.kind.side_input();
+        let record_inputs: Vec<NodeId> = node
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| Some(*i) != side && wf.nodes[**n].decl != DeclKind::Pool)
+            .map(|(_, n)| *n)
+            .collect();
         // A field is guaranteed only if every input provides it.
         let mut fin: Option<BTreeSet<String>> = None;
         for i in &record_inputs {
@@ -150,18 +153,15 @@ fn check_reads(wf: &Workflow, a: &Analysis, diags: &mut Vec<Diagnostic>) {
                 missing(&f, node.arg_span("where"), format!("the condition of `{}`", node.name));
             }
         }
-        for key in ["from", "field", "assistant"] {
-            // `from:` of `missing` is a step, not a field.
-            if node.refs.contains_key(key) {
-                continue;
-            }
-            if let Some(f) = node.str_arg(key) {
-                missing(f, node.arg_span(key), format!("`{key}:` of `{}`", node.name));
-            }
-        }
-        if let Some(list) = node.args.get("fields").and_then(|v| v.as_array()) {
-            for f in list.iter().filter_map(|v| v.as_str()) {
-                missing(f, node.arg_span("fields"), format!("`fields:` of `{}`", node.name));
+        // The fields a kind declares it reads (`FieldIn`, `FieldList`).
+        for spec in node.kind.args() {
+            let read: Vec<&str> = match (spec.ty, node.args.get(spec.name)) {
+                (ArgType::FieldIn, Some(v)) => v.as_str().into_iter().collect(),
+                (ArgType::FieldList, Some(v)) => v.as_array().map_or(vec![], |l| l.iter().filter_map(|v| v.as_str()).collect()),
+                _ => vec![],
+            };
+            for f in read {
+                missing(f, node.arg_span(spec.name), format!("`{}:` of `{}`", spec.name, node.name));
             }
         }
         if let Some(per) = node.refs.get("per") {

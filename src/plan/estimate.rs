@@ -57,10 +57,17 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
                 size.insert(f, 60.0);
             }
         }
-        if n.kind.name() == "cross" {
-            let pool = n.inputs.get(1).map(|p| &wf.nodes[*p].pool_items).filter(|p| !p.is_empty());
-            let avg = pool.map_or(40.0, |p| p.iter().map(|x| approx_tokens(&x.to_string()) as f64).sum::<f64>() / p.len() as f64);
-            size.insert(n.str_arg("as").unwrap_or("guideline").into(), avg);
+        // Fields taken from a pool are about the size of its items.
+        if let Some(pool) = n.inputs.iter().map(|p| &wf.nodes[*p]).find(|p| p.decl == DeclKind::Pool) {
+            let items = &pool.pool_items;
+            let avg = if items.is_empty() {
+                40.0
+            } else {
+                items.iter().map(|x| approx_tokens(&x.to_string()) as f64).sum::<f64>() / items.len() as f64
+            };
+            for f in n.kind.adds(n, wf) {
+                size.insert(f, avg);
+            }
         }
         if n.is_llm() {
             let max_tokens = wf.setting(id, "max_tokens").and_then(|v| v.as_f64()).unwrap_or(1024.0);

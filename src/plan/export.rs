@@ -2,7 +2,7 @@
 
 use super::{Edge, Plan};
 use crate::syntax::ast::DeclKind;
-use crate::workflow::{NodeId, Workflow};
+use crate::workflow::{NodeId, Shape, Workflow};
 use petgraph::visit::EdgeRef;
 
 fn label(wf: &Workflow, id: NodeId) -> String {
@@ -28,13 +28,13 @@ fn label(wf: &Workflow, id: NodeId) -> String {
 
 fn shape(wf: &Workflow, id: NodeId) -> &'static str {
     let n = &wf.nodes[id];
-    match (n.decl, n.kind.name()) {
-        (DeclKind::Source, _) => "cylinder",
-        (DeclKind::Pool, _) => "folder",
-        (DeclKind::Sink, _) => "note",
-        (_, "keep") => "invtrapezium",
-        (_, "judge") => "diamond",
-        (_, "llm") => "box",
+    match n.kind.shape() {
+        Shape::Source => "cylinder",
+        Shape::Pool => "folder",
+        Shape::Sink => "note",
+        Shape::ModelCall if n.kind.verdict(n).is_some() => "diamond",
+        Shape::ModelCall => "box",
+        _ if n.filter.is_some() => "invtrapezium",
         _ => "ellipse",
     }
 }

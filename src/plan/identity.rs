@@ -31,7 +31,8 @@ pub fn describe(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
         args.insert(k.clone(), json!({ "template": p.text }));
     }
     let mut inputs: Vec<&str> = n.inputs.iter().map(|x| ids[*x].as_str()).collect();
-    if n.kind.name() != "cross" {
+    // Input order matters only where one input plays another part (a side input).
+    if n.kind.side_input().is_none() {
         inputs.sort();
     }
     let refs: Map<String, Value> = n.refs.iter().map(|(k, r)| (k.clone(), Value::String(ids[*r].clone()))).collect();

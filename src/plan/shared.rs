@@ -37,7 +37,7 @@ fn same_calls(wf: &Workflow, a: NodeId, b: NodeId) -> bool {
 fn records_of(wf: &Workflow, mut id: NodeId) -> NodeId {
     loop {
         let n = &wf.nodes[id];
-        let passes_through = n.decl == DeclKind::Step && matches!(n.kind.name(), "keep" | "cap" | "missing") && !n.inputs.is_empty();
+        let passes_through = n.decl == DeclKind::Step && n.kind.passes_records_through() && !n.inputs.is_empty();
         if !passes_through {
             return id;
         }

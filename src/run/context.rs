@@ -4,9 +4,9 @@
 
 use super::client::ModelClient;
 use super::failure::{CallError, FailReason};
-use super::record::Rec;
 use super::stats::Stats;
 use super::store::{CacheKey, Store};
+use crate::record::Rec;
 use crate::workflow::{NodeId, Workflow};
 use serde_json::{Map, Value};
 use std::sync::Arc;

@@ -5,17 +5,11 @@
 use crate::expr::{Func, RecordExpr};
 use crate::syntax::ast::BinOp;
 use crate::workflow::{NodeId, Workflow};
-use serde_json::Value;
-
-/// Which condition of the filter removed the record, or `None` when it passes.
-pub fn first_failing(filter: &RecordExpr, record: &Value) -> Option<usize> {
-    filter.conjuncts().iter().position(|c| !crate::expr::truthy(&c.eval(record)))
-}
 
 /// One row per condition: a reason a person reads, and the condition as written.
 pub fn labels(wf: &Workflow, id: NodeId) -> Vec<(String, String)> {
     let Some(filter) = &wf.nodes[id].filter else { return vec![] };
-    let verdicts: Vec<String> = wf.nodes.iter().filter(|n| n.kind.name() == "judge").map(crate::steps::into_field).collect();
+    let verdicts: Vec<String> = wf.nodes.iter().filter_map(|n| n.kind.verdict(n)).collect();
     filter.conjuncts().into_iter().map(|c| (reason(c, &verdicts), c.describe())).collect()
 }
 

@@ -3,7 +3,7 @@
 use super::client::Reply;
 use super::context::{cache_key, failure, Ctx};
 use super::failure::{CallError, FailReason};
-use super::record::{child, Rec};
+use crate::record::{child, Rec};
 use crate::workflow::NodeId;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
@@ -40,10 +40,11 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
     let node = &cx.wf.nodes[id];
     let stats = cx.stats.step(id);
     match result {
-        // A path cut off at max_tokens is no path: a recorded failure unless the model says keep.
-        // (A judge's verdict is its first word, so a judge keeps truncated replies.)
+        // A reply cut off at max_tokens is a failure for kinds that say so, unless the model says keep.
         Ok(reply)
-            if reply.truncated && node.kind.name() == "llm" && cx.wf.setting(id, "truncated").and_then(Value::as_str) != Some("keep") =>
+            if reply.truncated
+                && node.kind.truncation_fails()
+                && cx.wf.setting(id, "truncated").and_then(Value::as_str) != Some("keep") =>
         {
             count(stats, &reply);
             let raw = reply.text;
@@ -52,14 +53,8 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
         }
         Ok(reply) => {
             count(stats, &reply);
-            let into = crate::steps::into_field(node);
             let suffix = if samples > 1 { format!("{}:{sample}", node.name) } else { node.name.clone() };
-            let add = if node.kind.name() == "judge" {
-                let verdict = verdict_is_yes(&reply.text);
-                vec![(format!("{into}_reply"), Value::String(reply.text)), (into, Value::Bool(verdict))]
-            } else {
-                vec![(into, Value::String(reply.text))]
-            };
+            let add = node.kind.reply(node, reply.text);
             stats.emitted.fetch_add(1, Ordering::Relaxed);
             Some(child(r, &suffix, add))
         }
@@ -78,23 +73,5 @@ fn count(stats: &super::stats::StepStats, reply: &Reply) {
         stats.calls.fetch_add(1, Ordering::Relaxed);
         stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
         stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
-    }
-}
-
-/// The authors' verdict rule (`reasoning_paths_gen.py`): "yes" appears, in any
-/// case, within the reply's first 20 characters.
-pub fn verdict_is_yes(reply: &str) -> bool {
-    let head: String = reply.chars().take(20).collect();
-    head.to_lowercase().contains("yes")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn yes_within_the_first_20_characters() {
-        assert!(super::verdict_is_yes("Yes."));
-        assert!(super::verdict_is_yes("**Answer:** YES, same"));
-        assert!(!super::verdict_is_yes("No, the final answer differs; yes"));
-        assert!(!super::verdict_is_yes("The answers differ, so yes is wrong"));
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod context;
+mod env;
 pub mod exec;
 pub mod failure;
 pub mod funnel;
@@ -11,7 +12,6 @@ pub mod llm;
 pub mod model;
 pub mod progress;
 pub mod ratelimit;
-pub mod record;
 pub mod report;
 pub mod retry;
 pub mod samples;
@@ -23,11 +23,11 @@ pub mod summary;
 pub mod timeline;
 pub mod wire;
 
+use crate::record::{Event, Msg};
 use crate::syntax::ast::DeclKind;
-use crate::workflow::Workflow;
+use crate::workflow::{ArgType, Workflow};
 use client::ModelClient;
 use exec::{run_step, Ctx, Outputs, CHANNEL};
-use record::{Event, Msg};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -188,12 +188,13 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             }
             outs[inp].push((tx.clone(), ports));
             ports += 1;
-            if !(node.kind.name() == "cross" && i == 1) {
+            if node.kind.side_input() != Some(i) {
                 lineage_ports += 1;
             }
         }
-        if node.kind.name() == "missing" {
-            if let Some(&from) = node.refs.get("from") {
+        // Arguments that name a step (`missing`'s `from:`) are inputs too, after the positional ones.
+        for a in node.kind.args().iter().filter(|a| a.ty == ArgType::Node) {
+            if let Some(&from) = node.refs.get(a.name) {
                 outs[from].push((tx.clone(), ports));
                 ports += 1;
                 lineage_ports += 1;

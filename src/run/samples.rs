@@ -6,8 +6,8 @@
 //! → adapted → structure → path → verdict).
 
 use super::context::Ctx;
-use super::record::Rec;
 use super::store::SampleRow;
+use crate::record::Rec;
 use crate::workflow::NodeId;
 use serde_json::{Map, Value};
 use std::sync::atomic::Ordering;

@@ -6,7 +6,7 @@
 
 use super::context::{failure, Ctx};
 use super::failure::{CallError, FailReason};
-use super::record::Rec;
+use crate::record::Rec;
 use crate::workflow::NodeId;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -1,6 +1,6 @@
 //! Reading a JSONL source as a stream, with the field mapping and a bad-row policy.
 
-use super::record::{lineage_id, Rec};
+use crate::record::{lineage_id, Rec};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 

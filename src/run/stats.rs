@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The furthest-reaching rejected record of a filter: (conditions it passed, the record).
-pub type Best = Option<(usize, std::sync::Arc<super::record::Rec>)>;
+pub type Best = Option<(usize, std::sync::Arc<crate::record::Rec>)>;
 
 /// (seconds since start, calls answered so far, tokens so far)
 pub type Point = (f64, u64, u64);

@@ -2,6 +2,8 @@
 //! record, chosen at random with a seed; fires when that record's upstream is done.
 
 use super::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 
 const ARGS: &[ArgSpec] = &[
     required("n", ArgType::Int { min: 1, max: 1_000_000 }, "records kept per source record"),
@@ -32,5 +34,20 @@ impl StepKind for Cap {
         let (records, upper_bound) = sum_inputs(inputs);
         let n = node.int_arg("n").unwrap_or(1) as f64;
         Estimate { records: records.min(n), calls: 0.0, upper_bound }
+    }
+    fn shape(&self) -> Shape {
+        Shape::PerSourceRecord
+    }
+    fn passes_records_through(&self) -> bool {
+        true
+    }
+    fn gather(&self, node: &NodeDef, lineage: u64, mut held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
+        // Sorted first, so the choice does not depend on arrival order.
+        held.sort_by(|a, b| a.key.cmp(&b.key));
+        let seed = node.int_arg("seed").unwrap_or(0) as u64 ^ lineage.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        held.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        held.truncate(node.int_arg("n").unwrap_or(1).max(0) as usize);
+        held.sort_by(|a, b| a.key.cmp(&b.key));
+        held
     }
 }

@@ -5,7 +5,7 @@
 use super::*;
 
 const ARGS: &[ArgSpec] = &[
-    arg("as", ArgType::Field, "field that receives the pool item's text or the other record (default: `guideline`)"),
+    arg("as", ArgType::FieldOut, "field that receives the pool item's text or the other record (default: `guideline`)"),
     arg("take", ArgType::Int { min: 0, max: 1_000_000 }, "use only the first N items of the pool (default: all)"),
 ];
 
@@ -47,5 +47,30 @@ impl StepKind for Cross {
             _ => inputs.get(1).map_or(0.0, |e| e.records),
         };
         Estimate { records: first.records * other, calls: 0.0, upper_bound: first.upper_bound }
+    }
+    fn takes_pool(&self, index: usize) -> bool {
+        index == 1
+    }
+    fn side_input(&self) -> Option<usize> {
+        Some(1)
+    }
+    fn map(&self, _step: usize, node: &NodeDef, wf: &Workflow, r: &Arc<Rec>, side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
+        let f = node.str_arg("as").unwrap_or("guideline").to_string();
+        match node.inputs.get(1).map(|p| &wf.nodes[*p]) {
+            Some(pool) if pool.decl == DeclKind::Pool => pool
+                .pool_items
+                .iter()
+                .take(node.int_arg("take").map_or(usize::MAX, |t| t.max(0) as usize))
+                .map(|item| {
+                    let text_of = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
+                    let gid = text_of("id").to_string();
+                    let text = format!("{}: {}", text_of("title"), text_of("text"));
+                    child(r, &format!("{}:{gid}", node.name), [(f.clone(), Value::String(text)), (format!("{f}_id"), Value::String(gid))])
+                })
+                .collect(),
+            _ => {
+                side.iter().map(|o| child(r, &format!("{}:{}", node.name, o.key), [(f.clone(), Value::Object(o.fields.clone()))])).collect()
+            }
+        }
     }
 }

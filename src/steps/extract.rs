@@ -5,9 +5,9 @@ use super::*;
 use crate::answer::AnswerKind;
 
 const ARGS: &[ArgSpec] = &[
-    required("from", ArgType::Field, "field holding the reasoning text"),
+    required("from", ArgType::FieldIn, "field holding the reasoning text"),
     arg("answer", ArgType::Enum(AnswerKind::NAMES), "answer format (default: number)"),
-    arg("into", ArgType::Field, "field that receives the answer (default: `predicted`)"),
+    arg("into", ArgType::FieldOut, "field that receives the answer (default: `predicted`)"),
     arg("boxed", ArgType::Bool, "strict mode (the authors' filter): the last `\\boxed{}`'s content, null without one"),
 ];
 
@@ -32,5 +32,19 @@ impl StepKind for Extract {
     }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         vec![node.str_arg("into").unwrap_or("predicted").to_string()]
+    }
+    fn map(&self, _step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
+        let from = node.str_arg("from").unwrap_or("path");
+        let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);
+        let text = r.fields.get(from).map(crate::expr::text).unwrap_or_default();
+        // `boxed: true` is the authors' strict mode: the last box's content or nothing.
+        let found = if node.args.get("boxed").and_then(Value::as_bool) == Some(true) {
+            crate::answer::boxed_answer(&text)
+        } else {
+            crate::answer::extract(&text, kind)
+        };
+        let mut out = (**r).clone();
+        out.fields.insert(node.str_arg("into").unwrap_or("predicted").into(), found.map_or(Value::Null, Value::String));
+        vec![out]
     }
 }

@@ -7,7 +7,7 @@ use super::*;
 
 const ARGS: &[ArgSpec] = &[
     required("prompt", ArgType::Template, "judge prompt template"),
-    arg("into", ArgType::Field, "boolean verdict field (default: the step name)"),
+    arg("into", ArgType::FieldOut, "boolean verdict field (default: the step name)"),
     SAMPLING[0],
     SAMPLING[1],
     SAMPLING[2],
@@ -35,9 +35,6 @@ impl StepKind for Judge {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
-    fn calls_llm(&self) -> bool {
-        true
-    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         let f = into_field(node);
         vec![format!("{f}_reply"), f]
@@ -45,5 +42,35 @@ impl StepKind for Judge {
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, upper_bound) = sum_inputs(inputs);
         Estimate { records, calls: records, upper_bound }
+    }
+    fn shape(&self) -> Shape {
+        Shape::ModelCall
+    }
+    fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, Value)> {
+        let into = into_field(node);
+        let verdict = verdict_is_yes(&text);
+        vec![(format!("{into}_reply"), Value::String(text)), (into, Value::Bool(verdict))]
+    }
+    fn verdict(&self, node: &NodeDef) -> Option<String> {
+        Some(into_field(node))
+    }
+}
+
+/// The authors' verdict rule (`reasoning_paths_gen.py`): "yes" appears, in any
+/// case, within the reply's first 20 characters. (A judge's verdict is its
+/// first words, so a judge keeps replies cut off at max_tokens.)
+pub fn verdict_is_yes(reply: &str) -> bool {
+    let head: String = reply.chars().take(20).collect();
+    head.to_lowercase().contains("yes")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yes_within_the_first_20_characters() {
+        assert!(super::verdict_is_yes("Yes."));
+        assert!(super::verdict_is_yes("**Answer:** YES, same"));
+        assert!(!super::verdict_is_yes("No, the final answer differs; yes"));
+        assert!(!super::verdict_is_yes("The answers differ, so yes is wrong"));
     }
 }

@@ -27,4 +27,20 @@ impl StepKind for Keep {
         let (records, _) = sum_inputs(inputs);
         Estimate { records, calls: 0.0, upper_bound: true }
     }
+    fn passes_records_through(&self) -> bool {
+        true
+    }
+    fn map(&self, step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], env: &dyn StepEnv) -> Vec<Rec> {
+        let Some(filter) = &node.filter else { return vec![] };
+        match filter.first_failing(&Value::Object(r.fields.clone())) {
+            None => {
+                env.kept(step, r);
+                vec![(**r).clone()]
+            }
+            Some(condition) => {
+                env.removed(step, r, condition);
+                vec![]
+            }
+        }
+    }
 }

@@ -28,4 +28,21 @@ impl StepKind for Missing {
         let (records, _) = sum_inputs(inputs);
         Estimate { records, calls: 0.0, upper_bound: true }
     }
+    fn shape(&self) -> Shape {
+        Shape::PerSourceRecord
+    }
+    fn passes_records_through(&self) -> bool {
+        true
+    }
+    fn holds(&self, port: usize) -> bool {
+        // Port 0 is the source record; `from:`'s outputs are only counted.
+        port == 0
+    }
+    fn gather(&self, _node: &NodeDef, _lineage: u64, held: Vec<Arc<Rec>>, counted: usize) -> Vec<Arc<Rec>> {
+        if counted == 0 {
+            held
+        } else {
+            vec![]
+        }
+    }
 }

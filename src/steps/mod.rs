@@ -4,13 +4,17 @@
 pub use crate::syntax::ast::DeclKind;
 // What a kind declares lives with the checked workflow (a node holds its kind);
 // the kinds themselves live here, one file each.
-pub use crate::workflow::{arg, into_field, required, sum_inputs, ArgSpec, ArgType, Estimate, Positional, StepKind};
+pub use crate::record::{child, Rec};
+pub use crate::step_env::StepEnv;
+pub use crate::workflow::{arg, into_field, required, sum_inputs, ArgSpec, ArgType, Estimate, Positional, Shape, StepKind};
 pub use crate::workflow::{NodeDef, Workflow};
+pub use serde_json::Value;
+pub use std::sync::Arc;
 
 mod cap;
 mod cross;
 mod extract;
-mod judge;
+pub mod judge;
 mod keep;
 pub mod llm;
 mod missing;
@@ -53,7 +57,7 @@ pub fn source_jsonl_default_fields() -> Vec<(String, String)> {
 /// The reference table of every kind and its arguments, as GRAMMAR.md shows it
 /// (generated from the declarations; a test keeps the document in step).
 pub fn reference_table() -> String {
-    let mut t = String::from("| declaration | kind | role | arguments |\n|---|---|---|---|\n");
+    let mut t = String::from("| declaration | kind | role | runs | arguments |\n|---|---|---|---|---|\n");
     for k in KINDS {
         let positional = match k.positional() {
             Positional::Location => "a path or stdlib name".to_string(),
@@ -67,10 +71,11 @@ pub fn reference_table() -> String {
             .map(|a| format!("`{}`{}: {}", a.name, if a.required { " (required)" } else { "" }, a.doc.replace('|', "\\|")))
             .collect();
         t.push_str(&format!(
-            "| `{}` | `{}` | {} | {}; {} |\n",
+            "| `{}` | `{}` | {} | {} | {}; {} |\n",
             k.decl().keyword(),
             k.name(),
             k.role(),
+            k.shape().describe(),
             positional,
             if args.is_empty() { "no named arguments".into() } else { args.join("<br>") }
         ));

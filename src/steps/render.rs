@@ -6,7 +6,7 @@ use super::*;
 
 const ARGS: &[ArgSpec] = &[
     required("template", ArgType::Template, "template name (`regenesis/train_assistant`) or inline text with {{ field }}"),
-    arg("into", ArgType::Field, "field that receives the text (default: the step name)"),
+    arg("into", ArgType::FieldOut, "field that receives the text (default: the step name)"),
 ];
 
 #[derive(Debug)]
@@ -30,5 +30,14 @@ impl StepKind for Render {
     }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         vec![into_field(node)]
+    }
+    fn map(&self, step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], env: &dyn StepEnv) -> Vec<Rec> {
+        match env.render(step, "template", r.fields.clone()) {
+            Ok(text) => vec![child(r, &node.name, [(into_field(node), Value::String(text))])],
+            Err(e) => {
+                env.template_failed(step, r, e);
+                vec![]
+            }
+        }
     }
 }

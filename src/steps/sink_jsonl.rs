@@ -7,7 +7,7 @@ const ARGS: &[ArgSpec] = &[
     required("path", ArgType::Str, "output file, relative to the run directory"),
     arg("format", ArgType::Enum(&["records", "chat"]), "`records` (fields as JSON) or `chat` (fine-tuning messages)"),
     arg("user", ArgType::Template, "chat: template of the user turn (default: the `question` field)"),
-    arg("assistant", ArgType::Field, "chat: field holding the assistant turn"),
+    arg("assistant", ArgType::FieldIn, "chat: field holding the assistant turn"),
     arg("system", ArgType::Str, "chat: system turn"),
     arg("fields", ArgType::FieldList, "records: fields to write (default: all)"),
     arg("shuffle", ArgType::Bool, "write the lines in a random order (needs `seed:`), as the authors shuffle their training set"),

@@ -5,7 +5,7 @@ use crate::answer::AnswerKind;
 
 const ARGS: &[ArgSpec] = &[
     arg("fields", ArgType::FieldMap, "record field → column in the file (default: id, question, answer)"),
-    arg("label", ArgType::Field, "the ground-truth field (default: `answer`); prompts that read it leak the label"),
+    arg("label", ArgType::FieldOut, "the ground-truth field (default: `answer`); prompts that read it leak the label"),
     arg("answers", ArgType::Enum(AnswerKind::NAMES), "format of the label (default: number)"),
     arg("on_bad_row", ArgType::Enum(&["fail", "skip"]), "what a malformed row does: stop the run, or skip it and count it"),
 ];

@@ -4,9 +4,9 @@
 use super::*;
 
 const ARGS: &[ArgSpec] = &[
-    required("field", ArgType::Field, "field to vote on"),
+    required("field", ArgType::FieldIn, "field to vote on"),
     required("per", ArgType::Source, "the source whose records are the groups"),
-    arg("into", ArgType::Field, "field that receives the majority value (default: `majority`)"),
+    arg("into", ArgType::FieldOut, "field that receives the majority value (default: `majority`)"),
 ];
 
 #[derive(Debug)]
@@ -30,5 +30,27 @@ impl StepKind for Vote {
     }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         vec![node.str_arg("into").unwrap_or("majority").to_string()]
+    }
+    fn shape(&self) -> Shape {
+        Shape::PerSourceRecord
+    }
+    fn gather(&self, node: &NodeDef, _lineage: u64, held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
+        let field = node.str_arg("field").unwrap_or("predicted");
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for r in &held {
+            if let Some(v) = r.fields.get(field).filter(|v| !v.is_null()) {
+                *counts.entry(crate::expr::text(v)).or_default() += 1;
+            }
+        }
+        // Ties go to the smallest value, so the result does not depend on order.
+        let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| Value::String(k.clone()));
+        let into = node.str_arg("into").unwrap_or("majority").to_string();
+        held.into_iter()
+            .map(|r| {
+                let mut out = (*r).clone();
+                out.fields.insert(into.clone(), best.clone().unwrap_or(Value::Null));
+                Arc::new(out)
+            })
+            .collect()
     }
 }

@@ -1,0 +1,24 @@
+//! The run, as a step kind's own work sees it ([`StepEnv`]).
+
+use super::context::{failure, Ctx};
+use super::failure::{CallError, FailReason};
+use crate::record::Rec;
+use crate::step_env::StepEnv;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+impl StepEnv for Ctx {
+    fn render(&self, step: usize, template: &str, fields: Map<String, Value>) -> Result<String, String> {
+        Ctx::render(self, step, template, fields).map_err(|e| e.to_string())
+    }
+    fn kept(&self, step: usize, r: &Arc<Rec>) {
+        super::samples::kept(self, step, r);
+    }
+    fn removed(&self, step: usize, r: &Arc<Rec>, condition: usize) {
+        self.stats.removed(step, condition);
+        super::samples::removed(self, step, r, condition);
+    }
+    fn template_failed(&self, step: usize, r: &Rec, message: String) {
+        failure(self, step, r, &CallError::failed(FailReason::Template, message));
+    }
+}
