@@ -2,6 +2,7 @@
 //! data-synthesis pipelines. Stages: `syntax` → `check` → `plan` → `run`.
 
 pub mod answer;
+pub mod arg_spec;
 pub mod arith;
 pub mod catalogue;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod finetune;
 pub mod local;
+pub mod model_settings;
 pub mod plan;
 pub mod pypi;
 pub mod record;

@@ -1,8 +1,10 @@
 //! The checked workflow: every name resolved, every argument typed. The checker
 //! builds it; the plan and the runtime read it.
 
+pub use crate::arg_spec::{arg, required, ArgSpec, ArgType, Positional};
 use crate::diagnostic::{FileId, Span};
 use crate::expr::RecordExpr;
+use crate::model_settings::ModelSettings;
 use crate::record::Rec;
 use crate::step_env::StepEnv;
 use crate::syntax::ast::DeclKind;
@@ -76,7 +78,10 @@ pub struct ParamDef {
 #[derive(Debug, Clone)]
 pub struct ModelDef {
     pub name: String,
-    pub settings: Map<String, Value>,
+    /// The settings, typed; every default is a method of [`ModelSettings`].
+    pub settings: ModelSettings,
+    /// The same settings as checked values: what a step inherits ([`Workflow::setting`]) and its identity hashes.
+    pub values: Map<String, Value>,
     pub file: FileId,
     pub span: Span,
 }
@@ -180,70 +185,11 @@ impl Workflow {
     /// A sampling setting as a step sees it: its own argument, else its model's.
     pub fn setting(&self, node: NodeId, key: &str) -> Option<&Value> {
         let n = &self.nodes[node];
-        n.args.get(key).or_else(|| n.model.and_then(|m| self.models.get(m)).and_then(|m| m.settings.get(key)))
+        n.args.get(key).or_else(|| n.model.and_then(|m| self.models.get(m)).and_then(|m| m.values.get(key)))
     }
 }
 
 // ---- What a step kind declares (its files are under `steps/`) ----
-
-/// What the positional arguments of a kind are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Positional {
-    /// One string: a file path or a stdlib name.
-    Location,
-    /// Record streams (step or source names, `a + b` for a union), at least `min`.
-    Records { min: usize, max: usize },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ArgType {
-    Int {
-        min: i64,
-        max: i64,
-    },
-    Float {
-        min: f64,
-        max: f64,
-    },
-    Bool,
-    Str,
-    /// One of fixed words; written bare (`format: chat`) or quoted.
-    Enum(&'static [&'static str]),
-    /// A record field the step reads; written bare or quoted. The checker
-    /// makes sure an upstream step provides it.
-    FieldIn,
-    /// A record field the step writes (or, on a source, one of its own fields).
-    FieldOut,
-    /// A map of record field → dataset column.
-    FieldMap,
-    /// A list of fields the step reads.
-    FieldList,
-    /// Another node of the workflow.
-    Node,
-    /// A source (lineage root) of the workflow.
-    Source,
-    Model,
-    /// A prompt template: a stdlib/workflow-relative name, or inline with `{{ }}`.
-    Template,
-    /// A record expression evaluated per record.
-    Filter,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ArgSpec {
-    pub name: &'static str,
-    pub ty: ArgType,
-    pub required: bool,
-    pub doc: &'static str,
-}
-
-pub const fn arg(name: &'static str, ty: ArgType, doc: &'static str) -> ArgSpec {
-    ArgSpec { name, ty, required: false, doc }
-}
-
-pub const fn required(name: &'static str, ty: ArgType, doc: &'static str) -> ArgSpec {
-    ArgSpec { name, ty, required: true, doc }
-}
 
 /// How a step contributes to the static estimate, per source record.
 #[derive(Debug, Clone, Copy, Default)]

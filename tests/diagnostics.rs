@@ -88,7 +88,7 @@ fn codes_in_source() -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
     for f in files_with_ext(&root().join("src"), "rs") {
         let text = std::fs::read_to_string(&f).unwrap();
-        for marker in ["error(", "warning(", "fn code(&self) -> &'static str {"] {
+        for marker in ["error(", "warning(", "code: ", "fn code(&self) -> &'static str {"] {
             for (i, _) in text.match_indices(marker) {
                 let rest = text[i + marker.len()..].trim_start();
                 if let Some(lit) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {

@@ -282,59 +282,23 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
 
 #[allow(clippy::too_many_arguments)]
 fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, e: &Expr, file: FileId, diags: &mut Vec<Diagnostic>) {
-    let err = |msg: String, help: String| Diagnostic::error("wrong-type", file, e.span, msg).with_help(help);
-    let v = match ty {
-        ArgType::Int { min, max } => match v.as_f64() {
-            Some(x) if x.fract() == 0.0 && x >= min as f64 && x <= max as f64 => Value::from(x as i64),
-            Some(x) if x.fract() == 0.0 => {
-                diags.push(
-                    Diagnostic::error("out-of-range", file, e.span, format!("`{key}` is {x}, outside {min}..={max}"))
-                        .with_help(arg_doc(wf, id, key)),
-                );
-                return;
-            }
-            _ => return diags.push(err(format!("`{key}` expects a whole number"), arg_doc(wf, id, key))),
-        },
-        ArgType::Float { min, max } => match v.as_f64() {
-            Some(x) if x >= min && x <= max => v,
-            Some(x) => {
-                diags.push(
-                    Diagnostic::error("out-of-range", file, e.span, format!("`{key}` is {x}, outside {min}..={max}"))
-                        .with_help(arg_doc(wf, id, key)),
-                );
-                return;
-            }
-            None => return diags.push(err(format!("`{key}` expects a number"), arg_doc(wf, id, key))),
-        },
-        ArgType::Bool if !v.is_boolean() => return diags.push(err(format!("`{key}` expects true or false"), arg_doc(wf, id, key))),
-        ArgType::Str | ArgType::FieldIn | ArgType::FieldOut if !v.is_string() => {
-            return diags.push(err(format!("`{key}` expects a string"), arg_doc(wf, id, key)))
+    let v = match super::value::check(key, ty, v) {
+        Ok(v) => v,
+        Err(r) => {
+            let help = r.help.unwrap_or_else(|| arg_doc(wf, id, key));
+            return diags.push(Diagnostic::error(r.code, file, e.span, r.message).with_help(help));
         }
-        ArgType::Enum(options) => match v.as_str() {
-            Some(s) if options.contains(&s) => v,
-            _ => {
-                let shown = v.as_str().map_or(v.to_string(), str::to_string);
-                let mut d = Diagnostic::error("invalid-value", file, e.span, format!("`{key}` cannot be `{shown}`"));
-                d.help = Some(did_you_mean(&shown, options.iter().copied()).unwrap_or_else(|| format!("one of: {}", options.join(", "))));
-                return diags.push(d);
-            }
-        },
-        ArgType::FieldMap => match &v {
-            Value::Object(m) if m.values().all(Value::is_string) => v,
-            _ => return diags.push(err(format!("`{key}` maps fields to columns: {{question: \"Problem\"}}"), arg_doc(wf, id, key))),
-        },
-        ArgType::Template => {
-            let Some(s) = v.as_str() else {
-                return diags.push(err(format!("`{key}` expects a template name or text"), arg_doc(wf, id, key)));
-            };
-            let (dir, stdlib, sandbox) = (wf.dir.clone(), wf.stdlib.clone(), wf.sandbox.clone());
-            if let Some(p) = templates::load(s, &dir, &stdlib, &sandbox, file, e.span, diags) {
-                wf.nodes[id].prompts.insert(key.into(), p);
-            }
-            v
-        }
-        _ => v,
     };
+    if ty == ArgType::Template {
+        let Some(s) = v.as_str() else {
+            let d = Diagnostic::error("wrong-type", file, e.span, format!("`{key}` expects a template name or text"));
+            return diags.push(d.with_help(arg_doc(wf, id, key)));
+        };
+        let (dir, stdlib, sandbox) = (wf.dir.clone(), wf.stdlib.clone(), wf.sandbox.clone());
+        if let Some(p) = templates::load(s, &dir, &stdlib, &sandbox, file, e.span, diags) {
+            wf.nodes[id].prompts.insert(key.into(), p);
+        }
+    }
     wf.nodes[id].args.insert(key.into(), v);
 }
 

@@ -12,6 +12,7 @@ mod pools;
 pub mod resolve;
 pub mod sandbox;
 pub mod templates;
+pub mod value;
 
 use crate::diagnostic::{Diagnostic, SourceMap};
 use crate::workflow::Workflow;

@@ -6,6 +6,7 @@ use super::args::resolve_args;
 use super::exprs::{constant, Scope};
 use super::load::Loaded;
 use crate::diagnostic::{did_you_mean, Diagnostic, SourceMap, Span};
+use crate::model_settings::ModelSettings;
 use crate::steps;
 use crate::syntax::ast::{DeclKind, ItemKind};
 use crate::workflow::{ModelDef, NodeDef, ParamDef, ParamType, Workflow};
@@ -95,8 +96,18 @@ pub fn resolve(
                 wf.params.push(ParamDef { name: name.text.clone(), ty, value: v, file: l.file, span: l.item.span });
             }
             ItemKind::Model { name, props } => {
-                let settings = super::models::settings(props, &values, diags);
-                wf.models.push(ModelDef { name: name.text.clone(), settings, file: l.file, span: l.item.span });
+                let values = super::models::settings(props, &values, diags);
+                let settings = match ModelSettings::from_checked(&values) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        diags.push(
+                            Diagnostic::error("wrong-type", l.file, name.span, e)
+                                .with_help("a setting passed its check but has no typed field: please report this"),
+                        );
+                        ModelSettings::default()
+                    }
+                };
+                wf.models.push(ModelDef { name: name.text.clone(), settings, values, file: l.file, span: l.item.span });
             }
             _ => {}
         }

@@ -4,11 +4,11 @@
 //! latency), whether it takes `n > 1`, and whether the key variable is set —
 //! never the key itself. Exit 1 when a given workflow could not run.
 
+use crate::model_settings::ModelSettings;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs};
 use async_openai::Client;
 use clap::Args;
-use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -122,17 +122,15 @@ fn folder_size(dir: &std::path::Path) -> u64 {
 }
 
 /// One model: its endpoint with one tiny request, `n > 1`, and its key variable.
-async fn model(alias: &str, s: &serde_json::Map<String, Value>) -> Vec<Row> {
-    let get = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_string);
+async fn model(alias: &str, s: &ModelSettings) -> Vec<Row> {
     let what = format!("model {alias}");
-    if s.get("local").and_then(Value::as_bool) == Some(true) {
+    if s.is_local() {
         return vec![Row(what, Status::Ok, "embedded local model: regen starts its server on the first call that misses the cache".into())];
     }
-    let Some(endpoint) = get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()) else {
+    let Some(endpoint) = s.endpoint_or_env() else {
         return vec![Row(what, Status::Fail, "no endpoint: set `endpoint = \"http://…/v1\"` or OPENAI_BASE_URL".into())];
     };
-    let name = get("name").unwrap_or_else(|| alias.to_string());
-    let key_env = get("api_key_env").unwrap_or_else(|| "OPENAI_API_KEY".into());
+    let (name, key_env) = (s.model_name(alias), s.key_env());
     let key = std::env::var(&key_env).ok().filter(|k| !k.is_empty());
     let mut rows = vec![Row(
         format!("{what} key"),

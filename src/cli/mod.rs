@@ -12,6 +12,7 @@ mod fmt;
 mod graph;
 mod html;
 mod lint;
+mod log;
 mod plan;
 pub mod render;
 mod run;
@@ -97,6 +98,7 @@ pub fn main() -> i32 {
         }
     };
     let _ = ALLOW_OUTSIDE.set(cli.allow_outside);
+    log::init(matches!(&cli.command, Command::Run(a) if a.verbose));
     match cli.command {
         Command::Lint(a) => lint::run(a),
         Command::Explain(a) => explain::run(a),

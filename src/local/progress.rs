@@ -58,7 +58,7 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
                     b.set_position(n);
                 }
                 None if last_line.elapsed() >= Duration::from_secs(10) => {
-                    eprintln!("regen: local model: {what}: {n}/{m} ({}%)", n * 100 / m.max(1));
+                    tracing::info!("local model: {what}: {n}/{m} ({}%)", n * 100 / m.max(1));
                     last_line = Instant::now();
                 }
                 None => {}

@@ -103,5 +103,5 @@ fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
 }
 
 fn say(msg: &str) {
-    eprintln!("regen: local model: {msg}");
+    tracing::info!("local model: {msg}");
 }

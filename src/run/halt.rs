@@ -148,9 +148,9 @@ pub fn on_signals(halt: std::sync::Arc<Halt>) -> tokio::task::JoinHandle<()> {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         next_signal(&mut term).await;
         halt.stop(StopReason::Interrupted);
-        eprintln!("\nregen: interrupted — no new calls; waiting up to {} s for calls in flight (again to quit now)", halt.grace.as_secs());
+        tracing::warn!("interrupted — no new calls; waiting up to {} s for calls in flight (again to quit now)", halt.grace.as_secs());
         next_signal(&mut term).await;
-        eprintln!("regen: quitting now; every finished call is in the cache — run the same command to resume");
+        tracing::warn!("quitting now; every finished call is in the cache — run the same command to resume");
         std::process::exit(130);
     })
 }

@@ -100,36 +100,31 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     let mut models = Vec::new();
     for m in &wf.models {
         let s = &m.settings;
-        let get = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_string);
-        let is_local = s.get("local").and_then(Value::as_bool) == Some(true);
         // A local model's server starts when its first call misses the cache (a warm run starts none).
-        let local = is_local.then(|| client::LocalLaunch { settings: s.clone(), run_dir: opts.run_dir.clone() });
-        let endpoint = if is_local {
+        let local = s.is_local().then(|| client::LocalLaunch { settings: s.clone(), run_dir: opts.run_dir.clone() });
+        let endpoint = if s.is_local() {
             "(embedded local model)".to_string()
         } else {
-            get("endpoint").or_else(|| std::env::var("OPENAI_BASE_URL").ok()).ok_or_else(|| {
+            s.endpoint_or_env().ok_or_else(|| {
                 format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
             })?
         };
-        let num = |k: &str, d: f64| s.get(k).and_then(Value::as_f64).unwrap_or(d);
-        let opt = |k: &str| s.get(k).and_then(Value::as_f64);
-        let name = get("name").unwrap_or_else(|| m.name.clone());
-        let key_env = get("api_key_env").unwrap_or_else(|| "OPENAI_API_KEY".into());
+        let (name, key_env) = (s.model_name(&m.name), s.key_env());
         models.push(Arc::new(ModelClient::new(&client::ModelSpec {
             local,
             alias: &m.name,
             model: &name,
             endpoint: &endpoint,
             key_env: &key_env,
-            concurrency: num("concurrency", 16.0) as usize,
-            timeout_s: num("timeout_s", 120.0),
-            retries: num("retries", 6.0) as u32,
-            requests_per_minute: opt("requests_per_minute"),
-            tokens_per_minute: opt("tokens_per_minute"),
-            n_per_request: s.get("n_per_request").and_then(Value::as_bool).unwrap_or(true),
+            concurrency: s.concurrency(),
+            timeout_s: s.timeout_s(),
+            retries: s.retries(),
+            requests_per_minute: s.requests_per_minute,
+            tokens_per_minute: s.tokens_per_minute,
+            n_per_request: s.n_per_request(),
             halt: halt.clone(),
-            price_prompt: opt("price_prompt").unwrap_or(0.0),
-            price_completion: opt("price_completion").unwrap_or(0.0),
+            price_prompt: s.price_prompt(),
+            price_completion: s.price_completion(),
         })));
     }
     let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;

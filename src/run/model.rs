@@ -64,7 +64,7 @@ pub struct Reply {
 
 /// What starts a `local = true` model's server.
 pub struct LocalLaunch {
-    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub settings: crate::model_settings::ModelSettings,
     pub run_dir: std::path::PathBuf,
 }
 

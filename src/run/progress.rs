@@ -116,7 +116,8 @@ async fn lines(cx: &Ctx, steps: &[Step], every: Duration, inputs: Option<u64>) {
         let overall = (calls + failed) as f64 / started.elapsed().as_secs_f64().max(1e-9);
         let left = (total - done as f64).max(0.0);
         let eta = if overall > 0.0 { format!("ETA ≈{}", clock(Duration::from_secs_f64(left / overall))) } else { "ETA ?".into() };
-        eprintln!(
+        tracing::info!(
+            target: "regen::progress",
             "[{}] calls {}/≈{} · hits {} · {} calls/s · {failed} failed · {eta}",
             clock(started.elapsed()),
             thousands(done),

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 const ARGS: &[ArgSpec] = &[
     required("n", ArgType::Int { min: 1, max: 1_000_000 }, "records kept per source record"),
     required("per", ArgType::Source, "the source whose records are the groups"),
-    arg("seed", ArgType::Int { min: 0, max: i64::MAX }, "seed of the random choice"),
+    arg("seed", crate::model_settings::SEED_RANGE, "seed of the random choice"),
 ];
 
 #[derive(Debug)]

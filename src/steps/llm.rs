@@ -2,15 +2,7 @@
 
 use super::*;
 
-/// Sampling and routing arguments shared by every step that calls a model.
-pub const SAMPLING: &[ArgSpec] = &[
-    arg("model", ArgType::Model, "the model declaration to call; defaults to the only one declared"),
-    arg("temperature", ArgType::Float { min: 0.0, max: 2.0 }, "sampling temperature, 0–2"),
-    arg("top_p", ArgType::Float { min: 0.0, max: 1.0 }, "nucleus sampling mass, 0–1"),
-    arg("max_tokens", ArgType::Int { min: 1, max: 131_072 }, "completion token limit"),
-    arg("seed", ArgType::Int { min: 0, max: i64::MAX }, "sampling seed sent to the server"),
-    arg("system", ArgType::Str, "system prompt; overrides the model's"),
-];
+pub use crate::model_settings::SAMPLING;
 
 const ARGS: &[ArgSpec] = &[
     required("prompt", ArgType::Template, "prompt template: stdlib name (`regenesis/adapt`) or inline text with {{ field }}"),

@@ -11,7 +11,7 @@ const ARGS: &[ArgSpec] = &[
     arg("system", ArgType::Str, "chat: system turn"),
     arg("fields", ArgType::FieldList, "records: fields to write (default: all)"),
     arg("shuffle", ArgType::Bool, "write the lines in a random order (needs `seed:`), as the authors shuffle their training set"),
-    arg("seed", ArgType::Int { min: 0, max: i64::MAX }, "seed of the shuffle"),
+    arg("seed", crate::model_settings::SEED_RANGE, "seed of the shuffle"),
 ];
 
 #[derive(Debug)]
