@@ -1,5 +1,5 @@
 //! Step kinds. Each kind is one file implementing [`StepKind`]; registration is
-//! the one list in [`KINDS`].
+//! one line of the `kinds!` list below.
 
 pub use crate::syntax::ast::DeclKind;
 // What a kind declares lives with the checked workflow (a node holds its kind);
@@ -11,34 +11,30 @@ pub use crate::workflow::{NodeDef, Workflow};
 pub use serde_json::Value;
 pub use std::sync::Arc;
 
-mod cap;
-mod cross;
-mod extract;
-pub mod judge;
-mod keep;
-pub mod llm;
-mod missing;
-mod pool_guidelines;
-mod render;
-mod sink_jsonl;
-mod source_jsonl;
-mod union;
-mod vote;
+/// Declares each kind's file as a module and lists the kind in [`KINDS`] (in
+/// the order the docs show them): adding a kind is its file plus one line here.
+macro_rules! kinds {
+    ($($file:ident :: $kind:ident),* $(,)?) => {
+        $(mod $file;)*
+        pub static KINDS: &[&dyn StepKind] = &[$(&$file::$kind),*];
+    };
+}
 
-pub static KINDS: &[&dyn StepKind] = &[
-    &source_jsonl::SourceJsonl,
-    &pool_guidelines::Guidelines,
-    &llm::Llm,
-    &judge::Judge,
-    &cross::Cross,
-    &extract::Extract,
-    &keep::Keep,
-    &cap::Cap,
-    &vote::Vote,
-    &missing::Missing,
-    &union::Union,
-    &render::Render,
-    &sink_jsonl::SinkJsonl,
+kinds![
+    source_jsonl::SourceJsonl,
+    pool_guidelines::Guidelines,
+    llm::Llm,
+    judge::Judge,
+    cross::Cross,
+    extract::Extract,
+    keep::Keep,
+    cap::Cap,
+    vote::Vote,
+    dedupe::Dedupe,
+    missing::Missing,
+    union::Union,
+    render::Render,
+    sink_jsonl::SinkJsonl,
 ];
 
 pub fn find(decl: DeclKind, name: &str) -> Option<&'static dyn StepKind> {
