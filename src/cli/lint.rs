@@ -1,9 +1,22 @@
 //! `regen lint PATH...`: exit 0 clean or warnings only, 1 on errors, 2 on usage errors.
 
-use super::{render, OutputFormat};
+use super::lint_formats::{self, Finding};
+use super::render;
 use crate::check::{self, Options};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LintFormat {
+    /// Compiler-style messages on stderr.
+    Human,
+    /// One JSON array of findings on stdout.
+    Json,
+    /// A SARIF 2.1.0 log on stdout (GitHub code scanning, other code hosts).
+    Sarif,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`) on stdout.
+    Github,
+}
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Deny {
@@ -16,7 +29,7 @@ pub struct LintArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
-    pub format: OutputFormat,
+    pub format: LintFormat,
     /// Treat warnings as errors for the exit code.
     #[arg(long, value_enum)]
     pub deny: Option<Deny>,
@@ -43,6 +56,7 @@ pub fn run(a: LintArgs) -> i32 {
     files.sort();
     let (mut errors, mut warnings) = (0, 0);
     let mut json = Vec::new();
+    let mut checked_files = Vec::new();
     for f in &files {
         let opts = Options { sets: a.sets.clone(), stdlib: check::find_stdlib(f), allow_outside: super::allow_outside() };
         let checked = match check::check_file(f, &opts, a.call_threshold) {
@@ -59,19 +73,24 @@ pub fn run(a: LintArgs) -> i32 {
                 warnings += 1;
             }
             match a.format {
-                OutputFormat::Human => {
-                    eprint!("{}", render::human(d, &checked.sources, super::color()))
-                }
-                OutputFormat::Json => json.push(render::json_value(d, &checked.sources)),
+                LintFormat::Human => eprint!("{}", render::human(d, &checked.sources, super::color())),
+                LintFormat::Json => json.push(render::json_value(d, &checked.sources)),
+                LintFormat::Github => println!("{}", lint_formats::github(&Finding { diagnostic: d, sources: &checked.sources })),
+                LintFormat::Sarif => {}
             }
         }
+        checked_files.push(checked);
     }
+    let summary =
+        format!("checked {} {}: {errors} error(s), {warnings} warning(s)", files.len(), if files.len() == 1 { "file" } else { "files" });
     match a.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
-        OutputFormat::Human => {
-            let files_word = if files.len() == 1 { "file" } else { "files" };
-            eprintln!("checked {} {files_word}: {errors} error(s), {warnings} warning(s)", files.len());
+        LintFormat::Json => println!("{:#}", serde_json::Value::Array(json)),
+        LintFormat::Sarif => {
+            let findings: Vec<Finding> =
+                checked_files.iter().flat_map(|c| c.diagnostics.iter().map(|d| Finding { diagnostic: d, sources: &c.sources })).collect();
+            println!("{}", lint_formats::sarif(&findings));
         }
+        LintFormat::Human | LintFormat::Github => eprintln!("{summary}"),
     }
     if errors > 0 || (a.deny == Some(Deny::Warnings) && warnings > 0) {
         1

@@ -12,6 +12,7 @@ mod fmt;
 mod graph;
 mod html;
 mod lint;
+mod lint_formats;
 mod log;
 mod plan;
 pub mod render;
