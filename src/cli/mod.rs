@@ -14,6 +14,7 @@ mod html;
 mod lint;
 mod lint_formats;
 mod log;
+mod new;
 mod plan;
 pub mod render;
 mod run;
@@ -55,6 +56,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Rewrite workflow files in the canonical layout (comments kept).
     Fmt(fmt::FmtArgs),
+    /// Start a project: a workflow (ReGenesis, STaR or plain chain of thought), its prompts and a tiny dataset.
+    New(new::NewArgs),
     /// Run a workflow against its endpoints, streaming, cached and resumable.
     Run(run::RunArgs),
     /// List the runs in the run store.
@@ -107,6 +110,7 @@ pub fn main() -> i32 {
         Command::Graph(a) => graph::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Fmt(a) => fmt::run(a),
+        Command::New(a) => new::run(a),
         Command::Data(a) => data::run(a),
         Command::Run(a) => run::run(a),
         Command::Runs(a) => run::runs(a),
