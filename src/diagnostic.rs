@@ -32,9 +32,25 @@ pub struct SourceFile {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     pub files: Vec<SourceFile>,
+    /// Texts that win over the disk, by canonical path: an editor's unsaved buffers.
+    pub unsaved: std::sync::Arc<std::collections::HashMap<PathBuf, String>>,
 }
 
 impl SourceMap {
+    /// A map that reads `unsaved` texts before the files on disk.
+    pub fn with_unsaved(unsaved: std::sync::Arc<std::collections::HashMap<PathBuf, String>>) -> Self {
+        SourceMap { files: vec![], unsaved }
+    }
+    /// A file's bytes: the unsaved text if there is one, else the disk's.
+    pub fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        if !self.unsaved.is_empty() {
+            let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if let Some(text) = self.unsaved.get(&canon) {
+                return Ok(text.clone().into_bytes());
+            }
+        }
+        std::fs::read(path)
+    }
     pub fn add(&mut self, path: &Path, text: String) -> FileId {
         self.files.push(SourceFile { path: path.to_path_buf(), text });
         self.files.len() - 1

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod finetune;
 pub mod local;
+pub mod lsp;
 pub mod model_settings;
 pub mod plan;
 pub mod pypi;

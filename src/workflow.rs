@@ -93,6 +93,8 @@ pub struct Prompt {
     pub text: String,
     pub reads: Vec<String>,
     pub span: Span,
+    /// The template's file (`None` when written inline).
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]

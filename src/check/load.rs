@@ -23,7 +23,7 @@ pub struct Loaded {
 
 /// Read a file as text; invalid UTF-8 becomes a diagnostic pointing at the first bad byte.
 pub fn read_source(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) -> std::io::Result<FileId> {
-    let bytes = std::fs::read(path)?;
+    let bytes = sources.read(path)?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(path, text)),
         Err(e) => {

@@ -38,7 +38,12 @@ impl Checked {
 pub const CALL_THRESHOLD: f64 = 1_000_000.0;
 
 pub fn check_file(path: &Path, opts: &Options, call_threshold: f64) -> std::io::Result<Checked> {
-    let mut sources = SourceMap::default();
+    check_sources(path, opts, call_threshold, SourceMap::default())
+}
+
+/// As [`check_file`], reading workflow files through `sources` (an editor's
+/// unsaved buffers win over the disk; `extends` resolves against them too).
+pub fn check_sources(path: &Path, opts: &Options, call_threshold: f64, mut sources: SourceMap) -> std::io::Result<Checked> {
     let mut diags = Vec::new();
     let given: Vec<String> = opts.sets.iter().map(|(_, v)| v.clone()).collect();
     let sandbox = sandbox::Sandbox::new(path, &opts.stdlib, &given, opts.allow_outside);

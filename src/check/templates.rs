@@ -21,8 +21,8 @@ pub fn load(
     span: Span,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Prompt> {
-    let (name, text) = if is_inline(value) {
-        ("inline".to_string(), value.to_string())
+    let (name, text, path) = if is_inline(value) {
+        ("inline".to_string(), value.to_string(), None)
     } else {
         let candidates =
             [dir.join("prompts").join(format!("{value}.j2")), stdlib.join("prompts").join(format!("{value}.j2")), dir.join(value)];
@@ -35,7 +35,7 @@ pub fn load(
                 return None;
             }
             Some(p) => match std::fs::read_to_string(p) {
-                Ok(t) => (value.to_string(), t),
+                Ok(t) => (value.to_string(), t, Some(p.clone())),
                 Err(e) => {
                     diags.push(Diagnostic::error("unknown-prompt", file, span, format!("cannot read prompt `{}`: {e}", p.display())));
                     return None;
@@ -84,7 +84,7 @@ pub fn load(
             return None;
         }
     };
-    Some(Prompt { name, text, reads, span })
+    Some(Prompt { name, text, reads, span, path })
 }
 
 /// The template environment used for checking and rendering: no file loader and

@@ -58,6 +58,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Start a project: a workflow (ReGenesis, STaR or plain chain of thought), its prompts and a tiny dataset.
     New(new::NewArgs),
+    /// A language server over stdio, for editors: diagnostics as you type, hover, go to definition, completion, formatting, rename.
+    Lsp,
     /// Run a workflow against its endpoints, streaming, cached and resumable.
     Run(run::RunArgs),
     /// List the runs in the run store.
@@ -111,6 +113,13 @@ pub fn main() -> i32 {
         Command::Plan(a) => plan::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::New(a) => new::run(a),
+        Command::Lsp => match crate::lsp::serve() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: regen lsp: {e}");
+                1
+            }
+        },
         Command::Data(a) => data::run(a),
         Command::Run(a) => run::run(a),
         Command::Runs(a) => run::runs(a),
