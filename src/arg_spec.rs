@@ -22,6 +22,8 @@ pub enum ArgType {
     },
     Bool,
     Str,
+    /// A list of strings (`["http://a/v1", "http://b/v1"]`).
+    StrList,
     /// One of fixed words; written bare (`format: chat`) or quoted.
     Enum(&'static [&'static str]),
     /// A record field the step reads; written bare or quoted. The checker

@@ -23,6 +23,12 @@ pub const SAMPLING: [ArgSpec; 6] = [MODEL, TEMPERATURE, TOP_P, MAX_TOKENS, SEED,
 /// Every setting a `model { … }` block accepts.
 pub const SETTINGS: &[ArgSpec] = &[
     arg("endpoint", ArgType::Str, "base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1"),
+    arg("endpoints", ArgType::StrList, "base URLs of replicas of the same model; `concurrency` applies to each"),
+    arg(
+        "routing",
+        ArgType::Enum(&["least_outstanding", "affinity"]),
+        "replicas: the least busy (default), or one per source record (prefix-cache reuse) spilling over when full",
+    ),
     arg("name", ArgType::Str, "model name sent to the server"),
     arg("api_key_env", ArgType::Str, "name of the environment variable holding the API key (never the key itself)"),
     arg("local", ArgType::Bool, "regen sets up, starts and stops a local llama.cpp server with SmolLM2-135M-Instruct"),
@@ -49,6 +55,8 @@ pub const SETTINGS: &[ArgSpec] = &[
 #[serde(deny_unknown_fields)]
 pub struct ModelSettings {
     pub endpoint: Option<String>,
+    pub endpoints: Option<Vec<String>>,
+    pub routing: Option<String>,
     pub name: Option<String>,
     pub api_key_env: Option<String>,
     pub local: Option<bool>,
@@ -78,6 +86,15 @@ impl ModelSettings {
     /// `endpoint`, else the `OPENAI_BASE_URL` environment variable.
     pub fn endpoint_or_env(&self) -> Option<String> {
         self.endpoint.clone().or_else(|| std::env::var("OPENAI_BASE_URL").ok())
+    }
+    /// The replicas: `endpoints`, else `endpoint`, else `OPENAI_BASE_URL`
+    /// (which may be a comma-separated list). Empty when none is set.
+    pub fn endpoint_list(&self) -> Vec<String> {
+        if let Some(list) = &self.endpoints {
+            return list.clone();
+        }
+        let one = self.endpoint_or_env().unwrap_or_default();
+        one.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
     pub fn is_local(&self) -> bool {
         self.local == Some(true)
@@ -126,7 +143,9 @@ mod tests {
         // A setting the checker accepts but the struct lacks would fail every run that uses it.
         for s in SETTINGS {
             let v = match s.ty {
-                ArgType::Str | ArgType::Enum(_) => Value::String("fail".into()),
+                ArgType::Str => Value::String("x".into()),
+                ArgType::Enum(options) => Value::String(options[0].into()),
+                ArgType::StrList => serde_json::json!(["x"]),
                 ArgType::Bool => Value::Bool(true),
                 ArgType::Int { min, .. } => Value::from(min),
                 ArgType::Float { min, .. } => Value::from(min),

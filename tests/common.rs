@@ -102,6 +102,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kill the server now, as a replica that dies mid-run.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

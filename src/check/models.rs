@@ -37,5 +37,13 @@ pub fn settings(props: &[Prop], params: &std::collections::HashMap<String, Value
             }
         }
     }
+    if out.contains_key("endpoint") && out.contains_key("endpoints") {
+        if let Some(p) = props.iter().find(|p| p.name.text == "endpoints") {
+            diags.push(
+                Diagnostic::error("conflicting-settings", p.file, p.name.span, "the model sets both `endpoint` and `endpoints`")
+                    .with_help("keep `endpoints` for replicas (a list of one is fine) and remove `endpoint`"),
+            );
+        }
+    }
     out
 }

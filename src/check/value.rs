@@ -45,6 +45,10 @@ pub fn check(key: &str, ty: ArgType, v: Value) -> Result<Value, Rejected> {
                 return Err(Rejected { code: "invalid-value", message: format!("`{key}` cannot be `{shown}`"), help: Some(help) });
             }
         },
+        ArgType::StrList => match &v {
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_string) => v,
+            _ => return Err(wrong(format!("`{key}` expects a list of strings: [\"…\", \"…\"]"))),
+        },
         ArgType::FieldMap => match &v {
             Value::Object(m) if m.values().all(Value::is_string) => v,
             _ => return Err(wrong(format!("`{key}` maps fields to columns: {{question: \"Problem\"}}"))),

@@ -9,6 +9,7 @@ use super::failure::FailReason;
 use super::gate::{Gate, Priority};
 pub use super::model::{LocalLaunch, ModelClient, ModelSpec, Reply, MAX_N};
 use super::ratelimit::Bucket;
+use super::replica::Replicas;
 use super::retry::AskError;
 use super::store::{CacheKey, CachedCall, Store};
 use async_openai::config::OpenAIConfig;
@@ -21,20 +22,23 @@ impl ModelClient {
     pub fn new(spec: &ModelSpec) -> Self {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
         let http_calls = Arc::new(AtomicU64::new(0));
-        let client = tokio::sync::OnceCell::new();
+        let replicas = tokio::sync::OnceCell::new();
         if spec.local.is_none() {
+            let clients = spec.endpoints.iter().map(|u| (u.clone(), api_client(u, key.as_deref(), spec.timeout_s, &http_calls))).collect();
             // A fresh cell cannot be full: `set` only fails on a second value.
-            let _ = client.set(api_client(spec.endpoint, key.as_deref(), spec.timeout_s, &http_calls));
+            let _ = replicas.set(Replicas::new(clients, spec.routing, spec.concurrency));
         }
         ModelClient {
             alias: spec.alias.into(),
             model: spec.model.into(),
-            endpoint: spec.endpoint.into(),
+            endpoint: if spec.local.is_some() { "(embedded local model)".into() } else { spec.endpoints.join(", ") },
             key_env: spec.key_env.into(),
-            client,
+            replicas,
+            routing: spec.routing,
             local: spec.local.as_ref().map(|l| LocalLaunch { settings: l.settings.clone(), run_dir: l.run_dir.clone() }),
             local_server: tokio::sync::Mutex::new(None),
-            limit: Gate::new(spec.concurrency),
+            // `concurrency` is per endpoint: the model's gate holds that much per replica.
+            limit: Gate::new(spec.concurrency * spec.endpoints.len().max(1)),
             timeout: Duration::from_secs_f64(spec.timeout_s),
             retries: spec.retries,
             http_calls,
@@ -45,7 +49,6 @@ impl ModelClient {
             halt: spec.halt.clone(),
             reached: AtomicBool::new(false),
             probe: tokio::sync::Mutex::new(()),
-            refusing_since: Mutex::new(None),
             inflight: Mutex::new(std::collections::HashMap::new()),
             refreshed: Mutex::new(std::collections::HashSet::new()),
             prices: (spec.price_prompt, spec.price_completion),
@@ -53,18 +56,24 @@ impl ModelClient {
         }
     }
 
-    /// The API client, starting the local server on first use.
-    pub(super) async fn api(&self) -> Result<&Client<OpenAIConfig>, String> {
-        self.client
+    /// The replicas, starting the local server on first use.
+    pub(super) async fn api(&self) -> Result<&Replicas, String> {
+        self.replicas
             .get_or_try_init(|| async {
                 let Some(local) = &self.local else { return Err("the model has no endpoint".to_string()) };
                 let server = crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
                 let url = server.base_url.clone();
                 *self.local_server.lock().await = Some(server);
                 let timeout = self.timeout.as_secs_f64();
-                Ok(api_client(&url, self.secret.as_deref(), timeout, &self.http_calls))
+                let client = api_client(&url, self.secret.as_deref(), timeout, &self.http_calls);
+                Ok(Replicas::new(vec![(url, client)], self.routing, self.limit.size))
             })
             .await
+    }
+
+    /// Calls, failures and latency per endpoint (empty before a local server starts).
+    pub fn endpoint_report(&self) -> Vec<serde_json::Value> {
+        self.replicas.get().map(Replicas::report).unwrap_or_default()
     }
 
     /// Stop the local server if this run started one.

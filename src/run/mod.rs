@@ -12,6 +12,7 @@ pub mod llm;
 pub mod model;
 pub mod progress;
 pub mod ratelimit;
+pub mod replica;
 pub mod report;
 pub mod retry;
 pub mod samples;
@@ -102,19 +103,17 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let s = &m.settings;
         // A local model's server starts when its first call misses the cache (a warm run starts none).
         let local = s.is_local().then(|| client::LocalLaunch { settings: s.clone(), run_dir: opts.run_dir.clone() });
-        let endpoint = if s.is_local() {
-            "(embedded local model)".to_string()
-        } else {
-            s.endpoint_or_env().ok_or_else(|| {
-                format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name)
-            })?
-        };
+        let endpoints = if s.is_local() { vec![] } else { s.endpoint_list() };
+        if endpoints.is_empty() && !s.is_local() {
+            return Err(format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name));
+        }
         let (name, key_env) = (s.model_name(&m.name), s.key_env());
         models.push(Arc::new(ModelClient::new(&client::ModelSpec {
             local,
             alias: &m.name,
             model: &name,
-            endpoint: &endpoint,
+            endpoints: &endpoints,
+            routing: replica::Routing::parse(s.routing.as_deref()),
             key_env: &key_env,
             concurrency: s.concurrency(),
             timeout_s: s.timeout_s(),

@@ -4,8 +4,7 @@
 
 use super::gate::Gate;
 use super::ratelimit::Bucket;
-use async_openai::config::OpenAIConfig;
-use async_openai::Client;
+use super::replica::{Replicas, Routing};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,11 +17,14 @@ pub const MAX_N: usize = 128;
 pub struct ModelClient {
     pub alias: String,
     pub model: String,
+    /// The endpoints, as messages name them (`a, b` for replicas).
     pub(super) endpoint: String,
     pub(super) key_env: String,
-    /// The API client: made at once for a remote endpoint; for a local model, when
-    /// the first call misses the cache (starting the server), so a warm run starts none.
-    pub(super) client: tokio::sync::OnceCell<Client<OpenAIConfig>>,
+    /// One API client per replica: made at once for remote endpoints; for a local
+    /// model, when the first call misses the cache (starting the server), so a
+    /// warm run starts none.
+    pub(super) replicas: tokio::sync::OnceCell<Replicas>,
+    pub(super) routing: Routing,
     pub(super) local: Option<LocalLaunch>,
     pub(super) local_server: tokio::sync::Mutex<Option<crate::local::server::LocalServer>>,
     pub limit: Arc<Gate>,
@@ -41,8 +43,6 @@ pub struct ModelClient {
     /// nobody answers costs a handful of requests, not one per record.
     pub(super) reached: AtomicBool,
     pub(super) probe: tokio::sync::Mutex<()>,
-    /// Since when every connection attempt has failed (cleared by any answer).
-    pub(super) refusing_since: Mutex<Option<Instant>>,
     /// One request per distinct prompt at a time: a second record asking the same
     /// thing waits for the first and takes its answer from the cache.
     pub(super) inflight: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -74,8 +74,11 @@ pub struct ModelSpec<'a> {
     pub local: Option<LocalLaunch>,
     pub alias: &'a str,
     pub model: &'a str,
-    pub endpoint: &'a str,
+    /// One or more replicas of the same model (a local model: none until it starts).
+    pub endpoints: &'a [String],
+    pub routing: Routing,
     pub key_env: &'a str,
+    /// Requests in flight per endpoint.
     pub concurrency: usize,
     pub timeout_s: f64,
     pub retries: u32,

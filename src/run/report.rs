@@ -42,6 +42,22 @@ pub fn text(j: &Value) -> String {
             u(&m["prompt_tokens"]),
             u(&m["completion_tokens"])
         ));
+        // Replicas: the split, the latency and the failures of each.
+        let endpoints = m["endpoints"].as_array().map_or(&[][..], Vec::as_slice);
+        if endpoints.len() > 1 {
+            for e in endpoints {
+                let ms = |k: &str| e[k].as_u64().map_or("-".to_string(), |v| format!("{v} ms"));
+                t.push_str(&format!(
+                    "  endpoint {}: {} requests, {} failed · latency p50 {} · p95 {} · p99 {}\n",
+                    e["endpoint"].as_str().unwrap_or(""),
+                    u(&e["calls"]),
+                    u(&e["failures"]),
+                    ms("p50_ms"),
+                    ms("p95_ms"),
+                    ms("p99_ms")
+                ));
+            }
+        }
     }
     for (path, count) in j["sinks"].as_object().into_iter().flatten() {
         t.push_str(&format!("wrote {} records to {path}\n", u(count)));

@@ -8,6 +8,7 @@ use super::failure::{CallError, FailReason};
 use super::gate::Priority;
 use super::halt::StopReason;
 use super::model::{ModelClient, Reply};
+use super::replica::Replicas;
 use super::store::CacheKey;
 use super::wire::{WireError, RETRY_AFTER};
 use rand::Rng;
@@ -32,6 +33,22 @@ impl ModelClient {
         let mut last = (FailReason::Client, String::new());
         let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
             + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
+        // The replicas (a local model's server starts here, on the first call that misses the cache).
+        let replicas = tokio::select! {
+            r = self.api() => r,
+            _ = self.halt.cancelled() => return Err(AskError::Failed(CallError::Stopped(self.halt.reason().unwrap_or(StopReason::Interrupted)))),
+        };
+        let replicas = match replicas {
+            Ok(r) => r,
+            Err(e) => {
+                let e = WireError::new(FailReason::LocalServer, e);
+                let stop = self.endpoint_problem(&e, None).await.unwrap_or(StopReason::Interrupted);
+                self.halt.stop(stop.clone());
+                return Err(AskError::Failed(CallError::Stopped(stop)));
+            }
+        };
+        // A retry goes to another replica when there is one.
+        let mut avoid = None;
         for attempt in 0..=self.retries {
             let mut delay = Duration::ZERO;
             if attempt > 0 {
@@ -51,16 +68,25 @@ impl ModelClient {
                 b.take(estimate).await;
             }
             let permit = self.limit.acquire(priority).await;
+            let flight = replicas.begin(priority.0, avoid);
             let (result, retry_after) = RETRY_AFTER
                 .scope(std::cell::Cell::new(None), async {
                     // After a stop, calls in flight get the grace period, then are abandoned.
                     let r = tokio::select! {
-                        r = tokio::time::timeout(self.timeout, self.send(key, n)) => r,
+                        r = tokio::time::timeout(self.timeout, self.send(&flight.replica.client, key, n)) => r,
                         _ = self.halt.cancelled() => return (None, None),
                     };
                     (Some(r), RETRY_AFTER.with(|c| c.get()))
                 })
                 .await;
+            match &result {
+                Some(Err(_)) => replicas.failed(&flight, FailReason::Timeout),
+                Some(Ok(Err(e))) => replicas.failed(&flight, e.reason),
+                Some(Ok(Ok(_))) => replicas.answered(&flight),
+                None => {}
+            }
+            avoid = Some(flight.index);
+            drop(flight);
             drop(permit);
             if let Some(d) = retry_after {
                 let until = Instant::now() + d.min(Duration::from_secs(600));
@@ -86,7 +112,7 @@ impl ModelClient {
                     return Err(AskError::NRefused);
                 }
                 Ok(Err(e)) => {
-                    if let Some(stop) = self.endpoint_problem(&e).await {
+                    if let Some(stop) = self.endpoint_problem(&e, Some(replicas)).await {
                         self.halt.stop(stop.clone());
                         return Err(AskError::Failed(CallError::Stopped(stop)));
                     }
@@ -104,13 +130,12 @@ impl ModelClient {
     /// The server answered (whatever it said): it is there.
     fn answered(&self) {
         self.reached.store(true, Ordering::Release);
-        *self.refusing_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Errors that waiting will not fix: nobody answers (for `UNREACHABLE_AFTER`),
     /// the key is refused, or the model does not exist. Transient errors (429,
     /// 5xx, timeouts) are not among them.
-    async fn endpoint_problem(&self, e: &WireError) -> Option<StopReason> {
+    async fn endpoint_problem(&self, e: &WireError, replicas: Option<&Replicas>) -> Option<StopReason> {
         let stop = |problem: String, advice: String| StopReason::Endpoint {
             model: self.alias.clone(),
             endpoint: self.endpoint.clone(),
@@ -119,10 +144,11 @@ impl ModelClient {
         };
         match e.reason {
             FailReason::Connection => {
-                let since = *self.refusing_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
-                (since.elapsed() >= UNREACHABLE_AFTER).then(|| {
+                // Every replica refusing, for a while: one dead replica among live ones is routed around.
+                let refusing = replicas.and_then(Replicas::all_refusing_for).unwrap_or_default();
+                (refusing >= UNREACHABLE_AFTER).then(|| {
                     stop(
-                        format!("{} (for {} s)", self.scrub(&e.raw), since.elapsed().as_secs()),
+                        format!("{} (for {} s)", self.scrub(&e.raw), refusing.as_secs()),
                         "start an OpenAI-compatible server there, or point the model at one with `endpoint = \"http://…/v1\"` \
                          or OPENAI_BASE_URL, or run `regen run workflows/local.regen` for the embedded local model"
                             .into(),

@@ -37,7 +37,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
             completion += Stats::get(&s.completion_tokens);
         }
         models.push(json!({"alias": model.alias, "model": model.model, "calls": calls, "cache_hits": hits,
-            "prompt_tokens": prompt, "completion_tokens": completion}));
+            "prompt_tokens": prompt, "completion_tokens": completion, "endpoints": model.endpoint_report()}));
     }
     let sinks = cx.stats.sink_records.lock().map(|s| s.clone()).unwrap_or_default();
     let sink_sources = cx.stats.sink_sources.lock().map(|s| s.clone()).unwrap_or_default();

@@ -33,7 +33,12 @@ impl WireError {
 }
 
 impl ModelClient {
-    pub(super) async fn send(&self, key: &CacheKey, n: usize) -> Result<Vec<Reply>, WireError> {
+    pub(super) async fn send(
+        &self,
+        client: &async_openai::Client<async_openai::config::OpenAIConfig>,
+        key: &CacheKey,
+        n: usize,
+    ) -> Result<Vec<Reply>, WireError> {
         let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
         for (role, content) in &key.messages {
             let m = if role == "system" {
@@ -63,7 +68,6 @@ impl ModelClient {
             req.seed(s);
         }
         let req = req.build().map_err(|e| WireError::new(FailReason::Request, e.to_string()))?;
-        let client = self.api().await.map_err(|e| WireError::new(FailReason::LocalServer, e))?;
         match client.chat().create(req).await {
             Ok(resp) => {
                 let texts: Vec<(String, bool)> = resp

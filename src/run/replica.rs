@@ -1,0 +1,231 @@
+//! Many servers behind one model: which replica takes the next request, and
+//! which are out of the rotation. `least_outstanding` sends each request to the
+//! replica with the fewest requests in flight; `affinity` keeps a source
+//! record's calls on one replica (its prefix cache holds the long shared
+//! prompt), spilling to the least loaded when that one is full. A replica whose
+//! requests keep failing (no connection, 5xx, timeouts) leaves the rotation for
+//! a cool-down that doubles while it stays bad; the retry goes elsewhere.
+
+use super::failure::FailReason;
+use async_openai::config::OpenAIConfig;
+use async_openai::Client;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing {
+    LeastOutstanding,
+    Affinity,
+}
+
+impl Routing {
+    pub fn parse(s: Option<&str>) -> Routing {
+        match s {
+            Some("affinity") => Routing::Affinity,
+            _ => Routing::LeastOutstanding,
+        }
+    }
+}
+
+/// Failures in a row that take a replica out of the rotation.
+const STRIKES: u32 = 3;
+const FIRST_COOL_DOWN: Duration = Duration::from_secs(2);
+const LONGEST_COOL_DOWN: Duration = Duration::from_secs(60);
+
+pub struct Replica {
+    pub url: String,
+    pub client: Client<OpenAIConfig>,
+    outstanding: AtomicUsize,
+    in_a_row: AtomicU32,
+    out_until: Mutex<Option<(Instant, Duration)>>,
+    calls: AtomicU64,
+    failures: AtomicU64,
+    latencies_ms: Mutex<Vec<u32>>,
+    /// Since when every connection to it has failed (cleared by any answer).
+    refusing_since: Mutex<Option<Instant>>,
+}
+
+pub struct Replicas {
+    pub list: Vec<Replica>,
+    routing: Routing,
+    /// Requests in flight per replica before `affinity` spills over.
+    per_replica: usize,
+}
+
+/// A request in flight on a replica; the count drops with it.
+pub struct InFlight<'a> {
+    pub index: usize,
+    pub replica: &'a Replica,
+    started: Instant,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.replica.outstanding.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Replicas {
+    pub fn new(clients: Vec<(String, Client<OpenAIConfig>)>, routing: Routing, per_replica: usize) -> Replicas {
+        let list = clients
+            .into_iter()
+            .map(|(url, client)| Replica {
+                url,
+                client,
+                outstanding: AtomicUsize::new(0),
+                in_a_row: AtomicU32::new(0),
+                out_until: Mutex::new(None),
+                calls: AtomicU64::new(0),
+                failures: AtomicU64::new(0),
+                latencies_ms: Mutex::new(Vec::new()),
+                refusing_since: Mutex::new(None),
+            })
+            .collect();
+        Replicas { list, routing, per_replica: per_replica.max(1) }
+    }
+
+    fn in_rotation(&self, i: usize, now: Instant) -> bool {
+        self.list[i].out_until.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|(until, _)| now >= until)
+    }
+
+    /// The replica for the next attempt. `avoid` is the one the last attempt
+    /// failed on; it is taken only when nothing else is in the rotation.
+    pub fn begin(&self, affinity: u64, avoid: Option<usize>) -> InFlight<'_> {
+        let now = Instant::now();
+        let n = self.list.len();
+        let mut up: Vec<usize> = (0..n).filter(|&i| self.in_rotation(i, now) && Some(i) != avoid).collect();
+        if up.is_empty() {
+            up = (0..n).filter(|&i| self.in_rotation(i, now)).collect();
+        }
+        if up.is_empty() {
+            // All out: the one that comes back first.
+            let back = |i: usize| self.list[i].out_until.lock().unwrap_or_else(|p| p.into_inner()).map_or(now, |(t, _)| t);
+            up = (0..n).min_by_key(|&i| back(i)).into_iter().collect();
+        }
+        let load = |i: &usize| self.list[*i].outstanding.load(Ordering::Acquire);
+        let least = || up.iter().copied().min_by_key(|i| (load(i), *i)).unwrap_or(0);
+        let index = match self.routing {
+            Routing::Affinity => {
+                let home = (affinity.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 17) as usize % n;
+                if up.contains(&home) && load(&home) < self.per_replica {
+                    home
+                } else {
+                    least()
+                }
+            }
+            Routing::LeastOutstanding => least(),
+        };
+        let replica = &self.list[index];
+        replica.outstanding.fetch_add(1, Ordering::AcqRel);
+        InFlight { index, replica, started: Instant::now() }
+    }
+
+    /// The attempt got an HTTP answer that says nothing bad about the replica.
+    pub fn answered(&self, f: &InFlight) {
+        let r = f.replica;
+        r.calls.fetch_add(1, Ordering::Relaxed);
+        r.in_a_row.store(0, Ordering::Release);
+        *r.out_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *r.refusing_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let ms = f.started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32;
+        r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner()).push(ms);
+    }
+
+    /// The attempt failed. Failures that speak of the replica (no connection,
+    /// a broken or missing answer, 5xx) count toward taking it out.
+    pub fn failed(&self, f: &InFlight, reason: FailReason) {
+        let r = f.replica;
+        r.calls.fetch_add(1, Ordering::Relaxed);
+        r.failures.fetch_add(1, Ordering::Relaxed);
+        if reason == FailReason::Connection {
+            r.refusing_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
+        }
+        let the_replicas_fault = matches!(reason, FailReason::Connection | FailReason::Disconnected | FailReason::Timeout)
+            || matches!(reason, FailReason::Http(code) if code >= 500);
+        if !the_replicas_fault || self.list.len() < 2 {
+            return;
+        }
+        if r.in_a_row.fetch_add(1, Ordering::AcqRel) + 1 >= STRIKES {
+            let mut out = r.out_until.lock().unwrap_or_else(|p| p.into_inner());
+            let next = out.map_or(FIRST_COOL_DOWN, |(_, d)| (d * 2).min(LONGEST_COOL_DOWN));
+            *out = Some((Instant::now() + next, next));
+            tracing::warn!(endpoint = %r.url, "out of the rotation for {} s after {STRIKES} failures in a row", next.as_secs());
+        }
+    }
+
+    /// How long no replica has taken a connection, when none has for a while:
+    /// one dead replica among live ones is routed around, not a reason to stop.
+    pub fn all_refusing_for(&self) -> Option<Duration> {
+        let mut shortest: Option<Duration> = None;
+        for r in &self.list {
+            let since = (*r.refusing_since.lock().unwrap_or_else(|p| p.into_inner()))?;
+            let d = since.elapsed();
+            shortest = Some(shortest.map_or(d, |s| s.min(d)));
+        }
+        shortest
+    }
+
+    /// Calls, failures and latency percentiles per endpoint, for the run summary.
+    pub fn report(&self) -> Vec<Value> {
+        self.list
+            .iter()
+            .map(|r| {
+                let mut l = r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                l.sort_unstable();
+                let pct = |p: f64| if l.is_empty() { Value::Null } else { json!(l[((l.len() - 1) as f64 * p).round() as usize]) };
+                json!({
+                    "endpoint": r.url,
+                    "calls": r.calls.load(Ordering::Relaxed),
+                    "failures": r.failures.load(Ordering::Relaxed),
+                    "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replicas(n: usize, routing: Routing, per: usize) -> Replicas {
+        let clients = (0..n).map(|i| (format!("http://r{i}/v1"), Client::with_config(OpenAIConfig::new()))).collect();
+        Replicas::new(clients, routing, per)
+    }
+
+    #[test]
+    fn least_outstanding_spreads_and_skips_a_replica_out_of_rotation() {
+        let r = replicas(3, Routing::LeastOutstanding, 8);
+        let held: Vec<InFlight> = (0..6).map(|_| r.begin(0, None)).collect();
+        let per: Vec<usize> = (0..3).map(|i| held.iter().filter(|f| f.index == i).count()).collect();
+        assert_eq!(per, vec![2, 2, 2]);
+        drop(held);
+        for _ in 0..STRIKES {
+            let f = r.begin(0, None);
+            let bad = f.index;
+            r.failed(&f, FailReason::Connection);
+            assert_eq!(bad, 0, "least loaded, lowest index first while it is in");
+        }
+        let picks: Vec<usize> = (0..4).map(|_| r.begin(0, None).index).collect();
+        assert!(picks.iter().all(|&i| i != 0), "{picks:?}");
+    }
+
+    #[test]
+    fn affinity_keeps_a_source_record_home_and_spills_when_full() {
+        let r = replicas(4, Routing::Affinity, 2);
+        let home = r.begin(42, None).index;
+        for _ in 0..5 {
+            assert_eq!(r.begin(42, None).index, home, "same record, same replica");
+        }
+        let a = r.begin(42, None);
+        let b = r.begin(42, None);
+        assert_eq!((a.index, b.index), (home, home));
+        let spilled = r.begin(42, None);
+        assert_ne!(spilled.index, home, "full: spills to the least loaded");
+        let homes: std::collections::BTreeSet<usize> = (0..64u64).map(|k| r.begin(k * 7919, None).index).collect();
+        assert!(homes.len() > 1, "different records land on different replicas");
+    }
+}
