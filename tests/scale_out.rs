@@ -73,3 +73,81 @@ fn replicas_share_the_work_and_a_replica_killed_mid_run_loses_nothing() {
     let show = regen_in(dir.path(), &["show", "1"], &[]);
     assert!(show.stdout.contains(&format!("endpoint {}: ", a.url)), "{}", show.stdout);
 }
+
+/// sglang-router (a Rust router from PyPI) installed once into a venv under the temp folder.
+fn sglang_router() -> Result<std::path::PathBuf, String> {
+    let venv = std::env::temp_dir().join("regen-test-sglang-router");
+    let bin = venv.join("bin/sglang-router");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    let py = std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = |c: &mut std::process::Command| {
+        c.output().map_err(|e| e.to_string()).and_then(|o| {
+            if o.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string())
+            }
+        })
+    };
+    ok(std::process::Command::new(&py).args(["-m", "venv"]).arg(&venv))?;
+    ok(std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "sglang-router==0.3.2"]))?;
+    Ok(bin)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn a_run_through_a_real_router_in_front_of_two_servers() {
+    let router = match sglang_router() {
+        Ok(b) => b,
+        Err(e) => {
+            println!("sglang-router could not be installed from PyPI ({e}): the router check did not run");
+            return;
+        }
+    };
+    let (a, b) = (Server::start(&["--correct", "0.5"]), Server::start(&["--correct", "0.5"]));
+    let port = free_port();
+    let worker = |s: &Server| s.url.trim_end_matches("/v1").to_string();
+    let mut child = std::process::Command::new(router)
+        .args(["launch", "--host", "127.0.0.1", "--port", &port.to_string(), "--policy", "round_robin", "--worker-urls"])
+        .args([worker(&a), worker(&b)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    // The router takes its workers once their /health answers.
+    let ready = (0..120).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        probe(&url)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let r = if ready { Some(run(dir.path(), &url)) } else { None };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready, "sglang-router did not take its two workers within 30 s");
+    let r = r.unwrap();
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("0 records failed"), "{}", r.stdout);
+    assert!(!sorted(&dir.path().join("out/train.jsonl")).is_empty());
+    let (na, nb) = (stats(&a.url).unwrap(), stats(&b.url).unwrap());
+    assert!(na > 0 && nb > 0, "the router spread the run over both servers: {na} {nb}");
+}
+
+/// One chat request through the router answers.
+fn probe(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches("/v1");
+    let body = r#"{"model":"smollm2","messages":[{"role":"user","content":"hello"}]}"#;
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return false };
+    let req = format!(
+        "POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut out = String::new();
+    s.write_all(req.as_bytes()).is_ok() && s.read_to_string(&mut out).is_ok() && out.contains("\"choices\"")
+}

@@ -100,6 +100,8 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
         .route("/stats", get(stats))
+        // What vLLM and SGLang answer and routers (sglang-router, vllm-router) probe.
+        .route("/health", get(|| async { "ok" }))
         .with_state(state)
         .merge(
             Router::new()
