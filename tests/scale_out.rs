@@ -151,3 +151,104 @@ fn probe(url: &str) -> bool {
     let mut out = String::new();
     s.write_all(req.as_bytes()).is_ok() && s.read_to_string(&mut out).is_ok() && out.contains("\"choices\"")
 }
+
+fn cache_keys(store: &Path) -> std::collections::BTreeSet<String> {
+    let c = rusqlite::Connection::open(store).unwrap();
+    let mut st = c.prepare("SELECT key FROM calls").unwrap();
+    st.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn three_shards_merged_equal_one_unsharded_run_even_after_a_shard_is_killed() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let wf = root().join("workflows/regenesis.regen");
+    let wf = wf.to_str().unwrap();
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
+    let dir = tempfile::tempdir().unwrap();
+    let common = ["--limit", "9", "--set", "selections=3", "--progress", "none"];
+    let mut whole = vec!["run", wf, "--run-dir", "whole", "--store", "whole.sqlite"];
+    whole.extend(common);
+    let r = regen_in(dir.path(), &whole, &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    let shard = |k: &str| {
+        let mut args = vec!["run", wf, "--run-dir", "sharded", "--shard", k];
+        args.extend(common);
+        args.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    // Shard 1 is killed mid-run: it leaves no completion marker and the merge refuses.
+    let before = server.requests();
+    let mut killed = std::process::Command::new(env!("CARGO_BIN_EXE_regen"))
+        .args(shard("1/3"))
+        .current_dir(dir.path())
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while server.requests() < before + 20 && killed.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    for k in ["0/3", "2/3"] {
+        let r = regen_in(dir.path(), &shard(k).iter().map(String::as_str).collect::<Vec<_>>(), &env);
+        assert_eq!(r.code, 0, "{k}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(&format!("shard {} of 3", &k[..1])), "{}", r.stderr);
+    }
+    assert!(!dir.path().join("sharded/shard-1-of-3/COMPLETE.json").exists());
+    let refused = regen_in(dir.path(), &["merge", "sharded"], &[]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("shard 1 of 3 has not finished cleanly"), "{}", refused.stderr);
+
+    // Run again, it resumes from its own store; then the merge is the unsharded run.
+    let r = regen_in(dir.path(), &shard("1/3").iter().map(String::as_str).collect::<Vec<_>>(), &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for _ in 0..2 {
+        let merged = regen_in(dir.path(), &["merge", "sharded", "--store", "merged.sqlite"], &[]);
+        assert_eq!(merged.code, 0, "{}", merged.stderr);
+        // The training set is shuffled with a seed: the merge reproduces that exact order.
+        let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+        assert_eq!(read("sharded/train.jsonl"), read("whole/train.jsonl"));
+        assert_eq!(sorted(&dir.path().join("sharded/paths.jsonl")), sorted(&dir.path().join("whole/paths.jsonl")));
+        assert_eq!(cache_keys(&dir.path().join("merged.sqlite")), cache_keys(&dir.path().join("whole.sqlite")));
+    }
+    // The shards split the questions: each did some, none did all.
+    let rows: Vec<usize> = (0..3)
+        .map(|k| std::fs::read_to_string(dir.path().join(format!("sharded/shard-{k}-of-3/paths.jsonl"))).unwrap().lines().count())
+        .collect();
+    assert!(rows.iter().all(|&n| n > 0), "{rows:?}");
+
+    // A store merge on its own says what it added, and repeating it adds nothing.
+    let again = regen_in(dir.path(), &["store", "merge", "whole.sqlite", "--into", "merged.sqlite"], &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("0 cached calls added"), "{}", again.stdout);
+}
+
+#[test]
+fn the_shard_comes_from_the_scheduler_environment() {
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = root().join("workflows/regenesis.regen");
+    let base = ["run", wf.to_str().unwrap(), "--run-dir", "r", "--limit", "2", "--set", "selections=1", "--progress", "none"];
+    let url = server.url.as_str();
+    let slurm = regen_in(
+        dir.path(),
+        &base,
+        &[("OPENAI_BASE_URL", url), ("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "2"), ("SLURM_ARRAY_TASK_MIN", "1")],
+    );
+    assert_eq!(slurm.code, 0, "{}", slurm.stderr);
+    assert!(slurm.stderr.contains("shard 1 of 2 (from SLURM_ARRAY_TASK_ID)"), "{}", slurm.stderr);
+    assert!(dir.path().join("r/shard-1-of-2/COMPLETE.json").is_file());
+    let mut k8s: Vec<&str> = base.to_vec();
+    k8s.extend(["--shards", "2"]);
+    let r = regen_in(dir.path(), &k8s, &[("OPENAI_BASE_URL", url), ("JOB_COMPLETION_INDEX", "0")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(dir.path().join("r/shard-0-of-2/COMPLETE.json").is_file());
+    let no_index = regen_in(dir.path(), &k8s, &[("OPENAI_BASE_URL", url)]);
+    assert_eq!(no_index.code, 2);
+    assert!(no_index.stderr.contains("--shards N needs the shard index"), "{}", no_index.stderr);
+    let bad = regen_in(dir.path(), &[&base[..], &["--shard", "2/2"]].concat(), &[("OPENAI_BASE_URL", url)]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("does not exist"), "{}", bad.stderr);
+}

@@ -14,11 +14,13 @@ mod html;
 mod lint;
 mod lint_formats;
 mod log;
+mod merge;
 mod new;
 mod plan;
 pub mod render;
 mod run;
 mod run_report;
+mod shard;
 
 use crate::check::{self, Checked, Options};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -60,6 +62,13 @@ pub enum Command {
     New(new::NewArgs),
     /// A language server over stdio, for editors: diagnostics as you type, hover, go to definition, completion, formatting, rename.
     Lsp,
+    /// Join the shards of a sharded run (`regen run --shard K/N`) into the files an unsharded run writes.
+    Merge(merge::MergeArgs),
+    /// The run store: `regen store merge A.sqlite B.sqlite --into S.sqlite` joins caches.
+    Store {
+        #[command(subcommand)]
+        command: merge::StoreCommand,
+    },
     /// Run a workflow against its endpoints, streaming, cached and resumable.
     Run(run::RunArgs),
     /// List the runs in the run store.
@@ -85,6 +94,9 @@ pub enum OutputFormat {
     Human,
     Json,
 }
+
+/// Where runs, ablations and evaluations keep their store unless told otherwise.
+pub const DEFAULT_STORE: &str = ".regen/store.sqlite";
 
 /// `--set name=value`
 pub fn parse_set(s: &str) -> Result<(String, String), String> {
@@ -113,6 +125,8 @@ pub fn main() -> i32 {
         Command::Plan(a) => plan::run(a),
         Command::Fmt(a) => fmt::run(a),
         Command::New(a) => new::run(a),
+        Command::Merge(a) => merge::merge(a),
+        Command::Store { command } => merge::store(command),
         Command::Lsp => match crate::lsp::serve() {
             Ok(()) => 0,
             Err(e) => {

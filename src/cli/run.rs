@@ -14,7 +14,7 @@ pub struct RunInputs {
     #[arg(long)]
     pub limit: Option<u64>,
     /// The SQLite run store and call cache (shared by runs, ablations and evaluations).
-    #[arg(long, default_value = ".regen/store.sqlite")]
+    #[arg(long, default_value = super::DEFAULT_STORE)]
     pub store: PathBuf,
 }
 
@@ -50,6 +50,8 @@ pub struct RunArgs {
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 10.0, value_parser = super::positive_seconds)]
     pub progress_every: f64,
+    #[command(flatten)]
+    pub sharding: super::shard::ShardArgs,
 }
 
 /// A run's budget: `regen run` stops at it, `regen plan` warns about it.
@@ -97,15 +99,44 @@ pub fn run(a: RunArgs) -> i32 {
         Err(code) => return code,
     };
     let wf = checked.workflow;
-    let run_dir = a.run_dir.unwrap_or_else(|| PathBuf::from("runs").join(&wf.name));
+    let shard = match super::shard::resolve(&a.sharding) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut run_dir = a.run_dir.unwrap_or_else(|| PathBuf::from("runs").join(&wf.name));
+    let mut store = a.inputs.store;
+    let sinks = super::shard::sinks(&wf);
+    if let Some((s, from)) = shard {
+        // Each shard has its own folder and, unless told otherwise, its own store
+        // (one SQLite file is not shared across machines); `regen merge` joins them.
+        run_dir = run_dir.join(s.folder());
+        if store == PathBuf::from(super::DEFAULT_STORE) {
+            store = run_dir.join("store.sqlite");
+        }
+        eprintln!("regen: shard {} of {} (from {from}) → {}", s.index, s.count, run_dir.display());
+        if let Err(e) = std::fs::remove_file(run_dir.join(super::shard::MARKER)).or_else(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }) {
+            eprintln!("error: cannot clear the old completion marker in {}: {e}", run_dir.display());
+            return 2;
+        }
+    }
     let opts = RunOptions {
+        shard: shard.map(|s| s.0),
         refresh: a.refresh,
         barrier: a.barrier,
         budget: run::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
         grace: std::time::Duration::from_secs(a.grace),
         progress: a.progress,
         progress_every: std::time::Duration::from_secs_f64(a.progress_every),
-        ..RunOptions::new(a.file.clone(), run_dir, a.inputs.store, a.inputs.limit)
+        ..RunOptions::new(a.file.clone(), run_dir, store, a.inputs.limit)
     };
     let rt = match super::runtime() {
         Ok(rt) => rt,
@@ -136,10 +167,15 @@ pub fn run(a: RunArgs) -> i32 {
                 return why.exit_code();
             }
             if report.failures > 0 {
-                1
-            } else {
-                0
+                return 1;
             }
+            if let Some((s, _)) = shard {
+                if let Err(e) = super::shard::write_marker(&opts.run_dir, s, &report.workflow, report.run_id, &opts.store, sinks) {
+                    eprintln!("error: cannot write the shard's completion marker in {}: {e}", opts.run_dir.display());
+                    return 2;
+                }
+            }
+            0
         }
         Err(msg) => {
             eprintln!("error: {msg}");

@@ -16,10 +16,12 @@ pub mod replica;
 pub mod report;
 pub mod retry;
 pub mod samples;
+pub mod shard;
 pub mod sink;
 pub mod source;
 pub mod stats;
 pub mod store;
+mod store_merge;
 pub mod summary;
 pub mod timeline;
 pub mod wire;
@@ -37,6 +39,8 @@ use tokio::sync::mpsc;
 
 pub struct RunOptions {
     pub limit: Option<u64>,
+    /// Only this shard's rows of every source.
+    pub shard: Option<shard::Shard>,
     pub run_dir: PathBuf,
     pub store: PathBuf,
     pub refresh: Vec<String>,
@@ -59,6 +63,7 @@ impl RunOptions {
     pub fn new(file: PathBuf, run_dir: PathBuf, store: PathBuf, limit: Option<u64>) -> Self {
         RunOptions {
             limit,
+            shard: None,
             run_dir,
             store,
             refresh: vec![],
@@ -226,6 +231,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             fields,
             skip_bad: node.str_arg("on_bad_row") == Some("skip"),
             limit: opts.limit,
+            shard: opts.shard,
         };
         let o = std::mem::take(&mut outs[id]);
         let st = stats.clone();

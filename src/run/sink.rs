@@ -154,12 +154,18 @@ fn sink_failure(cx: &Ctx, id: NodeId, reason: FailReason, raw: String) {
     super::context::record(cx, id, WHOLE_SINK, reason, &raw);
 }
 
+/// A seeded random order that does not depend on arrival order (sorted first):
+/// a shuffled sink's order, and that of shards merged back into one file.
+pub fn shuffled(lines: &mut [&str], seed: u64) {
+    lines.sort_unstable();
+    lines.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+}
+
 /// Lines in a seeded random order that does not depend on arrival order: sorted first.
 async fn shuffle_file(path: &std::path::Path, seed: u64) -> std::io::Result<()> {
     let text = tokio::fs::read_to_string(path).await?;
     let mut lines: Vec<&str> = text.lines().collect();
-    lines.sort_unstable();
-    lines.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    shuffled(&mut lines, seed);
     let mut out = String::with_capacity(text.len());
     for l in lines {
         out.push_str(l);

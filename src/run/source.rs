@@ -12,6 +12,8 @@ pub struct SourceSpec {
     pub fields: Vec<(String, String)>,
     pub skip_bad: bool,
     pub limit: Option<u64>,
+    /// Only the rows of this shard (numbered as in the whole file).
+    pub shard: Option<super::shard::Shard>,
 }
 
 pub enum RowError {
@@ -43,7 +45,7 @@ where
         .await
         .map_err(|e| RowError::Fatal(format!("cannot read dataset {}: {e}", spec.path.display())))?;
     let mut lines = BufReader::new(file).lines();
-    let (mut row, mut line_no) = (0u64, 0u64);
+    let (mut row, mut line_no, mut taken) = (0u64, 0u64, 0u64);
     let mut count = SourceCount::default();
     loop {
         let line = match lines.next_line().await {
@@ -63,6 +65,10 @@ where
                 let key = fields.get("id").map(|v| v.as_str().map_or(v.to_string(), str::to_string)).unwrap_or_else(|| row.to_string());
                 let rec = Rec { lineage: lineage_id(spec.node, row), key: format!("{}:{key}", spec.name), fields };
                 row += 1;
+                if spec.shard.is_some_and(|s| !s.takes(&key)) {
+                    continue;
+                }
+                taken += 1;
                 if !emit(rec).await {
                     break;
                 }
@@ -88,7 +94,7 @@ where
             spec.path.display()
         )));
     }
-    count.rows = row;
+    count.rows = taken;
     Ok(count)
 }
 
