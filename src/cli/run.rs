@@ -113,7 +113,7 @@ pub fn run(a: RunArgs) -> i32 {
         // Each shard has its own folder and, unless told otherwise, its own store
         // (one SQLite file is not shared across machines); `regen merge` joins them.
         run_dir = run_dir.join(s.folder());
-        if store == PathBuf::from(super::DEFAULT_STORE) {
+        if store == std::path::Path::new(super::DEFAULT_STORE) {
             store = run_dir.join("store.sqlite");
         }
         eprintln!("regen: shard {} of {} (from {from}) → {}", s.index, s.count, run_dir.display());
