@@ -26,8 +26,8 @@ pub const SETTINGS: &[ArgSpec] = &[
     arg("endpoints", ArgType::StrList, "base URLs of replicas of the same model; `concurrency` applies to each"),
     arg(
         "routing",
-        ArgType::Enum(&["least_outstanding", "affinity"]),
-        "replicas: the least busy (default), or one per source record (prefix-cache reuse) spilling over when full",
+        ArgType::Enum(&["least_outstanding", "affinity", "round_robin"]),
+        "replicas: the least busy (default); one per source record (prefix-cache reuse), spilling over when full; or each in turn",
     ),
     arg("name", ArgType::Str, "model name sent to the server"),
     arg("api_key_env", ArgType::Str, "name of the environment variable holding the API key (never the key itself)"),

@@ -19,12 +19,15 @@ use tokio::time::Instant;
 pub enum Routing {
     LeastOutstanding,
     Affinity,
+    /// Each replica in turn, whatever its load: the baseline the others are measured against.
+    RoundRobin,
 }
 
 impl Routing {
     pub fn parse(s: Option<&str>) -> Routing {
         match s {
             Some("affinity") => Routing::Affinity,
+            Some("round_robin") => Routing::RoundRobin,
             _ => Routing::LeastOutstanding,
         }
     }
@@ -53,6 +56,7 @@ pub struct Replicas {
     routing: Routing,
     /// Requests in flight per replica before `affinity` spills over.
     per_replica: usize,
+    turn: AtomicUsize,
 }
 
 /// A request in flight on a replica; the count drops with it.
@@ -84,7 +88,7 @@ impl Replicas {
                 refusing_since: Mutex::new(None),
             })
             .collect();
-        Replicas { list, routing, per_replica: per_replica.max(1) }
+        Replicas { list, routing, per_replica: per_replica.max(1), turn: AtomicUsize::new(0) }
     }
 
     fn in_rotation(&self, i: usize, now: Instant) -> bool {
@@ -117,6 +121,10 @@ impl Replicas {
                 }
             }
             Routing::LeastOutstanding => least(),
+            Routing::RoundRobin => {
+                let t = self.turn.fetch_add(1, Ordering::Relaxed);
+                up[t % up.len()]
+            }
         };
         let replica = &self.list[index];
         replica.outstanding.fetch_add(1, Ordering::AcqRel);
