@@ -18,7 +18,13 @@ pub struct PlanArgs {
     /// Warn when the estimate exceeds the budget a run would be given.
     #[command(flatten)]
     pub budget: super::run::BudgetArgs,
+    /// Price the calls as the Batch API charges them (half the models' prices), as `regen run --batch` would pay.
+    #[arg(long)]
+    pub batch: bool,
 }
+
+/// What the OpenAI Batch API charges, as a share of the online price.
+pub const BATCH_PRICE: f64 = 0.5;
 
 pub fn run(a: PlanArgs) -> i32 {
     let checked = match super::checked_or_exit(&a.file, &a.sets) {
@@ -86,7 +92,7 @@ fn trim(x: f64) -> String {
 }
 
 /// Estimated cost from the models' prices (per million tokens), if any model has one.
-fn estimated_cost(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate) -> Option<f64> {
+fn estimated_cost(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate, batch: bool) -> Option<f64> {
     let mut cost = 0.0;
     let mut priced = false;
     for s in &est.steps {
@@ -96,16 +102,18 @@ fn estimated_cost(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::P
             continue;
         }
         priced = true;
-        cost += (s.prompt_tokens * model.settings.price_prompt() + s.completion_tokens * model.settings.price_completion()) / 1e6;
+        let share = if batch || model.settings.batch == Some(true) { BATCH_PRICE } else { 1.0 };
+        cost += share * (s.prompt_tokens * model.settings.price_prompt() + s.completion_tokens * model.settings.price_completion()) / 1e6;
     }
     priced.then_some(cost)
 }
 
 fn budget_warnings(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate, a: &PlanArgs) {
     let tokens = est.total_prompt_tokens + est.total_completion_tokens;
-    let cost = estimated_cost(wf, est);
+    let cost = estimated_cost(wf, est, a.batch);
     if let Some(c) = cost {
-        eprintln!("estimated cost: {c:.2} (from the models' price_prompt / price_completion per million tokens)");
+        let how = if a.batch { ", at Batch API prices (half)" } else { "" };
+        eprintln!("estimated cost: {c:.2} (from the models' price_prompt / price_completion per million tokens{how})");
     }
     let stop = "a run with this budget stops there (resumable)";
     if let Some(m) = a.budget.max_calls.filter(|m| est.total_calls > *m as f64) {

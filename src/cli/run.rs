@@ -52,6 +52,10 @@ pub struct RunArgs {
     pub progress_every: f64,
     #[command(flatten)]
     pub sharding: super::shard::ShardArgs,
+    /// Send every model's uncached calls through the OpenAI Batch API (half
+    /// price; stage by stage; a killed run polls its batches again).
+    #[arg(long)]
+    pub batch: bool,
 }
 
 /// A run's budget: `regen run` stops at it, `regen plan` warns about it.
@@ -130,6 +134,7 @@ pub fn run(a: RunArgs) -> i32 {
     }
     let opts = RunOptions {
         shard: shard.map(|s| s.0),
+        batch: a.batch,
         refresh: a.refresh,
         barrier: a.barrier,
         budget: run::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },

@@ -25,6 +25,8 @@ pub struct Ctx {
     pub depth: Vec<u32>,
     /// Run stage by stage (each step waits for all its input), as batch scripts do.
     pub barrier: bool,
+    /// Every model's uncached calls go through the Batch API (`--batch`).
+    pub batch: bool,
 }
 
 impl Ctx {

@@ -81,6 +81,14 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     loop {
         if barrier_waiting && st.eofs >= ports {
             barrier_waiting = false;
+            if super::batch::batched(&cx, id) {
+                let records: Vec<Arc<Rec>> =
+                    barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
+                // What the Batch API could not answer is asked online as the records are handled.
+                if let Err(e) = super::batch::prefill(&cx, id, &records).await {
+                    tracing::error!(step = %node.name, "batch mode: {e}; the step's calls go online");
+                }
+            }
             for m in std::mem::take(&mut barrier_held) {
                 st.handle(m).await;
             }

@@ -11,29 +11,36 @@ use std::sync::atomic::Ordering;
 /// All `samples` of one record: one output (or a recorded failure) per sample.
 pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec>> {
     let node = &cx.wf.nodes[id];
-    if !node.prompts.contains_key("prompt") {
-        return (0..samples).map(|_| None).collect();
-    }
-    let user = match cx.render(id, "prompt", r.fields.clone()) {
-        Ok(t) => t,
+    let keys = match keys(cx, id, r, samples) {
+        Ok(k) if !k.is_empty() => k,
+        Ok(_) => return (0..samples).map(|_| None).collect(),
         Err(e) => {
             let err = CallError::failed(FailReason::Template, e.to_string());
             failure(cx, id, r, &err);
             return (0..samples).map(|_| None).collect();
         }
     };
-    let mut messages = Vec::new();
-    if let Some(system) = cx.wf.setting(id, "system").and_then(Value::as_str) {
-        messages.push(("system".to_string(), system.to_string()));
-    }
-    messages.push(("user".to_string(), user));
-    let keys: Vec<_> = (0..samples).map(|i| cache_key(cx, id, r, messages.clone(), i)).collect();
     let model = &cx.models[node.model.unwrap_or(0)];
     let stats = cx.stats.step(id);
     stats.inflight.fetch_add(u64::from(samples), Ordering::Relaxed);
     let results = model.call_samples(&keys, &cx.store, cx.refresh[id], cx.priority(id, r.lineage)).await;
     stats.inflight.fetch_sub(u64::from(samples), Ordering::Relaxed);
     results.into_iter().enumerate().map(|(sample, result)| outcome(cx, id, r, sample as u32, samples, result)).collect()
+}
+
+/// The calls one record makes: its prompt rendered, one cache key per sample
+/// (none for a step without a prompt).
+pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<super::store::CacheKey>, minijinja::Error> {
+    if !cx.wf.nodes[id].prompts.contains_key("prompt") {
+        return Ok(vec![]);
+    }
+    let user = cx.render(id, "prompt", r.fields.clone())?;
+    let mut messages = Vec::new();
+    if let Some(system) = cx.wf.setting(id, "system").and_then(Value::as_str) {
+        messages.push(("system".to_string(), system.to_string()));
+    }
+    messages.push(("user".to_string(), user));
+    Ok((0..samples).map(|i| cache_key(cx, id, r, messages.clone(), i)).collect())
 }
 
 fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Result<Reply, CallError>) -> Option<Rec> {

@@ -1,5 +1,7 @@
 //! Stage 4: run a compiled workflow against real endpoints, streaming.
 
+pub mod batch;
+mod batch_store;
 pub mod client;
 pub mod context;
 mod env;
@@ -39,6 +41,8 @@ use tokio::sync::mpsc;
 
 pub struct RunOptions {
     pub limit: Option<u64>,
+    /// Send every model's uncached calls through the Batch API.
+    pub batch: bool,
     /// Only this shard's rows of every source.
     pub shard: Option<shard::Shard>,
     pub run_dir: PathBuf,
@@ -63,6 +67,7 @@ impl RunOptions {
     pub fn new(file: PathBuf, run_dir: PathBuf, store: PathBuf, limit: Option<u64>) -> Self {
         RunOptions {
             limit,
+            batch: false,
             shard: None,
             run_dir,
             store,
@@ -157,7 +162,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         }),
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
-        barrier: opts.barrier,
+        // Batch mode is stage by stage: a step's batch holds all of its calls.
+        barrier: opts.barrier || opts.batch || wf.models.iter().any(|m| m.settings.batch == Some(true)),
+        batch: opts.batch,
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
             for (i, &id) in plan.order.iter().enumerate() {

@@ -59,6 +59,16 @@ pub fn text(j: &Value) -> String {
             }
         }
     }
+    let batch = &j["batch"];
+    if u(&batch["batches"]) > 0 {
+        t.push_str(&format!(
+            "batch API: {} requests in {} batches ({} sent again after errors or expiry, {} left to online calls)\n",
+            u(&batch["requests"]),
+            u(&batch["batches"]),
+            u(&batch["resent"]),
+            u(&batch["online"])
+        ));
+    }
     for (path, count) in j["sinks"].as_object().into_iter().flatten() {
         t.push_str(&format!("wrote {} records to {path}\n", u(count)));
     }

@@ -40,6 +40,8 @@ pub struct Stats {
     pub timeline: Mutex<Vec<Point>>,
     /// Records written per sink, by the seed guideline behind them.
     pub sink_guidelines: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
+    /// Batch mode: requests sent through the Batch API, batches, requests sent again, and left to online calls.
+    pub batch: [AtomicU64; 4],
 }
 
 impl Stats {
@@ -52,6 +54,7 @@ impl Stats {
             skipped_rows: AtomicU64::new(0),
             sink_guidelines: Mutex::new(BTreeMap::new()),
             timeline: Mutex::new(Vec::new()),
+            batch: Default::default(),
         }
     }
     pub fn step(&self, id: usize) -> &StepStats {

@@ -139,6 +139,8 @@ impl Store {
              CREATE TABLE IF NOT EXISTS failures (
                 run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL,
                 reason TEXT NOT NULL, raw TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS batches (
+                chunk TEXT PRIMARY KEY, batch TEXT NOT NULL, created REAL NOT NULL);
              CREATE TABLE IF NOT EXISTS samples (
                 run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
                 reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);",

@@ -48,7 +48,9 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
         "source_records": Stats::get(&cx.stats.source_records), "steps": steps, "models": models, "sinks": sinks,
         "sink_sources": sink_sources, "guidelines": guidelines, "stopped": stopped.map(ToString::to_string),
         "timeline": cx.stats.timeline.lock().map(|t| t.clone()).unwrap_or_default(),
-        "example": example });
+        "example": example,
+        "batch": {"requests": Stats::get(&cx.stats.batch[0]), "batches": Stats::get(&cx.stats.batch[1]),
+            "resent": Stats::get(&cx.stats.batch[2]), "online": Stats::get(&cx.stats.batch[3])} });
     (super::report::text(&json), json)
 }
 

@@ -8,7 +8,7 @@ use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
-    CreateChatCompletionRequestArgs,
+    CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -39,35 +39,7 @@ impl ModelClient {
         key: &CacheKey,
         n: usize,
     ) -> Result<Vec<Reply>, WireError> {
-        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
-        for (role, content) in &key.messages {
-            let m = if role == "system" {
-                ChatCompletionRequestSystemMessageArgs::default().content(content.as_str()).build().map(Into::into)
-            } else {
-                ChatCompletionRequestUserMessageArgs::default().content(content.as_str()).build().map(Into::into)
-            };
-            messages.push(m.map_err(|e| WireError::new(FailReason::Request, e.to_string()))?);
-        }
-        let mut req = CreateChatCompletionRequestArgs::default();
-        req.model(&self.model).messages(messages);
-        if n > 1 {
-            // The caller chunks samples to MAX_N, so this always fits.
-            req.n(n.min(super::model::MAX_N) as u8);
-        }
-        if let Some(t) = key.temperature {
-            req.temperature(t as f32);
-        }
-        if let Some(p) = key.top_p {
-            req.top_p(p as f32);
-        }
-        if let Some(m) = key.max_tokens {
-            #[allow(deprecated)]
-            req.max_tokens(m);
-        }
-        if let Some(s) = key.request_seed() {
-            req.seed(s);
-        }
-        let req = req.build().map_err(|e| WireError::new(FailReason::Request, e.to_string()))?;
+        let req = self.request(key, n)?;
         match client.chat().create(req).await {
             Ok(resp) => {
                 let texts: Vec<(String, bool)> = resp
@@ -106,6 +78,39 @@ impl ModelClient {
             Err(OpenAIError::Reqwest(e)) => Err(transport(&e)),
             Err(e) => Err(WireError::new(FailReason::Client, e.to_string())),
         }
+    }
+
+    /// The chat request for a key: what `send` posts, and a batch line's body.
+    pub(super) fn request(&self, key: &CacheKey, n: usize) -> Result<CreateChatCompletionRequest, WireError> {
+        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
+        for (role, content) in &key.messages {
+            let m = if role == "system" {
+                ChatCompletionRequestSystemMessageArgs::default().content(content.as_str()).build().map(Into::into)
+            } else {
+                ChatCompletionRequestUserMessageArgs::default().content(content.as_str()).build().map(Into::into)
+            };
+            messages.push(m.map_err(|e| WireError::new(FailReason::Request, e.to_string()))?);
+        }
+        let mut req = CreateChatCompletionRequestArgs::default();
+        req.model(&self.model).messages(messages);
+        if n > 1 {
+            // The caller chunks samples to MAX_N, so this always fits.
+            req.n(n.min(super::model::MAX_N) as u8);
+        }
+        if let Some(t) = key.temperature {
+            req.temperature(t as f32);
+        }
+        if let Some(p) = key.top_p {
+            req.top_p(p as f32);
+        }
+        if let Some(m) = key.max_tokens {
+            #[allow(deprecated)]
+            req.max_tokens(m);
+        }
+        if let Some(s) = key.request_seed() {
+            req.seed(s);
+        }
+        req.build().map_err(|e| WireError::new(FailReason::Request, e.to_string()))
     }
 }
 

@@ -2,7 +2,7 @@
 //! line by line as chat fine-tuning data (as OpenAI's validator does), a job
 //! over a valid file succeeds on its first poll with a `ft:` model name.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,7 +20,7 @@ pub struct FineTuneState {
 /// model, training file, suffix, polls so far
 type Job = (String, String, Option<String>, u32, Value);
 
-fn bad(msg: String) -> Response {
+pub fn bad(msg: String) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": msg, "type": "invalid_request_error", "param": null, "code": null}})))
         .into_response()
 }
@@ -39,22 +39,8 @@ fn check_line(line: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn upload(State(s): State<Arc<FineTuneState>>, mut form: Multipart) -> Response {
-    let (mut purpose, mut file) = (String::new(), None);
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name().unwrap_or("") {
-            "purpose" => purpose = field.text().await.unwrap_or_default(),
-            "file" => {
-                let name = field.file_name().unwrap_or("upload.jsonl").to_string();
-                file = Some((name, field.bytes().await.unwrap_or_default()));
-            }
-            _ => {}
-        }
-    }
-    let Some((name, bytes)) = file else { return bad("no file part".into()) };
-    if purpose != "fine-tune" {
-        return bad(format!("purpose `{purpose}`: this server takes fine-tune files only"));
-    }
+/// A fine-tune upload (the multipart form is read by the files endpoint).
+pub fn upload(s: &FineTuneState, name: String, bytes: &[u8]) -> Response {
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = 0;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -75,7 +61,8 @@ pub async fn upload(State(s): State<Arc<FineTuneState>>, mut form: Multipart) ->
     .into_response()
 }
 
-pub async fn create_job(State(s): State<Arc<FineTuneState>>, Json(req): Json<Value>) -> Response {
+pub async fn create_job(State(app): State<Arc<super::AppState>>, Json(req): Json<Value>) -> Response {
+    let s = &app.finetune;
     let (Some(model), Some(file)) = (req["model"].as_str(), req["training_file"].as_str()) else {
         return bad("`model` and `training_file` are required".into());
     };
@@ -92,7 +79,8 @@ pub async fn create_job(State(s): State<Arc<FineTuneState>>, Json(req): Json<Val
     Json(job).into_response()
 }
 
-pub async fn get_job(State(s): State<Arc<FineTuneState>>, Path(id): Path<String>) -> Response {
+pub async fn get_job(State(app): State<Arc<super::AppState>>, Path(id): Path<String>) -> Response {
+    let s = &app.finetune;
     let mut jobs = s.jobs.lock().unwrap_or_else(|p| p.into_inner());
     let Some((model, file, suffix, polls, method)) = jobs.get_mut(&id) else {
         return (StatusCode::NOT_FOUND, Json(json!({"error": {"message": format!("no job {id}"), "type": "invalid_request_error"}})))

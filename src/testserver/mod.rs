@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod batch;
 mod finetune;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -65,6 +66,15 @@ pub struct ServerConfig {
     /// Reasoning paths' text: `{answer}` and `{draft}` are filled in, `\n` is a newline.
     #[arg(long, default_value = DEFAULT_PATH)]
     pub path_format: String,
+    /// Batch API: milliseconds before a batch is done.
+    #[arg(long, default_value_t = 300)]
+    pub batch_delay_ms: u64,
+    /// Batch API: probability that a line fails (it goes to the error file).
+    #[arg(long, default_value_t = 0.0)]
+    pub batch_perror: f64,
+    /// Batch API: the first batch expires with only half its lines answered.
+    #[arg(long)]
+    pub batch_expire_first: bool,
 }
 
 /// A path the authors' filter keeps when its answer is right: a preamble, numbered
@@ -78,6 +88,8 @@ struct AppState {
     requests: AtomicU64,
     faults: AtomicU64,
     counter: AtomicU64,
+    finetune: finetune::FineTuneState,
+    batches: batch::BatchState,
 }
 
 pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
@@ -95,21 +107,28 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}/v1");
     std::io::Write::flush(&mut std::io::stdout())?;
-    let state = Arc::new(AppState { cfg, answers, requests: AtomicU64::new(0), faults: AtomicU64::new(0), counter: AtomicU64::new(0) });
+    let state = Arc::new(AppState {
+        cfg,
+        answers,
+        requests: AtomicU64::new(0),
+        faults: AtomicU64::new(0),
+        counter: AtomicU64::new(0),
+        finetune: Default::default(),
+        batches: Default::default(),
+    });
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
         .route("/stats", get(stats))
         // What vLLM and SGLang answer and routers (sglang-router, vllm-router) probe.
         .route("/health", get(|| async { "ok" }))
-        .with_state(state)
-        .merge(
-            Router::new()
-                .route("/v1/files", post(finetune::upload))
-                .route("/v1/fine_tuning/jobs", post(finetune::create_job))
-                .route("/v1/fine_tuning/jobs/{id}", get(finetune::get_job))
-                .with_state(Arc::new(finetune::FineTuneState::default())),
-        );
+        .route("/v1/files", post(batch::upload))
+        .route("/v1/files/{id}/content", get(batch::content))
+        .route("/v1/batches", post(batch::create))
+        .route("/v1/batches/{id}", get(batch::retrieve))
+        .route("/v1/fine_tuning/jobs", post(finetune::create_job))
+        .route("/v1/fine_tuning/jobs/{id}", get(finetune::get_job))
+        .with_state(state);
     axum::serve(listener, app).await
 }
 
@@ -123,7 +142,7 @@ fn api_error(status: StatusCode, message: String) -> Response {
 }
 
 async fn stats(State(s): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed)}))
+    Json(json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed), "batches": s.batches.count()}))
 }
 
 /// A uniform number in [0, 1) from a counter (deterministic per server run).
@@ -212,6 +231,13 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
         )
             .into_response();
     }
+    Json(completion(&s, &req, n, empty, fewer)).into_response()
+}
+
+/// A chat completion for a request (no faults, no latency): the online reply
+/// and a batch line's response body are the same.
+fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Value {
+    let choices_n = req["n"].as_u64().unwrap_or(1);
     let prompt: String = req["messages"]
         .as_array()
         .map(|m| m.iter().filter_map(|x| x["content"].as_str()).collect::<Vec<_>>().join("\n"))
@@ -232,12 +258,11 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
         })
         .collect();
     let completion: usize = choices.iter().map(|c| c["message"]["content"].as_str().unwrap_or("").len() / 4 + 1).sum();
-    Json(json!({
+    json!({
         "id": format!("cmpl-{n}"), "object": "chat.completion", "created": 0, "model": req["model"],
         "choices": choices,
         "usage": {"prompt_tokens": prompt.len() / 4 + 1, "completion_tokens": completion, "total_tokens": prompt.len() / 4 + 1 + completion}
-    }))
-    .into_response()
+    })
 }
 
 fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {

@@ -1,0 +1,173 @@
+//! Batch mode: a step's uncached calls go through the OpenAI Batch API
+//! (`/v1/files` then `/v1/batches`) at batch prices, and the answers land in
+//! the cache; the step then runs as usual, every call a cache hit. Batches are
+//! recorded in the store before they are polled, so a killed run polls the
+//! same batches again instead of paying twice. Lines that fail or expire are
+//! sent again (up to three rounds); what is still unanswered is asked online.
+
+use super::context::Ctx;
+use super::store::{CacheKey, CachedCall};
+use crate::record::Rec;
+use crate::workflow::NodeId;
+use async_openai::types::batches::{BatchCompletionWindow, BatchEndpoint, BatchRequest, BatchStatus};
+use async_openai::types::files::{CreateFileRequest, FileInput, FilePurpose};
+use async_openai::types::InputSource;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The Batch API's limits per input file.
+const MAX_LINES: usize = 50_000;
+const MAX_BYTES: usize = 190 * 1024 * 1024;
+const ROUNDS: usize = 3;
+
+/// Whether this step's model runs in batch mode.
+pub fn batched(cx: &Ctx, id: NodeId) -> bool {
+    let node = &cx.wf.nodes[id];
+    node.is_llm() && (cx.batch || node.model.and_then(|m| cx.wf.models.get(m)).is_some_and(|m| m.settings.batch == Some(true)))
+}
+
+/// Fills the cache with the step's calls for these records through the Batch API.
+pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), String> {
+    let node = &cx.wf.nodes[id];
+    let samples = node.kind.samples(node);
+    let mut wanted: BTreeMap<String, (CacheKey, String)> = BTreeMap::new();
+    for r in records {
+        // A prompt that does not render is recorded as a failure by the step itself.
+        let Ok(keys) = super::llm::keys(cx, id, r, samples) else { continue };
+        for key in keys {
+            let (hash, json) = key.identity();
+            if !cx.refresh[id] && cx.store.get(&hash).map_err(|e| format!("reading the cache failed: {e}"))?.is_some() {
+                continue;
+            }
+            wanted.insert(hash, (key, json));
+        }
+    }
+    let model = &cx.models[node.model.unwrap_or(0)];
+    let replicas = model.api().await?;
+    let client = &replicas.list[0].client;
+    for round in 0..ROUNDS {
+        if wanted.is_empty() {
+            break;
+        }
+        if round > 0 {
+            cx.stats.batch[2].fetch_add(wanted.len() as u64, Ordering::Relaxed);
+        }
+        for chunk in chunks(model, &wanted)? {
+            let answered = run_chunk(cx, model, client, &chunk, &wanted).await?;
+            for hash in answered {
+                wanted.remove(&hash);
+            }
+        }
+    }
+    if !wanted.is_empty() {
+        cx.stats.batch[3].fetch_add(wanted.len() as u64, Ordering::Relaxed);
+        tracing::warn!(step = %node.name, "{} requests the Batch API did not answer in {ROUNDS} rounds are asked online", wanted.len());
+    }
+    Ok(())
+}
+
+/// Batch input lines, split at the API's limits: (custom ids, file body).
+fn chunks(model: &super::model::ModelClient, wanted: &BTreeMap<String, (CacheKey, String)>) -> Result<Vec<(Vec<String>, Vec<u8>)>, String> {
+    let mut out = vec![(Vec::new(), Vec::new())];
+    for (hash, (key, _)) in wanted {
+        let body = model.request(key, 1).map_err(|e| e.raw)?;
+        let line = json!({"custom_id": hash, "method": "POST", "url": "/v1/chat/completions", "body": body}).to_string();
+        let last = out.last_mut().expect("starts with one chunk");
+        if !last.0.is_empty() && (last.0.len() >= MAX_LINES || last.1.len() + line.len() + 1 > MAX_BYTES) {
+            out.push((Vec::new(), Vec::new()));
+        }
+        let last = out.last_mut().expect("just pushed");
+        last.0.push(hash.clone());
+        last.1.extend_from_slice(line.as_bytes());
+        last.1.push(b'\n');
+    }
+    Ok(out)
+}
+
+type Api = async_openai::Client<async_openai::config::OpenAIConfig>;
+
+/// Submits one chunk (or finds the batch a killed run submitted for it), waits, and stores the answers.
+async fn run_chunk(
+    cx: &Ctx,
+    model: &super::model::ModelClient,
+    client: &Api,
+    chunk: &(Vec<String>, Vec<u8>),
+    wanted: &BTreeMap<String, (CacheKey, String)>,
+) -> Result<HashSet<String>, String> {
+    let (ids, body) = chunk;
+    let chunk_key = blake3::hash(ids.join("\n").as_bytes()).to_hex().to_string();
+    let batch_id = match cx.store.batch_for(&chunk_key).map_err(|e| format!("the run store: {e}"))? {
+        Some(b) => {
+            tracing::info!("batch {b}: submitted by an earlier run, polled again");
+            b
+        }
+        None => {
+            let file = CreateFileRequest {
+                file: FileInput {
+                    source: InputSource::Bytes { filename: format!("regen-{}.jsonl", &chunk_key[..12]), bytes: body.clone().into() },
+                },
+                purpose: FilePurpose::Batch,
+                expires_after: None,
+            };
+            let uploaded = client.files().create(file).await.map_err(|e| format!("uploading a batch file failed: {e}"))?;
+            let request = BatchRequest {
+                input_file_id: uploaded.id,
+                endpoint: BatchEndpoint::V1ChatCompletions,
+                completion_window: BatchCompletionWindow::W24H,
+                metadata: None,
+                output_expires_after: None,
+            };
+            let batch = client.batches().create(request).await.map_err(|e| format!("creating a batch failed: {e}"))?;
+            cx.store.record_batch(&chunk_key, &batch.id).map_err(|e| format!("the run store did not take batch {}: {e}", batch.id))?;
+            cx.stats.batch[0].fetch_add(ids.len() as u64, Ordering::Relaxed);
+            cx.stats.batch[1].fetch_add(1, Ordering::Relaxed);
+            batch.id
+        }
+    };
+    let mut wait = Duration::from_millis(200);
+    let batch = loop {
+        let b = client.batches().retrieve(&batch_id).await.map_err(|e| format!("polling batch {batch_id} failed: {e}"))?;
+        if matches!(b.status, BatchStatus::Completed | BatchStatus::Expired | BatchStatus::Failed | BatchStatus::Cancelled) {
+            break b;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = model.halt.cancelled() => return Err(format!("stopped while batch {batch_id} runs; run again to poll it")),
+        }
+        wait = (wait * 2).min(Duration::from_secs(30));
+    };
+    let mut answered = HashSet::new();
+    if let Some(out) = &batch.output_file_id {
+        let bytes = client.files().content(out).await.map_err(|e| format!("downloading batch output {out} failed: {e}"))?;
+        for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).map_err(|e| format!("batch {batch_id}: an output line is not JSON: {e}"))?;
+            let hash = v["custom_id"].as_str().unwrap_or_default();
+            let Some((_, request)) = wanted.get(hash) else { continue };
+            let Some(call) = answer(&v) else { continue };
+            cx.store.put(hash, request, &call).await.map_err(|e| format!("the run store did not take an answer: {e}"))?;
+            answered.insert(hash.to_string());
+        }
+    }
+    tracing::info!("batch {batch_id}: {:?}, {} of {} answered", batch.status, answered.len(), ids.len());
+    Ok(answered)
+}
+
+/// A successful output line's reply; `None` for an error or an empty reply (sent again).
+fn answer(line: &Value) -> Option<CachedCall> {
+    let resp = &line["response"];
+    if resp["status_code"].as_u64() != Some(200) {
+        return None;
+    }
+    let body = &resp["body"];
+    let choice = &body["choices"][0];
+    let text = choice["message"]["content"].as_str().filter(|t| !t.trim().is_empty())?;
+    Some(CachedCall {
+        reply: text.to_string(),
+        prompt_tokens: body["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+        completion_tokens: body["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+        truncated: choice["finish_reason"] == "length",
+    })
+}

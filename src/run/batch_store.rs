@@ -1,0 +1,18 @@
+//! The store's record of submitted batches: a chunk of requests (by the hash
+//! of its custom ids) and the batch that answers it.
+
+use super::store::Store;
+use rusqlite::OptionalExtension;
+
+impl Store {
+    pub fn batch_for(&self, chunk: &str) -> rusqlite::Result<Option<String>> {
+        self.lock().query_row("SELECT batch FROM batches WHERE chunk = ?1", [chunk], |r| r.get(0)).optional()
+    }
+
+    pub fn record_batch(&self, chunk: &str, batch: &str) -> rusqlite::Result<()> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        self.lock()
+            .execute("INSERT OR REPLACE INTO batches (chunk, batch, created) VALUES (?1, ?2, ?3)", rusqlite::params![chunk, batch, now])?;
+        Ok(())
+    }
+}
