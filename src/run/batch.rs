@@ -33,7 +33,7 @@ pub fn batched(cx: &Ctx, id: NodeId) -> bool {
 pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), String> {
     let node = &cx.wf.nodes[id];
     let samples = node.kind.samples(node);
-    let mut wanted: BTreeMap<String, (CacheKey, String)> = BTreeMap::new();
+    let mut wanted: Wanted = BTreeMap::new();
     for r in records {
         // A prompt that does not render is recorded as a failure by the step itself.
         let Ok(keys) = super::llm::keys(cx, id, r, samples) else { continue };
@@ -69,8 +69,13 @@ pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), S
     Ok(())
 }
 
-/// Batch input lines, split at the API's limits: (custom ids, file body).
-fn chunks(model: &super::model::ModelClient, wanted: &BTreeMap<String, (CacheKey, String)>) -> Result<Vec<(Vec<String>, Vec<u8>)>, String> {
+/// Requests still wanted: cache hash → (key, request JSON).
+type Wanted = BTreeMap<String, (CacheKey, String)>;
+/// One input file: its custom ids and its body.
+type Chunk = (Vec<String>, Vec<u8>);
+
+/// Batch input lines, split at the API's limits.
+fn chunks(model: &super::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, String> {
     let mut out = vec![(Vec::new(), Vec::new())];
     for (hash, (key, _)) in wanted {
         let body = model.request(key, 1).map_err(|e| e.raw)?;

@@ -41,7 +41,7 @@ fn check_line(line: &str) -> Result<(), String> {
 
 /// A fine-tune upload (the multipart form is read by the files endpoint).
 pub fn upload(s: &FineTuneState, name: String, bytes: &[u8]) -> Response {
-    let text = String::from_utf8_lossy(&bytes);
+    let text = String::from_utf8_lossy(bytes);
     let mut lines = 0;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         if let Err(e) = check_line(line) {
