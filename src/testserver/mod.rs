@@ -248,7 +248,7 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
     let shown = if fewer && choices_n > 1 { choices_n - 1 } else { choices_n };
     let choices: Vec<Value> = (0..shown)
         .map(|i| {
-            let mut text = if empty { String::new() } else { reply(&s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0)) };
+            let mut text = if empty { String::new() } else { reply(s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0)) };
             let mut finish = "stop";
             if let Some(l) = limit.filter(|l| text.len() > *l) {
                 text = text.chars().take(l).collect();
