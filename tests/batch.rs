@@ -95,3 +95,68 @@ fn plan_prices_a_batch_run_at_half() {
     let (online, batch) = (cost(&[]), cost(&["--batch"]));
     assert!(online > 0.0 && (batch - online / 2.0).abs() < 0.011, "{online} {batch}");
 }
+
+/// One vLLM `run-batch` output line answering a request with `content`.
+fn vllm_line(custom_id: &str, content: &str) -> String {
+    serde_json::json!({
+        "id": "vllm-test", "custom_id": custom_id,
+        "response": {"status_code": 200, "request_id": "vllm-batch-test", "body": {
+            "id": "chatcmpl-test", "object": "chat.completion", "created": 1732600000, "model": "Qwen/Qwen2.5-0.5B-Instruct",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "tool_calls": []}, "logprobs": null, "finish_reason": "stop", "stop_reason": null}],
+            "usage": {"prompt_tokens": 20, "total_tokens": 22, "completion_tokens": 2}}},
+        "error": null,
+    })
+    .to_string()
+}
+
+#[test]
+fn export_and_import_round_trip_through_vllm_run_batch_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("tests/batch");
+    for f in ["tiny.regen", "data.jsonl"] {
+        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    }
+    let regen = |args: &[&str]| regen_in(dir.path(), args, &[]);
+    let r = regen(&["batch", "export", "tiny.regen", "--step", "hint", "--out", "hint.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let exported = std::fs::read_to_string(dir.path().join("hint.jsonl")).unwrap();
+    golden(&fixtures.join("hint.requests.expected.jsonl"), &exported).unwrap();
+
+    // The next step cannot be exported before the first is answered: nothing is called.
+    let early = regen(&["batch", "export", "tiny.regen", "--step", "answer", "--out", "answer.jsonl"]);
+    assert_eq!(early.code, 1);
+    assert!(early.stderr.contains("export and import them first"), "{}", early.stderr);
+
+    // The committed vLLM output (its own order, its own fields) goes into the cache.
+    let r = regen(&["batch", "import", fixtures.join("hint.vllm-output.jsonl").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("2 answers into the cache, 0 failed lines"), "{}", r.stdout);
+
+    let r = regen(&["batch", "export", "tiny.regen", "--step", "answer", "--out", "answer.jsonl"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let answers: Vec<String> = std::fs::read_to_string(dir.path().join("answer.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let prompt = v["body"]["messages"][0]["content"].as_str().unwrap();
+            vllm_line(v["custom_id"].as_str().unwrap(), if prompt.contains("2 + 3") { "5" } else { "3" })
+        })
+        .collect();
+    assert_eq!(answers.len(), 2);
+    std::fs::write(dir.path().join("answer.out.jsonl"), answers.join("\n") + "\n").unwrap();
+    assert_eq!(regen(&["batch", "import", "answer.out.jsonl"]).code, 0);
+
+    // Now the whole run comes from the cache: nothing listens at the endpoint, and nothing is asked.
+    let run = regen(&["run", "tiny.regen", "--run-dir", "out", "--progress", "none"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("0 HTTP requests"), "{}", run.stdout);
+    let out = std::fs::read_to_string(dir.path().join("out/out.jsonl")).unwrap();
+    assert!(out.contains("Start from 2 and count up three steps.") && out.contains("\"answer\":\"5\""), "{out}");
+
+    // Output for requests this store never exported is reported, not silently dropped.
+    std::fs::write(dir.path().join("stray.jsonl"), vllm_line("not-exported", "x") + "\n").unwrap();
+    let stray = regen(&["batch", "import", "stray.jsonl"]);
+    assert_eq!(stray.code, 1);
+    assert!(stray.stdout.contains("1 for requests this store did not export"), "{}", stray.stdout);
+}

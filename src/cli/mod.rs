@@ -3,6 +3,7 @@
 mod ablate;
 mod ablate_report;
 mod ablate_row;
+mod batch;
 mod data;
 mod doctor;
 mod eval;
@@ -62,6 +63,11 @@ pub enum Command {
     New(new::NewArgs),
     /// A language server over stdio, for editors: diagnostics as you type, hover, go to definition, completion, formatting, rename.
     Lsp,
+    /// Batch input for a GPU box with no API: `regen batch export F --step S --out FILE`, then `regen batch import OUT…`.
+    Batch {
+        #[command(subcommand)]
+        command: batch::BatchCommand,
+    },
     /// Join the shards of a sharded run (`regen run --shard K/N`) into the files an unsharded run writes.
     Merge(merge::MergeArgs),
     /// The run store: `regen store merge A.sqlite B.sqlite --into S.sqlite` joins caches.
@@ -126,6 +132,7 @@ pub fn main() -> i32 {
         Command::Fmt(a) => fmt::run(a),
         Command::New(a) => new::run(a),
         Command::Merge(a) => merge::merge(a),
+        Command::Batch { command } => batch::run(command),
         Command::Store { command } => merge::store(command),
         Command::Lsp => match crate::lsp::serve() {
             Ok(()) => 0,

@@ -29,8 +29,8 @@ pub fn batched(cx: &Ctx, id: NodeId) -> bool {
     node.is_llm() && (cx.batch || node.model.and_then(|m| cx.wf.models.get(m)).is_some_and(|m| m.settings.batch == Some(true)))
 }
 
-/// Fills the cache with the step's calls for these records through the Batch API.
-pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), String> {
+/// The step's calls for these records that the cache does not hold.
+fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, String> {
     let node = &cx.wf.nodes[id];
     let samples = node.kind.samples(node);
     let mut wanted: Wanted = BTreeMap::new();
@@ -45,6 +45,54 @@ pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), S
             wanted.insert(hash, (key, json));
         }
     }
+    Ok(wanted)
+}
+
+/// Writes the step's uncached calls as batch input (the OpenAI format, which
+/// vLLM's `run-batch` reads) and remembers them for `regen batch import`.
+pub async fn export(cx: &Ctx, id: NodeId, records: &[Arc<Rec>], path: &std::path::Path) -> Result<usize, String> {
+    let wanted = wanted(cx, id, records)?;
+    let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
+    let mut body = Vec::new();
+    for (ids, bytes) in chunks(model, &wanted)? {
+        body.extend(bytes);
+        for hash in ids {
+            cx.store.record_pending(&hash, &wanted[&hash].1).map_err(|e| format!("the run store: {e}"))?;
+        }
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(wanted.len())
+}
+
+/// Loads batch output lines (OpenAI's or vLLM `run-batch`'s format) into the
+/// cache: (answered, failed lines, lines for requests this store never exported).
+pub async fn import(store: &super::store::Store, text: &str) -> Result<(u64, u64, u64), String> {
+    let (mut answered, mut failed, mut unknown) = (0, 0, 0);
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
+        let hash = v["custom_id"].as_str().ok_or_else(|| format!("line {}: no custom_id", i + 1))?;
+        let Some(request) = store.pending_request(hash).map_err(|e| format!("the run store: {e}"))? else {
+            unknown += 1;
+            continue;
+        };
+        match answer(&v) {
+            Some(call) => {
+                store.put(hash, &request, &call).await.map_err(|e| format!("the run store did not take an answer: {e}"))?;
+                answered += 1;
+            }
+            None => failed += 1,
+        }
+    }
+    Ok((answered, failed, unknown))
+}
+
+/// Fills the cache with the step's calls for these records through the Batch API.
+pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), String> {
+    let node = &cx.wf.nodes[id];
+    let mut wanted = wanted(cx, id, records)?;
     let model = &cx.models[node.model.unwrap_or(0)];
     let replicas = model.api().await?;
     let client = &replicas.list[0].client;

@@ -52,6 +52,7 @@ impl ModelClient {
             inflight: Mutex::new(std::collections::HashMap::new()),
             refreshed: Mutex::new(std::collections::HashSet::new()),
             prices: (spec.price_prompt, spec.price_completion),
+            offline: AtomicBool::new(false),
             secret: key,
         }
     }
@@ -143,6 +144,15 @@ impl ModelClient {
                 // A store that cannot be read is an error, never a miss paid for again.
                 Err(e) => out[i] = Some(Err(CallError::failed(FailReason::Store, format!("reading the cache failed: {e}")))),
             }
+        }
+        if self.offline.load(Ordering::Relaxed) {
+            for i in missing {
+                out[i] = Some(Err(CallError::failed(
+                    FailReason::NotCached,
+                    "not in the cache, and this run makes no calls: export and import this step first",
+                )));
+            }
+            return out.into_iter().map(|r| r.unwrap_or_else(|| Err(CallError::failed(FailReason::Client, "no result")))).collect();
         }
         // Samples as `n`, in chunks the API accepts; what a chunk does not cover goes one by one.
         let mut one_by_one = Vec::new();

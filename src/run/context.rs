@@ -27,6 +27,8 @@ pub struct Ctx {
     pub barrier: bool,
     /// Every model's uncached calls go through the Batch API (`--batch`).
     pub batch: bool,
+    /// `regen batch export`: this step's calls are written to this file, not made.
+    pub export: Option<(NodeId, std::path::PathBuf)>,
 }
 
 impl Ctx {

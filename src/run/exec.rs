@@ -81,7 +81,21 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     loop {
         if barrier_waiting && st.eofs >= ports {
             barrier_waiting = false;
-            if super::batch::batched(&cx, id) {
+            if let Some(file) = cx.export.as_ref().filter(|(step, _)| *step == id).map(|(_, f)| f) {
+                let records: Vec<Arc<Rec>> =
+                    barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
+                match super::batch::export(&cx, id, &records, file).await {
+                    Ok(n) => tracing::info!(step = %node.name, "wrote {n} requests to {}", file.display()),
+                    Err(e) => {
+                        let err = super::failure::CallError::failed(super::failure::FailReason::Request, e);
+                        if let Some(r) = records.first() {
+                            failure(&cx, id, r, &err);
+                        }
+                    }
+                }
+                // The exported step answers nothing in this run: its records stop here.
+                barrier_held.retain(|m| !matches!(m.event, Event::Rec(_)));
+            } else if super::batch::batched(&cx, id) {
                 let records: Vec<Arc<Rec>> =
                     barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
                 // What the Batch API could not answer is asked online as the records are handled.

@@ -34,6 +34,8 @@ pub enum FailReason {
     LocalServer,
     /// A dataset row skipped under `on_bad_row: skip`.
     BadRow,
+    /// A call not in the cache while the run may make none (`regen batch export`).
+    NotCached,
 }
 
 impl FailReason {
@@ -72,6 +74,7 @@ impl fmt::Display for FailReason {
             FailReason::Client => "client",
             FailReason::LocalServer => "local-server",
             FailReason::BadRow => "bad-row",
+            FailReason::NotCached => "not-cached",
         };
         f.write_str(name)
     }

@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub limit: Option<u64>,
     /// Send every model's uncached calls through the Batch API.
     pub batch: bool,
+    /// Write this step's uncached calls to this file as batch input and make no call at all.
+    pub export: Option<(String, PathBuf)>,
     /// Only this shard's rows of every source.
     pub shard: Option<shard::Shard>,
     pub run_dir: PathBuf,
@@ -68,6 +70,7 @@ impl RunOptions {
         RunOptions {
             limit,
             batch: false,
+            export: None,
             shard: None,
             run_dir,
             store,
@@ -107,6 +110,12 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     if !unknown.is_empty() {
         return Err(format!("--refresh names no step of this workflow: {unknown:?}"));
     }
+    if let Some((step, _)) = &opts.export {
+        let llm_steps: Vec<&str> = wf.nodes.iter().filter(|n| n.is_llm()).map(|n| n.name.as_str()).collect();
+        if !wf.node(step).is_some_and(|id| wf.nodes[id].is_llm()) {
+            return Err(format!("`{step}` is not a step that calls a model; export one of: {}", llm_steps.join(", ")));
+        }
+    }
     let halt = Arc::new(halt::Halt::new(opts.budget, opts.grace));
     let mut models = Vec::new();
     for m in &wf.models {
@@ -136,6 +145,11 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             price_completion: s.price_completion(),
         })));
     }
+    if opts.export.is_some() {
+        for m in &models {
+            m.offline.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
     let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;
     let mut pools = Map::new();
     for n in wf.nodes.iter().filter(|n| n.decl == DeclKind::Pool) {
@@ -163,8 +177,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
         // Batch mode is stage by stage: a step's batch holds all of its calls.
-        barrier: opts.barrier || opts.batch || wf.models.iter().any(|m| m.settings.batch == Some(true)),
+        barrier: opts.barrier || opts.batch || opts.export.is_some() || wf.models.iter().any(|m| m.settings.batch == Some(true)),
         batch: opts.batch,
+        export: opts.export.as_ref().and_then(|(step, file)| wf.node(step).map(|id| (id, file.clone()))),
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
             for (i, &id) in plan.order.iter().enumerate() {

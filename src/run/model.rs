@@ -47,6 +47,8 @@ pub struct ModelClient {
     /// thing waits for the first and takes its answer from the cache.
     pub(super) inflight: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     pub(super) refreshed: Mutex<std::collections::HashSet<String>>,
+    /// Answer from the cache only: a miss is a `not-cached` failure (`regen batch export`).
+    pub offline: std::sync::atomic::AtomicBool,
     /// Per million prompt / completion tokens, for the cost budget.
     pub(super) prices: (f64, f64),
     /// The API key: sent with requests, and never to appear in what we print or store.

@@ -141,6 +141,8 @@ impl Store {
                 reason TEXT NOT NULL, raw TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS batches (
                 chunk TEXT PRIMARY KEY, batch TEXT NOT NULL, created REAL NOT NULL);
+             CREATE TABLE IF NOT EXISTS pending (
+                key TEXT PRIMARY KEY, request TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS samples (
                 run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
                 reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);",
