@@ -14,6 +14,7 @@ pub mod finetune;
 pub mod local;
 pub mod lsp;
 pub mod model_settings;
+pub mod parquet;
 pub mod plan;
 pub mod pypi;
 pub mod record;

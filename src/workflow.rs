@@ -204,6 +204,13 @@ pub struct Estimate {
     pub upper_bound: bool,
 }
 
+/// The file format a source reads or a sink writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    Jsonl,
+    Parquet,
+}
+
 /// How the executor drives a step of a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -310,6 +317,10 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     /// [`Shape::ModelCall`]: the fields one reply adds.
     fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, serde_json::Value)> {
         vec![(into_field(node), serde_json::Value::String(text))]
+    }
+    /// Sources and sinks: the file format.
+    fn data_format(&self) -> DataFormat {
+        DataFormat::Jsonl
     }
     /// The field holding this step's yes/no verdict, if it gives one (the funnel reports it).
     fn verdict(&self, _node: &NodeDef) -> Option<String> {

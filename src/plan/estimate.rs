@@ -106,6 +106,9 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
 pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
     let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
     let path = wf.locate(src.str_arg("location")?);
+    if src.kind.data_format() == crate::workflow::DataFormat::Parquet {
+        return crate::parquet::row_count(&path);
+    }
     let text = std::fs::read(&path).ok()?;
     Some(text.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count())
 }

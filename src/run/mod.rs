@@ -254,6 +254,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             skip_bad: node.str_arg("on_bad_row") == Some("skip"),
             limit: opts.limit,
             shard: opts.shard,
+            format: node.kind.data_format(),
         };
         let o = std::mem::take(&mut outs[id]);
         let st = stats.clone();
@@ -289,9 +290,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             Ok((name, Ok(count))) => {
                 for s in &count.skipped_rows {
                     let raw = format!("{}: {}", s.reason, s.raw);
-                    if let Err(e) =
-                        store.record_failure(run_id, &name, &format!("line {}", s.line), &failure::FailReason::BadRow.to_string(), &raw)
-                    {
+                    if let Err(e) = store.record_failure(run_id, &name, &s.line, &failure::FailReason::BadRow.to_string(), &raw) {
                         source_error = Some(format!("the run store could not record a skipped row of `{name}`: {e}"));
                     }
                 }

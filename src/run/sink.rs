@@ -34,7 +34,11 @@ impl Sink {
     pub async fn open(cx: &Ctx, id: NodeId) -> Sink {
         let node = &cx.wf.nodes[id];
         let path = cx.run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
-        let partial = path.with_extension("jsonl.partial");
+        // `train.jsonl` → `train.jsonl.partial`; a Parquet sink's lines wait in `train.parquet.lines.partial`.
+        let partial = match node.kind.data_format() {
+            crate::workflow::DataFormat::Jsonl => path.with_extension("jsonl.partial"),
+            crate::workflow::DataFormat::Parquet => path.with_extension("parquet.lines.partial"),
+        };
         let opened = async {
             if let Some(dir) = path.parent() {
                 tokio::fs::create_dir_all(dir).await?;
@@ -123,6 +127,15 @@ impl Sink {
                 let node = &cx.wf.nodes[id];
                 if node.args.get("shuffle").and_then(Value::as_bool) == Some(true) {
                     shuffle_file(&partial, node.int_arg("seed").unwrap_or(0) as u64).await?;
+                }
+                if node.kind.data_format() == crate::workflow::DataFormat::Parquet {
+                    // The finished lines become one Parquet file (itself written under a temporary name).
+                    let (from, to) = (partial.clone(), path.clone());
+                    tokio::task::spawn_blocking(move || crate::parquet::write_from_jsonl(&from, &to))
+                        .await
+                        .map_err(std::io::Error::other)?
+                        .map_err(std::io::Error::other)?;
+                    return tokio::fs::remove_file(&partial).await;
                 }
                 tokio::fs::rename(&partial, &path).await
             }

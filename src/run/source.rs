@@ -1,6 +1,8 @@
 //! Reading a JSONL source as a stream, with the field mapping and a bad-row policy.
 
+use crate::parquet::Row;
 use crate::record::{lineage_id, Rec};
+use crate::workflow::DataFormat;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -12,6 +14,7 @@ pub struct SourceSpec {
     pub fields: Vec<(String, String)>,
     pub skip_bad: bool,
     pub limit: Option<u64>,
+    pub format: DataFormat,
     /// Only the rows of this shard (numbered as in the whole file).
     pub shard: Option<super::shard::Shard>,
 }
@@ -22,7 +25,8 @@ pub enum RowError {
 
 /// A row skipped under `on_bad_row: skip`: where, why, and the line itself.
 pub struct SkippedRow {
-    pub line: u64,
+    /// Where: `file:line` (JSONL) or `file:row-group:row` (Parquet).
+    pub line: String,
     pub reason: String,
     pub raw: String,
 }
@@ -35,32 +39,65 @@ pub struct SourceCount {
     pub skipped_rows: Vec<SkippedRow>,
 }
 
+/// Where rows come from: JSONL lines, or Parquet rows streamed from a reader thread.
+enum Rows {
+    Jsonl { lines: tokio::io::Lines<BufReader<tokio::fs::File>>, line_no: u64 },
+    Parquet(tokio::sync::mpsc::Receiver<Result<Row, String>>),
+}
+
+impl Rows {
+    async fn open(spec: &SourceSpec) -> Result<Rows, RowError> {
+        match spec.format {
+            DataFormat::Parquet => crate::parquet::rows(&spec.path).map(Rows::Parquet).map_err(RowError::Fatal),
+            DataFormat::Jsonl => {
+                let file = tokio::fs::File::open(&spec.path)
+                    .await
+                    .map_err(|e| RowError::Fatal(format!("cannot read dataset {}: {e}", spec.path.display())))?;
+                Ok(Rows::Jsonl { lines: BufReader::new(file).lines(), line_no: 0 })
+            }
+        }
+    }
+
+    /// The next non-empty row, or `None` at the end.
+    async fn next(&mut self, path: &std::path::Path) -> Result<Option<Row>, RowError> {
+        match self {
+            Rows::Parquet(rx) => rx.recv().await.transpose().map_err(RowError::Fatal),
+            Rows::Jsonl { lines, line_no } => loop {
+                let line = match lines.next_line().await {
+                    Ok(Some(l)) => l,
+                    Ok(None) => return Ok(None),
+                    Err(e) => return Err(RowError::Fatal(format!("{}:{}: {e}", path.display(), *line_no + 1))),
+                };
+                *line_no += 1;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let at = format!("{}:{line_no}", path.display());
+                let object = match serde_json::from_str::<Value>(&line) {
+                    Ok(Value::Object(m)) => Ok(m),
+                    Ok(_) => Err(format!("{at}: expected a JSON object per line")),
+                    Err(e) => Err(format!("{at}: not valid JSON: {e}")),
+                };
+                return Ok(Some(Row { at, place: format!("line {line_no}"), raw: line, object }));
+            },
+        }
+    }
+}
+
 /// Calls `emit` for every good row, in order.
 pub async fn read<F, Fut>(spec: &SourceSpec, mut emit: F) -> Result<SourceCount, RowError>
 where
     F: FnMut(Rec) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let file = tokio::fs::File::open(&spec.path)
-        .await
-        .map_err(|e| RowError::Fatal(format!("cannot read dataset {}: {e}", spec.path.display())))?;
-    let mut lines = BufReader::new(file).lines();
-    let (mut row, mut line_no, mut taken) = (0u64, 0u64, 0u64);
+    let mut rows = Rows::open(spec).await?;
+    let (mut row, mut taken) = (0u64, 0u64);
     let mut count = SourceCount::default();
-    loop {
-        let line = match lines.next_line().await {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => return Err(RowError::Fatal(format!("{}:{}: {e}", spec.path.display(), line_no + 1))),
-        };
-        line_no += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
+    while let Some(r) = rows.next(&spec.path).await? {
         if spec.limit.is_some_and(|l| row >= l) {
             break;
         }
-        match map_row(&line, spec, line_no) {
+        match r.object.and_then(|obj| map_row(&obj, spec, &r.at, row)) {
             Ok(fields) => {
                 let key = fields.get("id").map(|v| v.as_str().map_or(v.to_string(), str::to_string)).unwrap_or_else(|| row.to_string());
                 let rec = Rec { lineage: lineage_id(spec.node, row), key: format!("{}:{key}", spec.name), fields };
@@ -77,7 +114,7 @@ where
                 count.skipped += 1;
                 tracing::warn!("{msg} (skipped)");
                 if count.skipped_rows.len() < 1000 {
-                    count.skipped_rows.push(SkippedRow { line: line_no, reason: msg, raw: line.chars().take(2000).collect() });
+                    count.skipped_rows.push(SkippedRow { line: r.place.clone(), reason: msg, raw: r.raw.chars().take(2000).collect() });
                 }
             }
             Err(msg) => {
@@ -88,25 +125,16 @@ where
             }
         }
     }
-    if line_no == 0 {
-        return Err(RowError::Fatal(format!(
-            "dataset {} is empty\n  help: point the source at a JSONL file with one object per line",
-            spec.path.display()
-        )));
-    }
     count.rows = taken;
     Ok(count)
 }
 
-fn map_row(line: &str, spec: &SourceSpec, line_no: u64) -> Result<Map<String, Value>, String> {
-    let at = format!("{}:{line_no}", spec.path.display());
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("{at}: not valid JSON: {e}"))?;
-    let Value::Object(obj) = v else { return Err(format!("{at}: expected a JSON object per line")) };
+fn map_row(obj: &Map<String, Value>, spec: &SourceSpec, at: &str, row: u64) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (field, column) in &spec.fields {
         match obj.get(column) {
             Some(Value::Null) | None if field == "id" => {
-                out.insert("id".into(), Value::String(format!("row{line_no}")));
+                out.insert("id".into(), Value::String(format!("row{}", row + 1)));
             }
             Some(Value::String(s)) => {
                 out.insert(field.clone(), Value::String(s.clone()));
@@ -114,6 +142,7 @@ fn map_row(line: &str, spec: &SourceSpec, line_no: u64) -> Result<Map<String, Va
             Some(v @ (Value::Number(_) | Value::Bool(_))) => {
                 out.insert(field.clone(), Value::String(v.to_string()));
             }
+            Some(Value::Null) => return Err(format!("{at}: field `{column}` (mapped to `{field}`) is null")),
             Some(other) => return Err(format!("{at}: field `{column}` (mapped to `{field}`) should be text, found {other}")),
             None => return Err(format!("{at}: missing field `{column}` (mapped to `{field}`)")),
         }

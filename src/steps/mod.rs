@@ -6,7 +6,7 @@ pub use crate::syntax::ast::DeclKind;
 // the kinds themselves live here, one file each.
 pub use crate::record::{child, Rec};
 pub use crate::step_env::StepEnv;
-pub use crate::workflow::{arg, into_field, required, sum_inputs, ArgSpec, ArgType, Estimate, Positional, Shape, StepKind};
+pub use crate::workflow::{arg, into_field, required, sum_inputs, ArgSpec, ArgType, DataFormat, Estimate, Positional, Shape, StepKind};
 pub use crate::workflow::{NodeDef, Workflow};
 pub use serde_json::Value;
 pub use std::sync::Arc;
@@ -22,6 +22,7 @@ macro_rules! kinds {
 
 kinds![
     source_jsonl::SourceJsonl,
+    source_parquet::SourceParquet,
     pool_guidelines::Guidelines,
     llm::Llm,
     judge::Judge,
@@ -35,6 +36,7 @@ kinds![
     union::Union,
     render::Render,
     sink_jsonl::SinkJsonl,
+    sink_parquet::SinkParquet,
 ];
 
 pub fn find(decl: DeclKind, name: &str) -> Option<&'static dyn StepKind> {

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const ARGS: &[ArgSpec] = &[
+pub const ARGS: &[ArgSpec] = &[
     required("path", ArgType::Str, "output file, relative to the run directory"),
     arg("format", ArgType::Enum(&["records", "chat"]), "`records` (fields as JSON) or `chat` (fine-tuning messages)"),
     arg("user", ArgType::Template, "chat: template of the user turn (default: the `question` field)"),

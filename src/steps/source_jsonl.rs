@@ -3,7 +3,7 @@
 use super::*;
 use crate::answer::AnswerKind;
 
-const ARGS: &[ArgSpec] = &[
+pub const ARGS: &[ArgSpec] = &[
     arg("fields", ArgType::FieldMap, "record field → column in the file (default: id, question, answer)"),
     arg("label", ArgType::FieldOut, "the ground-truth field (default: `answer`); prompts that read it leak the label"),
     arg("answers", ArgType::Enum(AnswerKind::NAMES), "format of the label (default: number)"),

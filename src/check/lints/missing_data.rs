@@ -17,7 +17,8 @@ impl Lint for MissingData {
             .filter_map(|n| {
                 let loc = n.str_arg("location")?;
                 let path = wf.locate(loc);
-                (!path.is_file()).then(|| {
+                // A file, or (for Parquet) a folder of shards.
+                (!path.exists()).then(|| {
                     Diagnostic::warning(self.code(), n.file, n.arg_span("location"), format!("dataset `{}` does not exist", path.display()))
                         .with_help("paths are relative to the workflow file (`stdlib/…` to the stdlib); pass another with --set")
                 })

@@ -1,0 +1,139 @@
+//! Parquet in and out (arrow-rs). A source streams one file or a folder of
+//! shards (the Hugging Face layout, `train-00000-of-00003.parquet` …) row group
+//! by row group, so memory stays bounded; a sink's records are converted from
+//! its finished JSONL partial into a Parquet file written under a temporary
+//! name and renamed, exactly once like the JSONL sinks.
+
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use serde_json::{Map, Value};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+
+/// One row of a source: where it is (for messages), and its object or why not.
+pub struct Row {
+    pub at: String,
+    /// The row's place as `regen show` lists a skipped one: `line N`, or `file:row-group:row`.
+    pub place: String,
+    pub raw: String,
+    pub object: Result<Map<String, Value>, String>,
+}
+
+/// The files of a Parquet source: the file itself, or a folder's `.parquet` files in name order.
+pub fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read dataset {}: {e}", dir.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err(format!("no .parquet files in {}", path.display()));
+    }
+    Ok(out)
+}
+
+/// Streams the rows of every file, row group by row group, into a bounded channel.
+pub fn rows(path: &Path) -> Result<mpsc::Receiver<Result<Row, String>>, String> {
+    let files = files(path)?;
+    let (tx, rx) = mpsc::channel(1024);
+    std::thread::Builder::new()
+        .name("regen-parquet".into())
+        .spawn(move || {
+            for f in files {
+                if let Err(e) = read_file(&f, &tx) {
+                    // The receiver may be gone (the run stopped): nothing more to say then.
+                    if tx.blocking_send(Err(e)).is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the Parquet reader: {e}"))?;
+    Ok(rx)
+}
+
+fn read_file(f: &Path, tx: &mpsc::Sender<Result<Row, String>>) -> Result<(), String> {
+    let open = || -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, String> {
+        let file = std::fs::File::open(f).map_err(|e| format!("cannot read dataset {}: {e}", f.display()))?;
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{}: not a Parquet file: {e}", f.display()))
+    };
+    let groups = open()?.metadata().num_row_groups();
+    for g in 0..groups {
+        let reader =
+            open()?.with_row_groups(vec![g]).with_batch_size(1024).build().map_err(|e| format!("{}: row group {g}: {e}", f.display()))?;
+        let mut row = 0usize;
+        for batch in reader {
+            let batch = batch.map_err(|e| format!("{}:{g}: cannot decode the row group: {e}", f.display()))?;
+            for object in to_objects(&batch).map_err(|e| format!("{}:{g}: {e}", f.display()))? {
+                let at = format!("{}:{g}:{row}", f.display());
+                row += 1;
+                let raw = Value::Object(object.clone()).to_string();
+                if tx.blocking_send(Ok(Row { place: at.clone(), at, raw, object: Ok(object) })).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_objects(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>, String> {
+    // Nulls written out, so a null mapped field is reported as null, not as missing.
+    let mut w = arrow_json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow_json::writer::JsonArray>(Vec::new());
+    w.write(batch).map_err(|e| e.to_string())?;
+    w.finish().map_err(|e| e.to_string())?;
+    let bytes = w.into_inner();
+    if bytes.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<Value> = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    Ok(rows.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
+}
+
+/// Writes a finished JSONL file's records as Parquet (schema inferred from all
+/// lines; chat records keep `messages` as a list of structs), via a temporary name.
+pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), String> {
+    let open = || std::fs::File::open(jsonl).map(std::io::BufReader::new).map_err(|e| format!("cannot read {}: {e}", jsonl.display()));
+    let values = open()?.lines().map(|l| {
+        l.map_err(arrow_schema::ArrowError::from)
+            .and_then(|l| serde_json::from_str::<Value>(&l).map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string())))
+    });
+    let schema =
+        std::sync::Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| format!("{}: {e}", jsonl.display()))?);
+    let tmp = target.with_extension("parquet.partial");
+    let out = std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), None).map_err(|e| e.to_string())?;
+    let reader = arrow_json::ReaderBuilder::new(schema).with_batch_size(8192).build(open()?).map_err(|e| e.to_string())?;
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("{}: {e}", jsonl.display()))?;
+        writer.write(&batch).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+    }
+    let file = writer.into_inner().map_err(|e| format!("finishing {}: {e}", tmp.display()))?;
+    file.sync_all().map_err(|e| format!("syncing {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, target).map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), target.display()))
+}
+
+/// Rows in a Parquet file or folder, from the footers (no data is read).
+pub fn row_count(path: &Path) -> Option<usize> {
+    let mut n = 0usize;
+    for f in files(path).ok()? {
+        let file = std::fs::File::open(&f).ok()?;
+        let meta = ParquetRecordBatchReaderBuilder::try_new(file).ok()?.metadata().file_metadata().num_rows();
+        n += usize::try_from(meta).ok()?;
+    }
+    Some(n)
+}

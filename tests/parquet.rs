@@ -1,0 +1,166 @@
+//! Parquet in and out, with datasets written and read back by pyarrow (from
+//! PyPI, in a venv of the test's own).
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A venv with pyarrow, made once under the temp folder; `Err` says why not.
+fn python_with_pyarrow() -> Result<PathBuf, String> {
+    let venv = std::env::temp_dir().join("regen-test-pyarrow");
+    let py = venv.join("bin/python");
+    let has = |py: &Path| Command::new(py).args(["-c", "import pyarrow.parquet"]).output().is_ok_and(|o| o.status.success());
+    if has(&py) {
+        return Ok(py);
+    }
+    let base = std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into());
+    let run = |c: &mut Command| -> Result<(), String> {
+        let o = c.output().map_err(|e| e.to_string())?;
+        if o.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string())
+        }
+    };
+    run(Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "-q", "pyarrow"]))?;
+    Ok(py)
+}
+
+fn python(py: &Path, dir: &Path, script: &str) {
+    let o = Command::new(py).arg("-c").arg(script).current_dir(dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+const WORKFLOW: &str = r#"workflow pq
+param data: path = "data"
+model gen {
+  temperature = 0.7
+  seed = 1
+  max_tokens = 256
+  n_per_request = false
+}
+source questions = parquet(data, label: answer, answers: number)
+step solved = llm(questions, prompt: "Solve step by step and box the answer: \\boxed{}.\nProblem: {{ question }}", into: path)
+step answered = extract(solved, from: path, answer: number, into: predicted)
+step correct = keep(answered, where: answer_matches(predicted, answer, "number"))
+sink train_jsonl = jsonl(correct, path: "train.jsonl", format: chat, assistant: path)
+sink train_parquet = parquet(correct, path: "train.parquet", format: chat, assistant: path)
+sink rows = parquet(answered, path: "rows.parquet", fields: [id, question, answer, predicted])
+"#;
+
+#[test]
+fn a_parquet_dataset_in_and_parquet_training_sets_out() {
+    let py = match python_with_pyarrow() {
+        Ok(p) => p,
+        Err(e) => {
+            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            return;
+        }
+    };
+    let server = Server::start(&["--correct", "0.6", "--latency-ms", "40"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pq.regen"), WORKFLOW).unwrap();
+    // Two shards in the Hugging Face layout, three rows per row group.
+    let arith = root().join("stdlib/data/arith-100.jsonl");
+    python(
+        &py,
+        dir.path(),
+        &format!(
+            "import json, os, pyarrow as pa, pyarrow.parquet as pq\n\
+             rows = [json.loads(l) for l in open({arith:?})][:10]\n\
+             os.makedirs('data', exist_ok=True)\n\
+             for k, part in enumerate([rows[:6], rows[6:]]):\n\
+             \x20   pq.write_table(pa.Table.from_pylist(part), f'data/train-0000{{k}}-of-00002.parquet', row_group_size=3)\n"
+        ),
+    );
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
+    let plan = regen_in(dir.path(), &["plan", "pq.regen"], &[]);
+    assert!(plan.stdout.contains("estimate for 10 source records"), "the row count comes from the footers: {}", plan.stdout);
+    // Killed mid-run (kill -9): no Parquet file is left half-written; the resumed run writes one whole.
+    let mut killed = Command::new(env!("CARGO_BIN_EXE_regen"))
+        .args(["run", "pq.regen", "--run-dir", "out", "--progress", "none"])
+        .current_dir(dir.path())
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while server.requests() < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert!(!dir.path().join("out/train.parquet").exists(), "no Parquet file before the run ends");
+    let r = regen_in(dir.path(), &["run", "pq.regen", "--run-dir", "out", "--progress", "none"], &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("source") || r.stdout.contains("wrote"), "{}", r.stdout);
+
+    // The Parquet training set holds exactly the JSONL one's records; the rows file has all ten.
+    python(
+        &py,
+        dir.path(),
+        "import json, pyarrow.parquet as pq\n\
+         t = pq.read_table('out/train.parquet').to_pylist()\n\
+         j = [json.loads(l) for l in open('out/train.jsonl')]\n\
+         key = lambda r: json.dumps(r, sort_keys=True)\n\
+         assert sorted(map(key, t)) == sorted(map(key, j)), (t[:1], j[:1])\n\
+         assert len(j) > 0\n\
+         rows = pq.read_table('out/rows.parquet').to_pylist()\n\
+         assert len(rows) == 10 and set(rows[0]) == {'id', 'question', 'answer', 'predicted'}, rows[:1]\n",
+    );
+    for leftover in ["train.jsonl.partial", "train.parquet.partial", "train.parquet.lines.partial"] {
+        assert!(!dir.path().join("out").join(leftover).exists(), "{leftover}");
+    }
+}
+
+#[test]
+fn bad_parquet_rows_are_named_by_file_row_group_and_row() {
+    let py = match python_with_pyarrow() {
+        Ok(p) => p,
+        Err(e) => {
+            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            return;
+        }
+    };
+    let server = Server::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // Row group 1, row 0 has a null question; row group 1, row 2 a list where text belongs.
+    python(
+        &py,
+        dir.path(),
+        "import pyarrow as pa, pyarrow.parquet as pq\n\
+         q = pa.array(['What is 1 + 1?', 'What is 2 + 2?', 'What is 3 + 3?', None, 'What is 5 + 5?', 'x'])\n\
+         a = pa.array([['2'], ['4'], ['6'], ['8'], ['10'], ['1', '2']])\n\
+         ids = pa.array(['a', 'b', 'c', 'd', 'e', 'f'])\n\
+         pq.write_table(pa.table({'id': ids, 'question': q, 'answer': a}), 'bad.parquet', row_group_size=3)\n\
+         pq.write_table(pa.table({'id': ids, 'question': a}), 'typed.parquet', row_group_size=3)\n",
+    );
+    let wf = |skip: bool| {
+        format!(
+            "workflow bad\nmodel gen {{\n  n_per_request = false\n}}\nsource q = parquet(\"bad.parquet\", fields: {{id: \"id\", question: \"question\"}}{})\n\
+             step s = llm(q, prompt: \"{{{{ question }}}}\")\nsink out = jsonl(s, path: \"o.jsonl\", fields: [id])\n",
+            if skip { ", on_bad_row: skip" } else { "" }
+        )
+    };
+    std::fs::write(dir.path().join("strict.regen"), wf(false)).unwrap();
+    std::fs::write(dir.path().join("skip.regen"), wf(true)).unwrap();
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
+    let strict = regen_in(dir.path(), &["run", "strict.regen", "--run-dir", "o1", "--progress", "none"], &env);
+    assert_ne!(strict.code, 0);
+    assert!(strict.stderr.contains("bad.parquet:1:0: field `question` (mapped to `question`) is null"), "{}", strict.stderr);
+    std::fs::write(dir.path().join("typed.regen"), wf(false).replace("bad.parquet", "typed.parquet")).unwrap();
+    let typed = regen_in(dir.path(), &["run", "typed.regen", "--run-dir", "o3", "--progress", "none"], &env);
+    assert_ne!(typed.code, 0);
+    assert!(
+        typed.stderr.contains("typed.parquet:0:0: field `question` (mapped to `question`) should be text, found [\"2\"]"),
+        "{}",
+        typed.stderr
+    );
+    let skip = regen_in(dir.path(), &["run", "skip.regen", "--run-dir", "o2", "--progress", "none"], &env);
+    assert_eq!(skip.code, 0, "{}\n{}", skip.stdout, skip.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("o2/o.jsonl")).unwrap().lines().count(), 5);
+    let show = regen_in(dir.path(), &["show", "3", "--all"], &[]);
+    assert!(show.stdout.contains("bad.parquet:1:0: bad-row: ") && show.stdout.contains("failed: q "), "{}", show.stdout);
+}
