@@ -20,6 +20,7 @@ pub mod pypi;
 pub mod record;
 pub mod run;
 pub mod sandbox;
+pub mod shipped;
 pub mod step_env;
 pub mod steps;
 pub mod syntax;

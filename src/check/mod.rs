@@ -75,5 +75,16 @@ pub fn find_stdlib(workflow: &Path) -> PathBuf {
             return candidate;
         }
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stdlib")
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stdlib");
+    if built.join("guidelines").is_dir() {
+        return built;
+    }
+    // An installed binary (pip, cargo install) whose source folder is gone: its own copy.
+    match crate::shipped::unpacked() {
+        Ok(dir) => dir.join("stdlib"),
+        Err(e) => {
+            tracing::warn!("{e}");
+            built
+        }
+    }
 }
