@@ -54,7 +54,7 @@ pub fn rows(path: &Path) -> Result<mpsc::Receiver<Result<Row, String>>, String> 
         .name("regen-parquet".into())
         .spawn(move || {
             for f in files {
-                if let Err(e) = read_file(&f, &tx) {
+                if let Err(e) = read_file(&f, &mut |row| tx.blocking_send(Ok(row)).is_ok()) {
                     // The receiver may be gone (the run stopped): nothing more to say then.
                     if tx.blocking_send(Err(e)).is_err() {
                         return;
@@ -66,7 +66,8 @@ pub fn rows(path: &Path) -> Result<mpsc::Receiver<Result<Row, String>>, String> 
     Ok(rx)
 }
 
-fn read_file(f: &Path, tx: &mpsc::Sender<Result<Row, String>>) -> Result<(), String> {
+/// Calls `each` for every row of one file, in order, until it says stop.
+fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), String> {
     let open = || -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, String> {
         let file = std::fs::File::open(f).map_err(|e| format!("cannot read dataset {}: {e}", f.display()))?;
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{}: not a Parquet file: {e}", f.display()))
@@ -82,7 +83,7 @@ fn read_file(f: &Path, tx: &mpsc::Sender<Result<Row, String>>) -> Result<(), Str
                 let at = format!("{}:{g}:{row}", f.display());
                 row += 1;
                 let raw = Value::Object(object.clone()).to_string();
-                if tx.blocking_send(Ok(Row { place: at.clone(), at, raw, object: Ok(object) })).is_err() {
+                if !each(Row { place: at.clone(), at, raw, object: Ok(object) }) {
                     return Ok(());
                 }
             }
@@ -125,6 +126,20 @@ pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), String> {
     let file = writer.into_inner().map_err(|e| format!("finishing {}: {e}", tmp.display()))?;
     file.sync_all().map_err(|e| format!("syncing {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, target).map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), target.display()))
+}
+
+/// Every row of a Parquet file or folder as one JSON object per line (for the
+/// dataset importers, which read the hub's JSONL exports the same way).
+pub fn as_jsonl(path: &Path) -> Result<String, String> {
+    let mut out = String::new();
+    for f in files(path)? {
+        read_file(&f, &mut |row| {
+            out.push_str(&row.raw);
+            out.push('\n');
+            true
+        })?;
+    }
+    Ok(out)
 }
 
 /// Rows in a Parquet file or folder, from the footers (no data is read).

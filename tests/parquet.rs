@@ -164,3 +164,33 @@ fn bad_parquet_rows_are_named_by_file_row_group_and_row() {
     let show = regen_in(dir.path(), &["show", "3", "--all"], &[]);
     assert!(show.stdout.contains("bad.parquet:1:0: bad-row: ") && show.stdout.contains("failed: q "), "{}", show.stdout);
 }
+
+#[test]
+fn data_import_reads_a_hub_parquet_folder() {
+    let py = match python_with_pyarrow() {
+        Ok(p) => p,
+        Err(e) => {
+            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // GSM8K as the hub ships it: main/train-00000-of-00001.parquet, `question` and `answer` ending in "#### N".
+    python(
+        &py,
+        dir.path(),
+        "import os, pyarrow as pa, pyarrow.parquet as pq\n\
+         os.makedirs('gsm8k/main', exist_ok=True)\n\
+         rows = [{'question': 'Tom has 3 apples and buys 4 more. How many?', 'answer': 'He has 3 + 4 = 7.\\n#### 7'},\n\
+                 {'question': 'A box holds 12 eggs; 5 break. How many are left?', 'answer': '12 - 5 = 7 left.\\n#### 7'},\n\
+                 {'question': 'Sam reads 10 pages a day for 3 days. Pages?', 'answer': '10 * 3 = 30\\n#### 30'}]\n\
+         pq.write_table(pa.Table.from_pylist(rows), 'gsm8k/main/train-00000-of-00001.parquet', row_group_size=2)\n",
+    );
+    let r = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k", "--out", "g.jsonl"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("g.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["answer"], "30");
+    assert!(lines[0]["question"].as_str().unwrap().starts_with("Tom has 3 apples"));
+}

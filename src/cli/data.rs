@@ -68,7 +68,13 @@ pub fn run(a: DataArgs) -> i32 {
 
 fn import(which: crate::datasets::Known, out: Option<PathBuf>, from: Option<PathBuf>, limit: Option<usize>) -> Result<(), String> {
     let file = crate::datasets::locate(which, from.as_deref())?;
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // The hub's Parquet (a file, or a dataset folder of shards) reads as its JSONL export would.
+    let parquet = file.is_dir() || file.extension().is_some_and(|x| x == "parquet");
+    let text = if parquet {
+        crate::parquet::as_jsonl(&file)?
+    } else {
+        std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+    };
     let mut rows = which.convert(&text, &file.display().to_string())?;
     rows.truncate(limit.unwrap_or(usize::MAX));
     let name = format!("{which:?}").to_lowercase();
