@@ -25,6 +25,10 @@ fn python_with_pyarrow() -> Result<PathBuf, String> {
     };
     run(Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
     run(Command::new(venv.join("bin/pip")).args(["install", "-q", "pyarrow"]))?;
+    // `datasets` reads the training set as users will; pyarrow alone is the fallback.
+    if let Err(e) = run(Command::new(venv.join("bin/pip")).args(["install", "-q", "datasets"])) {
+        println!("datasets could not be installed ({e}): Parquet output is read back with pyarrow");
+    }
     Ok(py)
 }
 
@@ -193,4 +197,64 @@ fn data_import_reads_a_hub_parquet_folder() {
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["answer"], "30");
     assert!(lines[0]["question"].as_str().unwrap().starts_with("Tom has 3 apples"));
+}
+
+#[test]
+fn regenesis_from_a_parquet_dataset_to_a_parquet_training_set_that_datasets_loads() {
+    let py = match python_with_pyarrow() {
+        Ok(p) => p,
+        Err(e) => {
+            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            return;
+        }
+    };
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let arith = root().join("stdlib/data/arith-100.jsonl");
+    python(
+        &py,
+        dir.path(),
+        &format!(
+            "import json, os, pyarrow as pa, pyarrow.parquet as pq\n\
+             rows = [json.loads(l) for l in open({arith:?})][:6]\n\
+             os.makedirs('ds/data', exist_ok=True)\n\
+             for k, part in enumerate([rows[:3], rows[3:]]):\n\
+             \x20   pq.write_table(pa.Table.from_pylist(part), f'ds/data/train-0000{{k}}-of-00002.parquet', row_group_size=2)\n"
+        ),
+    );
+    // ReGenesis as shipped, reading and writing Parquet.
+    let shipped = std::fs::read_to_string(root().join("workflows/regenesis.regen")).unwrap();
+    let variant = shipped
+        .replace("source questions = jsonl(", "source questions = parquet(")
+        .replace("sink train = jsonl(", "sink train = parquet(")
+        .replace("path: \"train.jsonl\"", "path: \"train.parquet\"");
+    assert_ne!(variant, shipped);
+    std::fs::write(dir.path().join("regenesis-parquet.regen"), variant).unwrap();
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
+    let common = ["--limit", "6", "--set", "selections=3", "--progress", "none", "--store", "s.sqlite"];
+    let mut pq_args = vec!["run", "regenesis-parquet.regen", "--run-dir", "pq", "--set", "data=ds"];
+    pq_args.extend(common);
+    let r = regen_in(dir.path(), &pq_args, &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let data = format!("data={}", arith.display());
+    let wf = root().join("workflows/regenesis.regen");
+    let mut jsonl_args = vec!["run", wf.to_str().unwrap(), "--run-dir", "js", "--set", &data];
+    jsonl_args.extend(common);
+    let r = regen_in(dir.path(), &jsonl_args, &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // `datasets` when it is installed (pyarrow otherwise); same records, same seeded order.
+    python(
+        &py,
+        dir.path(),
+        "import json\n\
+         try:\n\
+         \x20   import datasets\n\
+         \x20   t = datasets.load_dataset('parquet', data_files='pq/train.parquet')['train'].to_list()\n\
+         \x20   print('read with datasets', datasets.__version__)\n\
+         except ImportError:\n\
+         \x20   import pyarrow.parquet as pq\n\
+         \x20   t = pq.read_table('pq/train.parquet').to_pylist()\n\
+         j = [json.loads(l) for l in open('js/train.jsonl')]\n\
+         assert len(j) > 0 and t == j, (len(t), len(j), t[:1], j[:1])\n",
+    );
 }
