@@ -93,7 +93,9 @@ where
     let mut rows = Rows::open(spec).await?;
     let (mut row, mut taken) = (0u64, 0u64);
     let mut count = SourceCount::default();
+    let mut seen_any = false;
     while let Some(r) = rows.next(&spec.path).await? {
+        seen_any = true;
         if spec.limit.is_some_and(|l| row >= l) {
             break;
         }
@@ -124,6 +126,13 @@ where
                 )));
             }
         }
+    }
+    if !seen_any {
+        let help = match spec.format {
+            DataFormat::Jsonl => "point the source at a JSONL file with one object per line",
+            DataFormat::Parquet => "point the source at a Parquet file, or a folder of .parquet shards, with rows in it",
+        };
+        return Err(RowError::Fatal(format!("dataset {} is empty\n  help: {help}", spec.path.display())));
     }
     count.rows = taken;
     Ok(count)
