@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGEN = os.path.join(ROOT, "target/release/regen")
+BARE = os.path.join(ROOT, "target/release/examples/bare-client")
 SERVER = os.path.join(ROOT, "target/release/regen-test-server")
 
 
@@ -34,6 +35,11 @@ class Server:
     def __init__(self, *args):
         self.p = subprocess.Popen([SERVER, *args], stdout=subprocess.PIPE, text=True)
         self.url = self.p.stdout.readline().strip().removeprefix("listening on ")
+
+    def cpu_s(self):
+        """The server's own user+system CPU so far (/proc/PID/stat), in seconds."""
+        fields = open(f"/proc/{self.p.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         self.p.kill()
@@ -80,12 +86,21 @@ def p1(work, n, latency_ms, concs, python, distilabel):
         ideal = math.ceil(n / c) * latency_ms / 1000
         server = Server("--latency-ms", str(latency_ms))
         served = served_latency(server.url)
+        before = server.cpu_s()
         wall, cpu, rss, _ = regen_one_step(work, server.url, data, c, f"p1-{c}")
+        server_cpu = server.cpu_s() - before
+        server.stop()
+        # The bare client: the same requests, same stack, nothing else; on a fresh server.
+        server = Server("--latency-ms", str(latency_ms))
+        bw, bc, br, _ = measured([BARE, server.url, data, str(c)])
         server.stop()
         floor = math.ceil(n / c) * served
         row = {"C": c, "ideal_s": ideal, "served_latency_ms": served * 1000, "floor_s": floor, "regen_wall_over_floor": wall / floor,
                "regen_wall_s": wall, "regen_wall_over_ideal": wall / ideal,
-               "regen_cpu_ms_per_1k": cpu * 1e6 / n, "regen_rss_mb": rss}
+               "regen_cpu_ms_per_1k": cpu * 1e6 / n, "regen_rss_mb": rss,
+               "server_cpu_ms_per_1k": server_cpu * 1e6 / n, "cpu_ratio_regen_over_server": cpu / max(server_cpu, 1e-9),
+               "bare_wall_s": bw, "bare_cpu_ms_per_1k": bc * 1e6 / n, "bare_rss_mb": br,
+               "cpu_ratio_regen_over_bare": cpu / max(bc, 1e-9), "wall_ratio_regen_over_bare": wall / bw}
         server = Server("--latency-ms", str(latency_ms))
         pw, pc, pr, _ = measured([python, os.path.join(ROOT, "bench/peer_openai.py"), server.url, data, str(c),
                                   os.path.join(work, f"peer-{c}.jsonl")])
@@ -170,6 +185,13 @@ def report(args, r):
                 f"C={x['C']}: wall {x['distilabel_wall_s']:.2f} s, CPU {x['distilabel_cpu_ms_per_1k']:.0f} ms/1k, RSS {x['distilabel_rss_mb']:.0f} MB" for x in d)]
         elif args.distilabel_note:
             lines += ["", f"distilabel: {args.distilabel_note}"]
+        lines += ["", "Against the machine's own limits, same run: the bare client (`bench/bare_client.rs`: the same requests "
+                  "over tokio + reqwest, nothing else) and the test server's CPU per request (/proc/PID/stat, during regen's run).", "",
+                  "| C | regen CPU ms/1k | bare client CPU ms/1k | server CPU ms/1k | regen÷bare CPU (target ≤ 1.5) | regen÷server CPU (target ≤ 1.5) | regen÷bare wall |",
+                  "|---|---|---|---|---|---|---|"]
+        for x in r["p1"]:
+            lines.append(f"| {x['C']} | {x['regen_cpu_ms_per_1k']:.0f} | {x['bare_cpu_ms_per_1k']:.0f} | {x['server_cpu_ms_per_1k']:.0f} | "
+                         f"{x['cpu_ratio_regen_over_bare']:.2f} | {x['cpu_ratio_regen_over_server']:.2f} | {x['wall_ratio_regen_over_bare']:.3f} |")
         lines.append("")
     if "p2" in r:
         x = r["p2"]

@@ -6,7 +6,7 @@
 #   bench/run.sh --only p1 --p1-calls 2000 --concs 64   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --bins
+cargo build --release --locked --bins --example bare-client
 venv=${REGEN_BENCH_VENV:-bench/.venv}
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"

@@ -1,0 +1,48 @@
+//! P1's physical limit: the same N chat requests at the same concurrency as
+//! `regen run bench/one-step.regen`, over the same HTTP stack (tokio + reqwest,
+//! which async-openai sits on), with nothing else: no DAG, no cache, no store.
+//!
+//!     cargo build --release --example bare-client
+//!     target/release/examples/bare-client URL DATA.jsonl CONCURRENCY
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, url, data, conc] = &args[..] else {
+        return Err("usage: bare-client URL DATA.jsonl CONCURRENCY".into());
+    };
+    let conc: usize = conc.parse().map_err(|e| format!("concurrency: {e}"))?;
+    let text = std::fs::read_to_string(data).map_err(|e| format!("{data}: {e}"))?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build().map_err(|e| e.to_string())?;
+    let endpoint = format!("{}/chat/completions", url.trim_end_matches('/'));
+    let gate = Arc::new(tokio::sync::Semaphore::new(conc));
+    let mut tasks = tokio::task::JoinSet::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let row: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        // The prompt regen's one-step workflow sends: "{{ id }}: {{ question }}".
+        let prompt = format!("{}: {}", row["id"].as_str().unwrap_or(""), row["question"].as_str().unwrap_or(""));
+        let body =
+            serde_json::json!({"model": "bench", "messages": [{"role": "user", "content": prompt}], "max_tokens": 64, "temperature": 0.0});
+        let permit = gate.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+        let (client, endpoint) = (client.clone(), endpoint.clone());
+        tasks.spawn(async move {
+            let _permit = permit;
+            let resp = client.post(&endpoint).header("content-type", "application/json").body(body.to_string()).send().await;
+            let bytes = resp.map_err(|e| e.to_string())?.bytes().await.map_err(|e| e.to_string())?;
+            let reply: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            reply["choices"][0]["message"]["content"].as_str().map(str::len).ok_or_else(|| "no content".to_string())
+        });
+    }
+    let mut failed = 0;
+    while let Some(r) = tasks.join_next().await {
+        if !matches!(r, Ok(Ok(_))) {
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        return Err(format!("{failed} requests failed"));
+    }
+    Ok(())
+}
