@@ -29,7 +29,15 @@ impl ModelClient {
     /// One logical request (`n` completions), retried on what retrying can fix.
     pub(super) async fn ask(&self, key: &CacheKey, n: usize, priority: Priority) -> Result<Vec<Reply>, AskError> {
         // Until the endpoint has answered once, one request at a time.
-        let _probe = if self.reached.load(Ordering::Acquire) { None } else { Some(self.probe.lock().await) };
+        // A request that queued behind the probe before the answer came goes on at
+        // once: holding the lock for its whole request made every request queued
+        // at the start run one after another.
+        let _probe = if self.reached.load(Ordering::Acquire) {
+            None
+        } else {
+            let guard = self.probe.lock().await;
+            (!self.reached.load(Ordering::Acquire)).then_some(guard)
+        };
         let mut last = (FailReason::Client, String::new());
         let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
             + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
