@@ -98,7 +98,8 @@ pub fn environment() -> minijinja::Environment<'static> {
     env
 }
 
-fn known_prompts(roots: &[PathBuf]) -> Vec<String> {
+/// Template names (`regenesis/adapt`) under these `prompts/` folders.
+pub fn known_prompts(roots: &[PathBuf]) -> Vec<String> {
     let mut out = Vec::new();
     for root in roots {
         walk(root, root, &mut out);

@@ -8,7 +8,6 @@ use crate::steps::KINDS;
 use crate::syntax::ast::DeclKind;
 use lsp_types::{CompletionItem, CompletionItemKind, InsertTextFormat};
 use std::collections::BTreeSet;
-use std::path::Path;
 
 const KEYWORDS: &[&str] = &["workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove"];
 
@@ -125,24 +124,7 @@ fn in_call(doc: &Document, text: &str, kind: &str) -> Vec<CompletionItem> {
 
 /// Template names from the project's `prompts/` and the stdlib's.
 fn prompt_names(doc: &Document) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
     let stdlib = crate::check::find_stdlib(&doc.path);
-    for dir in [doc.path.parent().map(|d| d.join("prompts")), Some(stdlib.join("prompts"))].into_iter().flatten() {
-        walk(&dir, &dir, &mut out);
-    }
-    out
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(root, &p, out);
-        } else if p.extension().is_some_and(|x| x == "j2") {
-            if let Ok(rel) = p.with_extension("").strip_prefix(root) {
-                out.insert(rel.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
+    let dirs: Vec<_> = [doc.path.parent().map(|d| d.join("prompts")), Some(stdlib.join("prompts"))].into_iter().flatten().collect();
+    crate::check::templates::known_prompts(&dirs).into_iter().collect()
 }
