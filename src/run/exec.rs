@@ -115,7 +115,7 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
                 st.inflight_total -= 1;
                 if let Some(r) = rec { send(&st.outs, Event::Rec(Arc::new(r))).await; }
                 if let Some(s) = st.lin.get_mut(&l) { s.inflight -= 1; }
-                finish_if_done(&cx, id, l, &mut st.lin, lineage_ports, &st.outs).await;
+                st.finish_if_done(l).await;
                 continue;
             }
             // Bounded memory: take no new input while this step has enough in flight.
@@ -163,7 +163,7 @@ impl StepRun {
             Event::Eof => self.eofs += 1,
             Event::Done(l) => {
                 self.lin.entry(l).or_default().done_ports += 1;
-                finish_if_done(cx, id, l, &mut self.lin, self.lineage_ports, &self.outs).await;
+                self.finish_if_done(l).await;
             }
             Event::Rec(r) => {
                 cx.stats.step(id).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -202,19 +202,26 @@ impl StepRun {
     }
 }
 
-async fn finish_if_done(cx: &Ctx, id: NodeId, l: u64, lin: &mut HashMap<u64, Lineage>, lineage_ports: usize, outs: &Outputs) {
-    let ready = lin.get(&l).is_some_and(|s| s.done_ports >= lineage_ports && s.inflight == 0);
-    if !ready {
-        return;
-    }
-    let Some(st) = lin.remove(&l) else { return };
-    let node = &cx.wf.nodes[id];
-    if node.kind.shape() == Shape::PerSourceRecord {
-        for r in node.kind.gather(node, l, st.buffer, st.counted) {
-            send(outs, Event::Rec(r)).await;
+impl StepRun {
+    /// When source record `l` is finished here: release what the step kept for
+    /// it, emit what a per-source-record step gathered, and pass `Done` on.
+    async fn finish_if_done(&mut self, l: u64) {
+        let ready = self.lin.get(&l).is_some_and(|s| s.done_ports >= self.lineage_ports && s.inflight == 0);
+        if !ready {
+            return;
         }
+        let Some(st) = self.lin.remove(&l) else { return };
+        let node = &self.cx.wf.nodes[self.id];
+        if node.kind.shape() == Shape::PerSourceRecord {
+            for r in node.kind.gather(node, l, st.buffer, st.counted) {
+                send(&self.outs, Event::Rec(r)).await;
+            }
+        }
+        if let Some(sink) = self.sink.as_mut() {
+            sink.release(l);
+        }
+        send(&self.outs, Event::Done(l)).await;
     }
-    send(outs, Event::Done(l)).await;
 }
 
 /// The port of a step's side input, when that input is a record stream (a

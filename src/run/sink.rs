@@ -11,7 +11,7 @@ use crate::workflow::NodeId;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 
@@ -21,10 +21,21 @@ pub struct Sink {
     partial: PathBuf,
     /// `None` once the file could not be opened or written: later records are failures.
     file: Option<tokio::io::BufWriter<tokio::fs::File>>,
-    seen: HashSet<String>,
-    sources: HashSet<u64>,
+    /// Keys written, per source record still open: what a second path to the
+    /// same record must not write twice. Released when the source record is
+    /// finished, so memory does not grow with the run.
+    open: HashMap<u64, OpenSource>,
+    /// Source records with at least one line written (those finished and released).
+    sources: u64,
     guidelines: BTreeMap<String, u64>,
     count: u64,
+}
+
+/// What a sink remembers of one source record until it is finished.
+#[derive(Default)]
+struct OpenSource {
+    keys: HashSet<String>,
+    written: bool,
 }
 
 /// The key under which a sink-level failure (not one record's) is recorded.
@@ -53,11 +64,11 @@ impl Sink {
                 None
             }
         };
-        Sink { id, path, partial, file, seen: HashSet::new(), sources: HashSet::new(), guidelines: BTreeMap::new(), count: 0 }
+        Sink { id, path, partial, file, open: HashMap::new(), sources: 0, guidelines: BTreeMap::new(), count: 0 }
     }
 
     pub async fn write(&mut self, cx: &Ctx, r: &Rec) {
-        if !self.seen.insert(r.key.clone()) {
+        if !self.open.entry(r.lineage).or_default().keys.insert(r.key.clone()) {
             return;
         }
         let line = match self.line(cx, r) {
@@ -73,8 +84,10 @@ impl Sink {
         match file.write_all(text.as_bytes()).await {
             Ok(()) => {
                 self.count += 1;
+                if let Some(o) = self.open.get_mut(&r.lineage) {
+                    o.written = true;
+                }
                 super::samples::written(cx, self.id, r);
-                self.sources.insert(r.lineage);
                 for g in guideline_ids(cx, r) {
                     *self.guidelines.entry(g).or_default() += 1;
                 }
@@ -117,8 +130,17 @@ impl Sink {
         Ok(json!({ "messages": messages }))
     }
 
+    /// Every record of source record `lineage` has arrived: forget its keys.
+    pub fn release(&mut self, lineage: u64) {
+        if let Some(o) = self.open.remove(&lineage) {
+            self.sources += u64::from(o.written);
+        }
+    }
+
     pub async fn close(self, cx: &Ctx) {
-        let Sink { id, path, partial, file, sources, guidelines, count, .. } = self;
+        let Sink { id, path, partial, file, open, sources, guidelines, count } = self;
+        // Source records never finished (a sink fed without lineage) are counted here.
+        let sources = sources + open.values().filter(|o| o.written).count() as u64;
         if let Some(mut f) = file {
             let done = async {
                 f.flush().await?;
@@ -145,7 +167,7 @@ impl Sink {
             }
         }
         let name = path.display().to_string();
-        cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), sources.len() as u64);
+        cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), sources);
         // Guideline preference is reported for training sets (chat format) only.
         if cx.wf.nodes[id].str_arg("format") == Some("chat") {
             cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), guidelines);
