@@ -10,6 +10,7 @@ pub mod failure;
 pub mod funnel;
 pub mod gate;
 pub mod halt;
+mod key_filter;
 pub mod llm;
 pub mod model;
 pub mod progress;

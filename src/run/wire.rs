@@ -194,5 +194,11 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 pub fn reqwest_client(timeout_s: f64) -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs_f64(timeout_s)).pool_max_idle_per_host(1024).build().unwrap_or_default()
+    // No redirects: an API endpoint does not send them, and the policy runs on every request.
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs_f64(timeout_s))
+        .pool_max_idle_per_host(1024)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
 }
