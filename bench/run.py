@@ -9,6 +9,8 @@ builds the release binaries and the Python peer's venv first.
      `regen run --barrier` (stage by stage, as the paper's scripts run).
   P3 scale: a million calls at short latency: throughput and peak RSS.
   P4 warm cache: re-run of a finished 100,000-call run.
+  P5 a real model's slots: ReGenesis on the embedded llama-server against a
+     saturating client on the same server (bench/p5_local.py).
 """
 import argparse, json, math, os, platform, resource, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
@@ -79,7 +81,7 @@ def regen_one_step(work, url, data, conc, tag, store=None):
     return measured(cmd, env=env, cwd=work)
 
 
-def p1(work, n, latency_ms, concs, python, distilabel):
+def p1(work, n, latency_ms, concs, python, distilabel, curator):
     rows = []
     data = data_file(work, n)
     for c in concs:
@@ -115,6 +117,15 @@ def p1(work, n, latency_ms, concs, python, distilabel):
             except SystemExit as e:
                 row["distilabel_error"] = str(e)[:300]
             server.stop()
+        if curator:
+            server = Server("--latency-ms", str(latency_ms))
+            try:
+                cw, cc, cr, _ = measured([curator, os.path.join(ROOT, "bench/peer_curator.py"), server.url, data, str(c),
+                                          os.path.join(work, f"curator-{c}.jsonl")])
+                row.update({"curator_wall_s": cw, "curator_cpu_ms_per_1k": cc * 1e6 / n, "curator_rss_mb": cr})
+            except SystemExit as e:
+                row["curator_error"] = str(e)[:300]
+            server.stop()
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
@@ -140,14 +151,24 @@ def p2(work, questions, latency_ms, conc):
     return out
 
 
-def p3(work, n, conc):
-    data = data_file(work, n)
-    server = Server()
-    wall, cpu, rss, _ = regen_one_step(work, server.url, data, conc, "p3")
-    server.stop()
-    res = {"calls": n, "wall_s": wall, "calls_per_s": n / wall, "cpu_s": cpu, "rss_mb": rss}
-    print(json.dumps(res), flush=True)
-    return res
+def p3(work, sizes, conc):
+    """Throughput and peak RSS for each N: memory must stay flat as N grows."""
+    rows = []
+    for n in sizes:
+        data = data_file(work, n)
+        server = Server()
+        wall, cpu, rss, _ = regen_one_step(work, server.url, data, conc, f"p3-{n}")
+        server.stop()
+        # The store and the output of a 5M run take gigabytes: gone before the next size.
+        for name in (f"store-p3-{n}.sqlite", f"store-p3-{n}.sqlite-wal", f"store-p3-{n}.sqlite-shm", data):
+            path = os.path.join(work, name)
+            if os.path.exists(path):
+                os.remove(path)
+        subprocess.run(["rm", "-rf", os.path.join(work, f"out-p3-{n}")], check=True)
+        res = {"calls": n, "wall_s": wall, "calls_per_s": n / wall, "cpu_s": cpu, "rss_mb": rss}
+        print(json.dumps(res), flush=True)
+        rows.append(res)
+    return rows
 
 
 def p4(work, n, conc):
@@ -164,9 +185,16 @@ def p4(work, n, conc):
     return res
 
 
+def cpu_model():
+    try:
+        return next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
 def report(args, r):
     lines = [f"# regen benchmarks", "", f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-             f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+             f"- machine: {cpu_model()}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}",
              f"- command: `bench/run.sh {' '.join(sys.argv[1:])}`", ""]
     if "p1" in r:
         lines += [f"## P1 engine efficiency: {args.p1_calls} calls, one llm step, {args.latency_ms} ms fixed latency", "",
@@ -185,6 +213,16 @@ def report(args, r):
                 f"C={x['C']}: wall {x['distilabel_wall_s']:.2f} s, CPU {x['distilabel_cpu_ms_per_1k']:.0f} ms/1k, RSS {x['distilabel_rss_mb']:.0f} MB" for x in d)]
         elif args.distilabel_note:
             lines += ["", f"distilabel: {args.distilabel_note}"]
+        c = [x for x in r["p1"] if "curator_wall_s" in x]
+        if c:
+            lines += ["", "Bespoke Curator (online, OpenAI backend on the same server, nearest settings): " + "; ".join(
+                f"C={x['C']}: wall {x['curator_wall_s']:.2f} s, CPU {x['curator_cpu_ms_per_1k']:.0f} ms/1k "
+                f"({x['curator_cpu_ms_per_1k'] / x['regen_cpu_ms_per_1k']:.1f}× regen's), RSS {x['curator_rss_mb']:.0f} MB" for x in c)]
+        failed = [x for x in r["p1"] if "curator_error" in x]
+        if failed:
+            lines += ["", "Bespoke Curator failed here: " + failed[0]["curator_error"].replace("\n", " ")[:300]]
+        elif not c and args.curator_note:
+            lines += ["", f"Bespoke Curator: {args.curator_note}"]
         lines += ["", "Against the machine's own limits, same run: the bare client (`bench/bare_client.rs`: the same requests "
                   "over tokio + reqwest, nothing else) and the test server's CPU per request (/proc/PID/stat, during regen's run).", "",
                   "| C | regen CPU ms/1k | bare client CPU ms/1k | server CPU ms/1k | regen÷bare CPU (target ≤ 1.5) | regen÷server CPU (target ≤ 1.5) | regen÷bare wall |",
@@ -192,6 +230,15 @@ def report(args, r):
         for x in r["p1"]:
             lines.append(f"| {x['C']} | {x['regen_cpu_ms_per_1k']:.0f} | {x['bare_cpu_ms_per_1k']:.0f} | {x['server_cpu_ms_per_1k']:.0f} | "
                          f"{x['cpu_ratio_regen_over_bare']:.2f} | {x['cpu_ratio_regen_over_server']:.2f} | {x['wall_ratio_regen_over_bare']:.3f} |")
+        lines.append("")
+        mark = lambda ok: "met" if ok else "not met"
+        for x in r["p1"]:
+            if x["C"] == 256:
+                lines.append(f"- C = 256: regen÷bare CPU {x['cpu_ratio_regen_over_bare']:.2f} ≤ 1.5 **{mark(x['cpu_ratio_regen_over_bare'] <= 1.5)}**; "
+                             f"regen÷server CPU {x['cpu_ratio_regen_over_server']:.2f} ≤ 1.5 **{mark(x['cpu_ratio_regen_over_server'] <= 1.5)}**; "
+                             f"wall ÷ bare {x['wall_ratio_regen_over_bare']:.3f} ≤ 1.05 **{mark(x['wall_ratio_regen_over_bare'] <= 1.05)}**")
+            if x["C"] == 1024:
+                lines.append(f"- C = 1024: wall ÷ bare {x['wall_ratio_regen_over_bare']:.3f} ≤ 1.3 **{mark(x['wall_ratio_regen_over_bare'] <= 1.3)}**")
         lines.append("")
     if "p2" in r:
         x = r["p2"]
@@ -202,45 +249,75 @@ def report(args, r):
                   f"| stage by stage (`--barrier`) | {x['barrier']['wall_s']:.2f} | {x['barrier']['http']} | {x['barrier']['cpu_s']:.1f} | {x['barrier']['rss_mb']:.0f} |",
                   "", f"streaming ÷ stage by stage = **{x['streaming_over_barrier']:.2f}**", ""]
     if "p3" in r:
-        x = r["p3"]
-        lines += [f"## P3 scale: {x['calls']:,} calls, no added latency, C = {args.p3_conc}", "",
-                  f"wall {x['wall_s']:.1f} s, **{x['calls_per_s']:.0f} calls/s**, client CPU {x['cpu_s']:.1f} s, **peak RSS {x['rss_mb']:.0f} MB**", ""]
+        rows = r["p3"]
+        lines += [f"## P3 scale: one llm step, no added latency, C = {args.p3_conc}; peak RSS against N", "",
+                  "| N calls | wall s | calls/s | client CPU s | peak RSS MB |", "|---|---|---|---|---|"]
+        for x in rows:
+            lines.append(f"| {x['calls']:,} | {x['wall_s']:.1f} | {x['calls_per_s']:.0f} | {x['cpu_s']:.1f} | {x['rss_mb']:.0f} |")
+        by_n = {x["calls"]: x["rss_mb"] for x in rows}
+        lines.append("")
+        if 1_000_000 in by_n:
+            lines.append(f"- 1M calls ≤ 150 MB: {by_n[1_000_000]:.0f} MB, **{'met' if by_n[1_000_000] <= 150 else 'not met'}**")
+        if 1_000_000 in by_n and 5_000_000 in by_n:
+            g = by_n[5_000_000] / by_n[1_000_000]
+            lines.append(f"- 5M within 10% of 1M: ratio {g:.3f}, **{'met' if g <= 1.10 else 'not met'}**")
+        lines.append("")
     if "p4" in r:
         x = r["p4"]
         lines += [f"## P4 warm cache: re-run of a finished {x['calls']:,}-call run", "",
                   f"cold run {x['cold_wall_s']:.2f} s; **warm re-run {x['warm_wall_s']:.2f} s** (0 HTTP requests), ratio {x['warm_over_cold']:.3f}, RSS {x['warm_rss_mb']:.0f} MB", ""]
+    if "p5" in r:
+        import p5_local
+        lines += p5_local.report(r["p5"])
+    # The profile (bench/profile.sh) is read by hand and kept in bench/PROFILE.md.
+    profile = os.path.join(ROOT, "bench/PROFILE.md")
+    if os.path.exists(profile):
+        lines += [open(profile).read().rstrip(), ""]
     lines += ["Raw figures: `bench/results.json`."]
     return "\n".join(lines) + "\n"
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="p1,p2,p3,p4")
+    ap.add_argument("--only", default="p1,p2,p3,p4,p5")
+    ap.add_argument("--p5-questions", type=int, default=10)
+    ap.add_argument("--include", action="append", default=[], help="results.json of an earlier invocation: its sections join the report")
     ap.add_argument("--p1-calls", type=int, default=20000)
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--concs", default="64,256,1024")
     ap.add_argument("--p2-questions", type=int, default=200)
     ap.add_argument("--p2-conc", type=int, default=256)
-    ap.add_argument("--p3-calls", type=int, default=1_000_000)
+    ap.add_argument("--p3-sizes", default="100000,1000000", help="N for P3's RSS table (add 5000000 for the 5M row, ~7 min)")
     ap.add_argument("--p3-conc", type=int, default=256)
     ap.add_argument("--p4-calls", type=int, default=100_000)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--distilabel", action="store_true")
     ap.add_argument("--distilabel-note", default="")
+    ap.add_argument("--curator", default="", help="python of a venv with bespokelabs-curator")
+    ap.add_argument("--curator-note", default="")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench"))
     args = ap.parse_args()
     only = set(args.only.split(","))
     work = tempfile.mkdtemp(prefix="regen-bench-")
     r = {}
     if "p1" in only:
-        r["p1"] = p1(work, args.p1_calls, args.latency_ms, [int(c) for c in args.concs.split(",")], args.python, args.distilabel)
+        r["p1"] = p1(work, args.p1_calls, args.latency_ms, [int(c) for c in args.concs.split(",")], args.python, args.distilabel,
+                     args.curator)
     if "p2" in only:
         r["p2"] = p2(work, args.p2_questions, args.latency_ms, args.p2_conc)
     if "p3" in only:
-        r["p3"] = p3(work, args.p3_calls, args.p3_conc)
+        r["p3"] = p3(work, [int(n) for n in args.p3_sizes.split(",")], args.p3_conc)
     if "p4" in only:
         r["p4"] = p4(work, args.p4_calls, args.p3_conc)
+    if "p5" in only:
+        import p5_local
+        r["p5"] = p5_local.p5(REGEN, ROOT, work, args.p5_questions)
+    # Sections measured by an earlier invocation (`--include its results.json`), kept as they were.
+    for path in args.include:
+        for k, v in json.load(open(path)).items():
+            r.setdefault(k, v)
     text = report(args, r)
+    os.makedirs(args.out, exist_ok=True)
     print(text)
     with open(os.path.join(args.out, "RESULTS.md"), "w") as f:
         f.write(text)

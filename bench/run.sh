@@ -18,4 +18,15 @@ if "$venv/bin/python" -c "import distilabel.models" 2>/dev/null || "$venv/bin/pi
 else
   distilabel=(--distilabel-note "did not install here (pip install distilabel failed)")
 fi
-exec "$venv/bin/python" bench/run.py --python "$venv/bin/python" "${distilabel[@]}" "$@"
+# Bespoke Curator in a venv of its own (its dependencies pin versions distilabel's do not take).
+cvenv=${REGEN_BENCH_CURATOR_VENV:-bench/.venv-curator}
+curator=()
+if [ -x "$cvenv/bin/python" ] && "$cvenv/bin/python" -c "import bespokelabs.curator" 2>/dev/null; then
+  curator=(--curator "$cvenv/bin/python")
+elif python3 -m venv "$cvenv" && "$cvenv/bin/pip" install -q --disable-pip-version-check bespokelabs-curator >"$cvenv.log" 2>&1 \
+    && "$cvenv/bin/python" -c "import bespokelabs.curator" >>"$cvenv.log" 2>&1; then
+  curator=(--curator "$cvenv/bin/python")
+else
+  curator=(--curator-note "did not install here: $(tail -1 "$cvenv.log" 2>/dev/null | cut -c1-200)")
+fi
+exec "$venv/bin/python" bench/run.py --python "$venv/bin/python" "${distilabel[@]}" "${curator[@]}" "$@"

@@ -109,6 +109,40 @@ pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
     if src.kind.data_format() == crate::workflow::DataFormat::Parquet {
         return crate::parquet::row_count(&path);
     }
-    let text = std::fs::read(&path).ok()?;
-    Some(text.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count())
+    non_blank_lines(std::fs::File::open(&path).ok()?).ok()
+}
+
+/// Lines with something other than whitespace, read in chunks: a dataset of
+/// any size is counted in constant memory.
+fn non_blank_lines(mut file: impl std::io::Read) -> std::io::Result<usize> {
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut count, mut content) = (0, false);
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                count += usize::from(content);
+                content = false;
+            } else if !b.is_ascii_whitespace() {
+                content = true;
+            }
+        }
+    }
+    Ok(count + usize::from(content))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_non_blank_lines_across_chunks() {
+        let text = format!("{}\n\n  \n{}", "x".repeat(70_000), "last line without newline");
+        assert_eq!(super::non_blank_lines(text.as_bytes()).unwrap(), 2);
+        assert_eq!(super::non_blank_lines(&b""[..]).unwrap(), 0);
+        assert_eq!(super::non_blank_lines(&b"a\nb\n"[..]).unwrap(), 2);
+    }
 }

@@ -24,7 +24,7 @@ impl ModelClient {
         let http_calls = Arc::new(AtomicU64::new(0));
         let replicas = tokio::sync::OnceCell::new();
         if spec.local.is_none() {
-            let clients = spec.endpoints.iter().map(|u| (u.clone(), api_client(u, key.as_deref(), spec.timeout_s, &http_calls))).collect();
+            let clients = spec.endpoints.iter().map(|u| (u.clone(), api_client(u, key.as_deref(), &http_calls))).collect();
             // A fresh cell cannot be full: `set` only fails on a second value.
             let _ = replicas.set(Replicas::new(clients, spec.routing, spec.concurrency));
         }
@@ -65,8 +65,7 @@ impl ModelClient {
                 let server = crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
                 let url = server.base_url.clone();
                 *self.local_server.lock().await = Some(server);
-                let timeout = self.timeout.as_secs_f64();
-                let client = api_client(&url, self.secret.as_deref(), timeout, &self.http_calls);
+                let client = api_client(&url, self.secret.as_deref(), &self.http_calls);
                 Ok(Replicas::new(vec![(url, client)], self.routing, self.limit.size))
             })
             .await
@@ -212,7 +211,7 @@ impl ModelClient {
     }
 }
 
-fn api_client(endpoint: &str, key: Option<&str>, timeout_s: f64, http_calls: &Arc<AtomicU64>) -> Client<OpenAIConfig> {
+fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Client<OpenAIConfig> {
     let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
-    Client::with_config(config).with_http_service(super::wire::http_service(super::wire::reqwest_client(timeout_s), http_calls.clone()))
+    Client::with_config(config).with_http_service(super::wire::http_service(super::wire::model_http_client(), http_calls.clone()))
 }

@@ -232,7 +232,13 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         }
     }
     let timeline = timeline::start(cx.clone());
-    let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, opts.limit);
+    // The progress line's total: the dataset's rows (this shard's share), capped by --limit.
+    let rows = crate::plan::estimate::dataset_rows(&wf).map(|n| opts.shard.as_ref().map_or(n as u64, |s| (n as u64).div_ceil(s.count)));
+    let inputs = match (opts.limit, rows) {
+        (Some(l), Some(r)) => Some(l.min(r)),
+        (l, r) => l.or(r),
+    };
+    let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, inputs);
     let signals = halt::on_signals(halt.clone());
     let mut source_error = None;
     let mut source_tasks = Vec::new();

@@ -65,7 +65,11 @@ impl ModelClient {
                 delay = Duration::from_secs_f64((base * jitter).min(20.0));
             }
             let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.saturating_duration_since(Instant::now()));
-            tokio::time::sleep(delay.max(paused.unwrap_or_default())).await;
+            // (A zero sleep still takes a trip through the timer: skipped.)
+            let wait = delay.max(paused.unwrap_or_default());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             if let Err(why) = self.halt.admit() {
                 return Err(AskError::Failed(CallError::Stopped(why)));
             }

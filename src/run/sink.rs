@@ -34,8 +34,28 @@ pub struct Sink {
 /// What a sink remembers of one source record until it is finished.
 #[derive(Default)]
 struct OpenSource {
-    keys: HashSet<String>,
+    /// Few per source record, as a rule: a list (no hashing, one allocation)
+    /// until it grows past `FEW`, then a set.
+    few: Vec<String>,
+    many: HashSet<String>,
     written: bool,
+}
+
+const FEW: usize = 64;
+
+impl OpenSource {
+    /// `false` when the key was already written.
+    fn insert(&mut self, key: &str) -> bool {
+        if self.few.iter().any(|k| k == key) || self.many.contains(key) {
+            return false;
+        }
+        if self.few.len() < FEW {
+            self.few.push(key.to_string());
+        } else {
+            self.many.insert(key.to_string());
+        }
+        true
+    }
 }
 
 /// The key under which a sink-level failure (not one record's) is recorded.
@@ -68,7 +88,7 @@ impl Sink {
     }
 
     pub async fn write(&mut self, cx: &Ctx, r: &Rec) {
-        if !self.open.entry(r.lineage).or_default().keys.insert(r.key.clone()) {
+        if !self.open.entry(r.lineage).or_default().insert(&r.key) {
             return;
         }
         let line = match self.line(cx, r) {

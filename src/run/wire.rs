@@ -194,11 +194,17 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 pub fn reqwest_client(timeout_s: f64) -> reqwest::Client {
+    client_builder().timeout(Duration::from_secs_f64(timeout_s)).build().unwrap_or_default()
+}
+
+/// The client under a model's calls. No timer of its own: the retry loop bounds
+/// each attempt (reply body included) with the model's `timeout`, and a second
+/// timer per request would only cost CPU.
+pub fn model_http_client() -> reqwest::Client {
+    client_builder().build().unwrap_or_default()
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
     // No redirects: an API endpoint does not send them, and the policy runs on every request.
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs_f64(timeout_s))
-        .pool_max_idle_per_host(1024)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+    reqwest::Client::builder().pool_max_idle_per_host(1024).redirect(reqwest::redirect::Policy::none())
 }
