@@ -13,7 +13,14 @@ url, data, conc, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 os.environ.setdefault("CURATOR_CACHE_DIR", tempfile.mkdtemp(prefix="curator-cache-"))
 os.environ.setdefault("CURATOR_DISABLE_RICH_DISPLAY", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TELEMETRY_ENABLED", "false")  # Curator reports usage to posthog by default
 os.environ.setdefault("OPENAI_API_KEY", "bench")
+# Curator counts tokens with tiktoken, which downloads its encoding on first use;
+# with no internet, point it at the copy litellm (a Curator dependency) ships.
+import importlib.util  # noqa: E402
+_litellm = importlib.util.find_spec("litellm")
+if _litellm and _litellm.submodule_search_locations:
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", os.path.join(_litellm.submodule_search_locations[0], "litellm_core_utils", "tokenizers"))
 
 from bespokelabs import curator  # noqa: E402
 

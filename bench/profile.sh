@@ -26,7 +26,7 @@ OPENAI_BASE_URL=$url perf record -q -e cpu-clock -F 999 --call-graph dwarf,32768
   --run-dir "$work/out" --store "$work/s.sqlite" --progress none >/dev/null 2>&1
 perf record -q -e cpu-clock -F 999 -o "$work/bare.data" "$bin/examples/bare-client" "$url" "$work/data.jsonl" 256
 
-samples() { perf report -i "$1" --stdio --no-children --sort comm 2>/dev/null | awk '/^# Samples/ {print $3}'; }
+samples() { perf report -i "$1" --stdio -n --no-children --sort comm 2>/dev/null | awk '/^ +[0-9]/ {s += $2} END {print s}'; }
 echo "samples (1 ms of CPU each at 999 Hz): regen $(samples "$work/regen.data"), bare client $(samples "$work/bare.data")"
 echo
 echo "regen, CPU by thread:"
