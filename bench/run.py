@@ -21,11 +21,21 @@ BARE = os.path.join(ROOT, "target/release/examples/bare-client")
 SERVER = os.path.join(ROOT, "target/release/regen-test-server")
 
 
-def measured(cmd, env=None, cwd=None):
-    """Run a command; return (wall s, user+sys CPU s, peak RSS MB, stdout)."""
+def measured(cmd, env=None, cwd=None, limit_s=None):
+    """Run a command; return (wall s, user+sys CPU s, peak RSS MB, stdout).
+    A command still running after `limit_s` is killed and reported as failed."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = None
+    if limit_s:
+        import threading
+        timer = threading.Timer(limit_s, p.kill)
+        timer.start()
     _, status, ru = os.wait4(p.pid, 0)
+    if timer:
+        timer.cancel()
+        if time.monotonic() - t0 >= limit_s:
+            sys.exit(f"did not finish within {limit_s:.0f} s (killed): {' '.join(cmd[:2])}")
     wall = time.monotonic() - t0
     out, err = p.stdout.read(), p.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
@@ -117,11 +127,12 @@ def p1(work, n, latency_ms, concs, python, distilabel, curator):
             except SystemExit as e:
                 row["distilabel_error"] = str(e)[:300]
             server.stop()
-        if curator:
+        if curator and c == 256:
+            # At C = 256 only (the targets' concurrency), and at most 5 minutes: here it has stalled.
             server = Server("--latency-ms", str(latency_ms))
             try:
                 cw, cc, cr, _ = measured([curator, os.path.join(ROOT, "bench/peer_curator.py"), server.url, data, str(c),
-                                          os.path.join(work, f"curator-{c}.jsonl")])
+                                          os.path.join(work, f"curator-{c}.jsonl")], limit_s=300)
                 row.update({"curator_wall_s": cw, "curator_cpu_ms_per_1k": cc * 1e6 / n, "curator_rss_mb": cr})
             except SystemExit as e:
                 row["curator_error"] = str(e)[:300]
@@ -195,7 +206,11 @@ def cpu_model():
 def report(args, r):
     lines = [f"# regen benchmarks", "", f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- machine: {cpu_model()}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}",
-             f"- command: `bench/run.sh {' '.join(sys.argv[1:])}`", ""]
+             f"- command: `bench/run.sh {' '.join(sys.argv[1:])}`"]
+    if args.included:
+        lines.append("- sections measured by earlier invocations (on this machine, this day), each with its own baselines: "
+                     + ", ".join(k.upper() for k in sorted(args.included)))
+    lines.append("")
     if "p1" in r:
         lines += [f"## P1 engine efficiency: {args.p1_calls} calls, one llm step, {args.latency_ms} ms fixed latency", "",
                   "| C | ideal s | regen wall s | regen wall/ideal | wall/floor | regen CPU ms/1k calls | regen RSS MB | python wall s | python wall/ideal | python CPU ms/1k | python RSS MB | CPU python÷regen |",
@@ -313,9 +328,12 @@ def main():
         import p5_local
         r["p5"] = p5_local.p5(REGEN, ROOT, work, args.p5_questions)
     # Sections measured by an earlier invocation (`--include its results.json`), kept as they were.
+    args.included = set()
     for path in args.include:
         for k, v in json.load(open(path)).items():
-            r.setdefault(k, v)
+            if k not in r:
+                r[k] = v
+                args.included.add(k)
     text = report(args, r)
     os.makedirs(args.out, exist_ok=True)
     print(text)

@@ -69,8 +69,21 @@ impl KnownKeys {
     /// Every key the store holds now (read from the key index, not the rows).
     pub fn load(conn: &Connection) -> rusqlite::Result<KnownKeys> {
         let known = KnownKeys { filter: KeyFilter::default(), seen: Mutex::new(Seen { max_rowid: 0, checked: Instant::now() }) };
-        known.catch_up(conn)?;
-        Ok(known)
+        // Both reads in one snapshot, so no row falls between them.
+        conn.execute_batch("BEGIN")?;
+        let loaded = (|| {
+            let max: i64 = conn.query_row("SELECT coalesce(max(rowid), 0) FROM calls", [], |r| r.get(0))?;
+            // The key index alone (a covering scan), not the rows with their requests and replies.
+            let mut stmt = conn.prepare("SELECT key FROM calls")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                known.filter.insert(row.get_ref(0)?.as_str().unwrap_or_default());
+            }
+            known.lock().max_rowid = max;
+            Ok(())
+        })();
+        conn.execute_batch("COMMIT")?;
+        loaded.map(|()| known)
     }
 
     pub fn may_contain(&self, key: &str) -> bool {
