@@ -34,22 +34,26 @@ pub struct Ctx {
 impl Ctx {
     /// Render a step's template argument (compiled once per run) over `fields`,
     /// plus the pools and params the template names that the record does not have.
-    pub fn render(&self, id: NodeId, arg: &str, mut fields: Map<String, Value>) -> Result<String, minijinja::Error> {
+    ///
+    /// The context borrows the record's fields: they are converted once, for
+    /// the template, not cloned first. (All of them, not only the checker's
+    /// `reads`: minijinja 2.24's variable tracker misses a sliced name such as
+    /// `{{ path[:20] }}`.)
+    pub fn render(&self, id: NodeId, arg: &str, fields: &Map<String, Value>) -> Result<String, minijinja::Error> {
         let node = &self.wf.nodes[id];
-        if let Some(p) = node.prompts.get(arg) {
-            for name in &p.reads {
-                if fields.contains_key(name) {
-                    continue;
-                }
-                if let Some(v) = self.pools.get(name).cloned().or_else(|| self.wf.param(name).map(|p| p.value.clone())) {
-                    fields.insert(name.clone(), v);
+        let Some(p) = node.prompts.get(arg) else { return self.templates.render_str("", fields) };
+        let mut context: std::collections::BTreeMap<&str, &Value> = fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        for name in &p.reads {
+            if !context.contains_key(name.as_str()) {
+                if let Some(v) = self.pools.get(name).or_else(|| self.wf.param(name).map(|p| &p.value)) {
+                    context.insert(name.as_str(), v);
                 }
             }
         }
         match self.templates.get_template(&template_name(&node.name, arg)) {
-            Ok(t) => t.render(Value::Object(fields)),
+            Ok(t) => t.render(&context),
             // Not registered (it did not compile): render it once more for the error.
-            Err(_) => self.templates.render_str(node.prompts.get(arg).map_or("", |p| p.text.as_str()), Value::Object(fields)),
+            Err(_) => self.templates.render_str(&p.text, &context),
         }
     }
 

@@ -34,7 +34,7 @@ pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<super::st
     if !cx.wf.nodes[id].prompts.contains_key("prompt") {
         return Ok(vec![]);
     }
-    let user = cx.render(id, "prompt", r.fields.clone())?;
+    let user = cx.render(id, "prompt", &r.fields)?;
     let mut messages = Vec::new();
     if let Some(system) = cx.wf.setting(id, "system").and_then(Value::as_str) {
         messages.push(("system".to_string(), system.to_string()));

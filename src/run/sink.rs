@@ -140,7 +140,7 @@ impl Sink {
         }
         let user = match node.prompts.get("user") {
             Some(_) => cx
-                .render(self.id, "user", r.fields.clone())
+                .render(self.id, "user", &r.fields)
                 .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
             None => turn(r, "question")?,
         };

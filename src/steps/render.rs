@@ -32,7 +32,7 @@ impl StepKind for Render {
         vec![into_field(node)]
     }
     fn map(&self, step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], env: &dyn StepEnv) -> Vec<Rec> {
-        match env.render(step, "template", r.fields.clone()) {
+        match env.render(step, "template", &r.fields) {
             Ok(text) => vec![child(r, &node.name, [(into_field(node), Value::String(text))])],
             Err(e) => {
                 env.template_failed(step, r, e);
