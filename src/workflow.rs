@@ -149,6 +149,9 @@ pub struct Workflow {
     pub broken: Vec<String>,
     /// Where it may read.
     pub sandbox: crate::sandbox::Sandbox,
+    /// The first source's row count, once something asked (the `call-estimate`
+    /// lint, then the run's progress line): a large dataset is read once.
+    pub dataset_rows: std::sync::OnceLock<Option<usize>>,
 }
 
 impl Workflow {

@@ -42,6 +42,7 @@ pub fn resolve(
         nodes: vec![],
         broken: loaded.broken.clone(),
         sandbox: sandbox.clone(),
+        dataset_rows: std::sync::OnceLock::new(),
     };
     let mut values: HashMap<String, Value> = HashMap::new();
     let mut sets: Vec<(String, String, bool)> = opts.sets.iter().map(|(k, v)| (k.clone(), v.clone(), false)).collect();

@@ -102,8 +102,13 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
     Some(PlanEstimate { inputs, steps, total_calls, total_prompt_tokens, total_completion_tokens })
 }
 
-/// Rows of the first source's dataset, when the file exists (for the threshold lint).
+/// Rows of the first source's dataset, when the file exists (for the threshold
+/// lint and the progress line); counted the first time it is asked.
 pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
+    *wf.dataset_rows.get_or_init(|| count_rows(wf))
+}
+
+fn count_rows(wf: &Workflow) -> Option<usize> {
     let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
     let path = wf.locate(src.str_arg("location")?);
     if src.kind.data_format() == crate::workflow::DataFormat::Parquet {

@@ -52,65 +52,61 @@ fn positions(key: &str) -> [usize; HASHES] {
 /// The store's keys as the filter knows them: every row up to `max_rowid`.
 /// Rows only ever get larger rowids (SQLite gives max+1, and `INSERT OR
 /// REPLACE` re-inserts), so rows another process added are those above it.
+///
+/// It starts empty and fills on the first lookup or cache write: commands that
+/// only read runs (`show`, `runs`, `store merge`) never scan the keys.
+#[derive(Default)]
 pub struct KnownKeys {
     filter: KeyFilter,
     seen: Mutex<Seen>,
 }
 
+#[derive(Default)]
 struct Seen {
-    max_rowid: i64,
-    checked: Instant,
+    /// `None` until the store's keys were first read.
+    max_rowid: Option<i64>,
+    checked: Option<Instant>,
 }
 
 /// How often a lookup that the filter answers "no" first looks for rows another process added.
 const RECHECK: Duration = Duration::from_secs(1);
 
 impl KnownKeys {
-    /// Every key the store holds now (read from the key index, not the rows).
-    pub fn load(conn: &Connection) -> rusqlite::Result<KnownKeys> {
-        let known = KnownKeys { filter: KeyFilter::default(), seen: Mutex::new(Seen { max_rowid: 0, checked: Instant::now() }) };
-        // Both reads in one snapshot, so no row falls between them.
-        conn.execute_batch("BEGIN")?;
-        let loaded = (|| {
-            let max: i64 = conn.query_row("SELECT coalesce(max(rowid), 0) FROM calls", [], |r| r.get(0))?;
-            // The key index alone (a covering scan), not the rows with their requests and replies.
-            let mut stmt = conn.prepare("SELECT key FROM calls")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                known.filter.insert(row.get_ref(0)?.as_str().unwrap_or_default());
-            }
-            known.lock().max_rowid = max;
-            Ok(())
-        })();
-        conn.execute_batch("COMMIT")?;
-        loaded.map(|()| known)
-    }
-
     pub fn may_contain(&self, key: &str) -> bool {
         self.filter.may_contain(key)
     }
 
     /// Whether a lookup the filter answers "no" should first take in what other
-    /// processes sharing the store have written (at most once a second).
+    /// processes sharing the store have written: at once before the first read
+    /// of the keys, then at most once a second.
     pub fn recheck_due(&self) -> bool {
-        self.lock().checked.elapsed() >= RECHECK
+        self.lock().checked.is_none_or(|t| t.elapsed() >= RECHECK)
     }
 
-    /// Take in the rows above the last one seen. The writer calls this inside
-    /// its (immediate) transaction, so no other row can appear meanwhile.
+    /// Take in the rows above the last one seen (the first time, every key,
+    /// from the key index alone: a covering scan, not the rows with their
+    /// requests and replies). The writer calls this inside its (immediate)
+    /// transaction, so no other row can appear meanwhile; elsewhere a row
+    /// added between the two reads is taken in again next time, which a
+    /// filter does not mind.
     pub fn catch_up(&self, conn: &Connection) -> rusqlite::Result<()> {
         let mut seen = self.lock();
-        seen.checked = Instant::now();
+        seen.checked = Some(Instant::now());
         let max: i64 = conn.prepare_cached("SELECT coalesce(max(rowid), 0) FROM calls")?.query_row([], |r| r.get(0))?;
-        if max <= seen.max_rowid {
-            return Ok(());
-        }
-        let mut stmt = conn.prepare_cached("SELECT key FROM calls WHERE rowid > ?1 AND rowid <= ?2")?;
-        let mut rows = stmt.query([seen.max_rowid, max])?;
+        let sql = match seen.max_rowid {
+            Some(before) if max <= before => return Ok(()),
+            Some(_) => "SELECT key FROM calls WHERE rowid > ?1 AND rowid <= ?2",
+            None => "SELECT key FROM calls",
+        };
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = match seen.max_rowid {
+            Some(before) => stmt.query([before, max])?,
+            None => stmt.query([])?,
+        };
         while let Some(row) = rows.next()? {
             self.filter.insert(row.get_ref(0)?.as_str().unwrap_or_default());
         }
-        seen.max_rowid = max;
+        seen.max_rowid = Some(max);
         Ok(())
     }
 
@@ -121,7 +117,7 @@ impl KnownKeys {
             self.filter.insert(k);
         }
         let mut seen = self.lock();
-        seen.max_rowid = seen.max_rowid.max(last_rowid);
+        seen.max_rowid = Some(seen.max_rowid.map_or(last_rowid, |m| m.max(last_rowid)));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
@@ -155,8 +151,11 @@ mod tests {
         let path = dir.path().join("store.sqlite");
         let ours = Connection::open(&path).unwrap();
         ours.execute_batch("CREATE TABLE calls (key TEXT PRIMARY KEY, reply TEXT); INSERT INTO calls VALUES ('before', 'x');").unwrap();
-        let known = KnownKeys::load(&ours).unwrap();
+        let known = KnownKeys::default();
+        assert!(known.recheck_due(), "an unread filter knows nothing yet");
+        known.catch_up(&ours).unwrap();
         assert!(known.may_contain("before"));
+        assert!(!known.recheck_due());
         let theirs = Connection::open(&path).unwrap();
         theirs.execute("INSERT INTO calls VALUES ('theirs', 'y')", []).unwrap();
         assert!(!known.may_contain("theirs"));
@@ -166,6 +165,6 @@ mod tests {
         ours.execute("INSERT INTO calls VALUES ('mine', 'z')", []).unwrap();
         known.committed(["mine"], ours.last_insert_rowid());
         assert!(known.may_contain("mine"));
-        assert_eq!(known.lock().max_rowid, 3);
+        assert_eq!(known.lock().max_rowid, Some(3));
     }
 }

@@ -34,28 +34,40 @@ pub struct Sink {
 /// What a sink remembers of one source record until it is finished.
 #[derive(Default)]
 struct OpenSource {
-    /// Few per source record, as a rule: a list (no hashing, one allocation)
-    /// until it grows past `FEW`, then a set.
-    few: Vec<String>,
-    many: HashSet<String>,
+    /// The record keys taken (written, or failed once: not tried again).
+    keys: HashSet<String>,
     written: bool,
 }
 
-const FEW: usize = 64;
-
-impl OpenSource {
-    /// `false` when the key was already written.
-    fn insert(&mut self, key: &str) -> bool {
-        if self.few.iter().any(|k| k == key) || self.many.contains(key) {
-            return false;
-        }
-        if self.few.len() < FEW {
-            self.few.push(key.to_string());
-        } else {
-            self.many.insert(key.to_string());
-        }
-        true
+/// A record's line: the chosen fields, or a chat training example.
+fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<Value, CallError> {
+    let node = &cx.wf.nodes[id];
+    if node.str_arg("format") != Some("chat") {
+        return Ok(match node.args.get("fields").and_then(Value::as_array) {
+            Some(list) => {
+                let mut m = serde_json::Map::new();
+                for f in list.iter().filter_map(Value::as_str) {
+                    m.insert(f.into(), r.fields.get(f).cloned().unwrap_or(Value::Null));
+                }
+                Value::Object(m)
+            }
+            None => Value::Object(r.fields.clone()),
+        });
     }
+    let mut messages = Vec::new();
+    if let Some(s) = node.str_arg("system") {
+        messages.push(json!({"role": "system", "content": s}));
+    }
+    let user = match node.prompts.get("user") {
+        Some(_) => cx
+            .render(id, "user", &r.fields)
+            .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
+        None => turn(r, "question")?,
+    };
+    let assistant = turn(r, node.str_arg("assistant").unwrap_or_default())?;
+    messages.push(json!({"role": "user", "content": user}));
+    messages.push(json!({"role": "assistant", "content": assistant}));
+    Ok(json!({ "messages": messages }))
 }
 
 /// The key under which a sink-level failure (not one record's) is recorded.
@@ -88,66 +100,36 @@ impl Sink {
     }
 
     pub async fn write(&mut self, cx: &Ctx, r: &Rec) {
-        if !self.open.entry(r.lineage).or_default().insert(&r.key) {
+        let Sink { id, partial, file, open, guidelines, count, .. } = self;
+        let source = open.entry(r.lineage).or_default();
+        if !source.keys.insert(r.key.clone()) {
             return;
         }
-        let line = match self.line(cx, r) {
+        let line = match line(*id, cx, r) {
             Ok(line) => line,
-            Err(e) => return failure(cx, self.id, r, &e),
+            Err(e) => return failure(cx, *id, r, &e),
         };
-        let Some(file) = self.file.as_mut() else {
-            let e = CallError::failed(FailReason::SinkWrite, format!("{} could not be opened", self.partial.display()));
-            return failure(cx, self.id, r, &e);
+        let Some(f) = file.as_mut() else {
+            let e = CallError::failed(FailReason::SinkWrite, format!("{} could not be opened", partial.display()));
+            return failure(cx, *id, r, &e);
         };
         let mut text = line.to_string();
         text.push('\n');
-        match file.write_all(text.as_bytes()).await {
+        match f.write_all(text.as_bytes()).await {
             Ok(()) => {
-                self.count += 1;
-                if let Some(o) = self.open.get_mut(&r.lineage) {
-                    o.written = true;
-                }
-                super::samples::written(cx, self.id, r);
+                *count += 1;
+                source.written = true;
+                super::samples::written(cx, *id, r);
                 for g in guideline_ids(cx, r) {
-                    *self.guidelines.entry(g).or_default() += 1;
+                    *guidelines.entry(g).or_default() += 1;
                 }
             }
             Err(e) => {
-                let e = CallError::failed(FailReason::SinkWrite, format!("cannot write {}: {e}", self.partial.display()));
-                failure(cx, self.id, r, &e);
-                self.file = None;
+                let e = CallError::failed(FailReason::SinkWrite, format!("cannot write {}: {e}", partial.display()));
+                failure(cx, *id, r, &e);
+                *file = None;
             }
         }
-    }
-
-    fn line(&self, cx: &Ctx, r: &Rec) -> Result<Value, CallError> {
-        let node = &cx.wf.nodes[self.id];
-        if node.str_arg("format") != Some("chat") {
-            return Ok(match node.args.get("fields").and_then(Value::as_array) {
-                Some(list) => {
-                    let mut m = serde_json::Map::new();
-                    for f in list.iter().filter_map(Value::as_str) {
-                        m.insert(f.into(), r.fields.get(f).cloned().unwrap_or(Value::Null));
-                    }
-                    Value::Object(m)
-                }
-                None => Value::Object(r.fields.clone()),
-            });
-        }
-        let mut messages = Vec::new();
-        if let Some(s) = node.str_arg("system") {
-            messages.push(json!({"role": "system", "content": s}));
-        }
-        let user = match node.prompts.get("user") {
-            Some(_) => cx
-                .render(self.id, "user", &r.fields)
-                .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
-            None => turn(r, "question")?,
-        };
-        let assistant = turn(r, node.str_arg("assistant").unwrap_or_default())?;
-        messages.push(json!({"role": "user", "content": user}));
-        messages.push(json!({"role": "assistant", "content": assistant}));
-        Ok(json!({ "messages": messages }))
     }
 
     /// Every record of source record `lineage` has arrived: forget its keys.

@@ -185,7 +185,7 @@ impl Store {
         let writer_conn = Connection::open(path)?;
         writer_conn
             .execute_batch(&format!("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint={WAL_PAGES};"))?;
-        let known = std::sync::Arc::new(super::key_filter::KnownKeys::load(&conn)?);
+        let known = std::sync::Arc::new(super::key_filter::KnownKeys::default());
         let (writer, rx) = std::sync::mpsc::channel();
         let writer_known = known.clone();
         std::thread::Builder::new()
@@ -202,10 +202,11 @@ impl Store {
     /// A cached reply, `None` on a miss; an error when the store cannot be read.
     pub fn get(&self, key: &str) -> rusqlite::Result<Option<CachedCall>> {
         if !self.known.may_contain(key) {
-            if !self.known.recheck_due() {
-                return Ok(None);
+            // (`recheck_due` waits while another lookup fills the filter, so
+            // the second look below sees what that one read.)
+            if self.known.recheck_due() {
+                self.known.catch_up(&self.lock())?;
             }
-            self.known.catch_up(&self.lock())?;
             if !self.known.may_contain(key) {
                 return Ok(None);
             }
