@@ -40,7 +40,13 @@ pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<super::st
         messages.push(("system".to_string(), system.to_string()));
     }
     messages.push(("user".to_string(), user));
-    Ok((0..samples).map(|i| cache_key(cx, id, r, messages.clone(), i)).collect())
+    // The last sample takes the messages; the others a copy.
+    let mut keys = Vec::with_capacity(samples as usize);
+    for i in 0..samples {
+        let m = if i + 1 == samples { std::mem::take(&mut messages) } else { messages.clone() };
+        keys.push(cache_key(cx, id, r, m, i));
+    }
+    Ok(keys)
 }
 
 fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Result<Reply, CallError>) -> Option<Rec> {

@@ -42,9 +42,13 @@ impl ModelClient {
         let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
             + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
         // The replicas (a local model's server starts here, on the first call that misses the cache).
-        let replicas = tokio::select! {
-            r = self.api() => r,
-            _ = self.halt.cancelled() => return Err(AskError::Failed(CallError::Stopped(self.halt.reason().unwrap_or(StopReason::Interrupted)))),
+        // (Once they are there, no wait to race against a stop.)
+        let replicas = match self.replicas.get() {
+            Some(r) => Ok(r),
+            None => tokio::select! {
+                r = self.api() => r,
+                _ = self.halt.cancelled() => return Err(AskError::Failed(CallError::Stopped(self.halt.reason().unwrap_or(StopReason::Interrupted)))),
+            },
         };
         let replicas = match replicas {
             Ok(r) => r,
