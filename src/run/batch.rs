@@ -126,7 +126,7 @@ type Chunk = (Vec<String>, Vec<u8>);
 fn chunks(model: &super::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, String> {
     let mut out = vec![(Vec::new(), Vec::new())];
     for (hash, (key, _)) in wanted {
-        let body = model.request(key, 1).map_err(|e| e.raw)?;
+        let body = model.request(key, 1);
         let line = json!({"custom_id": hash, "method": "POST", "url": "/v1/chat/completions", "body": body}).to_string();
         let last = out.last_mut().expect("starts with one chunk");
         if !last.0.is_empty() && (last.0.len() >= MAX_LINES || last.1.len() + line.len() + 1 > MAX_BYTES) {

@@ -6,10 +6,7 @@ use super::model::{ModelClient, Reply};
 use super::store::CacheKey;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
-use async_openai::types::chat::{
-    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
-    CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
-};
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,16 +36,12 @@ impl ModelClient {
         key: &CacheKey,
         n: usize,
     ) -> Result<Vec<Reply>, WireError> {
-        let req = self.request(key, n)?;
-        match client.chat().create(req).await {
+        match client.chat().create_byot::<_, ChatReply>(self.request(key, n)).await {
             Ok(resp) => {
                 let texts: Vec<(String, bool)> = resp
                     .choices
                     .iter()
-                    .map(|c| {
-                        let cut = c.finish_reason == Some(async_openai::types::chat::FinishReason::Length);
-                        (c.message.content.clone().unwrap_or_default(), cut)
-                    })
+                    .map(|c| (c.message.content.clone().unwrap_or_default(), c.finish_reason.as_deref() == Some("length")))
                     .collect();
                 if texts.is_empty() {
                     return Err(WireError::new(FailReason::NoChoices, "the reply had no choices"));
@@ -65,8 +58,8 @@ impl ModelClient {
                     .map(|(i, (text, truncated))| Reply {
                         text,
                         truncated,
-                        prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens as u64) } else { 0 },
-                        completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens as u64) } else { 0 },
+                        prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens) } else { 0 },
+                        completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens) } else { 0 },
                         cached: false,
                     })
                     .collect())
@@ -81,37 +74,68 @@ impl ModelClient {
     }
 
     /// The chat request for a key: what `send` posts, and a batch line's body.
-    pub(super) fn request(&self, key: &CacheKey, n: usize) -> Result<CreateChatCompletionRequest, WireError> {
-        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
-        for (role, content) in &key.messages {
-            let m = if role == "system" {
-                ChatCompletionRequestSystemMessageArgs::default().content(content.as_str()).build().map(Into::into)
-            } else {
-                ChatCompletionRequestUserMessageArgs::default().content(content.as_str()).build().map(Into::into)
-            };
-            messages.push(m.map_err(|e| WireError::new(FailReason::Request, e.to_string()))?);
-        }
-        let mut req = CreateChatCompletionRequestArgs::default();
-        req.model(&self.model).messages(messages);
-        if n > 1 {
+    pub(super) fn request<'a>(&'a self, key: &'a CacheKey, n: usize) -> ChatRequest<'a> {
+        ChatRequest {
+            messages: key.messages.iter().map(|(role, content)| ChatMessage { role: if role == "system" { "system" } else { "user" }, content }).collect(),
+            model: &self.model,
+            max_tokens: key.max_tokens,
             // The caller chunks samples to MAX_N, so this always fits.
-            req.n(n.min(super::model::MAX_N) as u8);
+            n: (n > 1).then(|| n.min(super::model::MAX_N) as u8),
+            seed: key.request_seed(),
+            temperature: key.temperature.map(|t| t as f32),
+            top_p: key.top_p.map(|p| p as f32),
         }
-        if let Some(t) = key.temperature {
-            req.temperature(t as f32);
-        }
-        if let Some(p) = key.top_p {
-            req.top_p(p as f32);
-        }
-        if let Some(m) = key.max_tokens {
-            #[allow(deprecated)]
-            req.max_tokens(m);
-        }
-        if let Some(s) = key.request_seed() {
-            req.seed(s);
-        }
-        req.build().map_err(|e| WireError::new(FailReason::Request, e.to_string()))
     }
+}
+
+/// The chat completion request body, borrowing the key's messages (async-openai's
+/// typed request would copy every prompt). Its fields and their order are those
+/// of async-openai's `CreateChatCompletionRequest` with the same values set.
+#[derive(Serialize)]
+pub(super) struct ChatRequest<'a> {
+    messages: Vec<ChatMessage<'a>>,
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f32>,
+}
+
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+/// The parts of a chat completion regen reads. A reply without a list of
+/// choices does not parse: a malformed reply, as before.
+#[derive(Debug, Deserialize)]
+struct ChatReply {
+    choices: Vec<ChatChoice>,
+    usage: Option<ChatUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatChoice {
+    message: ChatChoiceMessage,
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatChoiceMessage {
+    content: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+struct ChatUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
 }
 
 /// A transport error in plain words: refused, DNS, TLS, timeout or a broken reply.
