@@ -204,7 +204,7 @@ impl ModelClient {
             completion_tokens: reply.completion_tokens,
             truncated: reply.truncated,
         };
-        match store.put(&id.0, &id.1, &cached).await {
+        match store.put(&id.0, &id.1, cached).await {
             Ok(()) => Ok(reply),
             Err(e) => Err(CallError::failed(FailReason::Store, e.to_string())),
         }

@@ -225,9 +225,9 @@ impl Store {
     }
 
     /// Store a reply; returns once it is committed.
-    pub async fn put(&self, key: &str, request_json: &str, call: &CachedCall) -> Result<(), String> {
+    pub async fn put(&self, key: &str, request_json: &str, call: CachedCall) -> Result<(), String> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        let w = Write { key: key.to_string(), request: request_json.to_string(), call: call.clone(), done };
+        let w = Write { key: key.to_string(), request: request_json.to_string(), call, done };
         self.writer.send(w).map_err(|_| "the store's writer has stopped".to_string())?;
         wait.await.map_err(|_| "the store's writer has stopped".to_string())?
     }

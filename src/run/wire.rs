@@ -38,21 +38,18 @@ impl ModelClient {
     ) -> Result<Vec<Reply>, WireError> {
         match client.chat().create_byot::<_, ChatReply>(self.request(key, n)).await {
             Ok(resp) => {
-                let texts: Vec<(String, bool)> = resp
-                    .choices
-                    .iter()
-                    .map(|c| (c.message.content.clone().unwrap_or_default(), c.finish_reason.as_deref() == Some("length")))
-                    .collect();
-                if texts.is_empty() {
+                if resp.choices.is_empty() {
                     return Err(WireError::new(FailReason::NoChoices, "the reply had no choices"));
                 }
-                if texts.iter().all(|t| t.0.trim().is_empty()) {
+                if resp.choices.iter().all(|c| c.message.content.as_deref().unwrap_or_default().trim().is_empty()) {
                     return Err(WireError::new(FailReason::EmptyReply, format!("{resp:?}").chars().take(2000).collect::<String>()));
                 }
                 // Usage covers every choice: it goes on the first so totals stay right.
-                let usage = resp.usage.as_ref();
-                Ok(texts
+                let usage = resp.usage;
+                Ok(resp
+                    .choices
                     .into_iter()
+                    .map(|c| (c.message.content.unwrap_or_default(), c.finish_reason.as_deref() == Some("length")))
                     .filter(|t| !t.0.trim().is_empty())
                     .enumerate()
                     .map(|(i, (text, truncated))| Reply {
