@@ -73,7 +73,11 @@ impl ModelClient {
     /// The chat request for a key: what `send` posts, and a batch line's body.
     pub(super) fn request<'a>(&'a self, key: &'a CacheKey, n: usize) -> ChatRequest<'a> {
         ChatRequest {
-            messages: key.messages.iter().map(|(role, content)| ChatMessage { role: if role == "system" { "system" } else { "user" }, content }).collect(),
+            messages: key
+                .messages
+                .iter()
+                .map(|(role, content)| ChatMessage { role: if role == "system" { "system" } else { "user" }, content })
+                .collect(),
             model: &self.model,
             max_tokens: key.max_tokens,
             // The caller chunks samples to MAX_N, so this always fits.
