@@ -9,6 +9,7 @@
 use super::failure::FailReason;
 use async_openai::config::OpenAIConfig;
 use async_openai::Client;
+use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -37,6 +38,14 @@ impl Routing {
 const STRIKES: u32 = 3;
 const FIRST_COOL_DOWN: Duration = Duration::from_secs(2);
 const LONGEST_COOL_DOWN: Duration = Duration::from_secs(60);
+/// The longest latency the histogram tells apart (a day); longer ones count as this.
+const LONGEST_MS: u64 = 24 * 3600 * 1000;
+
+/// Three significant digits: every latency under 2 s is exact to the millisecond.
+fn latency_histogram() -> Histogram<u64> {
+    // Fixed, valid bounds: construction cannot fail.
+    Histogram::new_with_bounds(1, LONGEST_MS, 3).expect("valid histogram bounds")
+}
 
 pub struct Replica {
     pub url: String,
@@ -46,7 +55,8 @@ pub struct Replica {
     out_until: Mutex<Option<(Instant, Duration)>>,
     calls: AtomicU64,
     failures: AtomicU64,
-    latencies_ms: Mutex<Vec<u32>>,
+    /// Latency in ms as a histogram: its size is fixed, however many calls the run makes.
+    latencies_ms: Mutex<Histogram<u64>>,
     /// Since when every connection to it has failed (cleared by any answer).
     refusing_since: Mutex<Option<Instant>>,
 }
@@ -84,7 +94,7 @@ impl Replicas {
                 out_until: Mutex::new(None),
                 calls: AtomicU64::new(0),
                 failures: AtomicU64::new(0),
-                latencies_ms: Mutex::new(Vec::new()),
+                latencies_ms: Mutex::new(latency_histogram()),
                 refusing_since: Mutex::new(None),
             })
             .collect();
@@ -138,8 +148,9 @@ impl Replicas {
         r.in_a_row.store(0, Ordering::Release);
         *r.out_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *r.refusing_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        let ms = f.started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32;
-        r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner()).push(ms);
+        let ms = f.started.elapsed().as_millis().min(u128::from(LONGEST_MS)) as u64;
+        // `saturating_record` clamps into the histogram's range, so it cannot fail.
+        r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(ms);
     }
 
     /// The attempt failed. Failures that speak of the replica (no connection,
@@ -181,9 +192,8 @@ impl Replicas {
         self.list
             .iter()
             .map(|r| {
-                let mut l = r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                l.sort_unstable();
-                let pct = |p: f64| if l.is_empty() { Value::Null } else { json!(l[((l.len() - 1) as f64 * p).round() as usize]) };
+                let l = r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner());
+                let pct = |p: f64| if l.is_empty() { Value::Null } else { json!(l.value_at_quantile(p)) };
                 json!({
                     "endpoint": r.url,
                     "calls": r.calls.load(Ordering::Relaxed),
@@ -235,5 +245,23 @@ mod tests {
         assert_ne!(spilled.index, home, "full: spills to the least loaded");
         let homes: std::collections::BTreeSet<usize> = (0..64u64).map(|k| r.begin(k * 7919, None).index).collect();
         assert!(homes.len() > 1, "different records land on different replicas");
+    }
+
+    #[test]
+    fn latency_percentiles_are_exact_in_ms_and_memory_does_not_grow() {
+        let r = replicas(1, Routing::LeastOutstanding, 8);
+        assert_eq!(r.report()[0]["p50_ms"], Value::Null, "no calls, no percentile");
+        let size = r.list[0].latencies_ms.lock().unwrap().distinct_values();
+        {
+            let mut h = r.list[0].latencies_ms.lock().unwrap();
+            for ms in 1..=1000u64 {
+                h.saturating_record(ms);
+            }
+            h.saturating_record(LONGEST_MS * 10);
+        }
+        let report = &r.report()[0];
+        assert_eq!((report["p50_ms"].as_u64(), report["p95_ms"].as_u64()), (Some(501), Some(951)));
+        assert_eq!(r.list[0].latencies_ms.lock().unwrap().distinct_values(), size, "fixed size");
+        assert!(r.list[0].latencies_ms.lock().unwrap().max() >= LONGEST_MS, "a huge latency is clamped, not lost");
     }
 }
