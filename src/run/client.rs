@@ -213,5 +213,7 @@ impl ModelClient {
 
 fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Client<OpenAIConfig> {
     let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
-    Client::with_config(config).with_http_service(super::wire::http_service(super::wire::model_http_client(), http_calls.clone()))
+    let http = super::wire::model_http_client(endpoint);
+    // `build`, not `with_config`: that would make (and load TLS roots for) a client only to replace it.
+    Client::build(http.clone(), config).with_http_service(super::wire::http_service(http, http_calls.clone()))
 }

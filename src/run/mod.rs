@@ -25,6 +25,7 @@ pub mod source;
 pub mod stats;
 pub mod store;
 mod store_merge;
+mod store_writer;
 pub mod summary;
 pub mod timeline;
 pub mod wire;
@@ -315,6 +316,15 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     timeline.abort();
     timeline::finish(&cx, started);
     samples::finish(&cx);
+    // Every queued sample and failure row is in the store before the run is summed up.
+    match store.flush().await {
+        Ok(lost) => {
+            for step in lost {
+                stats.fail(wf.node(&step).unwrap_or(0), &failure::FailReason::Store.to_string());
+            }
+        }
+        Err(e) => source_error = Some(format!("the run store: {e}")),
+    }
     let halted = halt.reason();
     let (text, json) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
     let failures = stats.total_failures();

@@ -66,7 +66,7 @@ fn save(cx: &Ctx, id: NodeId, r: &Rec, outcome: &str, reason: &str, depth: usize
         fields: Value::Object(shortened(&r.fields)).to_string(),
     };
     // Samples are for reading; losing one loses no data, but it is logged.
-    if let Err(e) = cx.store.record_sample(cx.run_id, &cx.wf.nodes[id].name, &row) {
+    if let Err(e) = cx.store.record_sample(cx.run_id, &cx.wf.nodes[id].name, row) {
         tracing::warn!(step = %cx.wf.nodes[id].name, "a sample was not stored: {e}");
     }
 }

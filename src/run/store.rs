@@ -1,6 +1,7 @@
 //! The run store and call cache: one SQLite database (WAL). A finished call is
 //! written before its result moves on, so a killed run repeats no finished call.
 
+use super::store_writer::{Row, Write};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -73,25 +74,14 @@ pub struct Store {
     conn: Mutex<Connection>,
     /// The keys the `calls` table holds, in memory: a miss costs no SQLite read.
     known: std::sync::Arc<super::key_filter::KnownKeys>,
-    /// Cache writes go to one writer thread that commits them in groups: one
+    /// Every write goes to one writer thread that commits them in groups: one
     /// transaction (and one set of file locks and WAL syncs) for every call that
-    /// finished meanwhile. A caller waits for its group's commit, so a reply it
+    /// finished meanwhile. A call waits for its group's commit, so a reply it
     /// acts on is always durable — kill -9 can lose only calls nobody saw.
     writer: std::sync::mpsc::Sender<Write>,
+    /// Failure rows the writer could not store, by step (see `flush`).
+    lost: std::sync::Arc<Mutex<Vec<String>>>,
 }
-
-struct Write {
-    key: String,
-    request: String,
-    call: CachedCall,
-    done: tokio::sync::oneshot::Sender<Result<(), String>>,
-}
-
-/// How long the writer waits after a write for others to join its commit. A
-/// call's HTTP slot is free by then, so the wait delays only its record's next
-/// step, not the requests in flight (P1: the writer's CPU fell by a fifth
-/// from 3 ms to 10 ms; 20 ms gained nothing more).
-const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// WAL pages before a commit copies them into the database. Cache keys land on
 /// random pages of the key index, so the same pages are written again and again:
@@ -99,70 +89,17 @@ const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(10);
 /// (SQLite's default is 1,000 pages; this is at most 40 MB of WAL).
 const WAL_PAGES: u32 = 10_000;
 
-/// Commit queued writes in groups until every sender is gone.
-fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<Write>, known: &super::key_filter::KnownKeys) {
-    let mut busy = false;
-    while let Ok(first) = rx.recv() {
-        // Gather what finishes in the next moment into the same commit: each
-        // commit writes and checksums every page it touched, and the key index
-        // is touched at random, so fewer, larger commits cost far less CPU
-        // (P1: the writer thread's CPU fell by 40% at a 3 ms window) for a
-        // few milliseconds of latency on each call.
-        // (A sleep, not a timed receive: senders then need not wake this thread.)
-        // Only under load: a lone call (the last group was one write) is not held back.
-        if busy {
-            std::thread::sleep(GROUP_WINDOW);
-        }
-        let mut batch = vec![first];
-        while batch.len() < 4096 {
-            match rx.try_recv() {
-                Ok(w) => batch.push(w),
-                Err(_) => break,
-            }
-        }
-        busy = batch.len() > 1;
-        let result = (|| -> rusqlite::Result<()> {
-            // Immediate: the write lock first, so the rows above the last seen are
-            // exactly other processes' rows and then this group's.
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            known.catch_up(&tx)?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                let at = now();
-                for w in &batch {
-                    let c = &w.call;
-                    stmt.execute(params![
-                        w.key,
-                        w.request,
-                        c.reply,
-                        c.prompt_tokens as i64,
-                        c.completion_tokens as i64,
-                        at,
-                        c.truncated as i64
-                    ])?;
-                }
-            }
-            let last = tx.last_insert_rowid();
-            tx.commit()?;
-            known.committed(batch.iter().map(|w| w.key.as_str()), last);
-            Ok(())
-        })();
-        for w in batch {
-            let _ = w.done.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-        }
-    }
+/// Settings each connection to the store needs (both the lookups' and the writer's).
+fn connection_pragmas() -> String {
+    format!("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint={WAL_PAGES};")
 }
 
 impl Store {
     pub fn open(path: &Path) -> rusqlite::Result<Store> {
         let conn = Connection::open(path)?;
-        conn.execute_batch(&format!(
+        conn.execute_batch(&connection_pragmas())?;
+        conn.execute_batch(
             "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=NORMAL;
-             PRAGMA busy_timeout=5000;
-             PRAGMA wal_autocheckpoint={WAL_PAGES};
              CREATE TABLE IF NOT EXISTS calls (
                 key TEXT PRIMARY KEY, request TEXT NOT NULL, reply TEXT NOT NULL,
                 prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL);
@@ -178,21 +115,21 @@ impl Store {
                 key TEXT PRIMARY KEY, request TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS samples (
                 run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
-                reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);"
-        ))?;
+                reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);",
+        )?;
         // Stores written before the column existed gain it (the error says it already exists otherwise).
         let _ = conn.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0", []);
         let writer_conn = Connection::open(path)?;
-        writer_conn
-            .execute_batch(&format!("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint={WAL_PAGES};"))?;
+        writer_conn.execute_batch(&connection_pragmas())?;
         let known = std::sync::Arc::new(super::key_filter::KnownKeys::default());
         let (writer, rx) = std::sync::mpsc::channel();
-        let writer_known = known.clone();
+        let lost = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let (writer_known, writer_lost) = (known.clone(), lost.clone());
         std::thread::Builder::new()
             .name("regen-store".into())
-            .spawn(move || writer_loop(writer_conn, rx, &writer_known))
+            .spawn(move || super::store_writer::writer_loop(writer_conn, rx, &writer_known, &writer_lost))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(Store { conn: Mutex::new(conn), known, writer })
+        Ok(Store { conn: Mutex::new(conn), known, writer, lost })
     }
 
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -227,9 +164,18 @@ impl Store {
     /// Store a reply; returns once it is committed.
     pub async fn put(&self, key: &str, request_json: &str, call: CachedCall) -> Result<(), String> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        let w = Write { key: key.to_string(), request: request_json.to_string(), call, done };
-        self.writer.send(w).map_err(|_| "the store's writer has stopped".to_string())?;
-        wait.await.map_err(|_| "the store's writer has stopped".to_string())?
+        let w = Write::Call { key: key.to_string(), request: request_json.to_string(), call, done };
+        self.writer.send(w).map_err(|_| WRITER_GONE.to_string())?;
+        wait.await.map_err(|_| WRITER_GONE.to_string())?
+    }
+
+    /// Wait until every write queued so far is committed; the steps of the
+    /// failure rows the store could not take (each is also logged).
+    pub async fn flush(&self) -> Result<Vec<String>, String> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.writer.send(Write::Flush(done)).map_err(|_| WRITER_GONE.to_string())?;
+        wait.await.map_err(|_| WRITER_GONE.to_string())?;
+        Ok(std::mem::take(&mut *self.lost.lock().unwrap_or_else(|p| p.into_inner())))
     }
 
     pub fn start_run(&self, workflow: &str, file: &str) -> rusqlite::Result<i64> {
@@ -244,23 +190,16 @@ impl Store {
         Ok(())
     }
 
-    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) -> rusqlite::Result<()> {
-        self.lock()
-            .execute(
-                "INSERT INTO failures (run, step, record, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run, step, record, reason, raw],
-            )
-            .map(|_| ())
+    /// Queue a failure row for the writer (committed with the next group;
+    /// `flush` reports one the store did not take).
+    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) -> Result<(), String> {
+        let row = Row::Failure { run, step: step.into(), record: record.into(), reason: reason.into(), raw: raw.into() };
+        self.writer.send(Write::Row(row)).map_err(|_| WRITER_GONE.to_string())
     }
 
-    /// Keep one record as a sample of what a step did (see `run::samples`).
-    pub fn record_sample(&self, run: i64, step: &str, s: &SampleRow) -> rusqlite::Result<()> {
-        self.lock()
-            .execute(
-                "INSERT INTO samples (run, step, record, outcome, reason, depth, fields) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![run, step, s.record, s.outcome, s.reason, s.depth, s.fields],
-            )
-            .map(|_| ())
+    /// Keep one record as a sample of what a step did (see `run::samples`); queued like a failure.
+    pub fn record_sample(&self, run: i64, step: &str, row: SampleRow) -> Result<(), String> {
+        self.writer.send(Write::Row(Row::Sample { run, step: step.into(), row })).map_err(|_| WRITER_GONE.to_string())
     }
 
     /// A run's samples, in the order they were kept: (step, sample).
@@ -295,6 +234,8 @@ impl Store {
     }
 }
 
-fn now() -> f64 {
+const WRITER_GONE: &str = "the store's writer has stopped";
+
+pub(super) fn now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }

@@ -222,11 +222,16 @@ pub fn reqwest_client(timeout_s: f64) -> reqwest::Client {
     client_builder().timeout(Duration::from_secs_f64(timeout_s)).build().unwrap_or_default()
 }
 
-/// The client under a model's calls. No timer of its own: the retry loop bounds
-/// each attempt (reply body included) with the model's `timeout`, and a second
-/// timer per request would only cost CPU.
-pub fn model_http_client() -> reqwest::Client {
-    client_builder().build().unwrap_or_default()
+/// The client under a model's calls to `endpoint`. No timer of its own: the
+/// retry loop bounds each attempt (reply body included) with the model's
+/// `timeout`, and a second timer per request would only cost CPU. A plain
+/// `http://` endpoint (a local vLLM or llama.cpp) never does TLS, and redirects
+/// are off, so its client loads no root certificates (tens of milliseconds at
+/// start-up).
+pub fn model_http_client(endpoint: &str) -> reqwest::Client {
+    let plain = endpoint.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    let builder = if plain { client_builder().tls_certs_only([]) } else { client_builder() };
+    builder.build().unwrap_or_default()
 }
 
 fn client_builder() -> reqwest::ClientBuilder {
