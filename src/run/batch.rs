@@ -80,7 +80,7 @@ pub async fn import(store: &super::store::Store, text: &str) -> Result<(u64, u64
         };
         match answer(&v) {
             Some(call) => {
-                store.put(hash, &request, call).await.map_err(|e| format!("the run store did not take an answer: {e}"))?;
+                store.put(hash.to_string(), request, call).await.map_err(|e| format!("the run store did not take an answer: {e}"))?;
                 answered += 1;
             }
             None => failed += 1,
@@ -200,7 +200,10 @@ async fn run_chunk(
             let hash = v["custom_id"].as_str().unwrap_or_default();
             let Some((_, request)) = wanted.get(hash) else { continue };
             let Some(call) = answer(&v) else { continue };
-            cx.store.put(hash, request, call).await.map_err(|e| format!("the run store did not take an answer: {e}"))?;
+            cx.store
+                .put(hash.to_string(), request.clone(), call)
+                .await
+                .map_err(|e| format!("the run store did not take an answer: {e}"))?;
             answered.insert(hash.to_string());
         }
     }

@@ -100,12 +100,12 @@ impl ModelClient {
         }
         // Serialise and hash each key once: the cache lookup, the write and the in-flight map share it.
         let ids: Vec<(String, String)> = keys.iter().map(CacheKey::identity).collect();
-        let flight = ids[0].0.clone();
-        let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight.clone()).or_default().clone();
+        let flight = ids[0].0.get(..16).and_then(|h| u64::from_str_radix(h, 16).ok()).unwrap_or(0);
+        let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight).or_default().clone();
         let guard = lock.lock().await;
         // `--refresh` re-asks a prompt once per run; later records with it take the fresh answer.
-        let refresh = refresh && self.refreshed.lock().unwrap_or_else(|p| p.into_inner()).insert(flight.clone());
-        let out = self.call_samples_once(keys, &ids, store, refresh, priority).await;
+        let refresh = refresh && self.refreshed.lock().unwrap_or_else(|p| p.into_inner()).insert(ids[0].0.clone());
+        let out = self.call_samples_once(keys, ids, store, refresh, priority).await;
         drop(guard);
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         if Arc::strong_count(&lock) <= 2 {
@@ -117,7 +117,7 @@ impl ModelClient {
     async fn call_samples_once(
         &self,
         keys: &[CacheKey],
-        ids: &[(String, String)],
+        mut ids: Vec<(String, String)>,
         store: &Store,
         refresh: bool,
         priority: Priority,
@@ -161,7 +161,7 @@ impl ModelClient {
                 Ok(replies) => {
                     let got = replies.len().min(chunk.len());
                     for (reply, &i) in replies.into_iter().zip(&chunk) {
-                        out[i] = Some(self.keep(&ids[i], reply, store).await);
+                        out[i] = Some(self.keep(std::mem::take(&mut ids[i]), reply, store).await);
                     }
                     // Fewer choices than asked: the rest go one by one.
                     one_by_one.extend_from_slice(&chunk[got..]);
@@ -178,18 +178,23 @@ impl ModelClient {
             }
         }
         one_by_one.append(&mut missing);
-        let singles = futures::future::join_all(one_by_one.iter().map(|&i| async move {
+        // Each single owns its key's identity, which moves on into the store's write.
+        let single = |i: usize, id: (String, String)| async move {
             let r = match self.ask(&keys[i], 1, priority).await {
                 Ok(mut replies) => match replies.pop() {
-                    Some(reply) => self.keep(&ids[i], reply, store).await,
+                    Some(reply) => self.keep(id, reply, store).await,
                     None => Err(CallError::failed(FailReason::NoChoices, "")),
                 },
                 Err(AskError::Failed(e)) => Err(e),
                 Err(AskError::NRefused) => Err(CallError::failed(FailReason::Http(400), "refused")),
             };
             (i, r)
-        }))
-        .await;
+        };
+        let singles = match one_by_one[..] {
+            // The common case, one call: no join over a list of one.
+            [i] => vec![single(i, std::mem::take(&mut ids[i])).await],
+            _ => futures::future::join_all(one_by_one.iter().map(|&i| single(i, std::mem::take(&mut ids[i])))).await,
+        };
         for (i, r) in singles {
             out[i] = Some(r);
         }
@@ -197,16 +202,16 @@ impl ModelClient {
     }
 
     /// Store a fresh reply before anyone sees it: the cache is the resume log.
-    async fn keep(&self, id: &(String, String), reply: Reply, store: &Store) -> Result<Reply, CallError> {
+    async fn keep(&self, (key, request): (String, String), reply: Reply, store: &Store) -> Result<Reply, CallError> {
         let cached = CachedCall {
-            reply: reply.text.clone(),
+            reply: reply.text,
             prompt_tokens: reply.prompt_tokens,
             completion_tokens: reply.completion_tokens,
             truncated: reply.truncated,
         };
-        match store.put(&id.0, &id.1, cached).await {
-            Ok(()) => Ok(reply),
-            Err(e) => Err(CallError::failed(FailReason::Store, e.to_string())),
+        match store.put(key, request, cached).await {
+            Ok(c) => Ok(Reply { text: c.reply, ..reply }),
+            Err(e) => Err(CallError::failed(FailReason::Store, e)),
         }
     }
 }

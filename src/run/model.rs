@@ -44,8 +44,10 @@ pub struct ModelClient {
     pub(super) reached: AtomicBool,
     pub(super) probe: tokio::sync::Mutex<()>,
     /// One request per distinct prompt at a time: a second record asking the same
-    /// thing waits for the first and takes its answer from the cache.
-    pub(super) inflight: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// thing waits for the first and takes its answer from the cache. Keyed by
+    /// the first 64 bits of the cache key (a collision would only make two
+    /// prompts take turns).
+    pub(super) inflight: Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     pub(super) refreshed: Mutex<std::collections::HashSet<String>>,
     /// Answer from the cache only: a miss is a `not-cached` failure (`regen batch export`).
     pub offline: std::sync::atomic::AtomicBool,

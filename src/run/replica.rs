@@ -108,8 +108,12 @@ impl Replicas {
     /// The replica for the next attempt. `avoid` is the one the last attempt
     /// failed on; it is taken only when nothing else is in the rotation.
     pub fn begin(&self, affinity: u64, avoid: Option<usize>) -> InFlight<'_> {
-        let now = Instant::now();
         let n = self.list.len();
+        if n == 1 {
+            // One replica never leaves the rotation (see `failed`): nothing to choose.
+            return self.take(0);
+        }
+        let now = Instant::now();
         let mut up: Vec<usize> = (0..n).filter(|&i| self.in_rotation(i, now) && Some(i) != avoid).collect();
         if up.is_empty() {
             up = (0..n).filter(|&i| self.in_rotation(i, now)).collect();
@@ -136,6 +140,10 @@ impl Replicas {
                 up[t % up.len()]
             }
         };
+        self.take(index)
+    }
+
+    fn take(&self, index: usize) -> InFlight<'_> {
         let replica = &self.list[index];
         replica.outstanding.fetch_add(1, Ordering::AcqRel);
         InFlight { index, replica, started: Instant::now() }

@@ -1,4 +1,4 @@
-//! JSONL sinks. Lines go to `<path>.partial`, flushed per record; the file is
+//! JSONL sinks. Lines go to `<path>.partial` (flushed and synced at the end); the file is
 //! renamed into place when the run ends, so a killed run leaves no torn or
 //! duplicated output — the rerun rebuilds it from the cache, each record once.
 //! Every error (open, render, write, flush, sync, rename) is a recorded failure:
@@ -39,35 +39,55 @@ struct OpenSource {
     written: bool,
 }
 
-/// A record's line: the chosen fields, or a chat training example.
-fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<Value, CallError> {
+/// A record's line, newline included: the chosen fields, or a chat training example.
+fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
     let node = &cx.wf.nodes[id];
-    if node.str_arg("format") != Some("chat") {
-        return Ok(match node.args.get("fields").and_then(Value::as_array) {
-            Some(list) => {
-                let mut m = serde_json::Map::new();
-                for f in list.iter().filter_map(Value::as_str) {
-                    m.insert(f.into(), r.fields.get(f).cloned().unwrap_or(Value::Null));
-                }
-                Value::Object(m)
-            }
-            None => Value::Object(r.fields.clone()),
-        });
-    }
-    let mut messages = Vec::new();
-    if let Some(s) = node.str_arg("system") {
-        messages.push(json!({"role": "system", "content": s}));
-    }
-    let user = match node.prompts.get("user") {
-        Some(_) => cx
-            .render(id, "user", &r.fields)
-            .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
-        None => turn(r, "question")?,
+    let text = if node.str_arg("format") != Some("chat") {
+        match node.args.get("fields").and_then(Value::as_array) {
+            Some(list) => serde_json::to_string(&Chosen { list, fields: &r.fields }),
+            None => serde_json::to_string(&r.fields),
+        }
+    } else {
+        let mut messages = Vec::new();
+        if let Some(s) = node.str_arg("system") {
+            messages.push(json!({"role": "system", "content": s}));
+        }
+        let user = match node.prompts.get("user") {
+            Some(_) => cx
+                .render(id, "user", &r.fields)
+                .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
+            None => turn(r, "question")?,
+        };
+        let assistant = turn(r, node.str_arg("assistant").unwrap_or_default())?;
+        messages.push(json!({"role": "user", "content": user}));
+        messages.push(json!({"role": "assistant", "content": assistant}));
+        serde_json::to_string(&json!({ "messages": messages }))
     };
-    let assistant = turn(r, node.str_arg("assistant").unwrap_or_default())?;
-    messages.push(json!({"role": "user", "content": user}));
-    messages.push(json!({"role": "assistant", "content": assistant}));
-    Ok(json!({ "messages": messages }))
+    let mut text = text.map_err(|e| CallError::failed(FailReason::SinkWrite, format!("the line could not be written as JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The fields a sink lists, in its order, written straight from the record
+/// (not copied into a map first). A missing field is `null`; a name listed
+/// twice is written once.
+struct Chosen<'a> {
+    list: &'a [Value],
+    fields: &'a serde_json::Map<String, Value>,
+}
+
+impl serde::Serialize for Chosen<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let names: Vec<&str> = self.list.iter().filter_map(Value::as_str).collect();
+        let mut map = s.serialize_map(None)?;
+        for (i, f) in names.iter().enumerate() {
+            if !names[..i].contains(f) {
+                map.serialize_entry(f, self.fields.get(*f).unwrap_or(&Value::Null))?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// The key under which a sink-level failure (not one record's) is recorded.
@@ -113,9 +133,7 @@ impl Sink {
             let e = CallError::failed(FailReason::SinkWrite, format!("{} could not be opened", partial.display()));
             return failure(cx, *id, r, &e);
         };
-        let mut text = line.to_string();
-        text.push('\n');
-        match f.write_all(text.as_bytes()).await {
+        match f.write_all(line.as_bytes()).await {
             Ok(()) => {
                 *count += 1;
                 source.written = true;

@@ -161,11 +161,11 @@ impl Store {
         .optional()
     }
 
-    /// Store a reply; returns once it is committed.
-    pub async fn put(&self, key: &str, request_json: &str, call: CachedCall) -> Result<(), String> {
+    /// Store a reply; returns once it is committed, handing the call back (the
+    /// writer only borrows it for the insert, so the reply is never copied).
+    pub async fn put(&self, key: String, request: String, call: CachedCall) -> Result<CachedCall, String> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        let w = Write::Call { key: key.to_string(), request: request_json.to_string(), call, done };
-        self.writer.send(w).map_err(|_| WRITER_GONE.to_string())?;
+        self.writer.send(Write::Call { key, request, call, done }).map_err(|_| WRITER_GONE.to_string())?;
         wait.await.map_err(|_| WRITER_GONE.to_string())?
     }
 

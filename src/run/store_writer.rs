@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use tokio::sync::oneshot;
 
 pub enum Write {
-    /// A finished call; `done` answers once it is committed.
-    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<(), String>> },
+    /// A finished call; `done` answers once it is committed, and hands the call back.
+    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<CachedCall, String>> },
     /// A row that is only read later.
     Row(Row),
     /// Answered once everything queued before it is committed (or failed).
@@ -78,7 +78,7 @@ pub fn writer_loop(mut conn: Connection, rx: Receiver<Write>, known: &KnownKeys,
         for w in batch {
             match w {
                 // The caller may have stopped waiting (a run that is stopping): nothing to tell.
-                Write::Call { done, .. } => drop(done.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()))),
+                Write::Call { call, done, .. } => drop(done.send(result.as_ref().map(|_| call).map_err(|e| e.to_string()))),
                 Write::Flush(done) => drop(done.send(())),
                 Write::Row(_) => {}
             }
