@@ -239,6 +239,10 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         (Some(l), Some(r)) => Some(l.min(r)),
         (l, r) => l.or(r),
     };
+    // The key filter's size follows the calls this run may add (unknown: the largest).
+    if let Some(calls) = inputs.and_then(|n| crate::plan::estimate::estimate(&wf, n as f64)) {
+        store.expect_calls(calls.total_calls.ceil() as u64);
+    }
     let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, inputs);
     let signals = halt::on_signals(halt.clone());
     let mut source_error = None;

@@ -132,6 +132,12 @@ impl Store {
         Ok(Store { conn: Mutex::new(conn), known, writer, lost })
     }
 
+    /// How many calls the run expects to add (the plan's estimate): sizes the
+    /// in-memory key filter. Call it before the first lookup.
+    pub fn expect_calls(&self, calls: u64) {
+        self.known.expect(calls);
+    }
+
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
