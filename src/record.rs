@@ -36,3 +36,15 @@ pub fn child(parent: &Rec, key_suffix: &str, add: impl IntoIterator<Item = (Stri
     fields.extend(add);
     Rec { lineage: parent.lineage, key: format!("{}/{key_suffix}", parent.key), fields }
 }
+
+/// `child`, taking the parent's fields instead of copying them when nothing else holds the parent.
+pub fn child_of(parent: Arc<Rec>, key_suffix: &str, add: impl IntoIterator<Item = (String, Value)>) -> Rec {
+    match Arc::try_unwrap(parent) {
+        Ok(mut own) => {
+            own.key = format!("{}/{key_suffix}", own.key);
+            own.fields.extend(add);
+            own
+        }
+        Err(shared) => child(&shared, key_suffix, add),
+    }
+}

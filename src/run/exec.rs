@@ -18,9 +18,13 @@ pub const CHANNEL: usize = 1024;
 pub type Outputs = Vec<(mpsc::Sender<Msg>, usize)>;
 
 pub async fn send(outs: &Outputs, ev: Event) {
-    for (tx, port) in outs {
+    // The last output takes the event itself: a record nothing else holds can
+    // then give its fields to its child instead of having them copied.
+    let Some(((last_tx, last_port), rest)) = outs.split_last() else { return };
+    for (tx, port) in rest {
         let _ = tx.send(Msg { port: *port, event: ev.clone() }).await;
     }
+    let _ = last_tx.send(Msg { port: *last_port, event: ev }).await;
 }
 
 /// Per-lineage bookkeeping shared by every step kind.
@@ -181,11 +185,11 @@ impl StepRun {
                         }
                         st.inflight += samples as usize;
                         self.inflight_total += samples as usize;
-                        let (cx, r, tx) = (cx.clone(), r.clone(), self.done_tx.clone());
+                        let (cx, lineage, tx) = (cx.clone(), r.lineage, self.done_tx.clone());
                         tokio::spawn(async move {
-                            for out in super::llm::call(&cx, id, &r, samples).await {
+                            for out in super::llm::call(&cx, id, r, samples).await {
                                 // The step's loop holds the receiver until every call is back.
-                                let _ = tx.send((r.lineage, out));
+                                let _ = tx.send((lineage, out));
                             }
                         });
                     }

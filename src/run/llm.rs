@@ -3,14 +3,16 @@
 use super::client::Reply;
 use super::context::{cache_key, failure, Ctx};
 use super::failure::{CallError, FailReason};
-use crate::record::{child, Rec};
+use crate::record::{child_of, Rec};
 use crate::workflow::NodeId;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 /// All `samples` of one record: one output (or a recorded failure) per sample.
-pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec>> {
+pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>, samples: u32) -> Vec<Option<Rec>> {
     let node = &cx.wf.nodes[id];
+    let r = &*parent;
     let keys = match keys(cx, id, r, samples) {
         Ok(k) if !k.is_empty() => k,
         Ok(_) => return (0..samples).map(|_| None).collect(),
@@ -25,7 +27,17 @@ pub async fn call(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Vec<Option<Rec
     stats.inflight.fetch_add(u64::from(samples), Ordering::Relaxed);
     let results = model.call_samples(&keys, &cx.store, cx.refresh[id], cx.priority(id, r.lineage)).await;
     stats.inflight.fetch_sub(u64::from(samples), Ordering::Relaxed);
-    results.into_iter().enumerate().map(|(sample, result)| outcome(cx, id, r, sample as u32, samples, result)).collect()
+    // The last sample's record takes the parent's fields when nothing else holds them.
+    let mut parent = Some(parent);
+    let last = results.len().saturating_sub(1);
+    let mut out = Vec::with_capacity(results.len());
+    for (sample, result) in results.into_iter().enumerate() {
+        let p = if sample == last { parent.take() } else { parent.clone() };
+        if let Some(p) = p {
+            out.push(outcome(cx, id, p, sample as u32, samples, result));
+        }
+    }
+    out
 }
 
 /// The calls one record makes: its prompt rendered, one cache key per sample
@@ -49,8 +61,9 @@ pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<super::st
     Ok(keys)
 }
 
-fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Result<Reply, CallError>) -> Option<Rec> {
+fn outcome(cx: &Ctx, id: NodeId, parent: Arc<Rec>, sample: u32, samples: u32, result: Result<Reply, CallError>) -> Option<Rec> {
     let node = &cx.wf.nodes[id];
+    let r = &*parent;
     let stats = cx.stats.step(id);
     match result {
         // A reply cut off at max_tokens is a failure for kinds that say so, unless the model says keep.
@@ -69,7 +82,7 @@ fn outcome(cx: &Ctx, id: NodeId, r: &Rec, sample: u32, samples: u32, result: Res
             let suffix = if samples > 1 { format!("{}:{sample}", node.name) } else { node.name.clone() };
             let add = node.kind.reply(node, reply.text);
             stats.emitted.fetch_add(1, Ordering::Relaxed);
-            Some(child(r, &suffix, add))
+            Some(child_of(parent, &suffix, add))
         }
         Err(e) => {
             failure(cx, id, r, &e);
