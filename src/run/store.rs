@@ -1,7 +1,8 @@
 //! The run store and call cache: one SQLite database (WAL). A finished call is
 //! written before its result moves on, so a killed run repeats no finished call.
 
-use super::store_writer::{Row, Write};
+use super::store_writer::{now, Row, Write};
+pub use super::store_writer::{CachedCall, SampleRow};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -43,28 +44,6 @@ impl CacheKey {
         let json = serde_json::to_string(self).unwrap_or_default();
         (blake3::hash(json.as_bytes()).to_hex().to_string(), json)
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct CachedCall {
-    pub reply: String,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub truncated: bool,
-}
-
-/// A record kept as a sample: what happened to it and its fields (its lineage).
-#[derive(Debug, Clone, Serialize)]
-pub struct SampleRow {
-    pub record: String,
-    /// `kept` or `removed` (at a filter), `written` (at a sink).
-    pub outcome: String,
-    /// Why it was removed; empty otherwise.
-    pub reason: String,
-    /// How many of the filter's conditions it passed (the best rejected went furthest).
-    pub depth: i64,
-    /// The record's fields as JSON.
-    pub fields: String,
 }
 
 /// (id, workflow, file, started, finished, status)
@@ -241,7 +220,3 @@ impl Store {
 }
 
 const WRITER_GONE: &str = "the store's writer has stopped";
-
-pub(super) fn now() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
-}

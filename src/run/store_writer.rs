@@ -6,8 +6,8 @@
 //! committed made one of them sleep in SQLite's busy handler (1, 2, 5, 10 ms…).
 
 use super::key_filter::KnownKeys;
-use super::store::{CachedCall, SampleRow};
 use rusqlite::{params, Connection};
+use serde::Serialize;
 use std::sync::mpsc::Receiver;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
@@ -96,7 +96,7 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
         let mut call = tx.prepare_cached(
             "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        let at = super::store::now();
+        let at = now();
         for w in batch {
             match w {
                 Write::Call { key, request, call: c, .. } => {
@@ -137,4 +137,32 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
         known.committed(batch.iter().filter_map(|w| if let Write::Call { key, .. } = w { Some(key.as_str()) } else { None }), last);
     }
     Ok(())
+}
+
+/// A call's answer as the cache keeps it.
+#[derive(Debug, Clone)]
+pub struct CachedCall {
+    pub reply: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub truncated: bool,
+}
+
+/// A record kept as a sample: what happened to it and its fields (its lineage).
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleRow {
+    pub record: String,
+    /// `kept` or `removed` (at a filter), `written` (at a sink).
+    pub outcome: String,
+    /// Why it was removed; empty otherwise.
+    pub reason: String,
+    /// How many of the filter's conditions it passed (the best rejected went furthest).
+    pub depth: i64,
+    /// The record's fields as JSON.
+    pub fields: String,
+}
+
+/// Seconds since the Unix epoch, as the store's timestamps are written.
+pub(super) fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
