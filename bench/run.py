@@ -218,7 +218,7 @@ def report(args, r):
              f"- machine: {cpu_model()}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}",
              f"- command: `bench/run.sh {' '.join(sys.argv[1:])}`"]
     if args.included:
-        lines.append("- sections measured by earlier invocations (on this machine, this day), each with its own baselines: "
+        lines.append("- sections measured by earlier invocations on this machine (see their own dates in the history of this file), each with its own baselines: "
                      + ", ".join(k.upper() for k in sorted(args.included)))
     lines.append("")
     if "p1" in r:
