@@ -91,7 +91,8 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
     // exactly other processes' rows and then this group's.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     known.catch_up(&tx)?;
-    let mut calls = false;
+    // The rowid of the group's last call, taken as it is inserted.
+    let mut last_call = None;
     {
         let mut call = tx.prepare_cached(
             "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -100,8 +101,7 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
         for w in batch {
             match w {
                 Write::Call { key, request, call: c, .. } => {
-                    calls = true;
-                    call.execute(params![
+                    last_call = Some(call.insert(params![
                         key,
                         request,
                         c.reply,
@@ -109,7 +109,7 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
                         c.completion_tokens as i64,
                         at,
                         c.truncated as i64
-                    ])?;
+                    ])?);
                 }
                 Write::Row(Row::Sample { run, step, row: s }) => {
                     tx.prepare_cached(
@@ -125,15 +125,8 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
             }
         }
     }
-    // The rowid of the group's last call (`last_insert_rowid` counts any table's insert).
-    let last_is_call = matches!(batch.iter().rev().find(|w| !matches!(w, Write::Flush(_))), Some(Write::Call { .. }));
-    let last = match (calls, last_is_call) {
-        (false, _) => 0,
-        (true, true) => tx.last_insert_rowid(),
-        (true, false) => tx.query_row("SELECT max(rowid) FROM calls", [], |r| r.get(0))?,
-    };
     tx.commit()?;
-    if calls {
+    if let Some(last) = last_call {
         known.committed(batch.iter().filter_map(|w| if let Write::Call { key, .. } = w { Some(key.as_str()) } else { None }), last);
     }
     Ok(())
