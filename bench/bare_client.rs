@@ -11,8 +11,13 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> Result<(), String> {
+fn main() -> Result<(), String> {
+    // The runtime regen's commands use (`cli::runtime`, one thread), for the same reason as the allocator.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(send_all())
+}
+
+async fn send_all() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let [_, url, data, conc] = &args[..] else {
         return Err("usage: bare-client URL DATA.jsonl CONCURRENCY".into());
