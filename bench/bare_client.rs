@@ -28,6 +28,7 @@ async fn send_all() -> Result<(), String> {
     let endpoint = format!("{}/chat/completions", url.trim_end_matches('/'));
     let gate = Arc::new(tokio::sync::Semaphore::new(conc));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut failed = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let row: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
         // The prompt regen's one-step workflow sends: "{{ id }}: {{ question }}".
@@ -36,6 +37,11 @@ async fn send_all() -> Result<(), String> {
             serde_json::json!({"model": "bench", "messages": [{"role": "user", "content": prompt}], "max_tokens": 64, "temperature": 0.0});
         let permit = gate.clone().acquire_owned().await.map_err(|e| e.to_string())?;
         let (client, endpoint) = (client.clone(), endpoint.clone());
+        // Finished tasks are reaped as we go: a JoinSet keeps each one until it
+        // is joined, and 20k kept tasks cost page faults no real client would pay.
+        while let Some(r) = tasks.try_join_next() {
+            failed += usize::from(!matches!(r, Ok(Ok(_))));
+        }
         tasks.spawn(async move {
             let _permit = permit;
             let resp = client.post(&endpoint).header("content-type", "application/json").body(body.to_string()).send().await;
@@ -44,7 +50,6 @@ async fn send_all() -> Result<(), String> {
             reply["choices"][0]["message"]["content"].as_str().map(str::len).ok_or_else(|| "no content".to_string())
         });
     }
-    let mut failed = 0;
     while let Some(r) = tasks.join_next().await {
         if !matches!(r, Ok(Ok(_))) {
             failed += 1;
