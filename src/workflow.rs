@@ -91,7 +91,10 @@ pub struct ModelDef {
 pub struct Prompt {
     pub name: String,
     pub text: String,
+    /// Names it surely reads from its context (see `check::template_reads`).
     pub reads: Vec<String>,
+    /// Names it may read from the record: looked up, but also assigned somewhere.
+    pub may_read: Vec<String>,
     pub span: Span,
     /// The template's file (`None` when written inline).
     pub path: Option<PathBuf>,

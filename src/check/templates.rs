@@ -66,11 +66,7 @@ pub fn load(
     }
     let env = environment();
     let reads = match env.template_from_str(&text) {
-        Ok(t) => {
-            let mut v: Vec<String> = t.undeclared_variables(false).into_iter().filter(|v| !GLOBALS.contains(&v.as_str())).collect();
-            v.sort();
-            v
-        }
+        Ok(t) => super::template_reads::reads(&t),
         Err(e) => {
             diags.push(
                 Diagnostic::error(
@@ -84,7 +80,7 @@ pub fn load(
             return None;
         }
     };
-    Some(Prompt { name, text, reads, span, path })
+    Some(Prompt { name, text, reads: reads.sure, may_read: reads.maybe, span, path })
 }
 
 /// The template environment used for checking and rendering: no file loader and

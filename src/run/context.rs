@@ -36,19 +36,17 @@ impl Ctx {
     /// plus the pools and params the template names that the record does not have.
     ///
     /// The context borrows the record's fields, and holds only those the
-    /// template reads: minijinja converts every value it is given, and a
-    /// record carries all its upstream text. A template with a subscript gets
-    /// every field, because minijinja 2.24's variable tracker misses a sliced
-    /// name such as `{{ path[:20] }}`. (Undefined names are errors, so a name
-    /// missed here would fail loudly, never render empty.)
+    /// template reads or may read (`check::template_reads`): minijinja converts
+    /// every value it is given, and a record carries all its upstream text.
+    /// (Undefined names are errors, so a name missed here would fail loudly,
+    /// never render empty.)
     pub fn render(&self, id: NodeId, arg: &str, fields: &Map<String, Value>) -> Result<String, minijinja::Error> {
         let node = &self.wf.nodes[id];
         let Some(p) = node.prompts.get(arg) else { return self.templates.render_str("", fields) };
-        let mut context: std::collections::BTreeMap<&str, &Value> = if p.text.contains('[') {
-            fields.iter().map(|(k, v)| (k.as_str(), v)).collect()
-        } else {
-            p.reads.iter().filter_map(|name| fields.get_key_value(name.as_str())).map(|(k, v)| (k.as_str(), v)).collect()
-        };
+        let mut context: std::collections::BTreeMap<&str, &Value> = (p.reads.iter().chain(&p.may_read))
+            .filter_map(|name| fields.get_key_value(name.as_str()))
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
         for name in &p.reads {
             if !context.contains_key(name.as_str()) {
                 if let Some(v) = self.pools.get(name).or_else(|| self.wf.param(name).map(|p| &p.value)) {
