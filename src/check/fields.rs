@@ -1,7 +1,7 @@
 //! Graph facts the checker and the lints need: a topological order (or the
 //! cycle), the fields available at each node, and each node's lineage sources.
 
-use super::templates::GLOBALS;
+use super::template_reads::GLOBALS;
 use crate::diagnostic::{did_you_mean, Diagnostic, Span};
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{ArgType, NodeId, Workflow};

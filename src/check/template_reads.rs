@@ -7,9 +7,11 @@
 //! name, and a name the template never assigns can only come from the context.
 //! (`machinery` is minijinja's unstable API; Cargo.lock pins the version.)
 
-use super::templates::GLOBALS;
 use minijinja::machinery::{get_compiled_template, Instruction, Instructions};
 use std::collections::BTreeSet;
+
+/// Variables templates may read that are not record fields.
+pub const GLOBALS: &[&str] = &["loop", "range", "namespace"];
 
 /// What a template reads, and what it may read.
 #[derive(Debug, Default, PartialEq)]
@@ -61,8 +63,7 @@ mod tests {
     use super::*;
 
     fn of(text: &str) -> Reads {
-        let env = super::super::templates::environment();
-        reads(&env.template_from_str(text).unwrap())
+        reads(&minijinja::Environment::new().template_from_str(text).unwrap())
     }
 
     fn names(v: &[&str]) -> Vec<String> {

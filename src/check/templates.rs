@@ -5,9 +5,6 @@ use crate::diagnostic::{did_you_mean, Diagnostic, FileId, Span};
 use crate::workflow::Prompt;
 use std::path::{Path, PathBuf};
 
-/// Variables templates may read that are not record fields.
-pub const GLOBALS: &[&str] = &["loop", "range", "namespace"];
-
 pub fn is_inline(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains('\n')
 }
