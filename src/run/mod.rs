@@ -239,11 +239,13 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         (Some(l), Some(r)) => Some(l.min(r)),
         (l, r) => l.or(r),
     };
-    // The key filter's size follows the calls this run may add (unknown: the largest).
-    if let Some(calls) = inputs.and_then(|n| crate::plan::estimate::estimate(&wf, n as f64)) {
-        store.expect_calls(calls.total_calls.ceil() as u64);
+    // The plan's calls per source record: the progress line's step totals, and
+    // the key filter's size (the calls this run may add; unknown: the largest).
+    let per_input = crate::plan::estimate::estimate(&wf, 1.0);
+    if let (Some(n), Some(e)) = (inputs, &per_input) {
+        store.expect_calls((e.total_calls * n as f64).ceil() as u64);
     }
-    let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, inputs);
+    let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, inputs, per_input);
     let signals = halt::on_signals(halt.clone());
     let mut source_error = None;
     let mut source_tasks = Vec::new();

@@ -31,9 +31,15 @@ struct Step {
     per_input: Option<f64>,
 }
 
-pub fn start(cx: Arc<Ctx>, mode: ProgressMode, every: Duration, inputs: Option<u64>) -> tokio::task::JoinHandle<()> {
+/// `estimate` is the plan's estimate for one source record (`plan::estimate::estimate(wf, 1.0)`).
+pub fn start(
+    cx: Arc<Ctx>,
+    mode: ProgressMode,
+    every: Duration,
+    inputs: Option<u64>,
+    estimate: Option<crate::plan::estimate::PlanEstimate>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let estimate = crate::plan::estimate::estimate(&cx.wf, 1.0);
         let steps: Vec<Step> = cx
             .wf
             .nodes
