@@ -53,15 +53,23 @@ impl KeyFilter {
     /// The key's bit positions. Cache keys are blake3 hashes in hex, so their
     /// own digits are uniform; any other string is hashed first.
     fn positions(&self, key: &str) -> [usize; HASHES] {
-        let hashed;
-        let hex = if key.len() >= 16 * HASHES && key.bytes().all(|b| b.is_ascii_hexdigit()) {
-            key
-        } else {
-            hashed = blake3::hash(key.as_bytes()).to_hex();
-            hashed.as_str()
-        };
-        std::array::from_fn(|i| (u64::from_str_radix(&hex[i * 16..(i + 1) * 16], 16).unwrap_or(0) & self.mask) as usize)
+        let mut words = [0; HASHES];
+        for (i, w) in words.iter_mut().enumerate() {
+            match key_word(key, i) {
+                Some(v) => *w = v,
+                None => return self.positions(blake3::hash(key.as_bytes()).to_hex().as_str()),
+            }
+        }
+        words.map(|w| (w & self.mask) as usize)
     }
+}
+
+/// The `i`-th 64 bits of a cache key (a blake3 hash in hex): its Bloom
+/// positions here, its slot in the client's in-flight map. `None` when the
+/// string is too short or not hex there.
+pub fn key_word(key: &str, i: usize) -> Option<u64> {
+    let digits = key.get(i * 16..(i + 1) * 16)?;
+    digits.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u64::from_str_radix(digits, 16).ok())?
 }
 
 /// The store's keys as the filter knows them: every row up to `max_rowid`.

@@ -41,7 +41,10 @@ impl CacheKey {
 
     /// The hash that names the call in the cache, and the JSON it was taken from.
     pub fn identity(&self) -> (String, String) {
-        let json = serde_json::to_string(self).unwrap_or_default();
+        // It holds only strings, numbers and options, so serde_json cannot fail on
+        // it; were it ever to, the debug form still tells keys apart (an empty
+        // string would make every call share one cached reply).
+        let json = serde_json::to_string(self).unwrap_or_else(|_| format!("{self:?}"));
         (blake3::hash(json.as_bytes()).to_hex().to_string(), json)
     }
 }
