@@ -108,6 +108,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     }
     std::fs::create_dir_all(&opts.run_dir).map_err(|e| format!("cannot create {}: {e}", opts.run_dir.display()))?;
     let store = Arc::new(store::Store::open(&opts.store).map_err(|e| format!("cannot open the run store {}: {e}", opts.store.display()))?);
+    store.relay_answers()?;
     let unknown: Vec<&String> = opts.refresh.iter().filter(|s| wf.node(s).is_none()).collect();
     if !unknown.is_empty() {
         return Err(format!("--refresh names no step of this workflow: {unknown:?}"));

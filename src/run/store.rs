@@ -157,6 +157,19 @@ impl Store {
         wait.await.map_err(|_| WRITER_GONE.to_string())?
     }
 
+    /// Answer this store's writes on the current tokio runtime from now on: one
+    /// wake-up per committed group instead of one per call (see `store_writer::Relay`).
+    /// Call it from within the run; without it the writer answers each call itself.
+    pub fn relay_answers(&self) -> Result<(), String> {
+        let (relay, mut groups) = tokio::sync::mpsc::unbounded_channel::<Vec<super::store_writer::Answer>>();
+        tokio::spawn(async move {
+            while let Some(group) = groups.recv().await {
+                group.into_iter().for_each(super::store_writer::Answer::give);
+            }
+        });
+        self.writer.send(Write::Relay(relay)).map_err(|_| WRITER_GONE.to_string())
+    }
+
     /// Wait until every write queued so far is committed; the steps of the
     /// failure rows the store could not take (each is also logged).
     pub async fn flush(&self) -> Result<Vec<String>, String> {
