@@ -12,8 +12,15 @@ use std::sync::Arc;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), String> {
-    // The runtime regen's commands use (`cli::runtime`, one thread), for the same reason as the allocator.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    // The runtime regen's commands use (`cli::runtime`: one thread, or
+    // REGEN_THREADS workers), for the same reason as the allocator.
+    let threads = std::env::var("REGEN_THREADS").map_or(Ok(1), |v| v.trim().parse::<usize>()).map_err(|e| format!("REGEN_THREADS: {e}"))?;
+    let runtime = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+    };
+    let runtime = runtime.map_err(|e| e.to_string())?;
     runtime.block_on(send_all())
 }
 

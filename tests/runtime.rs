@@ -301,3 +301,29 @@ fn first_hint_and_last_path(dir: &Path) -> (f64, f64) {
         .unwrap();
     (first_hint, last_path)
 }
+
+/// `REGEN_THREADS` moves a run onto tokio's multi-threaded runtime; the records
+/// are the same as on the default single thread, and a value that is not a
+/// number of threads is refused before anything runs.
+#[test]
+fn regen_threads_runs_the_same_workflow_on_worker_threads_and_refuses_a_bad_value() {
+    let server = Server::start(&["--correct", "0.4"]);
+    let (one, many) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = run(one.path(), &server, &[]);
+    assert_eq!(a.code, 0, "{}\n{}", a.stdout, a.stderr);
+    let wf = root().join("workflows/regenesis.regen");
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test"), ("REGEN_THREADS", "3")];
+    let b = regen_in(many.path(), &["run", wf.to_str().unwrap(), "--run-dir", "out", "--set", "selections=3", "--limit", "6"], &env);
+    assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
+    for sink in ["train.jsonl", "paths.jsonl"] {
+        let (x, y) = (sorted_lines(&one.path().join("out").join(sink)), sorted_lines(&many.path().join("out").join(sink)));
+        assert!(!x.is_empty(), "{sink} has records");
+        assert_eq!(x, y, "{sink}: the same records on one thread and on three");
+    }
+    for bad in ["0", "many", "-2"] {
+        let r = regen_in(many.path(), &["run", wf.to_str().unwrap(), "--run-dir", "out2"], &[("REGEN_THREADS", bad)]);
+        assert_eq!(r.code, 2, "REGEN_THREADS={bad}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("REGEN_THREADS=\"{bad}\" is not a number of threads")), "{}", r.stderr);
+        assert!(!many.path().join("out2").exists(), "nothing ran");
+    }
+}

@@ -153,18 +153,38 @@ pub fn main() -> i32 {
 
 /// The tokio runtime for a command that runs workflows; Err is the exit code.
 ///
-/// One thread: a run is waiting on the network almost all the time, and on
-/// two cores shared with a model server the multi-threaded scheduler spent
-/// its time handing tasks and wake-ups between workers (P1, 20k calls: CPU
-/// 1.76 s on the default runtime, 1.42 s on this one at C = 256 and 1.57 against
-/// 1.09 s at C = 1024, whose wall time fell from 1.25 to 1.08 s). The store's
-/// writer and the Parquet reader keep their own threads, and blocking work
-/// goes to tokio's blocking pool, so nothing slow runs on this thread.
+/// One thread by default: a run is waiting on the network almost all the
+/// time, and on two cores shared with a model server the multi-threaded
+/// scheduler spent its time handing tasks and wake-ups between workers (P1,
+/// 20k calls at C = 256: 1.76 s of CPU on the default runtime, 1.42 s on this
+/// one; `bench/PROFILE.md`, round five). The store's writer and the Parquet
+/// reader keep their own threads, and blocking work goes to tokio's blocking
+/// pool. `REGEN_THREADS=N` (N > 1) runs on N worker threads instead, for a
+/// machine where regen's own CPU is what a run waits for (very fast servers
+/// at very high concurrency).
 pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+    let threads = match std::env::var("REGEN_THREADS") {
+        Err(std::env::VarError::NotPresent) => 1,
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(bad_threads(&v)),
+        },
+        Err(std::env::VarError::NotUnicode(v)) => return Err(bad_threads(&v.to_string_lossy())),
+    };
+    let built = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+    };
+    built.map_err(|e| {
         eprintln!("error: cannot start the runtime: {e}");
         2
     })
+}
+
+fn bad_threads(value: &str) -> i32 {
+    eprintln!("error: REGEN_THREADS={value:?} is not a number of threads\n  help: give a whole number, 1 or more (1, the default, runs on one thread), or unset it");
+    2
 }
 
 pub fn color() -> bool {
