@@ -69,7 +69,11 @@ impl KeyFilter {
 /// string is too short or not hex there.
 pub fn key_word(key: &str, i: usize) -> Option<u64> {
     let digits = key.get(i * 16..(i + 1) * 16)?;
-    digits.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u64::from_str_radix(digits, 16).ok())?
+    // (from_str_radix alone would also take a leading '+'.)
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(digits, 16).ok()
 }
 
 /// The store's keys as the filter knows them: every row up to `max_rowid`.
@@ -170,6 +174,17 @@ impl KnownKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_word_is_sixteen_hex_digits_or_nothing() {
+        let key = blake3::hash(b"x").to_hex().to_string();
+        assert_eq!(key_word(&key, 0), Some(u64::from_str_radix(&key[..16], 16).unwrap()));
+        assert_eq!(key_word(&key, 3), Some(u64::from_str_radix(&key[48..64], 16).unwrap()));
+        assert_eq!(key_word(&key, 4), None, "past the end");
+        assert_eq!(key_word("+123456789abcdef", 0), None, "a sign is not a hex digit");
+        assert_eq!(key_word("0123456789abcdeg", 0), None);
+        assert_eq!(key_word("short", 0), None);
+    }
 
     #[test]
     fn inserted_keys_are_found_and_most_others_are_not() {
