@@ -5,6 +5,8 @@
 //! - `async-openai`: the same requests through async-openai's client, as regen
 //!   sends them; the difference between the two is what the client library costs.
 //!
+//! Build and run:
+//!
 //!     cargo build --release --example bare-client
 //!     target/release/examples/bare-client URL DATA.jsonl CONCURRENCY [reqwest|async-openai]
 
