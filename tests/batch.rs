@@ -5,14 +5,9 @@ mod common;
 use common::*;
 use std::path::Path;
 
+/// Batches the test server has been sent.
 fn batches(url: &str) -> u64 {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://").trim_end_matches("/v1");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    serde_json::from_str::<serde_json::Value>(body.split("\r\n\r\n").nth(1).unwrap()).unwrap()["batches"].as_u64().unwrap()
+    server_stats(url).expect("the test server answers /stats")["batches"].as_u64().unwrap()
 }
 
 fn run(dir: &Path, url: &str, extra: &[&str]) -> Run {

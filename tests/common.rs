@@ -91,15 +91,20 @@ impl Server {
         let url = line.trim().trim_start_matches("listening on ").to_string();
         Server { child, url }
     }
+    /// Chat requests the server has answered.
     pub fn requests(&self) -> u64 {
-        let addr = self.url.trim_start_matches("http://").trim_end_matches("/v1");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
-        let json = body.split("\r\n\r\n").nth(1).unwrap();
-        serde_json::from_str::<serde_json::Value>(json).unwrap()["requests"].as_u64().unwrap()
+        server_stats(&self.url).expect("the test server answers /stats")["requests"].as_u64().unwrap()
     }
+}
+
+/// A test server's `/stats` (what it has served); `None` once nothing listens at `url`.
+pub fn server_stats(url: &str) -> Option<serde_json::Value> {
+    let addr = url.trim_start_matches("http://").trim_end_matches("/v1");
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    serde_json::from_str(body.split("\r\n\r\n").nth(1)?).ok()
 }
 
 impl Server {
@@ -115,4 +120,24 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Run one step of a test's set-up; `Err` is the last line it wrote to stderr.
+pub fn setup_step(c: &mut Command) -> Result<(), String> {
+    let o = c.output().map_err(|e| e.to_string())?;
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string())
+    }
+}
+
+/// A venv under the temp folder (made by `REGEN_PYTHON`, else python3) with
+/// `packages` installed from PyPI; its path, or why it could not be made.
+pub fn pip_venv(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
+    let venv = std::env::temp_dir().join(name);
+    let base = std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into());
+    setup_step(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
+    setup_step(Command::new(venv.join("bin/pip")).args(["install", "-q"]).args(packages))?;
+    Ok(venv)
 }

@@ -8,25 +8,14 @@ use std::process::Command;
 
 /// A venv with pyarrow, made once under the temp folder; `Err` says why not.
 fn python_with_pyarrow() -> Result<PathBuf, String> {
-    let venv = std::env::temp_dir().join("regen-test-pyarrow");
-    let py = venv.join("bin/python");
+    let py = std::env::temp_dir().join("regen-test-pyarrow/bin/python");
     let has = |py: &Path| Command::new(py).args(["-c", "import pyarrow.parquet"]).output().is_ok_and(|o| o.status.success());
     if has(&py) {
         return Ok(py);
     }
-    let base = std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let run = |c: &mut Command| -> Result<(), String> {
-        let o = c.output().map_err(|e| e.to_string())?;
-        if o.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string())
-        }
-    };
-    run(Command::new(&base).args(["-m", "venv"]).arg(&venv))?;
-    run(Command::new(venv.join("bin/pip")).args(["install", "-q", "pyarrow"]))?;
+    let venv = pip_venv("regen-test-pyarrow", &["pyarrow"])?;
     // `datasets` reads the training set as users will; pyarrow alone is the fallback.
-    if let Err(e) = run(Command::new(venv.join("bin/pip")).args(["install", "-q", "datasets"])) {
+    if let Err(e) = setup_step(Command::new(venv.join("bin/pip")).args(["install", "-q", "datasets"])) {
         println!("datasets could not be installed ({e}): Parquet output is read back with pyarrow");
     }
     Ok(py)

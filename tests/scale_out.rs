@@ -5,14 +5,9 @@ mod common;
 use common::*;
 use std::path::Path;
 
+/// Requests a replica served; `None` once it is gone.
 fn stats(url: &str) -> Option<u64> {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://").trim_end_matches("/v1");
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    write!(s, "GET /stats HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    serde_json::from_str::<serde_json::Value>(body.split("\r\n\r\n").nth(1)?).ok()?["requests"].as_u64()
+    server_stats(url)?["requests"].as_u64()
 }
 
 fn run(dir: &Path, base_url: &str) -> Run {
@@ -76,23 +71,10 @@ fn replicas_share_the_work_and_a_replica_killed_mid_run_loses_nothing() {
 
 /// sglang-router (a Rust router from PyPI) installed once into a venv under the temp folder.
 fn sglang_router() -> Result<std::path::PathBuf, String> {
-    let venv = std::env::temp_dir().join("regen-test-sglang-router");
-    let bin = venv.join("bin/sglang-router");
-    if bin.is_file() {
-        return Ok(bin);
+    let bin = std::env::temp_dir().join("regen-test-sglang-router/bin/sglang-router");
+    if !bin.is_file() {
+        pip_venv("regen-test-sglang-router", &["sglang-router==0.3.2"])?;
     }
-    let py = std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = |c: &mut std::process::Command| {
-        c.output().map_err(|e| e.to_string()).and_then(|o| {
-            if o.status.success() {
-                Ok(())
-            } else {
-                Err(String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string())
-            }
-        })
-    };
-    ok(std::process::Command::new(&py).args(["-m", "venv"]).arg(&venv))?;
-    ok(std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "sglang-router==0.3.2"]))?;
     Ok(bin)
 }
 
