@@ -11,6 +11,7 @@ pub mod models;
 mod pools;
 pub mod resolve;
 pub mod sandbox;
+mod template_calls;
 pub mod template_reads;
 pub mod templates;
 pub mod value;

@@ -63,7 +63,20 @@ pub fn load(
     }
     let env = environment();
     let reads = match env.template_from_str(&text) {
-        Ok(t) => super::template_reads::reads(&t),
+        Ok(t) => {
+            for call in super::template_calls::bad_calls(&env, &t) {
+                diags.push(
+                    Diagnostic::error(
+                        "template-call",
+                        file,
+                        span,
+                        format!("prompt `{name}` calls {}, which templates do not have: it would fail on every record", call.what),
+                    )
+                    .with_help(call.help),
+                );
+            }
+            super::template_reads::reads(&t)
+        }
         Err(e) => {
             diags.push(
                 Diagnostic::error(
@@ -125,4 +138,41 @@ fn file_tag(text: &str) -> Option<&'static str> {
             .into_iter()
             .find(|t| rest.strip_prefix(t).is_some_and(|after| after.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')))
     })
+}
+
+#[cfg(test)]
+mod call_tests {
+    use super::super::template_calls::bad_calls;
+
+    fn bad(text: &str) -> Vec<String> {
+        let env = super::environment();
+        let t = env.template_from_str(text).unwrap();
+        bad_calls(&env, &t).into_iter().map(|c| c.what).collect()
+    }
+
+    #[test]
+    fn calls_that_exist_pass() {
+        assert!(bad("{{ question | upper | replace('a', 'b') }}").is_empty());
+        assert!(bad("{{ path | from_numbered_steps }}{% if x is startingwith('a') %}{% endif %}").is_empty());
+        assert!(bad("{% for i in range(3) %}{{ loop.cycle('a', 'b') }}{% endfor %}").is_empty());
+        assert!(bad("{% macro m(x) %}{{ x }}{% endmacro %}{{ m(question) }}").is_empty(), "a macro the template defines");
+        assert!(bad("{{ xs | join(', ') }}{{ text | split(' ') | first }}").is_empty(), "filters that need arguments still exist");
+    }
+
+    #[test]
+    fn calls_that_cannot_work_are_named() {
+        assert_eq!(bad("{{ question.split(' ') }}"), ["the method `.split()`"]);
+        assert_eq!(bad("{{ question | uper }}"), ["the filter `uper`"]);
+        assert_eq!(bad("{% if x is startswith('a') %}{% endif %}"), ["the test `startswith`"]);
+        assert_eq!(bad("{{ question() }}"), ["the function `question()`"]);
+    }
+
+    #[test]
+    fn the_help_names_the_fix() {
+        let env = super::environment();
+        let t = env.template_from_str("{{ a | uper }}{{ b.strip() }}").unwrap();
+        let calls = bad_calls(&env, &t);
+        assert!(calls[0].help.contains("upper"), "{}", calls[0].help);
+        assert!(calls[1].help.contains("| trim"), "{}", calls[1].help);
+    }
 }
