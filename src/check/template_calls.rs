@@ -33,15 +33,13 @@ pub fn bad_calls(env: &Environment<'_>, template: &Template<'_, '_>) -> Vec<BadC
         calls.scan(code);
     }
     let mut out = Vec::new();
-    for name in &calls.filters {
-        if missing(env, &format!("{{{{ none | {name} }}}}"), ErrorKind::UnknownFilter) {
-            out.push(BadCall { what: format!("the filter `{name}`"), help: suggest(name, filter_names(env)) });
-        }
+    for name in calls.filters.iter().filter(|n| !has_filter(env, n)) {
+        let known = COMMON_FILTERS.iter().filter(|n| has_filter(env, n));
+        out.push(BadCall { what: format!("the filter `{name}`"), help: suggest(name, known) });
     }
-    for name in &calls.tests {
-        if missing(env, &format!("{{{{ none is {name} }}}}"), ErrorKind::UnknownTest) {
-            out.push(BadCall { what: format!("the test `{name}`"), help: suggest(name, TEST_NAMES.iter().map(|s| s.to_string())) });
-        }
+    for name in calls.tests.iter().filter(|n| !has_test(env, n)) {
+        let known = TESTS.iter().filter(|n| has_test(env, n));
+        out.push(BadCall { what: format!("the test `{name}`"), help: suggest(name, known) });
     }
     let globals: BTreeSet<&str> = env.globals().map(|(n, _)| n).collect();
     for name in calls.functions.iter().filter(|n| !calls.assigned.contains(*n) && !globals.contains(*n) && !SCOPED_FUNCTIONS.contains(*n)) {
@@ -81,94 +79,35 @@ impl<'s> Calls<'s> {
     }
 }
 
-/// Whether rendering `probe` fails because the name it uses does not exist
-/// (any other failure, such as a missing argument, means the name exists).
-fn missing(env: &Environment<'_>, probe: &str, kind: ErrorKind) -> bool {
-    env.render_str(probe, ()).is_err_and(|e| e.kind() == kind)
+/// Whether the environment has this filter: a probe render fails for want of
+/// it (any other failure, such as a missing argument, means it exists).
+fn has_filter(env: &Environment<'_>, name: &str) -> bool {
+    !env.render_str(&format!("{{{{ none | {name} }}}}"), ()).is_err_and(|e| e.kind() == ErrorKind::UnknownFilter)
 }
 
-/// minijinja's built-in tests (it does not list them), for the did-you-mean.
-const TEST_NAMES: &[&str] = &[
-    "defined",
-    "undefined",
-    "none",
-    "safe",
-    "escaped",
-    "boolean",
-    "odd",
-    "even",
-    "divisibleby",
-    "number",
-    "integer",
-    "float",
-    "string",
-    "sequence",
-    "iterable",
-    "mapping",
-    "startingwith",
-    "endingwith",
-    "lower",
-    "upper",
-    "sameas",
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "in",
-    "true",
-    "false",
-    "filter",
-    "test",
+/// Whether the environment has this test (probed as a filter is).
+fn has_test(env: &Environment<'_>, name: &str) -> bool {
+    !env.render_str(&format!("{{{{ none is {name} }}}}"), ()).is_err_and(|e| e.kind() == ErrorKind::UnknownTest)
+}
+
+// Names for the did-you-mean (minijinja does not list its filters and tests);
+// each is probed before it is suggested.
+#[rustfmt::skip]
+const COMMON_FILTERS: &[&str] = &[
+    "lower", "upper", "title", "capitalize", "replace", "length", "count", "items", "dictsort", "reverse", "trim", "join",
+    "split", "lines", "default", "round", "abs", "int", "float", "first", "last", "min", "max", "sort", "list", "string",
+    "sum", "indent", "select", "reject", "map", "unique", "format", "tojson", "from_numbered_steps",
+];
+#[rustfmt::skip]
+const TESTS: &[&str] = &[
+    "defined", "undefined", "none", "boolean", "odd", "even", "divisibleby", "number", "integer", "float", "string",
+    "sequence", "iterable", "mapping", "startingwith", "endingwith", "lower", "upper", "sameas", "eq", "ne", "lt", "le",
+    "gt", "ge", "in", "true", "false",
 ];
 
-/// Filter names worth suggesting: minijinja's common ones and regen's own.
-fn filter_names<'e>(env: &'e Environment<'_>) -> impl Iterator<Item = String> + 'e {
-    const COMMON: &[&str] = &[
-        "lower",
-        "upper",
-        "title",
-        "capitalize",
-        "replace",
-        "length",
-        "count",
-        "items",
-        "dictsort",
-        "reverse",
-        "trim",
-        "join",
-        "split",
-        "lines",
-        "default",
-        "round",
-        "abs",
-        "int",
-        "float",
-        "first",
-        "last",
-        "min",
-        "max",
-        "sort",
-        "list",
-        "string",
-        "sum",
-        "indent",
-        "select",
-        "reject",
-        "map",
-        "unique",
-        "format",
-        "tojson",
-        "from_numbered_steps",
-    ];
-    COMMON.iter().filter(move |n| !missing(env, &format!("{{{{ none | {n} }}}}"), ErrorKind::UnknownFilter)).map(|n| n.to_string())
-}
-
-fn suggest(name: &str, known: impl Iterator<Item = String>) -> String {
-    let known: Vec<String> = known.collect();
-    crate::diagnostic::did_you_mean(name, known.iter().map(String::as_str))
-        .unwrap_or_else(|| "see minijinja's built-in filters and tests; `regen` adds the filter `from_numbered_steps`".to_string())
+fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a &'a str>) -> String {
+    crate::diagnostic::did_you_mean(name, known.copied())
+        .unwrap_or_else(|| "see minijinja's built-in filters and tests; regen adds the filter `from_numbered_steps`".to_string())
 }
 
 fn list(names: &BTreeSet<&str>) -> String {
@@ -180,9 +119,11 @@ fn method_help(name: &str) -> String {
     let instead = match name {
         "split" => "the filter `| split(sep)`",
         "splitlines" => "the filter `| lines`",
-        "upper" | "lower" | "title" | "capitalize" | "replace" | "format" | "join" | "items" => {
+        "upper" | "lower" | "title" | "capitalize" | "replace" | "items" => {
             return format!("templates have no methods; use the filter `| {name}`, with the same arguments")
         }
+        "join" => "the filter on the list: `items | join(sep)`",
+        "format" => "the filter `| format(…)`, which takes printf-style `%s`: `\"%s items\" | format(n)`",
         "strip" | "lstrip" | "rstrip" => "the filter `| trim`",
         "startswith" => "the test `is startingwith(prefix)`",
         "endswith" => "the test `is endingwith(suffix)`",

@@ -170,9 +170,12 @@ mod call_tests {
     #[test]
     fn the_help_names_the_fix() {
         let env = super::environment();
-        let t = env.template_from_str("{{ a | uper }}{{ b.strip() }}").unwrap();
+        let t = env.template_from_str("{{ a | uper }}{{ b.strip() }}{{ ', '.join(xs) }}{% if a is startwith('x') %}{% endif %}").unwrap();
         let calls = bad_calls(&env, &t);
         assert!(calls[0].help.contains("upper"), "{}", calls[0].help);
-        assert!(calls[1].help.contains("| trim"), "{}", calls[1].help);
+        assert!(calls[1].help.contains("startingwith"), "{}", calls[1].help);
+        // (Methods come last, in name order.)
+        assert!(calls[2].help.contains("items | join(sep)"), "{}", calls[2].help);
+        assert!(calls[3].help.contains("| trim"), "{}", calls[3].help);
     }
 }
