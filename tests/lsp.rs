@@ -73,6 +73,19 @@ impl Session {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
+    /// Every diagnostics notification that arrives before the answer to a request
+    /// sent now (a barrier: the server publishes an edit's diagnostics before it
+    /// reads the next message), as (uri, diagnostics), in order.
+    fn published_before_next_answer(&mut self, uri: &str) -> Vec<(String, Vec<Value>)> {
+        self.pending.clear();
+        self.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}));
+        self.pending
+            .drain(..)
+            .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+            .map(|m| (m["params"]["uri"].as_str().unwrap().to_string(), m["params"]["diagnostics"].as_array().unwrap().clone()))
+            .collect()
+    }
+
     /// The next diagnostics published for `uri`.
     fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
         loop {
@@ -191,4 +204,50 @@ fn an_editor_session_checks_hovers_navigates_completes_formats_renames_and_fixes
     s.notify("exit", Value::Null);
     let status = s.child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn an_edit_rechecks_the_buffers_it_can_change_and_leaves_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["demo", "other"] {
+        assert_eq!(regen_in(dir.path(), &["new", name, "--from", "cot"], &[]).code, 0);
+    }
+    let variant_text =
+        "workflow variant\nextends \"demo.regen\"\nstep answered = extract(solved, from: path, answer: answer_format, into: predicted)\n";
+    std::fs::write(dir.path().join("demo/variant.regen"), variant_text).unwrap();
+    let file = |rel: &str| std::fs::canonicalize(dir.path().join(rel)).unwrap();
+    let (base, variant, other) = (file("demo/demo.regen"), file("demo/variant.regen"), file("other/other.regen"));
+    let uri = |p: &std::path::Path| format!("file://{}", p.display());
+    let (base_uri, variant_uri, other_uri) = (uri(&base), uri(&variant), uri(&other));
+    let (base_text, other_text) = (std::fs::read_to_string(&base).unwrap(), std::fs::read_to_string(&other).unwrap());
+
+    let mut s = Session::start();
+    s.request("initialize", json!({"capabilities": {}, "rootUri": null}));
+    s.notify("initialized", json!({}));
+    for (u, text) in [(&base_uri, &base_text), (&variant_uri, &variant_text.to_string()), (&other_uri, &other_text)] {
+        s.notify("textDocument/didOpen", json!({"textDocument": {"uri": u, "languageId": "regen", "version": 1, "text": text}}));
+        assert_eq!(s.diagnostics(u), Vec::<Value>::new(), "{u} is clean");
+    }
+    s.pending.clear();
+
+    // An edit of an unrelated workflow checks that workflow alone.
+    let edited = format!("# edited\n{other_text}");
+    s.notify("textDocument/didChange", json!({"textDocument": {"uri": other_uri, "version": 2}, "contentChanges": [{"text": edited}]}));
+    let published = s.published_before_next_answer(&other_uri);
+    assert_eq!(published.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(), [other_uri.as_str()]);
+
+    // An edit of the base checks its variant too: the step the variant reads is gone.
+    let renamed = base_text.replace("step solved =", "step solved_v2 =").replace("extract(solved,", "extract(solved_v2,");
+    s.notify("textDocument/didChange", json!({"textDocument": {"uri": base_uri, "version": 2}, "contentChanges": [{"text": renamed}]}));
+    let published = s.published_before_next_answer(&base_uri);
+    let of =
+        |u: &str| published.iter().find(|(p, _)| p == u).map(|(_, d)| d.clone()).unwrap_or_else(|| panic!("nothing published for {u}"));
+    assert_eq!(of(&base_uri), Vec::<Value>::new());
+    let diags = of(&variant_uri);
+    assert!(!diags.is_empty() && diags[0]["message"].as_str().unwrap().contains("solved"), "{diags:?}");
+    assert_eq!(published.len(), 2, "the unrelated workflow is left alone");
+
+    s.request("shutdown", Value::Null);
+    s.notify("exit", Value::Null);
+    assert!(s.child.wait().unwrap().success());
 }

@@ -35,19 +35,35 @@ impl Documents {
         Arc::new(self.open.values().map(|d| (canonical(&d.path), d.text.clone())).collect())
     }
 
-    /// Checks every open buffer again (a base's edit changes its variants' diagnostics).
-    pub fn check_all(&mut self) {
+    /// Checks again the buffers an edit (open, change or close) of `edited`
+    /// can change: that buffer, any buffer whose last check read it (a variant
+    /// of an edited base), and any buffer without a clean check (its error may
+    /// be one this edit mends, say a base that was missing). The others keep
+    /// their diagnostics: an edit in one workflow no longer re-checks every
+    /// open one. Returns the buffers checked.
+    pub fn check_affected(&mut self, edited: &Path) -> Vec<Url> {
         let unsaved = self.unsaved();
-        for doc in self.open.values_mut() {
-            let opts = Options { sets: vec![], stdlib: check::find_stdlib(&doc.path), allow_outside: false };
-            let sources = SourceMap::with_unsaved(unsaved.clone());
-            doc.checked = match check::check_sources(&doc.path, &opts, check::CALL_THRESHOLD, sources) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    tracing::warn!("cannot check {}: {e}", doc.path.display());
-                    None
-                }
-            };
+        let edited = canonical(edited);
+        let mut checked = Vec::new();
+        for (url, doc) in self.open.iter_mut() {
+            let affected = canonical(&doc.path) == edited
+                || doc.checked.as_ref().is_none_or(|c| c.has_errors() || c.sources.files.iter().any(|f| canonical(&f.path) == edited));
+            if affected {
+                doc.checked = check(&doc.path, unsaved.clone());
+                checked.push(url.clone());
+            }
+        }
+        checked
+    }
+}
+
+fn check(path: &Path, unsaved: Arc<HashMap<PathBuf, String>>) -> Option<Checked> {
+    let opts = Options { sets: vec![], stdlib: check::find_stdlib(path), allow_outside: false };
+    match check::check_sources(path, &opts, check::CALL_THRESHOLD, SourceMap::with_unsaved(unsaved)) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!("cannot check {}: {e}", path.display());
+            None
         }
     }
 }

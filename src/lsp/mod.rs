@@ -49,11 +49,11 @@ pub fn serve() -> Result<(), String> {
                 conn.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
             }
             Message::Notification(n) => {
-                if changed(&mut docs, n) {
+                if let Some(edited) = changed(&mut docs, n) {
                     let started = std::time::Instant::now();
-                    docs.check_all();
-                    tracing::debug!("checked {} buffer(s) in {:?}", docs.open.len(), started.elapsed());
-                    for (uri, doc) in &docs.open {
+                    let checked = docs.check_affected(&edited);
+                    tracing::debug!("checked {} of {} buffer(s) in {:?}", checked.len(), docs.open.len(), started.elapsed());
+                    for (uri, doc) in checked.iter().filter_map(|u| docs.open.get_key_value(u)) {
                         let params = PublishDiagnosticsParams {
                             uri: uri.clone(),
                             diagnostics: diagnostics::for_document(doc),
@@ -71,38 +71,39 @@ pub fn serve() -> Result<(), String> {
     io.join().map_err(|e| format!("the editor connection ended badly: {e}"))
 }
 
-/// Applies an open, change or close; says whether anything needs checking again.
-fn changed(docs: &mut Documents, n: Notification) -> bool {
+/// Applies an open, change or close; the path of the buffer it touched, when
+/// anything needs checking again.
+fn changed(docs: &mut Documents, n: Notification) -> Option<std::path::PathBuf> {
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => match serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
             Ok(p) => {
+                let path = Documents::path_of(&p.text_document.uri);
                 docs.set(p.text_document.uri, p.text_document.text, p.text_document.version);
-                true
+                Some(path)
             }
             Err(e) => bad_params("didOpen", e),
         },
         DidChangeTextDocument::METHOD => match serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
             // Full sync: the last change holds the whole text.
-            Ok(p) => match p.content_changes.into_iter().last() {
-                Some(c) => {
-                    docs.set(p.text_document.uri, c.text, p.text_document.version);
-                    true
-                }
-                None => false,
-            },
+            Ok(p) => p.content_changes.into_iter().last().map(|c| {
+                let path = Documents::path_of(&p.text_document.uri);
+                docs.set(p.text_document.uri, c.text, p.text_document.version);
+                path
+            }),
             Err(e) => bad_params("didChange", e),
         },
+        // Buffers that read the closed one read the disk now.
         DidCloseTextDocument::METHOD => match serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
-            Ok(p) => docs.open.remove(&p.text_document.uri).is_some(),
+            Ok(p) => docs.open.remove(&p.text_document.uri).map(|d| d.path),
             Err(e) => bad_params("didClose", e),
         },
-        _ => false,
+        _ => None,
     }
 }
 
-fn bad_params(what: &str, e: serde_json::Error) -> bool {
+fn bad_params(what: &str, e: serde_json::Error) -> Option<std::path::PathBuf> {
     tracing::warn!("the editor sent a {what} the server cannot read: {e}");
-    false
+    None
 }
 
 fn answer(docs: &Documents, req: Request) -> Response {
