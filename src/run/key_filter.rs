@@ -39,29 +39,31 @@ impl KeyFilter {
         KeyFilter { words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(), mask: bits - 1 }
     }
 
-    pub fn insert(&self, key: &str) {
-        for bit in self.positions(key) {
+    /// Note a key by its slot (`key_slot`).
+    pub fn insert(&self, slot: u64) {
+        for bit in self.positions(slot) {
             self.words[bit / 64].fetch_or(1 << (bit % 64), Ordering::Relaxed);
         }
     }
 
-    /// `false` only when the key was never inserted.
-    pub fn may_contain(&self, key: &str) -> bool {
-        self.positions(key).into_iter().all(|bit| self.words[bit / 64].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0)
+    /// `false` only when no key with this slot was inserted.
+    pub fn may_contain(&self, slot: u64) -> bool {
+        self.positions(slot).into_iter().all(|bit| self.words[bit / 64].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0)
     }
 
-    /// The key's bit positions. Cache keys are blake3 hashes in hex, so their
-    /// own digits are uniform; any other string is hashed first.
-    fn positions(&self, key: &str) -> [usize; HASHES] {
-        let mut words = [0; HASHES];
-        for (i, w) in words.iter_mut().enumerate() {
-            match key_word(key, i) {
-                Some(v) => *w = v,
-                None => return self.positions(blake3::hash(key.as_bytes()).to_hex().as_str()),
-            }
-        }
-        words.map(|w| (w & self.mask) as usize)
+    /// The slot's bit positions, by double hashing: a slot is 64 uniform bits
+    /// (the key is a hash), and the filter is filled from the slots alone, read
+    /// from their index without the rows.
+    fn positions(&self, slot: u64) -> [usize; HASHES] {
+        let step = slot.rotate_left(32) | 1;
+        std::array::from_fn(|i| (slot.wrapping_add((i as u64).wrapping_mul(step)) & self.mask) as usize)
     }
+}
+
+/// The 64 bits a cache key is stored and filtered under: its first word, or
+/// for a string that is not a hex hash, the first word of its hash.
+pub fn key_slot(key: &str) -> u64 {
+    key_word(key, 0).unwrap_or_else(|| u64::from_le_bytes(blake3::hash(key.as_bytes()).as_bytes()[..8].try_into().unwrap_or([0; 8])))
 }
 
 /// The `i`-th 64 bits of a cache key (a blake3 hash in hex): its Bloom
@@ -106,7 +108,7 @@ const RECHECK: Duration = Duration::from_secs(1);
 impl KnownKeys {
     /// `false` when the key is surely not in the store (or the filter is not filled yet).
     pub fn may_contain(&self, key: &str) -> bool {
-        self.filter.get().is_some_and(|f| f.may_contain(key))
+        self.filter.get().is_some_and(|f| f.may_contain(key_slot(key)))
     }
 
     /// How many calls the run expects to add: sizes the filter when it is first
@@ -123,8 +125,8 @@ impl KnownKeys {
         self.lock().checked.is_none_or(|t| t.elapsed() >= RECHECK)
     }
 
-    /// Take in the rows above the last one seen (the first time, every key,
-    /// from the key index alone: a covering scan, not the rows with their
+    /// Take in the rows above the last one seen (the first time, every slot,
+    /// from the slot index alone: a covering scan, not the rows with their
     /// requests and replies). The writer calls this inside its (immediate)
     /// transaction, so no other row can appear meanwhile; elsewhere a row
     /// added between the two reads is taken in again next time, which a
@@ -135,8 +137,8 @@ impl KnownKeys {
         let max: i64 = conn.prepare_cached("SELECT coalesce(max(rowid), 0) FROM calls")?.query_row([], |r| r.get(0))?;
         let sql = match seen.max_rowid {
             Some(before) if max <= before => return Ok(()),
-            Some(_) => "SELECT key FROM calls WHERE rowid > ?1 AND rowid <= ?2",
-            None => "SELECT key FROM calls",
+            Some(_) => "SELECT slot FROM calls WHERE rowid > ?1 AND rowid <= ?2",
+            None => "SELECT slot FROM calls",
         };
         let expected = match self.expected.load(Ordering::Relaxed) {
             0 => u64::MAX,
@@ -149,7 +151,7 @@ impl KnownKeys {
             None => stmt.query([])?,
         };
         while let Some(row) = rows.next()? {
-            filter.insert(row.get_ref(0)?.as_str().unwrap_or_default());
+            filter.insert(row.get::<_, i64>(0)? as u64);
         }
         seen.max_rowid = Some(max);
         Ok(())
@@ -162,7 +164,7 @@ impl KnownKeys {
         // one, the rows stay unseen and the first `catch_up` takes them in.)
         let Some(filter) = self.filter.get() else { return };
         for k in keys {
-            filter.insert(k);
+            filter.insert(key_slot(k));
         }
         let mut seen = self.lock();
         seen.max_rowid = Some(seen.max_rowid.map_or(last_rowid, |m| m.max(last_rowid)));
@@ -193,15 +195,15 @@ mod tests {
         let f = KeyFilter::default();
         let key = |i: u32| blake3::hash(&i.to_le_bytes()).to_hex().to_string();
         for i in 0..10_000 {
-            f.insert(&key(i));
+            f.insert(key_slot(&key(i)));
         }
-        assert!((0..10_000).all(|i| f.may_contain(&key(i))));
-        let false_positives = (10_000..110_000).filter(|&i| f.may_contain(&key(i))).count();
+        assert!((0..10_000).all(|i| f.may_contain(key_slot(&key(i)))));
+        let false_positives = (10_000..110_000).filter(|&i| f.may_contain(key_slot(&key(i)))).count();
         assert!(false_positives < 10, "{false_positives} false positives in 100,000");
         // Keys that are not hex hashes work too.
-        f.insert("plain");
-        assert!(f.may_contain("plain"));
-        assert!(!f.may_contain("other"));
+        f.insert(key_slot("plain"));
+        assert!(f.may_contain(key_slot("plain")));
+        assert!(!f.may_contain(key_slot("other")));
     }
 
     #[test]
@@ -215,7 +217,7 @@ mod tests {
         known.expect(1000);
         let dir = tempfile::tempdir().unwrap();
         let conn = Connection::open(dir.path().join("s.sqlite")).unwrap();
-        conn.execute_batch("CREATE TABLE calls (key TEXT PRIMARY KEY, reply TEXT);").unwrap();
+        conn.execute_batch("CREATE TABLE calls (key TEXT, slot INTEGER);").unwrap();
         known.catch_up(&conn).unwrap();
         assert_eq!(bits(known.filter.get().unwrap()), MIN_BITS);
     }
@@ -225,19 +227,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite");
         let ours = Connection::open(&path).unwrap();
-        ours.execute_batch("CREATE TABLE calls (key TEXT PRIMARY KEY, reply TEXT); INSERT INTO calls VALUES ('before', 'x');").unwrap();
+        ours.execute_batch("CREATE TABLE calls (key TEXT, slot INTEGER);").unwrap();
+        let add = |conn: &Connection, key: &str| {
+            conn.execute("INSERT INTO calls VALUES (?1, ?2)", rusqlite::params![key, key_slot(key) as i64]).unwrap()
+        };
+        add(&ours, "before");
         let known = KnownKeys::default();
         assert!(known.recheck_due(), "an unread filter knows nothing yet");
         known.catch_up(&ours).unwrap();
         assert!(known.may_contain("before"));
         assert!(!known.recheck_due());
         let theirs = Connection::open(&path).unwrap();
-        theirs.execute("INSERT INTO calls VALUES ('theirs', 'y')", []).unwrap();
+        add(&theirs, "theirs");
         assert!(!known.may_contain("theirs"));
         known.catch_up(&ours).unwrap();
         assert!(known.may_contain("theirs"));
         // Our own commit: the keys and the row they end at.
-        ours.execute("INSERT INTO calls VALUES ('mine', 'z')", []).unwrap();
+        add(&ours, "mine");
         known.committed(["mine"], ours.last_insert_rowid());
         assert!(known.may_contain("mine"));
         assert_eq!(known.lock().max_rowid, Some(3));

@@ -25,6 +25,7 @@ pub mod source;
 pub mod stats;
 pub mod store;
 mod store_merge;
+mod store_schema;
 mod store_writer;
 pub mod summary;
 pub mod timeline;

@@ -78,29 +78,10 @@ fn connection_pragmas() -> String {
 
 impl Store {
     pub fn open(path: &Path) -> rusqlite::Result<Store> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.execute_batch(&connection_pragmas())?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             CREATE TABLE IF NOT EXISTS calls (
-                key TEXT PRIMARY KEY, request TEXT NOT NULL, reply TEXT NOT NULL,
-                prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL);
-             CREATE TABLE IF NOT EXISTS runs (
-                id INTEGER PRIMARY KEY AUTOINCREMENT, workflow TEXT NOT NULL, file TEXT NOT NULL,
-                started REAL NOT NULL, finished REAL, status TEXT NOT NULL, summary TEXT);
-             CREATE TABLE IF NOT EXISTS failures (
-                run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL,
-                reason TEXT NOT NULL, raw TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS batches (
-                chunk TEXT PRIMARY KEY, batch TEXT NOT NULL, created REAL NOT NULL);
-             CREATE TABLE IF NOT EXISTS pending (
-                key TEXT PRIMARY KEY, request TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS samples (
-                run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
-                reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);",
-        )?;
-        // Stores written before the column existed gain it (the error says it already exists otherwise).
-        let _ = conn.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0", []);
+        conn.execute_batch("PRAGMA journal_mode=WAL;")?;
+        super::store_schema::prepare(&mut conn)?;
         let writer_conn = Connection::open(path)?;
         writer_conn.execute_batch(&connection_pragmas())?;
         let known = std::sync::Arc::new(super::key_filter::KnownKeys::default());
@@ -137,8 +118,9 @@ impl Store {
             }
         }
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens, truncated FROM calls WHERE key = ?1")?;
-        stmt.query_row([key], |r| {
+        let mut stmt =
+            conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens, truncated FROM calls WHERE slot = ?1 AND key = ?2")?;
+        stmt.query_row(params![super::store_schema::slot(key), key], |r| {
             Ok(CachedCall {
                 reply: r.get(0)?,
                 prompt_tokens: r.get::<_, i64>(1)? as u64,

@@ -3,6 +3,7 @@
 //! merge can be repeated.
 
 use super::store::Store;
+use rusqlite::{params, OptionalExtension};
 use std::path::Path;
 
 pub struct CacheMerge {
@@ -14,22 +15,50 @@ pub struct CacheMerge {
 
 impl Store {
     pub fn merge_cache(&self, other: &Path) -> rusqlite::Result<CacheMerge> {
-        let c = self.lock();
+        let mut c = self.lock();
         c.execute("ATTACH DATABASE ?1 AS other", [other.to_string_lossy()])?;
-        let result = (|| {
-            let present: u64 = c.query_row("SELECT count(*) FROM other.calls o JOIN main.calls m ON m.key = o.key", [], |r| r.get(0))?;
-            let differing: u64 =
-                c.query_row("SELECT count(*) FROM other.calls o JOIN main.calls m ON m.key = o.key WHERE m.reply != o.reply", [], |r| {
-                    r.get(0)
-                })?;
-            let added = c.execute(
-                "INSERT OR IGNORE INTO main.calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated)
-                 SELECT key, request, reply, prompt_tokens, completion_tokens, created, truncated FROM other.calls",
-                [],
-            )? as u64;
-            Ok(CacheMerge { added, present, differing })
-        })();
+        let result = merge_attached(&mut c);
         c.execute("DETACH DATABASE other", [])?;
         result
     }
+}
+
+/// Add the attached store's calls, one by one: each is looked up here by its
+/// slot (the other store may predate slots, so its own are not read).
+fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> {
+    let tx = c.transaction()?;
+    let mut merge = CacheMerge { added: 0, present: 0, differing: 0 };
+    {
+        let has_truncated: bool =
+            tx.query_row("SELECT count(*) > 0 FROM pragma_table_info('calls', 'other') WHERE name = 'truncated'", [], |r| r.get(0))?;
+        let truncated = if has_truncated { "truncated" } else { "0" };
+        let mut read = tx.prepare(&format!(
+            "SELECT key, request, reply, prompt_tokens, completion_tokens, created, {truncated} FROM other.calls ORDER BY rowid"
+        ))?;
+        let mut here = tx.prepare("SELECT key, reply FROM main.calls WHERE slot = ?1")?;
+        // OR IGNORE: a call already here keeps its reply (so does another key sharing its slot).
+        let mut add = tx.prepare(
+            "INSERT OR IGNORE INTO main.calls (key, slot, request, reply, prompt_tokens, completion_tokens, created, truncated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let (key, reply): (String, String) = (r.get(0)?, r.get(2)?);
+            let slot = super::store_schema::slot(&key);
+            match here.query_row([slot], |h| Ok((h.get::<_, String>(0)?, h.get::<_, String>(1)?))).optional()? {
+                Some((k, mine)) if k == key => {
+                    merge.present += 1;
+                    merge.differing += u64::from(mine != reply);
+                }
+                Some(_) => {}
+                None => {
+                    let (request, prompt, completion): (String, i64, i64) = (r.get(1)?, r.get(3)?, r.get(4)?);
+                    let (created, truncated): (f64, i64) = (r.get(5)?, r.get(6)?);
+                    merge.added += add.execute(params![key, slot, request, reply, prompt, completion, created, truncated])? as u64;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(merge)
 }

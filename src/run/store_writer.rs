@@ -140,7 +140,7 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
     let mut last_call = None;
     {
         let mut call = tx.prepare_cached(
-            "INSERT OR REPLACE INTO calls (key, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR REPLACE INTO calls (key, slot, request, reply, prompt_tokens, completion_tokens, created, truncated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let at = now();
         for w in batch {
@@ -148,6 +148,7 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
                 Write::Call { key, request, call: c, .. } => {
                     last_call = Some(call.insert(params![
                         key,
+                        super::store_schema::slot(key),
                         request,
                         c.reply,
                         c.prompt_tokens as i64,
