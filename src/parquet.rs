@@ -14,11 +14,34 @@ use tokio::sync::mpsc;
 
 /// One row of a source: where it is (for messages), and its object or why not.
 pub struct Row {
-    pub at: String,
-    /// The row's place as `regen show` lists a skipped one: `line N`, or `file:row-group:row`.
-    pub place: String,
+    pub place: Place,
     pub raw: String,
     pub object: Result<Map<String, Value>, String>,
+}
+
+/// Where a row is: a JSONL line number, or a Parquet `file:row-group:row`.
+/// Put into words only for a message (a good row needs none).
+pub enum Place {
+    Line(u64),
+    Parquet(String),
+}
+
+impl Place {
+    /// `file:line` or `file:row-group:row`, for messages.
+    pub fn at(&self, path: &Path) -> String {
+        match self {
+            Place::Line(n) => format!("{}:{n}", path.display()),
+            Place::Parquet(at) => at.clone(),
+        }
+    }
+
+    /// As `regen show` lists a skipped row: `line N`, or `file:row-group:row`.
+    pub fn listed(&self) -> String {
+        match self {
+            Place::Line(n) => format!("line {n}"),
+            Place::Parquet(at) => at.clone(),
+        }
+    }
 }
 
 /// The files of a Parquet source: the file itself, or a folder's `.parquet` files in name order.
@@ -80,10 +103,10 @@ fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), String> 
         for batch in reader {
             let batch = batch.map_err(|e| format!("{}:{g}: cannot decode the row group: {e}", f.display()))?;
             for object in to_objects(&batch).map_err(|e| format!("{}:{g}: {e}", f.display()))? {
-                let at = format!("{}:{g}:{row}", f.display());
+                let place = Place::Parquet(format!("{}:{g}:{row}", f.display()));
                 row += 1;
                 let raw = Value::Object(object.clone()).to_string();
-                if !each(Row { place: at.clone(), at, raw, object: Ok(object) }) {
+                if !each(Row { place, raw, object: Ok(object) }) {
                     return Ok(());
                 }
             }

@@ -114,7 +114,10 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
         if st.eofs >= ports && st.inflight_total == 0 {
             break;
         }
+        // Biased: finished calls first (they free in-flight room), and no random
+        // draw for the branch order on every message.
         let msg = tokio::select! {
+            biased;
             Some((l, rec)) = done_rx.recv() => {
                 st.inflight_total -= 1;
                 if let Some(r) = rec { send(&st.outs, Event::Rec(Arc::new(r))).await; }

@@ -88,7 +88,9 @@ impl ModelClient {
             let (result, retry_after) = RETRY_AFTER
                 .scope(std::cell::Cell::new(None), async {
                     // After a stop, calls in flight get the grace period, then are abandoned.
+                    // (Biased: the request is polled first, with no random draw per poll.)
                     let r = tokio::select! {
+                        biased;
                         r = tokio::time::timeout(self.timeout, self.send(&flight.replica.client, key, n)) => r,
                         _ = self.halt.cancelled() => return (None, None),
                     };

@@ -1,6 +1,6 @@
 //! Reading a JSONL source as a stream, with the field mapping and a bad-row policy.
 
-use crate::parquet::Row;
+use crate::parquet::{Place, Row};
 use crate::record::{lineage_id, Rec};
 use crate::workflow::DataFormat;
 use serde_json::{Map, Value};
@@ -72,13 +72,13 @@ impl Rows {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let at = format!("{}:{line_no}", path.display());
+                let place = Place::Line(*line_no);
                 let object = match serde_json::from_str::<Value>(&line) {
                     Ok(Value::Object(m)) => Ok(m),
-                    Ok(_) => Err(format!("{at}: expected a JSON object per line")),
-                    Err(e) => Err(format!("{at}: not valid JSON: {e}")),
+                    Ok(_) => Err(format!("{}: expected a JSON object per line", place.at(path))),
+                    Err(e) => Err(format!("{}: not valid JSON: {e}", place.at(path))),
                 };
-                return Ok(Some(Row { at, place: format!("line {line_no}"), raw: line, object }));
+                return Ok(Some(Row { place, raw: line, object }));
             },
         }
     }
@@ -99,7 +99,7 @@ where
         if spec.limit.is_some_and(|l| row >= l) {
             break;
         }
-        match r.object.and_then(|obj| map_row(&obj, spec, &r.at, row)) {
+        match r.object.and_then(|obj| map_row(&obj, spec, row).map_err(|m| format!("{}: {m}", r.place.at(&spec.path)))) {
             Ok(fields) => {
                 let key = fields.get("id").map(|v| v.as_str().map_or(v.to_string(), str::to_string)).unwrap_or_else(|| row.to_string());
                 let rec = Rec { lineage: lineage_id(spec.node, row), key: format!("{}:{key}", spec.name), fields };
@@ -116,7 +116,7 @@ where
                 count.skipped += 1;
                 tracing::warn!("{msg} (skipped)");
                 if count.skipped_rows.len() < 1000 {
-                    count.skipped_rows.push(SkippedRow { line: r.place.clone(), reason: msg, raw: r.raw.chars().take(2000).collect() });
+                    count.skipped_rows.push(SkippedRow { line: r.place.listed(), reason: msg, raw: r.raw.chars().take(2000).collect() });
                 }
             }
             Err(msg) => {
@@ -138,7 +138,8 @@ where
     Ok(count)
 }
 
-fn map_row(obj: &Map<String, Value>, spec: &SourceSpec, at: &str, row: u64) -> Result<Map<String, Value>, String> {
+/// The record's fields from a row; an error says what is wrong, not where.
+fn map_row(obj: &Map<String, Value>, spec: &SourceSpec, row: u64) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (field, column) in &spec.fields {
         match obj.get(column) {
@@ -151,9 +152,9 @@ fn map_row(obj: &Map<String, Value>, spec: &SourceSpec, at: &str, row: u64) -> R
             Some(v @ (Value::Number(_) | Value::Bool(_))) => {
                 out.insert(field.clone(), Value::String(v.to_string()));
             }
-            Some(Value::Null) => return Err(format!("{at}: field `{column}` (mapped to `{field}`) is null")),
-            Some(other) => return Err(format!("{at}: field `{column}` (mapped to `{field}`) should be text, found {other}")),
-            None => return Err(format!("{at}: missing field `{column}` (mapped to `{field}`)")),
+            Some(Value::Null) => return Err(format!("field `{column}` (mapped to `{field}`) is null")),
+            Some(other) => return Err(format!("field `{column}` (mapped to `{field}`) should be text, found {other}")),
+            None => return Err(format!("missing field `{column}` (mapped to `{field}`)")),
         }
     }
     Ok(out)
