@@ -49,6 +49,7 @@ fn an_old_store_is_upgraded_by_a_run_and_repeats_no_call() {
     let second = run(dir.path(), &server, "s.sqlite");
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
     assert_eq!(server.requests(), calls, "every call came from the upgraded cache");
+    assert!(second.stderr.contains("upgrading the store's call cache"), "{}", second.stderr);
     assert_eq!(std::fs::read_to_string(dir.path().join("out/train.jsonl")).unwrap(), train);
     assert_eq!(count(&store, "SELECT count(*) FROM calls"), cached);
     assert_eq!(count(&store, "SELECT count(*) FROM pragma_table_info('calls') WHERE name = 'slot'"), 1);
