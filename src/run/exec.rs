@@ -72,7 +72,10 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut st = StepRun {
         cx: cx.clone(),
         id,
-        lin: HashMap::new(),
+        // A model step keeps up to `max_inflight` source records open, one entry
+        // each, and opens and closes one per record: room for twice that keeps
+        // the table from rehashing over and over as entries come and go.
+        lin: HashMap::with_capacity(if node.model.is_some() { 2 * max_inflight } else { 0 }),
         lineage_ports,
         outs,
         done_tx,
