@@ -100,8 +100,7 @@ impl ModelClient {
         }
         // Serialise and hash each key once: the cache lookup, the write and the in-flight map share it.
         let ids: Vec<(String, String)> = keys.iter().map(CacheKey::identity).collect();
-        // (`identity` always gives a hex hash; were it not one, calls would share slot 0 and only take turns.)
-        let flight = super::key_filter::key_word(&ids[0].0, 0).unwrap_or(0);
+        let flight = super::key_filter::key_slot(&ids[0].0);
         let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight).or_default().clone();
         let guard = lock.lock().await;
         // `--refresh` re-asks a prompt once per run; later records with it take the fresh answer.
