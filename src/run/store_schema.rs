@@ -43,18 +43,26 @@ pub fn slot(key: &str) -> i64 {
 /// (keyed by its text key) to slots, keeping every row and its rowid.
 pub fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(OTHERS)?;
-    // Immediate: two runs opening the same old store upgrade it once.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let columns = calls_columns(&tx)?;
-    if !columns.is_empty() && !columns.iter().any(|c| c == "slot") {
-        // Said first: a large cache takes a while (7.5 s for a million calls on the benchmark VM).
-        let calls: i64 = tx.query_row("SELECT count(*) FROM calls", [], |r| r.get(0))?;
-        tracing::info!("upgrading the store's call cache to this version's index ({calls} calls; once per store)");
-        let kept = upgrade(&tx, columns.iter().any(|c| c == "truncated"))?;
-        tracing::info!("the store's call cache is upgraded ({kept} calls kept)");
+    // Looked at first without the write lock: opening a current store takes none.
+    if is_old(&calls_columns(conn)?) {
+        // Immediate, and looked at again: two runs opening the same old store upgrade it once.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let columns = calls_columns(&tx)?;
+        if is_old(&columns) {
+            // Said first: a large cache takes a while (7.5 s for a million calls on the benchmark VM).
+            let calls: i64 = tx.query_row("SELECT count(*) FROM calls", [], |r| r.get(0))?;
+            tracing::info!("upgrading the store's call cache to this version's index ({calls} calls; once per store)");
+            let kept = upgrade(&tx, columns.iter().any(|c| c == "truncated"))?;
+            tracing::info!("the store's call cache is upgraded ({kept} calls kept)");
+        }
+        tx.commit()?;
     }
-    tx.execute_batch(CALLS)?;
-    tx.commit()
+    conn.execute_batch(CALLS)
+}
+
+/// A `calls` table without slots (none at all is a new store, not an old one).
+fn is_old(columns: &[String]) -> bool {
+    !columns.is_empty() && !columns.iter().any(|c| c == "slot")
 }
 
 fn calls_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
