@@ -34,6 +34,9 @@ const OTHERS: &str = "CREATE TABLE IF NOT EXISTS runs (
     run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
     reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);";
 
+/// How long a run opening an old store waits for another one upgrading it.
+const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The slot a cache key is stored under (see the module comment).
 pub fn slot(key: &str) -> i64 {
     super::key_filter::key_slot(key) as i64
@@ -45,7 +48,10 @@ pub fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(OTHERS)?;
     // Looked at first without the write lock: opening a current store takes none.
     if is_old(&calls_columns(conn)?) {
-        // Immediate, and looked at again: two runs opening the same old store upgrade it once.
+        // Immediate, and looked at again: two runs opening the same old store
+        // upgrade it once (the second waits out the first's copy, which can
+        // outlast the store's usual wait for the lock, `BUSY_WAIT`).
+        conn.busy_timeout(UPGRADE_WAIT)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let columns = calls_columns(&tx)?;
         if is_old(&columns) {
@@ -56,6 +62,7 @@ pub fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
             tracing::info!("the store's call cache is upgraded ({kept} calls kept)");
         }
         tx.commit()?;
+        conn.busy_timeout(super::store::BUSY_WAIT)?;
     }
     conn.execute_batch(CALLS)
 }
@@ -151,6 +158,26 @@ mod tests {
         assert_eq!(indexes, ["calls_slot"]);
         prepare(&mut conn).unwrap();
         assert_eq!(conn.query_row("SELECT count(*) FROM calls", [], |r| r.get::<_, i64>(0)).unwrap(), 49);
+    }
+
+    #[test]
+    fn an_upgrade_waits_for_a_lock_held_longer_than_the_usual_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let held = Connection::open(&path).unwrap();
+        // An old store has every other table already: only the upgrade needs the lock.
+        held.execute_batch(&format!("PRAGMA journal_mode=WAL; {OTHERS} {OLD} INSERT INTO calls VALUES ('k', 'q', 'r', 1, 2, 3.0);"))
+            .unwrap();
+        held.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(super::super::store::BUSY_WAIT + std::time::Duration::from_millis(500));
+            held.execute_batch("COMMIT").unwrap();
+        });
+        let mut conn = Connection::open(&path).unwrap();
+        conn.busy_timeout(super::super::store::BUSY_WAIT).unwrap();
+        prepare(&mut conn).unwrap();
+        holder.join().unwrap();
+        assert_eq!(conn.query_row("SELECT slot FROM calls WHERE key = 'k'", [], |r| r.get::<_, i64>(0)).unwrap(), slot("k"));
     }
 
     #[test]
