@@ -71,12 +71,12 @@ pub struct Store {
 /// (SQLite's default is 1,000 pages; this is at most 40 MB of WAL).
 const WAL_PAGES: u32 = 10_000;
 
-/// How long a connection waits for another's lock before it reports the store busy.
-pub(super) const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// Settings each connection to the store needs (both the lookups' and the writer's).
 fn connection_pragmas() -> String {
-    format!("PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={}; PRAGMA wal_autocheckpoint={WAL_PAGES};", BUSY_WAIT.as_millis())
+    format!(
+        "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={}; PRAGMA wal_autocheckpoint={WAL_PAGES};",
+        super::store_schema::BUSY_WAIT.as_millis()
+    )
 }
 
 impl Store {

@@ -34,6 +34,9 @@ const OTHERS: &str = "CREATE TABLE IF NOT EXISTS runs (
     run INTEGER NOT NULL, step TEXT NOT NULL, record TEXT NOT NULL, outcome TEXT NOT NULL,
     reason TEXT NOT NULL, depth INTEGER NOT NULL, fields TEXT NOT NULL);";
 
+/// How long a connection waits for another's lock before it reports the store busy.
+pub const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long a run opening an old store waits for another one upgrading it.
 const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -62,7 +65,7 @@ pub fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
             tracing::info!("the store's call cache is upgraded ({kept} calls kept)");
         }
         tx.commit()?;
-        conn.busy_timeout(super::store::BUSY_WAIT)?;
+        conn.busy_timeout(BUSY_WAIT)?;
     }
     conn.execute_batch(CALLS)
 }
@@ -170,11 +173,11 @@ mod tests {
             .unwrap();
         held.execute_batch("BEGIN IMMEDIATE").unwrap();
         let holder = std::thread::spawn(move || {
-            std::thread::sleep(super::super::store::BUSY_WAIT + std::time::Duration::from_millis(500));
+            std::thread::sleep(BUSY_WAIT + std::time::Duration::from_millis(500));
             held.execute_batch("COMMIT").unwrap();
         });
         let mut conn = Connection::open(&path).unwrap();
-        conn.busy_timeout(super::super::store::BUSY_WAIT).unwrap();
+        conn.busy_timeout(BUSY_WAIT).unwrap();
         prepare(&mut conn).unwrap();
         holder.join().unwrap();
         assert_eq!(conn.query_row("SELECT slot FROM calls WHERE key = 'k'", [], |r| r.get::<_, i64>(0)).unwrap(), slot("k"));
