@@ -21,13 +21,15 @@ pub struct Documents {
 }
 
 impl Documents {
-    pub fn path_of(url: &Url) -> PathBuf {
+    fn path_of(url: &Url) -> PathBuf {
         url.to_file_path().unwrap_or_else(|_| PathBuf::from(url.path()))
     }
 
-    pub fn set(&mut self, url: Url, text: String, version: i32) {
+    /// Open or replace a buffer; its path.
+    pub fn set(&mut self, url: Url, text: String, version: i32) -> PathBuf {
         let path = Self::path_of(&url);
-        self.open.insert(url, Document { path, text, version, checked: None });
+        self.open.insert(url, Document { path: path.clone(), text, version, checked: None });
+        path
     }
 
     /// Every open buffer by canonical path: what the checker reads instead of the disk.

@@ -76,20 +76,12 @@ pub fn serve() -> Result<(), String> {
 fn changed(docs: &mut Documents, n: Notification) -> Option<std::path::PathBuf> {
     match n.method.as_str() {
         DidOpenTextDocument::METHOD => match serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
-            Ok(p) => {
-                let path = Documents::path_of(&p.text_document.uri);
-                docs.set(p.text_document.uri, p.text_document.text, p.text_document.version);
-                Some(path)
-            }
+            Ok(p) => Some(docs.set(p.text_document.uri, p.text_document.text, p.text_document.version)),
             Err(e) => bad_params("didOpen", e),
         },
         DidChangeTextDocument::METHOD => match serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
             // Full sync: the last change holds the whole text.
-            Ok(p) => p.content_changes.into_iter().last().map(|c| {
-                let path = Documents::path_of(&p.text_document.uri);
-                docs.set(p.text_document.uri, c.text, p.text_document.version);
-                path
-            }),
+            Ok(p) => p.content_changes.into_iter().last().map(|c| docs.set(p.text_document.uri, c.text, p.text_document.version)),
             Err(e) => bad_params("didChange", e),
         },
         // Buffers that read the closed one read the disk now.
