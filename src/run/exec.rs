@@ -181,7 +181,7 @@ impl StepRun {
                 match node.kind.shape() {
                     Shape::Sink => {
                         if let Some(s) = self.sink.as_mut() {
-                            s.write(cx, &r).await;
+                            s.write(cx, &r);
                         }
                     }
                     Shape::ModelCall => {
