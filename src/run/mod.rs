@@ -184,6 +184,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         barrier: opts.barrier || opts.batch || opts.export.is_some() || wf.models.iter().any(|m| m.settings.batch == Some(true)),
         batch: opts.batch,
         export: opts.export.as_ref().and_then(|(step, file)| wf.node(step).map(|id| (id, file.clone()))),
+        sampling: (0..wf.nodes.len()).map(|id| context::Sampling::of(&wf, id)).collect(),
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
             for (i, &id) in plan.order.iter().enumerate() {
