@@ -31,7 +31,8 @@ pub struct Sink {
     open: HashMap<u64, OpenSource>,
     /// Source records with at least one line written (those finished and released).
     sources: u64,
-    guidelines: BTreeMap<String, u64>,
+    /// Guideline preference, counted for training sets (chat format) only.
+    guidelines: Option<BTreeMap<String, u64>>,
     count: u64,
 }
 
@@ -123,7 +124,8 @@ impl Sink {
                 None
             }
         };
-        Sink { id, path, partial, file, open: HashMap::new(), sources: 0, guidelines: BTreeMap::new(), count: 0 }
+        let guidelines = (node.str_arg("format") == Some("chat")).then(BTreeMap::new);
+        Sink { id, path, partial, file, open: HashMap::new(), sources: 0, guidelines, count: 0 }
     }
 
     pub fn write(&mut self, cx: &Ctx, r: &Rec) {
@@ -145,8 +147,10 @@ impl Sink {
                 *count += 1;
                 source.written = true;
                 super::samples::written(cx, *id, r);
-                for g in guideline_ids(cx, r) {
-                    *guidelines.entry(g).or_default() += 1;
+                if let Some(guidelines) = guidelines {
+                    for g in guideline_ids(cx, r) {
+                        *guidelines.entry(g).or_default() += 1;
+                    }
                 }
             }
             Err(e) => {
@@ -194,8 +198,7 @@ impl Sink {
         }
         let name = path.display().to_string();
         cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), sources);
-        // Guideline preference is reported for training sets (chat format) only.
-        if cx.wf.nodes[id].str_arg("format") == Some("chat") {
+        if let Some(guidelines) = guidelines {
             cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), guidelines);
         }
         cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(name, count);
