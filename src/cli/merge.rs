@@ -160,6 +160,12 @@ fn merge_stores(stores: &[PathBuf], into: &Path) -> Result<Vec<String>, String> 
         if m.differing > 0 {
             line.push_str(&format!(" ({} of those with another reply: the first stored is kept)", m.differing));
         }
+        if m.shadowed > 0 {
+            line.push_str(&format!(
+                "; {} not added: another call here has the same first 64 bits of key (a run that needs them asks again)",
+                m.shadowed
+            ));
+        }
         report.push(line);
     }
     Ok(report)

@@ -11,6 +11,9 @@ pub struct CacheMerge {
     pub present: u64,
     /// Keys present in both with different replies (non-greedy calls asked twice).
     pub differing: u64,
+    /// Calls not added because another key here holds their slot (their
+    /// first 64 bits): a later run asks them again.
+    pub shadowed: u64,
 }
 
 impl Store {
@@ -27,7 +30,7 @@ impl Store {
 /// slot (the other store may predate slots, so its own are not read).
 fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> {
     let tx = c.transaction()?;
-    let mut merge = CacheMerge { added: 0, present: 0, differing: 0 };
+    let mut merge = CacheMerge { added: 0, present: 0, differing: 0, shadowed: 0 };
     {
         let has_truncated: bool =
             tx.query_row("SELECT count(*) > 0 FROM pragma_table_info('calls', 'other') WHERE name = 'truncated'", [], |r| r.get(0))?;
@@ -50,7 +53,7 @@ fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> 
                     merge.present += 1;
                     merge.differing += u64::from(mine != reply);
                 }
-                Some(_) => {}
+                Some(_) => merge.shadowed += 1,
                 None => {
                     let (request, prompt, completion): (String, i64, i64) = (r.get(1)?, r.get(3)?, r.get(4)?);
                     let (created, truncated): (f64, i64) = (r.get(5)?, r.get(6)?);
@@ -61,4 +64,36 @@ fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> 
     }
     tx.commit()?;
     Ok(merge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(store: &Path, key: &str, reply: &str) {
+        let c = rusqlite::Connection::open(store).unwrap();
+        c.execute(
+            "INSERT INTO calls (key, slot, request, reply, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, '', ?3, 0, 0, 0)",
+            params![key, super::super::store_schema::slot(key), reply],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_call_whose_slot_is_taken_here_is_counted_not_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let (here, other) = (dir.path().join("here.sqlite"), dir.path().join("other.sqlite"));
+        drop(Store::open(&other).unwrap());
+        let target = Store::open(&here).unwrap();
+        // Two keys with the same first 64 bits, and one that shares nothing.
+        let (a, b, c) =
+            ("00000000000000aa".to_string() + &"1".repeat(48), "00000000000000aa".to_string() + &"2".repeat(48), "f".repeat(64));
+        put(&here, &a, "mine");
+        put(&other, &b, "theirs");
+        put(&other, &c, "new");
+        let m = target.merge_cache(&other).unwrap();
+        assert_eq!((m.added, m.present, m.shadowed), (1, 0, 1));
+        let kept: String = target.lock().query_row("SELECT reply FROM calls WHERE key = ?1", [&a], |r| r.get(0)).unwrap();
+        assert_eq!(kept, "mine");
+    }
 }
