@@ -1,5 +1,6 @@
 //! A store written before calls were keyed by slot still answers every call it
-//! holds: a run upgrades it in place, and `regen store merge` reads it as is.
+//! holds: a run upgrades it in place, and so does `regen store merge` before
+//! it reads it.
 
 mod common;
 use common::*;

@@ -17,6 +17,9 @@ pub struct CacheMerge {
 }
 
 impl Store {
+    /// Merge `other`'s calls into this store. `other` must have been opened
+    /// with `Store::open` first, which brings an older store up to date: its
+    /// `calls` then has this version's columns.
     pub fn merge_cache(&self, other: &Path) -> rusqlite::Result<CacheMerge> {
         let mut c = self.lock();
         c.execute("ATTACH DATABASE ?1 AS other", [other.to_string_lossy()])?;
@@ -27,17 +30,13 @@ impl Store {
 }
 
 /// Add the attached store's calls, one by one: each is looked up here by its
-/// slot (the other store may predate slots, so its own are not read).
+/// slot, so a call already here, or another key holding its slot, is counted.
 fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> {
     let tx = c.transaction()?;
     let mut merge = CacheMerge { added: 0, present: 0, differing: 0, shadowed: 0 };
     {
-        let has_truncated: bool =
-            tx.query_row("SELECT count(*) > 0 FROM pragma_table_info('calls', 'other') WHERE name = 'truncated'", [], |r| r.get(0))?;
-        let truncated = if has_truncated { "truncated" } else { "0" };
-        let mut read = tx.prepare(&format!(
-            "SELECT key, request, reply, prompt_tokens, completion_tokens, created, {truncated} FROM other.calls ORDER BY rowid"
-        ))?;
+        let mut read =
+            tx.prepare("SELECT key, request, reply, prompt_tokens, completion_tokens, created, truncated FROM other.calls ORDER BY rowid")?;
         let mut here = tx.prepare("SELECT key, reply FROM main.calls WHERE slot = ?1")?;
         // OR IGNORE: a call already here keeps its reply (so does another key sharing its slot).
         let mut add = tx.prepare(
