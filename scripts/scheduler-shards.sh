@@ -77,7 +77,7 @@ engine=
 if slurm_up; then
   engine="Slurm $(sinfo --version | awk '{print $2}') job array"
   (cd "$work" && REGEN="$bin/regen" timeout 600 sbatch --wait --array=0-2 --output="$work/slurm-%a.log" \
-    "$root/deploy/slurm/regen-shards.sbatch" "$wf" sharded "${args[@]}" >/dev/null) \
+    "$root/deploy/slurm/regen-shards.sbatch" 3 "$wf" sharded "${args[@]}" >/dev/null) \
     || { cat "$work"/slurm-*.log >&2; echo "scheduler-shards: the Slurm array failed" >&2; exit 1; }
 else
   echo "scheduler-shards: Slurm cannot run here ($why); falling back to Ray"

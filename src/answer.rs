@@ -48,7 +48,9 @@ pub fn last_boxed(text: &str) -> Option<&str> {
 /// `####` or "answer is", else (numbers only) the last number in the text.
 pub fn extract(text: &str, kind: AnswerKind) -> Option<String> {
     let region = last_boxed(text).or_else(|| text.rsplit_once("####").map(|(_, a)| a)).or_else(|| {
-        let lower = text.to_lowercase();
+        // ASCII lower-casing keeps every byte where it was, so the index found
+        // is an index into `text` (full lower-casing turns `İ` into 3 bytes).
+        let lower = text.to_ascii_lowercase();
         lower.rfind("answer is").map(|i| &text[i + "answer is".len()..])
     });
     match kind {
@@ -75,7 +77,8 @@ pub fn normalize_label(label: &str, kind: AnswerKind) -> Option<String> {
 /// Does a predicted answer match the label? Numbers compare numerically;
 /// choices by letter; text by case-insensitive containment.
 pub fn matches(predicted: &str, label: &str, kind: AnswerKind) -> bool {
-    let Some(gold) = normalize_label(label, kind) else {
+    // A blank label is contained in every answer: it matches nothing instead.
+    let Some(gold) = normalize_label(label, kind).filter(|g| !g.trim().is_empty()) else {
         return false;
     };
     match kind {
@@ -210,6 +213,15 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_before_the_answer_phrase_neither_panics_nor_shifts_the_answer() {
+        assert_eq!(extract("İİİİİİİİ so the answer is 5", AnswerKind::Number).as_deref(), Some("5"));
+        assert_eq!(extract("İİ so the answer is 12", AnswerKind::Number).as_deref(), Some("12"));
+        assert_eq!(extract("ẞİ Ǆ THE ANSWER IS (C) ok", AnswerKind::Choice).as_deref(), Some("C"));
+        assert_eq!(extract("İstanbul: the answer is yes", AnswerKind::Bool).as_deref(), Some("true"));
+        assert_eq!(extract("İİİ the answer is İzmir.", AnswerKind::Text).as_deref(), Some("İzmir"));
+    }
+
+    #[test]
     fn choices_and_bools() {
         assert_eq!(extract("thus \\boxed{(B) the cat}", AnswerKind::Choice).as_deref(), Some("B"));
         assert!(matches("B", "(B) text", AnswerKind::Choice));
@@ -217,5 +229,9 @@ mod tests {
         assert!(matches("\\boxed{Yes}", "true", AnswerKind::Bool) || matches("Yes", "true", AnswerKind::Bool));
         assert!(matches("false", "No", AnswerKind::Bool));
         assert!(matches("Paris, France", "paris", AnswerKind::Text));
+        for kind in [AnswerKind::Choice, AnswerKind::Text, AnswerKind::Bool, AnswerKind::Number] {
+            assert!(!matches("anything at all", "", kind));
+            assert!(!matches("B", "   ", kind));
+        }
     }
 }

@@ -109,6 +109,9 @@ pub fn check_preference_file(path: &Path) -> Result<usize, String> {
 /// Upload, start the job, and (with `wait`) poll until it ends.
 pub async fn start(file: &Path, h: &Handoff<'_>) -> Result<FineTuningJob, String> {
     let key = std::env::var(h.key_env).unwrap_or_else(|_| "none".into());
+    if std::env::var(h.key_env).is_ok() {
+        crate::secrets::register(&key);
+    }
     let scrub = |e: String| if key.len() >= 4 { e.replace(&key, "[redacted]") } else { e };
     let client = Client::with_config(OpenAIConfig::new().with_api_base(h.endpoint.trim_end_matches('/')).with_api_key(key.clone()));
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;

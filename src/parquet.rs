@@ -44,8 +44,9 @@ impl Place {
     }
 }
 
-/// The files of a Parquet source: the file itself, or a folder's `.parquet` files in name order.
-pub fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
+/// The files of a Parquet source: the file itself, or the `.parquet` files of
+/// one split of a folder, in name order (see `dataset_split`).
+pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, String> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
@@ -66,12 +67,16 @@ pub fn files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if out.is_empty() {
         return Err(format!("no .parquet files in {}", path.display()));
     }
-    Ok(out)
+    crate::dataset_split::select(path, out, split)
 }
 
 /// Streams the rows of every file, row group by row group, into a bounded channel.
-pub fn rows(path: &Path) -> Result<mpsc::Receiver<Result<Row, String>>, String> {
-    let files = files(path)?;
+pub fn rows(path: &Path, split: &str) -> Result<mpsc::Receiver<Result<Row, String>>, String> {
+    let files = files(path, split)?;
+    if path.is_dir() {
+        let names: Vec<String> = files.iter().map(|f| f.strip_prefix(path).unwrap_or(f).display().to_string()).collect();
+        tracing::info!("reading the `{split}` split of {}: {}", path.display(), names.join(", "));
+    }
     let (tx, rx) = mpsc::channel(1024);
     std::thread::Builder::new()
         .name("regen-parquet".into())
@@ -153,9 +158,9 @@ pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), String> {
 
 /// Every row of a Parquet file or folder as one JSON object per line (for the
 /// dataset importers, which read the hub's JSONL exports the same way).
-pub fn as_jsonl(path: &Path) -> Result<String, String> {
+pub fn as_jsonl(path: &Path, split: &str) -> Result<String, String> {
     let mut out = String::new();
-    for f in files(path)? {
+    for f in files(path, split)? {
         read_file(&f, &mut |row| {
             out.push_str(&row.raw);
             out.push('\n');
@@ -166,9 +171,9 @@ pub fn as_jsonl(path: &Path) -> Result<String, String> {
 }
 
 /// Rows in a Parquet file or folder, from the footers (no data is read).
-pub fn row_count(path: &Path) -> Option<usize> {
+pub fn row_count(path: &Path, split: &str) -> Option<usize> {
     let mut n = 0usize;
-    for f in files(path).ok()? {
+    for f in files(path, split).ok()? {
         let file = std::fs::File::open(&f).ok()?;
         let meta = ParquetRecordBatchReaderBuilder::try_new(file).ok()?.metadata().file_metadata().num_rows();
         n += usize::try_from(meta).ok()?;

@@ -16,6 +16,9 @@ use std::sync::Arc;
 pub type NodeId = usize;
 
 /// Model settings that change what a call returns (part of a step's identity and the cache key).
+/// The split a dataset folder source reads unless told (`split:`).
+pub const DEFAULT_SPLIT: &str = "train";
+
 pub const SEMANTIC: &[&str] = &["name", "temperature", "top_p", "max_tokens", "seed", "system"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

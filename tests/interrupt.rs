@@ -98,8 +98,11 @@ fn ctrl_c_lets_calls_in_flight_finish_says_how_to_resume_and_loses_nothing() {
     assert!(t0.elapsed() < Duration::from_secs(20), "stopped within the grace period");
     assert!(stderr.contains("interrupted — no new calls"), "{stderr}");
     assert!(stdout.contains("stopped early (interrupted)") && stdout.contains("Resume with:"), "{stdout}");
-    // The store is intact and the sinks were written (no .partial left).
-    assert!(!dir.path().join("out/train.jsonl.partial").exists());
+    // The store is intact; the lines written so far wait in the partial file,
+    // which a stopped run never moves over the output (there was none here).
+    assert!(dir.path().join("out/train.jsonl.partial").exists());
+    assert!(!dir.path().join("out/train.jsonl").exists());
+    assert!(stdout.contains("was not replaced") && stdout.contains("train.jsonl.partial"), "{stdout}");
     let asked = server.requests();
     let r = regen_in(dir.path(), &regenesis_args(&[]).iter().map(String::as_str).collect::<Vec<_>>(), &[("OPENAI_BASE_URL", &server.url)]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

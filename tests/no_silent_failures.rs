@@ -7,14 +7,12 @@ use common::*;
 use std::path::Path;
 
 fn workflow(dir: &Path, sink_path: &str, user: &str) {
-    let data = root().join("stdlib/data/arith-100.jsonl");
     std::fs::write(
         dir.join("w.regen"),
         format!(
             "workflow w\nmodel m {{\n  endpoint = env(\"OPENAI_BASE_URL\", \"http://127.0.0.1:1/v1\")\n}}\n\
-             source q = jsonl(\"{}\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", into: path)\n\
-             sink train = jsonl(s, path: \"{sink_path}\", format: chat, user: \"{user}\")\n",
-            data.display()
+             source q = jsonl(\"stdlib/data/arith-100.jsonl\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", into: path)\n\
+             sink train = jsonl(s, path: \"{sink_path}\", format: chat, user: \"{user}\")\n"
         ),
     )
     .unwrap();
@@ -45,7 +43,7 @@ fn run_as(prefix: &[String], dir: &Path, args: &[&str], url: &str) -> Run {
 }
 
 #[test]
-fn a_sink_that_cannot_be_written_is_a_recorded_failure() {
+fn a_sink_that_cannot_be_written_stops_the_run_before_its_first_call() {
     let server = Server::start(&["--correct", "1.0"]);
     // Its folder is a file: the sink cannot be opened.
     let dir = tempfile::tempdir().unwrap();
@@ -53,10 +51,9 @@ fn a_sink_that_cannot_be_written_is_a_recorded_failure() {
     std::fs::create_dir_all(dir.path().join("out")).unwrap();
     std::fs::write(dir.path().join("out/blocked"), "a file, not a folder").unwrap();
     let r = regen_in(dir.path(), &["run", "w.regen", "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", server.url.as_str())]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("sink-open: 1") && r.stdout.contains("sink-write: 3"), "{}", r.stdout);
-    let show = regen_in(dir.path(), &["show", "1"], &[]);
-    assert!(show.stdout.contains("× train: sink-open") && show.stdout.contains("cannot write"), "{}", show.stdout);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("sink `train` cannot write") && r.stderr.contains("is a file, not a folder"), "{}", r.stderr);
+    assert_eq!(server.requests(), 0, "nothing is spent on a run that cannot write its output");
 
     // A read-only folder, as a user who cannot write there.
     let Some(nobody) = as_nobody() else {
@@ -71,9 +68,10 @@ fn a_sink_that_cannot_be_written_is_a_recorded_failure() {
     assert!(chown(dir.path()).success());
     std::process::Command::new("chmod").arg("555").arg(dir.path().join("out")).status().unwrap();
     let r = run_as(&nobody, dir.path(), &["run", "w.regen", "--limit", "3", "--run-dir", "out"], &server.url);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("sink-open: 1") && r.stdout.contains("sink-write: 3"), "{}", r.stdout);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("cannot write") && r.stderr.contains("Permission denied"), "{}", r.stderr);
     assert!(!dir.path().join("out/train.jsonl").exists());
+    assert_eq!(server.requests(), 0);
 }
 
 #[test]

@@ -177,15 +177,55 @@ fn data_import_reads_a_hub_parquet_folder() {
          rows = [{'question': 'Tom has 3 apples and buys 4 more. How many?', 'answer': 'He has 3 + 4 = 7.\\n#### 7'},\n\
                  {'question': 'A box holds 12 eggs; 5 break. How many are left?', 'answer': '12 - 5 = 7 left.\\n#### 7'},\n\
                  {'question': 'Sam reads 10 pages a day for 3 days. Pages?', 'answer': '10 * 3 = 30\\n#### 30'}]\n\
-         pq.write_table(pa.Table.from_pylist(rows), 'gsm8k/main/train-00000-of-00001.parquet', row_group_size=2)\n",
+         pq.write_table(pa.Table.from_pylist(rows), 'gsm8k/main/train-00000-of-00001.parquet', row_group_size=2)\n\
+         test = [{'question': 'TEST QUESTION: 2 + 2?', 'answer': '2 + 2 = 4\\n#### 4'}]\n\
+         pq.write_table(pa.Table.from_pylist(test), 'gsm8k/main/test-00000-of-00001.parquet')\n",
     );
-    let r = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k", "--out", "g.jsonl"], &[]);
+    let r = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k/main", "--out", "g.jsonl"], &[]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let lines: Vec<serde_json::Value> =
-        std::fs::read_to_string(dir.path().join("g.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let text = std::fs::read_to_string(dir.path().join("g.jsonl")).unwrap();
+    assert!(!text.contains("TEST QUESTION"), "the test split leaked into training questions:\n{text}");
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["answer"], "30");
     assert!(lines[0]["question"].as_str().unwrap().starts_with("Tom has 3 apples"));
+    // The test split, when asked for by name.
+    let t = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k/main", "--split", "test", "--out", "t.jsonl"], &[]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap().lines().count(), 1);
+
+    // A folder source reads the train split only, and says which files it read.
+    std::fs::write(
+        dir.path().join("w.regen"),
+        "workflow split\nmodel gen {\n  n_per_request = false\n}\nsource q = parquet(\"gsm8k/main\", label: answer)\n\
+         step s = llm(q, prompt: \"{{ question }}\", into: path)\nsink out = jsonl(s, path: \"out.jsonl\", fields: [question])\n",
+    )
+    .unwrap();
+    let server = Server::start(&[]);
+    let run =
+        regen_in(dir.path(), &["run", "w.regen", "--run-dir", "out", "--progress", "none"], &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("reading the `train` split") && run.stderr.contains("train-00000-of-00001.parquet"), "{}", run.stderr);
+    let out = std::fs::read_to_string(dir.path().join("out/out.jsonl")).unwrap();
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(!out.contains("TEST QUESTION"), "{out}");
+
+    // Two configurations side by side (main/ and socratic/): ambiguous, refused in words.
+    python(
+        &py,
+        dir.path(),
+        "import os, pyarrow as pa, pyarrow.parquet as pq\n\
+         os.makedirs('gsm8k/socratic', exist_ok=True)\n\
+         pq.write_table(pa.Table.from_pylist([{'question': 'q', 'answer': '#### 1'}]), 'gsm8k/socratic/train-00000-of-00001.parquet')\n",
+    );
+    let both = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k", "--out", "b.jsonl"], &[]);
+    assert_ne!(both.code, 0, "{}", both.stdout);
+    assert!(
+        both.stderr.contains("main") && both.stderr.contains("socratic") && both.stderr.contains("point the source at one of them"),
+        "{}",
+        both.stderr
+    );
+    assert!(!dir.path().join("b.jsonl").exists());
 }
 
 #[test]

@@ -101,10 +101,7 @@ fn permanent_failures_are_recorded_not_dropped() {
     let wf = dir.path().join("tiny.regen");
     std::fs::write(
         &wf,
-        format!(
-            "workflow tiny\nmodel m {{\n  retries = 1\n}}\nsource q = jsonl(\"{}\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n",
-            root().join("stdlib/data/arith-100.jsonl").display()
-        ),
+        "workflow tiny\nmodel m {\n  retries = 1\n}\nsource q = jsonl(\"stdlib/data/arith-100.jsonl\")\nstep s = llm(q, prompt: \"{{ question }}\", into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n",
     )
     .unwrap();
     let r = regen_in(dir.path(), &["run", "tiny.regen", "--limit", "3", "--run-dir", "out"], &[("OPENAI_BASE_URL", server.url.as_str())]);
@@ -128,14 +125,7 @@ fn per_question_steps_fire_before_the_last_question_is_done() {
     let server = Server::start(&["--correct", "0", "--latency-ms", "2", "--heavy-tail"]);
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join("narrow.regen");
-    std::fs::write(
-        &wf,
-        format!(
-            "workflow narrow\nextends \"{}\"\nmodel gen {{\n  concurrency = 4\n}}\n",
-            root().join("workflows/regenesis.regen").display()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&wf, "workflow narrow\nextends \"@regenesis\"\nmodel gen {\n  concurrency = 4\n}\n").unwrap();
     let args = ["run", wf.to_str().unwrap(), "--run-dir", "out", "--set", "selections=3", "--limit", "16"];
     let r = regen_in(dir.path(), &args, &[("OPENAI_BASE_URL", server.url.as_str())]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -196,8 +186,7 @@ fn sampling_workflow(dir: &Path, model_settings: &str, samples: u32) -> std::pat
     std::fs::write(
         &wf,
         format!(
-            "workflow sampling\nmodel m {{\n{model_settings}\n}}\nsource q = jsonl(\"{}\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", samples: {samples}, temperature: 1.0, into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n",
-            root().join("stdlib/data/arith-100.jsonl").display()
+            "workflow sampling\nmodel m {{\n{model_settings}\n}}\nsource q = jsonl(\"stdlib/data/arith-100.jsonl\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\", samples: {samples}, temperature: 1.0, into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n"
         ),
     )
     .unwrap();

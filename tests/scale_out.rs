@@ -201,6 +201,21 @@ fn three_shards_merged_equal_one_unsharded_run_even_after_a_shard_is_killed() {
         .collect();
     assert!(rows.iter().all(|&n| n > 0), "{rows:?}");
 
+    // The run folder moved (or mounted elsewhere): the markers name their stores
+    // relative to the shard folders, so the merge still finds them.
+    std::fs::rename(dir.path().join("sharded"), dir.path().join("moved")).unwrap();
+    let moved = regen_in(dir.path(), &["merge", "moved", "--store", "moved.sqlite"], &[]);
+    assert_eq!(moved.code, 0, "{}", moved.stderr);
+    assert_eq!(cache_keys(&dir.path().join("moved.sqlite")), cache_keys(&dir.path().join("whole.sqlite")));
+    // A store that is gone: refused before anything is written.
+    let marker: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("moved/shard-2-of-3/COMPLETE.json")).unwrap()).unwrap();
+    std::fs::remove_file(dir.path().join("moved/shard-2-of-3").join(marker["store"].as_str().unwrap())).unwrap();
+    let gone = regen_in(dir.path(), &["merge", "moved", "--out", "fresh", "--store", "fresh.sqlite"], &[]);
+    assert_eq!(gone.code, 1, "{}", gone.stderr);
+    assert!(gone.stderr.contains("is not there"), "{}", gone.stderr);
+    assert!(!dir.path().join("fresh").exists() && !dir.path().join("fresh.sqlite").exists(), "nothing written before the refusal");
+
     // A store merge on its own says what it added, and repeating it adds nothing.
     let again = regen_in(dir.path(), &["store", "merge", "whole.sqlite", "--into", "merged.sqlite"], &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
@@ -214,16 +229,23 @@ fn the_shard_comes_from_the_scheduler_environment() {
     let wf = root().join("workflows/regenesis.regen");
     let base = ["run", wf.to_str().unwrap(), "--run-dir", "r", "--limit", "2", "--set", "selections=1", "--progress", "none"];
     let url = server.url.as_str();
-    let slurm = regen_in(
-        dir.path(),
-        &base,
-        &[("OPENAI_BASE_URL", url), ("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "2"), ("SLURM_ARRAY_TASK_MIN", "1")],
-    );
+    let mut k8s: Vec<&str> = base.to_vec();
+    k8s.extend(["--shards", "2"]);
+    // A resubmitted Slurm task (`sbatch --array=1`) is an array of one: the count
+    // comes from --shards, never from the array, so it is still shard 1 of 2.
+    let resubmitted =
+        [("OPENAI_BASE_URL", url), ("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "1"), ("SLURM_ARRAY_TASK_MIN", "1")];
+    let slurm = regen_in(dir.path(), &k8s, &resubmitted);
     assert_eq!(slurm.code, 0, "{}", slurm.stderr);
     assert!(slurm.stderr.contains("shard 1 of 2 (from SLURM_ARRAY_TASK_ID)"), "{}", slurm.stderr);
     assert!(dir.path().join("r/shard-1-of-2/COMPLETE.json").is_file());
-    let mut k8s: Vec<&str> = base.to_vec();
-    k8s.extend(["--shards", "2"]);
+    assert!(!dir.path().join("r/shard-0-of-1").exists());
+    let no_count = regen_in(dir.path(), &base, &resubmitted);
+    assert_eq!(no_count.code, 2, "{}", no_count.stderr);
+    assert!(no_count.stderr.contains("pass --shards N"), "{}", no_count.stderr);
+    let beyond = regen_in(dir.path(), &k8s, &[("OPENAI_BASE_URL", url), ("SLURM_ARRAY_TASK_ID", "2")]);
+    assert_eq!(beyond.code, 2, "{}", beyond.stderr);
+    assert!(beyond.stderr.contains("is not below --shards 2"), "{}", beyond.stderr);
     let r = regen_in(dir.path(), &k8s, &[("OPENAI_BASE_URL", url), ("JOB_COMPLETION_INDEX", "0")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(dir.path().join("r/shard-0-of-2/COMPLETE.json").is_file());

@@ -7,8 +7,7 @@ use common::*;
 
 fn one_step(dir: &std::path::Path, model: &str, step_args: &str) {
     let wf = format!(
-        "workflow faults\nmodel m {{\n{model}\n}}\nsource q = jsonl(\"{}\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\"{step_args}, into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n",
-        root().join("stdlib/data/arith-100.jsonl").display()
+        "workflow faults\nmodel m {{\n{model}\n}}\nsource q = jsonl(\"stdlib/data/arith-100.jsonl\")\nstep s = llm(q, prompt: \"{{{{ question }}}}\"{step_args}, into: path)\nsink o = jsonl(s, path: \"o.jsonl\")\n"
     );
     std::fs::write(dir.join("f.regen"), wf).unwrap();
 }

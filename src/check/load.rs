@@ -83,7 +83,16 @@ fn load_file(
         return own;
     };
     let dir = sources.path(file).parent().map(Path::to_path_buf).unwrap_or_default();
-    let base_path = dir.join(&base_rel);
+    // `extends "@regenesis"`: a shipped workflow, from any folder (the copy built into regen).
+    let shipped = base_rel.strip_prefix('@');
+    let base_path = match shipped.map(crate::shipped::workflow) {
+        None => dir.join(&base_rel),
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            diags.push(Diagnostic::error("extends-not-found", file, span, e).with_help("`regen workflows` lists the shipped workflows"));
+            return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+        }
+    };
     let key = canonical(&base_path);
     if stack.contains(&key) {
         let chain: Vec<String> =
@@ -94,7 +103,7 @@ fn load_file(
         );
         return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
     }
-    if !sandbox.permits(&base_path) {
+    if shipped.is_none() && !sandbox.permits(&base_path) {
         diags.push(
             Diagnostic::error("outside-sandbox", file, span, format!("`extends` reaches `{base_rel}`, outside the workflow's tree"))
                 .with_help(sandbox.help()),
@@ -149,6 +158,14 @@ fn override_item(old: &Located, new: Located) -> Located {
         }
         (ItemKind::Model { props: base_props, .. }, ItemKind::Model { name, props }) => {
             let mut merged = base_props.clone();
+            // `endpoint` and `endpoints` are two shapes of one setting: a variant
+            // setting either replaces whichever the base had (setting both in one
+            // file is still a conflict, reported on that file).
+            for (one, other) in [("endpoint", "endpoints"), ("endpoints", "endpoint")] {
+                if props.iter().any(|p| p.name.text == one) {
+                    merged.retain(|b| b.name.text != other);
+                }
+            }
             for p in props {
                 match merged.iter().position(|b| b.name.text == p.name.text) {
                     Some(i) => merged[i] = p.clone(),

@@ -65,7 +65,8 @@ pub fn check_sources(path: &Path, opts: &Options, call_threshold: f64, mut sourc
 }
 
 /// Where the stdlib is: `$REGEN_STDLIB`, else a `stdlib/` beside the workflow or
-/// in a folder above it, else the one this binary was built from.
+/// in a folder above it, else the copy built into this binary (unpacked once):
+/// what it was built with, never a build folder that may have changed since.
 pub fn find_stdlib(workflow: &Path) -> PathBuf {
     if let Some(p) = std::env::var_os("REGEN_STDLIB") {
         return PathBuf::from(p);
@@ -77,16 +78,12 @@ pub fn find_stdlib(workflow: &Path) -> PathBuf {
             return candidate;
         }
     }
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stdlib");
-    if built.join("guidelines").is_dir() {
-        return built;
-    }
-    // An installed binary (pip, cargo install) whose source folder is gone: its own copy.
     match crate::shipped::unpacked() {
         Ok(dir) => dir.join("stdlib"),
         Err(e) => {
+            // The cache cannot be written: the build folder, if it is still there, is the next best.
             tracing::warn!("{e}");
-            built
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("stdlib")
         }
     }
 }

@@ -11,9 +11,11 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct AblateArgs {
-    /// The base workflow, run first.
+    /// The base workflow, run first (a file, or `@name` for a shipped one).
+    #[arg(value_parser = super::workflow_arg)]
     pub base: PathBuf,
-    /// Variants (usually files that `extends` the base).
+    /// Variants (usually files that `extends` the base; `@ablations/no-hint` for a shipped one).
+    #[arg(value_parser = super::workflow_arg)]
     pub variants: Vec<PathBuf>,
     #[command(flatten)]
     pub inputs: super::run::RunInputs,

@@ -13,6 +13,8 @@ pub enum BatchCommand {
     /// Write STEP's uncached calls as batch input (OpenAI format; vLLM `run-batch` reads it). Makes no call:
     /// the steps before it must be in the cache.
     Export {
+        /// A workflow file, or `@name` for a shipped one.
+        #[arg(value_parser = super::workflow_arg)]
         file: PathBuf,
         #[arg(long)]
         step: String,
@@ -44,8 +46,13 @@ fn export(file: PathBuf, step: String, out: PathBuf, inputs: RunInputs) -> i32 {
     };
     let wf = checked.workflow;
     let run_dir = std::env::temp_dir().join(format!("regen-export-{}", std::process::id()));
+    // Written under a temporary name: a refused export leaves no empty file,
+    // and never replaces a previous export.
+    let mut partial = out.clone().into_os_string();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
     let opts = RunOptions {
-        export: Some((step.clone(), out.clone())),
+        export: Some((step.clone(), partial.clone())),
         progress: run::progress::ProgressMode::None,
         ..RunOptions::new(file.clone(), run_dir.clone(), inputs.store, inputs.limit)
     };
@@ -57,22 +64,40 @@ fn export(file: PathBuf, step: String, out: PathBuf, inputs: RunInputs) -> i32 {
     if let Err(e) = std::fs::remove_dir_all(&run_dir) {
         tracing::debug!("the export's scratch folder {} stays: {e}", run_dir.display());
     }
-    match result {
-        Ok(report) if report.failures == 0 && out.is_file() => {
-            let lines = std::fs::read_to_string(&out).map_or(0, |t| t.lines().count());
-            println!("wrote {lines} requests of `{step}` to {}", out.display());
-            println!("next: run them (e.g. `python -m vllm.entrypoints.openai.run_batch -i {} -o out.jsonl --model …`),", out.display());
-            println!("      then `regen batch import out.jsonl` and run or export again");
-            0
-        }
-        Ok(report) => {
-            eprintln!("error: nothing exported: {} record(s) failed before `{step}`", report.failures);
-            eprintln!("  help: the steps before it must be answered from the cache; export and import them first (`regen show {}` lists what failed)", report.run_id);
-            1
-        }
+    let report = match result {
+        Ok(r) => r,
         Err(e) => {
+            discard(&partial);
             eprintln!("error: {e}");
-            2
+            return 2;
+        }
+    };
+    if report.failures > 0 || !partial.is_file() {
+        discard(&partial);
+        eprintln!("error: nothing exported: {} record(s) failed before `{step}`", report.failures);
+        eprintln!(
+            "  help: the steps before it must be answered from the cache; export and import them first (`regen show {}` lists what failed)",
+            report.run_id
+        );
+        return 1;
+    }
+    if let Err(e) = std::fs::rename(&partial, &out) {
+        discard(&partial);
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return 2;
+    }
+    let lines = std::fs::read_to_string(&out).map_or(0, |t| t.lines().count());
+    println!("wrote {lines} requests of `{step}` to {}", out.display());
+    println!("next: run them (e.g. `python -m vllm.entrypoints.openai.run_batch -i {} -o out.jsonl --model …`),", out.display());
+    println!("      then `regen batch import out.jsonl` and run or export again");
+    0
+}
+
+/// An unfinished export file goes: a refusal leaves nothing behind.
+fn discard(partial: &std::path::Path) {
+    if partial.exists() {
+        if let Err(e) = std::fs::remove_file(partial) {
+            eprintln!("warning: cannot remove the unfinished export {}: {e}", partial.display());
         }
     }
 }

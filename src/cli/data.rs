@@ -35,12 +35,15 @@ pub enum DataKind {
         /// Only the first N questions.
         #[arg(long)]
         limit: Option<usize>,
+        /// The split to read from a dataset folder (`--from` a folder of the hub's Parquet files).
+        #[arg(long, default_value = crate::workflow::DEFAULT_SPLIT)]
+        split: String,
     },
 }
 
 pub fn run(a: DataArgs) -> i32 {
     match a.what {
-        DataKind::Import { which, out, from, limit } => match import(which, out, from, limit) {
+        DataKind::Import { which, out, from, limit, split } => match import(which, out, from, limit, &split) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -66,12 +69,18 @@ pub fn run(a: DataArgs) -> i32 {
     }
 }
 
-fn import(which: crate::datasets::Known, out: Option<PathBuf>, from: Option<PathBuf>, limit: Option<usize>) -> Result<(), String> {
+fn import(
+    which: crate::datasets::Known,
+    out: Option<PathBuf>,
+    from: Option<PathBuf>,
+    limit: Option<usize>,
+    split: &str,
+) -> Result<(), String> {
     let file = crate::datasets::locate(which, from.as_deref())?;
     // The hub's Parquet (a file, or a dataset folder of shards) reads as its JSONL export would.
     let parquet = file.is_dir() || file.extension().is_some_and(|x| x == "parquet");
     let text = if parquet {
-        crate::parquet::as_jsonl(&file)?
+        crate::parquet::as_jsonl(&file, split)?
     } else {
         std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
     };
@@ -86,7 +95,7 @@ fn import(which: crate::datasets::Known, out: Option<PathBuf>, from: Option<Path
     std::fs::write(&out, body).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     println!("wrote {} {name} questions to {}", rows.len(), out.display());
     println!(
-        "run ReGenesis on them: regen run workflows/regenesis.regen --set data={} --set answer_format={}",
+        "run ReGenesis on them: regen run @regenesis --set data={} --set answer_format={}",
         std::fs::canonicalize(&out).unwrap_or(out).display(),
         which.answer_format()
     );

@@ -15,7 +15,8 @@ use std::time::Instant;
 
 #[derive(Args)]
 pub struct DoctorArgs {
-    /// Workflows whose models to check (none: the machine only).
+    /// Workflows whose models to check (none: the machine only); `@name` for a shipped one.
+    #[arg(value_parser = super::workflow_arg)]
     pub workflows: Vec<PathBuf>,
 }
 
@@ -132,6 +133,9 @@ async fn model(alias: &str, s: &ModelSettings) -> Vec<Row> {
     };
     let (name, key_env) = (s.model_name(alias), s.key_env());
     let key = std::env::var(&key_env).ok().filter(|k| !k.is_empty());
+    if let Some(k) = &key {
+        crate::secrets::register(k);
+    }
     let mut rows = vec![Row(
         format!("{what} key"),
         if key.is_some() { Status::Ok } else { Status::Note },

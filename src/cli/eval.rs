@@ -13,8 +13,8 @@ pub struct EvalArgs {
     #[arg(required = true)]
     pub data: Vec<PathBuf>,
     /// The evaluation workflow: it must have params `data`, `answer_format`, `samples`
-    /// and sinks `graded` (every answered question) and `correct`.
-    #[arg(long)]
+    /// and sinks `graded` (every answered question) and `correct`. A file, or `@name` for a shipped one.
+    #[arg(long, value_parser = super::workflow_arg)]
     pub workflow: Option<PathBuf>,
     /// Answer format of the labels: number, choice, bool or text.
     #[arg(long, default_value = "number")]

@@ -12,6 +12,8 @@ pub enum GraphFormat {
 
 #[derive(Args)]
 pub struct GraphArgs {
+    /// A workflow file, or `@name` for a shipped one (`regen workflows` lists them).
+    #[arg(value_parser = super::workflow_arg)]
     pub file: PathBuf,
     #[arg(long, value_enum, default_value = "dot")]
     pub format: GraphFormat,

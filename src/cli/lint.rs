@@ -25,8 +25,8 @@ pub enum Deny {
 
 #[derive(Args)]
 pub struct LintArgs {
-    /// Workflow files, or folders searched for *.regen.
-    #[arg(required = true)]
+    /// Workflow files, or folders searched for *.regen; `@name` for a shipped workflow.
+    #[arg(required = true, value_parser = super::workflow_arg)]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: LintFormat,

@@ -11,7 +11,10 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(verbose: bool) {
-    let default = if verbose { "regen=debug,info" } else { "regen=info,warn" };
+    // Libraries speak only at debug (`--verbose`): async-openai logs every
+    // retried reply as an error, although regen retries it and counts it; what
+    // failed for good is regen's own `error:` line and a recorded failure.
+    let default = if verbose { "regen=debug,debug,hyper=info,h2=info,rustls=info" } else { "regen=info,off" };
     let filter = EnvFilter::try_from_env("REGEN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     // A second call (a test harness, or `run` inside `ablate`) keeps the first subscriber.
     if tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).event_format(Plain).try_init().is_err() {
@@ -53,16 +56,24 @@ where
     fn format_event(&self, _cx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
         let mut line = Line::default();
         event.record(&mut line);
+        let target = event.metadata().target();
+        let ours = target == "regen" || target.starts_with("regen::");
         let level = match *event.metadata().level() {
+            // A library's error is not regen's: regen says what failed for good.
+            _ if !ours => "debug: ",
             Level::ERROR => "error: ",
             Level::WARN => "warning: ",
             Level::DEBUG | Level::TRACE => "debug: ",
             Level::INFO => "",
         };
+        // Every line is redacted: a library may print a server's body, key and all.
+        let message = crate::secrets::redact(&line.message);
+        let fields = crate::secrets::redact(&line.fields);
         // A progress line is the whole line (`[1m10s] calls …`), as a person reads it.
-        if event.metadata().target() == "regen::progress" {
-            return writeln!(w, "{}", line.message);
+        if target == "regen::progress" {
+            return writeln!(w, "{message}");
         }
-        writeln!(w, "regen: {level}{}{}", line.message, line.fields)
+        let from = if ours { String::new() } else { format!("{}: ", target.split("::").next().unwrap_or(target)) };
+        writeln!(w, "regen: {level}{from}{message}{fields}")
     }
 }

@@ -108,7 +108,13 @@ fn merge_shards(a: &MergeArgs) -> Result<Vec<String>, String> {
     let shards = shards(&a.run_dir)?;
     let out_dir = a.out.clone().unwrap_or_else(|| a.run_dir.clone());
     let sinks = shards[0].1["sinks"].as_array().cloned().unwrap_or_default();
-    let mut report = Vec::new();
+    // Everything is read and checked before anything is written: a merge that
+    // cannot finish leaves no half-merged files and no partial store.
+    let stores = match &a.store {
+        Some(_) => shards.iter().map(|(dir, m)| shard_store(dir, m)).collect::<Result<Vec<_>, _>>()?,
+        None => vec![],
+    };
+    let mut merged = Vec::new();
     for sink in &sinks {
         let rel = sink["path"].as_str().unwrap_or_default();
         let mut text = String::new();
@@ -116,10 +122,14 @@ fn merge_shards(a: &MergeArgs) -> Result<Vec<String>, String> {
             let p = dir.join(rel);
             text.push_str(&std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
         }
+        merged.push((rel, sink["shuffle_seed"].as_i64(), text));
+    }
+    let mut report = Vec::new();
+    for (rel, seed, text) in &merged {
         let mut lines: Vec<&str> = text.lines().collect();
         // The unsharded run's order: its seeded shuffle, else sorted (arrival order is not reproducible).
-        match sink["shuffle_seed"].as_i64() {
-            Some(seed) => crate::run::sink::shuffled(&mut lines, seed as u64),
+        match seed {
+            Some(seed) => crate::run::sink::shuffled(&mut lines, *seed as u64),
             None => lines.sort_unstable(),
         }
         let target = out_dir.join(rel);
@@ -137,10 +147,29 @@ fn merge_shards(a: &MergeArgs) -> Result<Vec<String>, String> {
         report.push(format!("merged {} shards into {} ({} lines)", shards.len(), target.display(), lines.len()));
     }
     if let Some(into) = &a.store {
-        let stores: Vec<PathBuf> = shards.iter().filter_map(|(_, m)| m["store"].as_str().map(PathBuf::from)).collect();
         report.extend(merge_stores(&stores, into)?);
     }
     Ok(report)
+}
+
+/// A shard's store, as its marker names it: relative to the shard folder (so a
+/// run folder that moved, or is mounted elsewhere, still merges), or absolute
+/// (older markers; when that path is gone, the same file name in the shard folder).
+fn shard_store(dir: &Path, marker: &Value) -> Result<PathBuf, String> {
+    let named = marker["store"].as_str().ok_or_else(|| format!("{} names no store", dir.join(MARKER).display()))?;
+    let named = Path::new(named);
+    let path = if named.is_relative() { dir.join(named) } else { named.to_path_buf() };
+    if path.is_file() {
+        return Ok(path);
+    }
+    if let Some(local) = named.file_name().map(|f| dir.join(f)).filter(|p| p.is_file()) {
+        return Ok(local);
+    }
+    Err(format!(
+        "shard {}: its store {} is not there\n  help: copy the shard folder with its store, or merge without --store",
+        dir.display(),
+        path.display()
+    ))
 }
 
 fn merge_stores(stores: &[PathBuf], into: &Path) -> Result<Vec<String>, String> {

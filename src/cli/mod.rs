@@ -93,6 +93,8 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// Explain a diagnostic code: what it means, an example and the fix (`--all` lists every code).
     Explain(explain::ExplainArgs),
+    /// List the shipped workflows (ReGenesis, its ablations, the baselines), each usable as `@name` wherever a workflow file goes.
+    Workflows,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -126,6 +128,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Lint(a) => lint::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Workflows => list_workflows(),
         Command::Doctor(a) => doctor::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Plan(a) => plan::run(a),
@@ -210,6 +213,24 @@ pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked
         return Err(1);
     }
     Ok(checked)
+}
+
+/// A workflow file argument: a path, or `@name` for a shipped workflow
+/// (`regen run @regenesis` works from any folder; `regen workflows` lists them).
+pub fn workflow_arg(s: &str) -> Result<PathBuf, String> {
+    match s.strip_prefix('@') {
+        Some(name) => crate::shipped::workflow(name),
+        None => Ok(PathBuf::from(s)),
+    }
+}
+
+/// `regen workflows`: the shipped workflows, by the name `@name` takes.
+fn list_workflows() -> i32 {
+    for name in crate::shipped::names() {
+        println!("@{name:<36} {}", crate::shipped::summary(&name));
+    }
+    println!("\nrun one with `regen run @regenesis`, check one with `regen lint @ablations/no-hint`; `regen new` copies one into a project to edit");
+    0
 }
 
 pub fn stdlib_for(file: &Path) -> PathBuf {

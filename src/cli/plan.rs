@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct PlanArgs {
+    /// A workflow file, or `@name` for a shipped one (`regen workflows` lists them).
+    #[arg(value_parser = super::workflow_arg)]
     pub file: PathBuf,
     /// Source records to estimate for (default: the dataset's row count).
     #[arg(long)]

@@ -58,8 +58,41 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
+/// Lines longer than this are shown as a window around the span: a generated
+/// 2 MB line must not print 2 MB of source and a 6 MB underline.
+const LONG_LINE: usize = 400;
+/// Characters shown on each side of a span on a long line, and of the span itself.
+const WINDOW: usize = 60;
+const SPAN_SHOWN: usize = 120;
+
+/// Messages quote the source (`no prompt template named `…``): a quoted
+/// 2 MB string is cut to its start, with the count of what was left out.
+const LONGEST_MESSAGE: usize = 300;
+
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(LONGEST_MESSAGE) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}… ({} more characters)", &s[..cut], s[cut..].chars().count()),
+    }
+}
+
+/// The diagnostic with its message, help and labels cut to a readable length.
+fn shortened(d: &Diagnostic) -> Diagnostic {
+    let mut d = d.clone();
+    d.message = shorten(&d.message);
+    d.help = d.help.as_deref().map(shorten);
+    for l in &mut d.labels {
+        l.message = shorten(&l.message);
+    }
+    d
+}
+
 pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    let d = &shortened(d);
     let text = sources.text(d.file);
+    if let Some(out) = windowed(d, sources) {
+        return out;
+    }
     let report =
         Report { d, source: NamedSource::new(sources.path(d.file).display().to_string(), text.to_string()), len: text.len(), text };
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
@@ -70,6 +103,58 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         out = format!("{}:{line}:{col}: {:?}[{}]: {}\n", sources.path(d.file).display(), d.severity, d.code, d.message);
     }
     out
+}
+
+/// The diagnostic with a window of its line, when a line miette would show
+/// (the span's, or one beside it) is too long to print whole.
+fn windowed(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
+    let text = sources.text(d.file);
+    let start = floor_char_boundary(text, d.span.start.min(text.len()));
+    let end = floor_char_boundary(text, d.span.end.min(text.len())).max(start);
+    // From the line before the span's first line to the line after its last.
+    let mut region_start = text[..start].rfind('\n').unwrap_or(0);
+    region_start = text[..region_start].rfind('\n').map_or(0, |i| i + 1);
+    let after = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let region_end = after((after(end) + 1).min(text.len()));
+    if text[region_start..region_end].split('\n').all(|l| l.len() <= LONG_LINE) {
+        return None;
+    }
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = after(start);
+    let (line, col) = sources.line_col(d.file, start);
+    let shown_end = floor_char_boundary(text, end.min(line_end).min(start + SPAN_SHOWN));
+    let from = floor_char_boundary(text, start.saturating_sub(WINDOW).max(line_start));
+    let mut to = (shown_end + WINDOW).min(line_end);
+    while !text.is_char_boundary(to) {
+        to += 1;
+    }
+    let (lead, tail) = (if from > line_start { "…" } else { "" }, if to < line_end { "…" } else { "" });
+    let pad = lead.chars().count() + text[from..start].chars().count();
+    let width = text[start..shown_end].chars().count().max(1);
+    let gutter = line.to_string().len();
+    let mut out = format!(
+        "regen::{}\n\n  × {}\n{:gutter$} ╭─[{}:{line}:{col}]\n{line} │ {lead}{}{tail}\n{:gutter$} · {}{}\n{:gutter$} · {}╰── here (line {line} is {} characters long; shown in part)\n{:gutter$} ╰────\n",
+        d.code,
+        d.message,
+        "",
+        sources.path(d.file).display(),
+        text[from..to].replace('\t', " "),
+        "",
+        " ".repeat(pad),
+        "─".repeat(width),
+        "",
+        " ".repeat(pad),
+        text[line_start..line_end].chars().count(),
+        "",
+    );
+    for l in &d.labels {
+        let (ll, lc) = sources.line_col(d.file, l.span.start);
+        out.push_str(&format!("  note: {} (line {ll}, column {lc})\n", l.message));
+    }
+    if let Some(h) = &d.help {
+        out.push_str(&format!("  help: {h}\n"));
+    }
+    Some(out)
 }
 
 pub fn json_value(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
@@ -83,11 +168,11 @@ pub fn json_value(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
         "end_column": end_column,
         "code": d.code,
         "severity": d.severity,
-        "message": d.message,
-        "help": d.help,
+        "message": shorten(&d.message),
+        "help": d.help.as_deref().map(shorten),
         "labels": d.labels.iter().map(|l| {
             let (line, column) = sources.line_col(d.file, l.span.start);
-            json!({"line": line, "column": column, "message": l.message})
+            json!({"line": line, "column": column, "message": shorten(&l.message)})
         }).collect::<Vec<_>>(),
     })
 }

@@ -20,6 +20,8 @@ pub struct RunInputs {
 
 #[derive(Args)]
 pub struct RunArgs {
+    /// A workflow file, or `@name` for a shipped one (`regen workflows` lists them).
+    #[arg(value_parser = super::workflow_arg)]
     pub file: PathBuf,
     #[command(flatten)]
     pub inputs: RunInputs,

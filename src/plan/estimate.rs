@@ -112,7 +112,7 @@ fn count_rows(wf: &Workflow) -> Option<usize> {
     let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
     let path = wf.locate(src.str_arg("location")?);
     if src.kind.data_format() == crate::workflow::DataFormat::Parquet {
-        return crate::parquet::row_count(&path);
+        return crate::parquet::row_count(&path, src.str_arg("split").unwrap_or(crate::workflow::DEFAULT_SPLIT));
     }
     non_blank_lines(std::fs::File::open(&path).ok()?).ok()
 }

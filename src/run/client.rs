@@ -21,6 +21,9 @@ use std::time::Duration;
 impl ModelClient {
     pub fn new(spec: &ModelSpec) -> Self {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
+        if let Some(k) = &key {
+            crate::secrets::register(k);
+        }
         let http_calls = Arc::new(AtomicU64::new(0));
         let replicas = tokio::sync::OnceCell::new();
         if spec.local.is_none() {
@@ -42,6 +45,7 @@ impl ModelClient {
             timeout: Duration::from_secs_f64(spec.timeout_s),
             retries: spec.retries,
             http_calls,
+            retried: AtomicU64::new(0),
             rpm: spec.requests_per_minute.map(Bucket::per_minute),
             tpm: spec.tokens_per_minute.map(Bucket::per_minute),
             paused_until: Mutex::new(None),
@@ -86,7 +90,7 @@ impl ModelClient {
     pub(super) fn scrub(&self, s: &str) -> String {
         match &self.secret {
             Some(k) if k.len() >= 4 => s.replace(k.as_str(), "[redacted]"),
-            _ => s.to_string(),
+            _ => crate::secrets::redact(s).into_owned(),
         }
     }
 

@@ -31,6 +31,24 @@ pub struct Ctx {
     pub batch: bool,
     /// `regen batch export`: this step's calls are written to this file, not made.
     pub export: Option<(NodeId, std::path::PathBuf)>,
+    /// The steps whose calls this run makes: all of them, except in an export,
+    /// where only the exported step and those it reads from are asked (the
+    /// other branches, the hint pass or later steps, are not the export's business).
+    pub in_scope: Vec<bool>,
+}
+
+/// The export step and everything upstream of it (its inputs and the steps its arguments name).
+pub fn upstream_of(wf: &Workflow, step: NodeId) -> Vec<bool> {
+    let mut seen = vec![false; wf.nodes.len()];
+    let mut stack = vec![step];
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut seen[id], true) {
+            continue;
+        }
+        stack.extend(wf.nodes[id].inputs.iter().copied());
+        stack.extend(wf.nodes[id].refs.values().copied());
+    }
+    seen
 }
 
 impl Ctx {

@@ -9,7 +9,9 @@ pub use super::context::{failure, Ctx};
 use crate::record::{Event, Msg, Rec};
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{NodeId, Shape, Workflow};
+use futures::FutureExt;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -92,7 +94,8 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
                 let records: Vec<Arc<Rec>> =
                     barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
                 match super::batch::export(&cx, id, &records, file).await {
-                    Ok(n) => tracing::info!(step = %node.name, "wrote {n} requests to {}", file.display()),
+                    // The CLI says what was written once the export stands (a refusal writes nothing).
+                    Ok(n) => tracing::debug!(step = %node.name, "wrote {n} requests to {}", file.display()),
                     Err(e) => {
                         let err = super::failure::CallError::failed(super::failure::FailReason::Request, e);
                         if let Some(r) = records.first() {
@@ -181,19 +184,34 @@ impl StepRun {
                 match node.kind.shape() {
                     Shape::Sink => {
                         if let Some(s) = self.sink.as_mut() {
-                            s.write(cx, &r);
+                            if let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| s.write(cx, &r))) {
+                                record_panic(cx, id, &r, &*p);
+                            }
                         }
                     }
                     Shape::ModelCall => {
                         let samples = node.kind.samples(node);
-                        if samples == 0 {
+                        if samples == 0 || !cx.in_scope[id] {
                             return;
                         }
                         st.inflight += samples as usize;
                         self.inflight_total += samples as usize;
                         let (cx, lineage, tx) = (cx.clone(), r.lineage, self.done_tx.clone());
                         tokio::spawn(async move {
-                            for out in super::llm::call(&cx, id, r, samples).await {
+                            // A panic here must still hand back every sample, or the
+                            // step would wait for them forever: it is a recorded failure.
+                            let call = async {
+                                injected_panic(&cx.wf.nodes[id].name, &r);
+                                super::llm::call(&cx, id, r.clone(), samples).await
+                            };
+                            let outs = match AssertUnwindSafe(call).catch_unwind().await {
+                                Ok(outs) => outs,
+                                Err(p) => {
+                                    record_panic(&cx, id, &r, &*p);
+                                    (0..samples).map(|_| None).collect()
+                                }
+                            };
+                            for out in outs {
                                 // The step's loop holds the receiver until every call is back.
                                 let _ = tx.send((lineage, out));
                             }
@@ -202,8 +220,19 @@ impl StepRun {
                     Shape::PerSourceRecord if node.kind.holds(msg.port) => st.buffer.push(r),
                     Shape::PerSourceRecord => st.counted += 1,
                     Shape::PerRecord | Shape::Source | Shape::Pool => {
-                        for out in node.kind.map(id, node, &cx.wf, &r, &self.other, &**cx) {
-                            send(&self.outs, Event::Rec(Arc::new(out))).await;
+                        let mapped = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            injected_panic(&node.name, &r);
+                            node.kind.map(id, node, &cx.wf, &r, &self.other, &**cx)
+                        }));
+                        match mapped {
+                            Ok(outs) => {
+                                for out in outs {
+                                    send(&self.outs, Event::Rec(Arc::new(out))).await;
+                                }
+                            }
+                            // The record goes no further; its lineage still finishes, so
+                            // the question reaches `missing` and the hint pass.
+                            Err(p) => record_panic(cx, id, &r, &*p),
                         }
                     }
                 }
@@ -223,8 +252,17 @@ impl StepRun {
         let Some(st) = self.lin.remove(&l) else { return };
         let node = &self.cx.wf.nodes[self.id];
         if node.kind.shape() == Shape::PerSourceRecord {
-            for r in node.kind.gather(node, l, st.buffer, st.counted) {
-                send(&self.outs, Event::Rec(r)).await;
+            let first = st.buffer.first().cloned();
+            match std::panic::catch_unwind(AssertUnwindSafe(|| node.kind.gather(node, l, st.buffer, st.counted))) {
+                Ok(out) => {
+                    for r in out {
+                        send(&self.outs, Event::Rec(r)).await;
+                    }
+                }
+                Err(p) => {
+                    let key = first.map_or_else(|| format!("lineage {l}"), |r| r.key.clone());
+                    super::context::record(&self.cx, self.id, &key, super::failure::FailReason::Panic, &super::failure::panic_message(&*p));
+                }
             }
         }
         if let Some(sink) = self.sink.as_mut() {
@@ -232,6 +270,34 @@ impl StepRun {
         }
         send(&self.outs, Event::Done(l)).await;
     }
+}
+
+/// Debug builds only: `REGEN_TEST_PANIC=STEP:TEXT` panics in STEP on records
+/// whose key holds TEXT, so the tests can prove a panic is a recorded failure
+/// (release builds compile this to nothing).
+fn injected_panic(step: &str, r: &Rec) {
+    #[cfg(debug_assertions)]
+    {
+        static SPEC: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
+        let spec = SPEC.get_or_init(|| {
+            let v = std::env::var("REGEN_TEST_PANIC").ok()?;
+            v.split_once(':').map(|(s, k)| (s.to_string(), k.to_string()))
+        });
+        if let Some((s, k)) = spec {
+            if s == step && r.key.contains(k.as_str()) {
+                panic!("injected test panic in `{step}` on {}", r.key);
+            }
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = (step, r);
+}
+
+/// A panic on one record is that record's recorded failure, not a lost record.
+fn record_panic(cx: &Ctx, id: NodeId, r: &Rec, payload: &(dyn std::any::Any + Send)) {
+    let msg = super::failure::panic_message(payload);
+    tracing::error!(step = %cx.wf.nodes[id].name, record = %r.key, "{msg}");
+    super::context::record(cx, id, &r.key, super::failure::FailReason::Panic, &msg);
 }
 
 /// The port of a step's side input, when that input is a record stream (a

@@ -36,6 +36,8 @@ pub enum FailReason {
     BadRow,
     /// A call not in the cache while the run may make none (`regen batch export`).
     NotCached,
+    /// regen itself failed on this record (a bug): recorded, never silent.
+    Panic,
 }
 
 impl FailReason {
@@ -75,6 +77,7 @@ impl fmt::Display for FailReason {
             FailReason::LocalServer => "local-server",
             FailReason::BadRow => "bad-row",
             FailReason::NotCached => "not-cached",
+            FailReason::Panic => "internal-error",
         };
         f.write_str(name)
     }
@@ -92,4 +95,14 @@ impl CallError {
     pub fn failed(reason: FailReason, raw: impl Into<String>) -> Self {
         CallError::Failed { reason, raw: raw.into() }
     }
+}
+
+/// The message a panic carried, for a recorded `internal-error` failure.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    format!("regen failed on this record (a bug; please report it with this message): {what}")
 }

@@ -21,6 +21,7 @@ pub mod retry;
 pub mod samples;
 pub mod shard;
 pub mod sink;
+mod sink_target;
 pub mod source;
 pub mod stats;
 pub mod store;
@@ -154,6 +155,8 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             m.offline.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
+    // A sink that cannot write stops the run before its first call.
+    sink_target::preflight(&wf, &opts.run_dir)?;
     let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;
     let mut pools = Map::new();
     for n in wf.nodes.iter().filter(|n| n.decl == DeclKind::Pool) {
@@ -184,6 +187,10 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         barrier: opts.barrier || opts.batch || opts.export.is_some() || wf.models.iter().any(|m| m.settings.batch == Some(true)),
         batch: opts.batch,
         export: opts.export.as_ref().and_then(|(step, file)| wf.node(step).map(|id| (id, file.clone()))),
+        in_scope: match opts.export.as_ref().and_then(|(step, _)| wf.node(step)) {
+            Some(id) => context::upstream_of(&wf, id),
+            None => vec![true; wf.nodes.len()],
+        },
         sampling: (0..wf.nodes.len()).map(|id| context::Sampling::of(&wf, id)).collect(),
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
@@ -229,10 +236,12 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         port_counts[id] = (lineage_ports, ports);
     }
     let mut tasks = tokio::task::JoinSet::new();
+    let mut task_steps = std::collections::HashMap::new();
     for &id in &plan.order {
         if let Some(rx) = inboxes[id].take() {
             let (lp, p) = port_counts[id];
-            tasks.spawn(run_step(cx.clone(), id, rx, std::mem::take(&mut outs[id]), lp, p));
+            let handle = tasks.spawn(run_step(cx.clone(), id, rx, std::mem::take(&mut outs[id]), lp, p));
+            task_steps.insert(handle.id(), wf.nodes[id].name.clone());
         }
     }
     let timeline = timeline::start(cx.clone());
@@ -269,6 +278,8 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             path: wf.locate(node.str_arg("location").unwrap_or("")),
             fields,
             skip_bad: node.str_arg("on_bad_row") == Some("skip"),
+            label: node.str_arg("label").map(str::to_string),
+            split: node.str_arg("split").unwrap_or(crate::workflow::DEFAULT_SPLIT).to_string(),
             limit: opts.limit,
             shard: opts.shard,
             format: node.kind.data_format(),
@@ -277,6 +288,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let st = stats.clone();
         let h = halt.clone();
         let source_name = node.name.clone();
+        let spec_node = id;
         source_tasks.push(tokio::spawn(async move {
             let result = source::read(&spec, |rec| {
                 let o = &o;
@@ -288,6 +300,8 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
                     }
                     let l = rec.lineage;
                     st.source_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // A source's "records" are the rows it read (the run report's step table).
+                    st.step(spec_node).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     exec::send(o, Event::Rec(Arc::new(rec))).await;
                     exec::send(o, Event::Done(l)).await;
                     true
@@ -315,7 +329,15 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             Err(e) => source_error = Some(format!("a source stopped: {e}")),
         }
     }
-    while tasks.join_next().await.is_some() {}
+    // A step that stopped (a panic outside any one record) fails the run: what
+    // it held is lost, so this run is an error, never "ok".
+    while let Some(joined) = tasks.join_next_with_id().await {
+        if let Err(e) = joined {
+            let step = task_steps.get(&e.id()).map_or("?", String::as_str);
+            let why = if e.is_panic() { failure::panic_message(&*e.into_panic()) } else { e.to_string() };
+            source_error.get_or_insert(format!("step `{step}` stopped: {why}"));
+        }
+    }
     progress.abort();
     signals.abort();
     for m in &models {
@@ -335,7 +357,13 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         Err(e) => source_error = Some(format!("the run store: {e}")),
     }
     let halted = halt.reason();
-    let (text, json) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
+    // Output replaces the previous output only when the run finished: a failed
+    // or stopped run leaves the last good file and says where its own lines are.
+    let notes = sink_target::promote(&cx, source_error.is_none() && halted.is_none()).await;
+    let (mut text, json) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
+    for n in &notes {
+        text.push_str(&format!("{n}\n"));
+    }
     let failures = stats.total_failures();
     let status = if source_error.is_some() {
         "error"
@@ -348,7 +376,10 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     };
     // A run left marked "running" would lie in `regen runs`: this must not fail quietly.
     let finished = store.finish_run(run_id, status, &json.to_string());
-    if let Some(msg) = source_error {
+    if let Some(mut msg) = source_error {
+        for n in &notes {
+            msg.push_str(&format!("\n  note: {n}"));
+        }
         return Err(msg);
     }
     finished.map_err(|e| format!("the run store could not record the end of run {run_id}: {e}"))?;

@@ -32,6 +32,9 @@ pub struct ModelClient {
     pub(super) retries: u32,
     /// Requests that reached the wire (counted by the HTTP service, retries included).
     pub http_calls: Arc<AtomicU64>,
+    /// Requests sent again after an error that retrying can fix (whether the
+    /// retry then succeeded or not): a counted line in the summary, not an error.
+    pub retried: AtomicU64,
     pub(super) rpm: Option<Bucket>,
     pub(super) tpm: Option<Bucket>,
     /// A 429's `Retry-After` pauses every request to this model, not just the one.

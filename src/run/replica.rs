@@ -64,9 +64,12 @@ pub struct Replica {
 pub struct Replicas {
     pub list: Vec<Replica>,
     routing: Routing,
-    /// Requests in flight per replica before `affinity` spills over.
+    /// Requests in flight per replica at most (the model's `concurrency`), held
+    /// even when other replicas are down; `affinity` spills over past it.
     per_replica: usize,
     turn: AtomicUsize,
+    /// Signalled whenever a request leaves a replica: a waiting request looks again.
+    freed: tokio::sync::Notify,
 }
 
 /// A request in flight on a replica; the count drops with it.
@@ -74,11 +77,15 @@ pub struct InFlight<'a> {
     pub index: usize,
     pub replica: &'a Replica,
     started: Instant,
+    freed: Option<&'a tokio::sync::Notify>,
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.replica.outstanding.fetch_sub(1, Ordering::AcqRel);
+        if let Some(f) = self.freed {
+            f.notify_waiters();
+        }
     }
 }
 
@@ -98,20 +105,39 @@ impl Replicas {
                 refusing_since: Mutex::new(None),
             })
             .collect();
-        Replicas { list, routing, per_replica: per_replica.max(1), turn: AtomicUsize::new(0) }
+        Replicas { list, routing, per_replica: per_replica.max(1), turn: AtomicUsize::new(0), freed: tokio::sync::Notify::new() }
     }
 
     fn in_rotation(&self, i: usize, now: Instant) -> bool {
         self.list[i].out_until.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|(until, _)| now >= until)
     }
 
-    /// The replica for the next attempt. `avoid` is the one the last attempt
-    /// failed on; it is taken only when nothing else is in the rotation.
-    pub fn begin(&self, affinity: u64, avoid: Option<usize>) -> InFlight<'_> {
+    /// The replica for the next attempt, waiting while every replica it may use
+    /// holds `concurrency` requests already (with one replica down, the others
+    /// do not take its share). `avoid` is the one the last attempt failed on;
+    /// it is taken only when nothing else is in the rotation.
+    pub async fn begin(&self, affinity: u64, avoid: Option<usize>) -> InFlight<'_> {
+        if self.list.len() == 1 {
+            // One replica never leaves the rotation (see `failed`), and the model's gate holds its concurrency.
+            return self.take(0);
+        }
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before looking, so a request that leaves meanwhile is not missed.
+            freed.as_mut().enable();
+            if let Some(f) = self.try_begin(affinity, avoid) {
+                return f;
+            }
+            freed.await;
+        }
+    }
+
+    /// The replica for the next attempt, if one it may use has room now.
+    pub fn try_begin(&self, affinity: u64, avoid: Option<usize>) -> Option<InFlight<'_>> {
         let n = self.list.len();
         if n == 1 {
-            // One replica never leaves the rotation (see `failed`): nothing to choose.
-            return self.take(0);
+            return Some(self.take(0));
         }
         let now = Instant::now();
         let mut up: Vec<usize> = (0..n).filter(|&i| self.in_rotation(i, now) && Some(i) != avoid).collect();
@@ -124,29 +150,34 @@ impl Replicas {
             up = (0..n).min_by_key(|&i| back(i)).into_iter().collect();
         }
         let load = |i: &usize| self.list[*i].outstanding.load(Ordering::Acquire);
-        let least = || up.iter().copied().min_by_key(|i| (load(i), *i)).unwrap_or(0);
+        let room: Vec<usize> = up.iter().copied().filter(|i| load(i) < self.per_replica).collect();
+        let least = || room.iter().copied().min_by_key(|i| (load(i), *i));
         let index = match self.routing {
             Routing::Affinity => {
                 let home = (affinity.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 17) as usize % n;
-                if up.contains(&home) && load(&home) < self.per_replica {
-                    home
+                if room.contains(&home) {
+                    Some(home)
                 } else {
                     least()
                 }
             }
             Routing::LeastOutstanding => least(),
+            Routing::RoundRobin if room.is_empty() => None,
             Routing::RoundRobin => {
                 let t = self.turn.fetch_add(1, Ordering::Relaxed);
-                up[t % up.len()]
+                Some(room[t % room.len()])
             }
-        };
-        self.take(index)
+        }?;
+        // Taken only if it still has room (another request may have won the race).
+        let r = &self.list[index];
+        r.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| (o < self.per_replica).then_some(o + 1)).ok()?;
+        Some(InFlight { index, replica: r, started: Instant::now(), freed: Some(&self.freed) })
     }
 
     fn take(&self, index: usize) -> InFlight<'_> {
         let replica = &self.list[index];
         replica.outstanding.fetch_add(1, Ordering::AcqRel);
-        InFlight { index, replica, started: Instant::now() }
+        InFlight { index, replica, started: Instant::now(), freed: None }
     }
 
     /// The attempt got an HTTP answer that says nothing bad about the replica.
@@ -225,34 +256,49 @@ mod tests {
     #[test]
     fn least_outstanding_spreads_and_skips_a_replica_out_of_rotation() {
         let r = replicas(3, Routing::LeastOutstanding, 8);
-        let held: Vec<InFlight> = (0..6).map(|_| r.begin(0, None)).collect();
+        let held: Vec<InFlight> = (0..6).map(|_| r.try_begin(0, None).unwrap()).collect();
         let per: Vec<usize> = (0..3).map(|i| held.iter().filter(|f| f.index == i).count()).collect();
         assert_eq!(per, vec![2, 2, 2]);
         drop(held);
         for _ in 0..STRIKES {
-            let f = r.begin(0, None);
+            let f = r.try_begin(0, None).unwrap();
             let bad = f.index;
             r.failed(&f, FailReason::Connection);
             assert_eq!(bad, 0, "least loaded, lowest index first while it is in");
         }
-        let picks: Vec<usize> = (0..4).map(|_| r.begin(0, None).index).collect();
+        let picks: Vec<usize> = (0..4).map(|_| r.try_begin(0, None).unwrap().index).collect();
         assert!(picks.iter().all(|&i| i != 0), "{picks:?}");
     }
 
     #[test]
     fn affinity_keeps_a_source_record_home_and_spills_when_full() {
         let r = replicas(4, Routing::Affinity, 2);
-        let home = r.begin(42, None).index;
+        let home = r.try_begin(42, None).unwrap().index;
         for _ in 0..5 {
-            assert_eq!(r.begin(42, None).index, home, "same record, same replica");
+            assert_eq!(r.try_begin(42, None).unwrap().index, home, "same record, same replica");
         }
-        let a = r.begin(42, None);
-        let b = r.begin(42, None);
+        let a = r.try_begin(42, None).unwrap();
+        let b = r.try_begin(42, None).unwrap();
         assert_eq!((a.index, b.index), (home, home));
-        let spilled = r.begin(42, None);
+        let spilled = r.try_begin(42, None).unwrap();
         assert_ne!(spilled.index, home, "full: spills to the least loaded");
-        let homes: std::collections::BTreeSet<usize> = (0..64u64).map(|k| r.begin(k * 7919, None).index).collect();
+        let homes: std::collections::BTreeSet<usize> = (0..64u64).map(|k| r.try_begin(k * 7919, None).unwrap().index).collect();
         assert!(homes.len() > 1, "different records land on different replicas");
+    }
+
+    #[test]
+    fn concurrency_per_replica_holds_when_a_replica_is_down() {
+        let r = replicas(2, Routing::LeastOutstanding, 2);
+        for _ in 0..STRIKES {
+            let f = r.try_begin(0, Some(1)).unwrap();
+            assert_eq!(f.index, 0);
+            r.failed(&f, FailReason::Connection);
+        }
+        let held: Vec<InFlight> = (0..2).map(|_| r.try_begin(0, None).unwrap()).collect();
+        assert!(held.iter().all(|f| f.index == 1));
+        assert!(r.try_begin(0, None).is_none(), "the survivor is full: the third request waits instead of making 3 in flight");
+        drop(held);
+        assert_eq!(r.try_begin(0, None).map(|f| f.index), Some(1));
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub fn text(j: &Value) -> String {
             u(&m["prompt_tokens"]),
             u(&m["completion_tokens"])
         ));
+        let retried = u(&m["retried"]);
+        if retried > 0 {
+            t.push_str(&format!(
+                "  {retried} requests sent again after an error that retrying fixes (what still failed is under failures)\n"
+            ));
+        }
         // Replicas: the split, the latency and the failures of each.
         let endpoints = m["endpoints"].as_array().map_or(&[][..], Vec::as_slice);
         if endpoints.len() > 1 {
@@ -111,6 +117,9 @@ pub fn funnel(steps: &[Value]) -> String {
 }
 
 /// Kept records per seed guideline, most productive first, for each sink that has them.
+/// Characters per line of the guideline table.
+const GUIDELINE_WIDTH: usize = 96;
+
 pub fn guidelines(g: &Value) -> String {
     let mut t = String::new();
     for (sink, rows) in g.as_object().into_iter().flatten() {
@@ -122,11 +131,28 @@ pub fn guidelines(g: &Value) -> String {
             .map(|r| format!("{} {}", r["id"].as_str().unwrap_or(""), r["kept"].as_u64().unwrap_or(0)))
             .collect();
         let none = rows.iter().filter(|r| r["kept"].as_u64() == Some(0)).count();
-        t.push_str(&format!(
-            "kept per seed guideline ({sink}): {}{}\n",
-            if shown.is_empty() { "none".to_string() } else { shown.join(", ") },
-            if none > 0 { format!("; {none} guidelines produced none") } else { String::new() }
-        ));
+        let head = format!("kept per seed guideline ({sink}):");
+        t.push_str(&head);
+        if shown.is_empty() {
+            t.push_str(" none");
+        }
+        // Wrapped to terminal-table width, like the other tables (a pipe gets no 1,000-character line).
+        let mut width = head.chars().count();
+        for (i, item) in shown.iter().enumerate() {
+            let sep = if i + 1 < shown.len() { "," } else { "" };
+            if width + item.len() + 2 > GUIDELINE_WIDTH && width > 1 {
+                t.push_str("\n ");
+                width = 1;
+            }
+            t.push(' ');
+            t.push_str(item);
+            t.push_str(sep);
+            width += item.len() + 1 + sep.len();
+        }
+        if none > 0 {
+            t.push_str(&format!("\n  {none} guidelines produced none"));
+        }
+        t.push('\n');
     }
     t
 }
@@ -187,4 +213,21 @@ pub fn samples(rows: &[(String, crate::run::store::SampleRow)], k: usize) -> Str
         t.push_str("(no samples: the run kept none)\n");
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    #[test]
+    fn the_guideline_table_wraps_at_table_width_and_loses_no_guideline() {
+        let rows: Vec<Value> = (0..60).map(|i| json!({"id": format!("guideline-{i:02}"), "title": "", "kept": 60 - i})).collect();
+        let mut all = rows.clone();
+        all.push(json!({"id": "unused", "title": "", "kept": 0}));
+        let t = super::guidelines(&json!({"runs/x/train.jsonl": all}));
+        assert!(t.lines().count() > 5, "{t}");
+        assert!(t.lines().all(|l| l.chars().count() <= super::GUIDELINE_WIDTH), "{t}");
+        assert!((0..60).all(|i| t.contains(&format!("guideline-{i:02} {}", 60 - i))), "{t}");
+        assert!(t.contains("1 guidelines produced none"), "{t}");
+    }
 }

@@ -64,6 +64,8 @@ impl ModelClient {
         for attempt in 0..=self.retries {
             let mut delay = Duration::ZERO;
             if attempt > 0 {
+                self.retried.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(model = %self.alias, attempt, "retrying after {}: {}", last.0, last.1);
                 let base = 0.25 * 2f64.powi(attempt as i32 - 1);
                 let jitter = rand::rng().random_range(0.5..1.5);
                 delay = Duration::from_secs_f64((base * jitter).min(20.0));
@@ -84,7 +86,7 @@ impl ModelClient {
                 b.take(estimate).await;
             }
             let permit = self.limit.acquire(priority).await;
-            let flight = replicas.begin(priority.0, avoid);
+            let flight = replicas.begin(priority.0, avoid).await;
             let (result, retry_after) = RETRY_AFTER
                 .scope(std::cell::Cell::new(None), async {
                     // After a stop, calls in flight get the grace period, then are abandoned.

@@ -1,6 +1,7 @@
 //! JSONL sinks. Lines go to `<path>.partial` (flushed and synced at the end); the file is
-//! renamed into place when the run ends, so a killed run leaves no torn or
-//! duplicated output — the rerun rebuilds it from the cache, each record once.
+//! renamed into place only when the run finishes cleanly (`sink_target`), so a
+//! killed, failed or stopped run leaves no torn output and the previous good
+//! file as it was — the rerun rebuilds it from the cache, each record once.
 //! Every error (open, render, write, flush, sync, rename) is a recorded failure:
 //! a sink never drops records silently.
 
@@ -104,28 +105,26 @@ const WHOLE_SINK: &str = "(sink)";
 impl Sink {
     pub async fn open(cx: &Ctx, id: NodeId) -> Sink {
         let node = &cx.wf.nodes[id];
-        let path = cx.run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
-        // `train.jsonl` → `train.jsonl.partial`; a Parquet sink's lines wait in `train.parquet.lines.partial`.
-        let partial = match node.kind.data_format() {
-            crate::workflow::DataFormat::Jsonl => path.with_extension("jsonl.partial"),
-            crate::workflow::DataFormat::Parquet => path.with_extension("parquet.lines.partial"),
-        };
-        let opened = async {
-            if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
+        // Checked again at open time: the folders may have changed since the preflight.
+        let (target, opened) = match super::sink_target::prepare(&cx.wf, id, &cx.run_dir) {
+            Ok(t) => {
+                let f = std::fs::File::create(&t.partial).map_err(|e| format!("cannot write {}: {e}", t.partial.display()));
+                (t, f)
             }
-            std::fs::File::create(&partial)
-        }
-        .await;
+            Err(e) => {
+                let path = cx.run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
+                (super::sink_target::Target { partial: path.with_extension("partial"), path }, Err(e))
+            }
+        };
         let file = match opened {
             Ok(f) => Some(std::io::BufWriter::with_capacity(SINK_BUFFER, f)),
             Err(e) => {
-                sink_failure(cx, id, FailReason::SinkOpen, format!("cannot write {}: {e}", partial.display()));
+                sink_failure(cx, id, FailReason::SinkOpen, e);
                 None
             }
         };
         let guidelines = (node.str_arg("format") == Some("chat")).then(BTreeMap::new);
-        Sink { id, path, partial, file, open: HashMap::new(), sources: 0, guidelines, count: 0 }
+        Sink { id, path: target.path, partial: target.partial, file, open: HashMap::new(), sources: 0, guidelines, count: 0 }
     }
 
     pub fn write(&mut self, cx: &Ctx, r: &Rec) {
@@ -180,20 +179,17 @@ impl Sink {
                 if node.args.get("shuffle").and_then(Value::as_bool) == Some(true) {
                     shuffle_file(&partial, node.int_arg("seed").unwrap_or(0) as u64).await?;
                 }
-                if node.kind.data_format() == crate::workflow::DataFormat::Parquet {
-                    // The finished lines become one Parquet file (itself written under a temporary name).
-                    let (from, to) = (partial.clone(), path.clone());
-                    tokio::task::spawn_blocking(move || crate::parquet::write_from_jsonl(&from, &to))
-                        .await
-                        .map_err(std::io::Error::other)?
-                        .map_err(std::io::Error::other)?;
-                    return tokio::fs::remove_file(&partial).await;
-                }
-                tokio::fs::rename(&partial, &path).await
+                Ok::<(), std::io::Error>(())
             }
             .await;
-            if let Err(e) = done {
-                sink_failure(cx, id, FailReason::SinkWrite, format!("cannot finish {}: {e}", path.display()));
+            match done {
+                // It takes its place when the run's outcome is known (`sink_target::promote`).
+                Ok(()) => cx.stats.finished_sinks.lock().unwrap_or_else(|p| p.into_inner()).push(super::stats::FinishedSink {
+                    id,
+                    path: path.clone(),
+                    partial,
+                }),
+                Err(e) => sink_failure(cx, id, FailReason::SinkWrite, format!("cannot finish {}: {e}", path.display())),
             }
         }
         let name = path.display().to_string();

@@ -13,6 +13,10 @@ pub struct SourceSpec {
     /// record field → column
     pub fields: Vec<(String, String)>,
     pub skip_bad: bool,
+    /// The ground-truth field: a row whose label is blank is a bad row (it would match anything).
+    pub label: Option<String>,
+    /// The split a folder source reads.
+    pub split: String,
     pub limit: Option<u64>,
     pub format: DataFormat,
     /// Only the rows of this shard (numbered as in the whole file).
@@ -48,7 +52,7 @@ enum Rows {
 impl Rows {
     async fn open(spec: &SourceSpec) -> Result<Rows, RowError> {
         match spec.format {
-            DataFormat::Parquet => crate::parquet::rows(&spec.path).map(Rows::Parquet).map_err(RowError::Fatal),
+            DataFormat::Parquet => crate::parquet::rows(&spec.path, &spec.split).map(Rows::Parquet).map_err(RowError::Fatal),
             DataFormat::Jsonl => {
                 let file = tokio::fs::File::open(&spec.path)
                     .await
@@ -146,6 +150,9 @@ fn map_row(obj: &Map<String, Value>, spec: &SourceSpec, row: u64) -> Result<Map<
         match obj.get(column) {
             Some(Value::Null) | None if field == "id" => {
                 out.insert("id".into(), Value::String(format!("row{}", row + 1)));
+            }
+            Some(Value::String(s)) if s.trim().is_empty() && spec.label.as_deref() == Some(field.as_str()) => {
+                return Err(format!("the label `{field}` (column `{column}`) is blank; a row needs its ground-truth answer"));
             }
             Some(Value::String(s)) => {
                 out.insert(field.clone(), Value::String(s.clone()));

@@ -29,6 +29,14 @@ pub struct StepStats {
     pub best_rejected: Mutex<Best>,
 }
 
+/// A sink whose partial file is complete and synced, waiting for the run's
+/// outcome (`sink_target::promote` moves it into place, or not).
+pub struct FinishedSink {
+    pub id: usize,
+    pub path: std::path::PathBuf,
+    pub partial: std::path::PathBuf,
+}
+
 pub struct Stats {
     pub steps: Vec<StepStats>,
     pub sink_records: Mutex<BTreeMap<String, u64>>,
@@ -42,6 +50,8 @@ pub struct Stats {
     pub sink_guidelines: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
     /// Batch mode: requests sent through the Batch API, batches, requests sent again, and left to online calls.
     pub batch: [AtomicU64; 4],
+    /// Sinks whose partial files are complete, waiting for the run's outcome.
+    pub finished_sinks: Mutex<Vec<FinishedSink>>,
 }
 
 impl Stats {
@@ -55,6 +65,7 @@ impl Stats {
             sink_guidelines: Mutex::new(BTreeMap::new()),
             timeline: Mutex::new(Vec::new()),
             batch: Default::default(),
+            finished_sinks: Mutex::new(Vec::new()),
         }
     }
     pub fn step(&self, id: usize) -> &StepStats {

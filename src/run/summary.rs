@@ -19,7 +19,9 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
             .map(|(i, (reason, condition))| json!({"reason": reason, "condition": condition, "removed": removed.get(i).copied().unwrap_or(0)}))
             .collect();
         steps.push(json!({
-            "step": n.name, "kind": n.kind.name(), "llm": n.is_llm(), "received": Stats::get(&s.received), "calls": Stats::get(&s.calls),
+            "step": n.name, "kind": n.kind.name(), "llm": n.is_llm(),
+            // A pool's records are its items (it receives none).
+            "received": if n.decl == crate::syntax::ast::DeclKind::Pool { n.pool_items.len() as u64 } else { Stats::get(&s.received) }, "calls": Stats::get(&s.calls),
             "cache_hits": Stats::get(&s.cache_hits), "prompt_tokens": Stats::get(&s.prompt_tokens),
             "completion_tokens": Stats::get(&s.completion_tokens), "failures": fails, "funnel": funnel,
             "not_run": Stats::get(&s.not_run),
@@ -37,7 +39,8 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
             completion += Stats::get(&s.completion_tokens);
         }
         models.push(json!({"alias": model.alias, "model": model.model, "calls": calls, "cache_hits": hits,
-            "prompt_tokens": prompt, "completion_tokens": completion, "endpoints": model.endpoint_report()}));
+            "prompt_tokens": prompt, "completion_tokens": completion, "endpoints": model.endpoint_report(),
+            "retried": model.retried.load(std::sync::atomic::Ordering::Relaxed)}));
     }
     let sinks = cx.stats.sink_records.lock().map(|s| s.clone()).unwrap_or_default();
     let sink_sources = cx.stats.sink_sources.lock().map(|s| s.clone()).unwrap_or_default();

@@ -83,8 +83,8 @@ impl ModelClient {
             // The caller chunks samples to MAX_N, so this always fits.
             n: (n > 1).then(|| n.min(super::model::MAX_N) as u8),
             seed: key.request_seed(),
-            temperature: key.temperature.map(|t| t as f32),
-            top_p: key.top_p.map(|p| p as f32),
+            temperature: key.temperature,
+            top_p: key.top_p,
         }
     }
 }
@@ -102,10 +102,12 @@ pub(super) struct ChatRequest<'a> {
     n: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<i64>,
+    // f64, as the workflow wrote them: an f32 widened later (a batch line's
+    // JSON value) reads 1.2000000476837158 where the workflow said 1.2.
     #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f32>,
+    temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    top_p: Option<f32>,
+    top_p: Option<f64>,
 }
 
 #[derive(Serialize)]

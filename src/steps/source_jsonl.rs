@@ -3,11 +3,20 @@
 use super::*;
 use crate::answer::AnswerKind;
 
-pub const ARGS: &[ArgSpec] = &[
-    arg("fields", ArgType::FieldMap, "record field → column in the file (default: id, question, answer)"),
-    arg("label", ArgType::FieldOut, "the ground-truth field (default: `answer`); prompts that read it leak the label"),
-    arg("answers", ArgType::Enum(AnswerKind::NAMES), "format of the label (default: number)"),
-    arg("on_bad_row", ArgType::Enum(&["fail", "skip"]), "what a malformed row does: stop the run, or skip it and count it"),
+const FIELDS: ArgSpec = arg("fields", ArgType::FieldMap, "record field → column in the file (default: id, question, answer)");
+const LABEL: ArgSpec = arg("label", ArgType::FieldOut, "the ground-truth field (default: `answer`); prompts that read it leak the label");
+const ANSWERS: ArgSpec = arg("answers", ArgType::Enum(AnswerKind::NAMES), "format of the label (default: number)");
+const ON_BAD_ROW: ArgSpec =
+    arg("on_bad_row", ArgType::Enum(&["fail", "skip"]), "what a malformed row does: stop the run, or skip it and count it");
+
+pub const ARGS: &[ArgSpec] = &[FIELDS, LABEL, ANSWERS, ON_BAD_ROW];
+/// A Parquet source's: these, and the split a dataset folder's files are read from.
+pub const PARQUET_ARGS: &[ArgSpec] = &[
+    FIELDS,
+    LABEL,
+    ANSWERS,
+    ON_BAD_ROW,
+    arg("split", ArgType::Str, "which split of a dataset folder to read, from its file or folder names (default: train)"),
 ];
 
 pub const DEFAULT_FIELDS: &[&str] = &["id", "question", "answer"];

@@ -3,7 +3,7 @@
 //! group. Fields, labels and the bad-row policy are those of `jsonl`; a bad
 //! row is reported as file:row-group:row.
 
-use super::source_jsonl::{SourceJsonl, ARGS};
+use super::source_jsonl::{SourceJsonl, PARQUET_ARGS};
 use super::*;
 
 #[derive(Debug)]
@@ -23,7 +23,7 @@ impl StepKind for SourceParquet {
         Positional::Location
     }
     fn args(&self) -> &'static [ArgSpec] {
-        ARGS
+        PARQUET_ARGS
     }
     fn data_format(&self) -> DataFormat {
         DataFormat::Parquet

@@ -4,7 +4,7 @@
 
 use super::ast::*;
 use super::expected::describe_failure;
-use super::recovery::{bracket_balance, declared_name, starts_with_keyword, too_deep, MAX_DEPTH};
+use super::recovery::{bracket_balance, declared_name, starts_with_keyword, too_deep};
 use crate::diagnostic::{Diagnostic, FileId, Span};
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -254,15 +254,34 @@ impl Builder<'_> {
 
     fn expr(&mut self, p: Pair<Rule>, depth: usize) -> Expr {
         let span = span_of(&p);
-        if depth > MAX_DEPTH {
+        // (Brackets deeper than MAX_DEPTH were refused before parsing.)
+        // Each operator is one level of the tree every later pass walks
+        // recursively (checker, formatter, evaluator): a chain of thousands
+        // would overflow the stack there, so it is refused here, in words.
+        let operators = p.clone().into_inner().filter(|q| is_operator(q.as_rule())).count();
+        if depth + operators > MAX_EXPR_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "expression-too-deep",
+                    self.file,
+                    span,
+                    format!(
+                        "this expression is {} levels deep ({operators} operators); at most {MAX_EXPR_DEPTH} are allowed",
+                        depth + operators
+                    ),
+                )
+                .with_help("split it into smaller steps or params"),
+            );
             return Expr { kind: ExprKind::Null, span };
         }
+        let depth = depth + operators;
         let file = self.file;
         let text = self.text;
+        let diags = &mut *self.diagnostics;
         // The Pratt closures cannot borrow `self` mutably three times; primaries only
-        // need the file id and text, so build them with a plain recursive helper.
+        // need the file id, text and diagnostics, so build them with a plain recursive helper.
         pratt()
-            .map_primary(|prim| primary(prim, file, text, depth))
+            .map_primary(|prim| primary(prim, file, text, depth, diags))
             .map_prefix(|op, rhs| {
                 let s = span_of(&op).join(rhs.span);
                 let u = if op.as_rule() == Rule::not { UnOp::Not } else { UnOp::Neg };
@@ -276,10 +295,19 @@ impl Builder<'_> {
     }
 }
 
-fn primary(p: Pair<Rule>, file: FileId, text: &str, depth: usize) -> Expr {
+/// Operators inside one expression's own level (not inside brackets).
+fn is_operator(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(rule, not | neg | or | and | eq | ne | le | ge | lt | gt | add | sub | mul | div | rem)
+}
+
+/// How deep an expression tree may grow (brackets and operators together).
+const MAX_EXPR_DEPTH: usize = 512;
+
+fn primary(p: Pair<Rule>, file: FileId, text: &str, depth: usize, diags: &mut Vec<Diagnostic>) -> Expr {
     let span = span_of(&p);
-    let sub = |p: Pair<Rule>| -> Expr {
-        let mut b = Builder { file, text, diagnostics: &mut Vec::new(), broken: vec![] };
+    let mut sub = |p: Pair<Rule>| -> Expr {
+        let mut b = Builder { file, text, diagnostics: &mut *diags, broken: vec![] };
         b.expr(p, depth + 1)
     };
     let kind = match p.as_rule() {

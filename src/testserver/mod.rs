@@ -60,6 +60,10 @@ pub struct ServerConfig {
     /// Answer 401 unless the request carries `Authorization: Bearer KEY`.
     #[arg(long)]
     pub require_key: Option<String>,
+    /// A hostile server: every error body (401, 404, 400, 429, 500, malformed,
+    /// wrong schema) echoes the request's Authorization header.
+    #[arg(long)]
+    pub echo_key: bool,
     /// The model names served (listed by /v1/models); others get 404. Default: any name.
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<String>,
@@ -155,10 +159,11 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
     s.requests.fetch_add(1, Ordering::Relaxed);
     let n = s.counter.fetch_add(1, Ordering::Relaxed);
     let cfg = &s.cfg;
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let echo = if cfg.echo_key { format!(" (you sent: {auth})") } else { String::new() };
     if let Some(key) = &cfg.require_key {
-        let given = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-        if given != format!("Bearer {key}") {
-            return api_error(StatusCode::UNAUTHORIZED, "Incorrect API key provided.".into());
+        if auth != format!("Bearer {key}") {
+            return api_error(StatusCode::UNAUTHORIZED, format!("Incorrect API key provided.{echo}"));
         }
     }
     if cfg.latency_ms > 0.0 {
@@ -188,15 +193,15 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
         return (
             StatusCode::TOO_MANY_REQUESTS,
             h,
-            Json(json!({"error": {"message": "rate limited (injected)", "type": "rate_limit_error", "param": null, "code": null}})),
+            Json(json!({"error": {"message": format!("rate limited (injected){echo}"), "type": "rate_limit_error", "param": null, "code": null}})),
         )
             .into_response();
     }
     if fault(cfg.p500) {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error (injected)").into_response();
+        return (StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (injected){echo}")).into_response();
     }
     if fault(cfg.pmalformed) {
-        return (StatusCode::OK, [("content-type", "application/json")], "{\"choices\": [ {\"message\": ").into_response();
+        return (StatusCode::OK, [("content-type", "application/json")], format!("{{\"choices\": [ {{\"message\": {echo}")).into_response();
     }
     if fault(cfg.pdrop) {
         let stream =
@@ -208,7 +213,7 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
             .unwrap_or_default();
     }
     if fault(cfg.pschema) {
-        return Json(json!({"object": "error-page", "result": "upstream busy", "choices": "none"})).into_response();
+        return Json(json!({"object": "error-page", "result": format!("upstream busy{echo}"), "choices": "none"})).into_response();
     }
     // Empty content and missing choices change a normal reply: draws of their own.
     let empty = unit(cfg.seed, n, "empty") < cfg.pempty;
@@ -221,13 +226,13 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
     };
     let asked = req["model"].as_str().unwrap_or_default();
     if !cfg.models.is_empty() && !cfg.models.iter().any(|m| m == asked) {
-        return api_error(StatusCode::NOT_FOUND, format!("The model `{asked}` does not exist."));
+        return api_error(StatusCode::NOT_FOUND, format!("The model `{asked}` does not exist.{echo}"));
     }
     let choices_n = req["n"].as_u64().unwrap_or(1);
     if cfg.reject_n && choices_n > 1 {
         return (
             StatusCode::BAD_REQUEST,
-            Json(json!({"error": {"message": "only n = 1 is supported", "type": "invalid_request_error", "param": "n", "code": null}})),
+            Json(json!({"error": {"message": format!("only n = 1 is supported{echo}"), "type": "invalid_request_error", "param": "n", "code": null}})),
         )
             .into_response();
     }

@@ -1,0 +1,135 @@
+//! Where a sink writes, checked before the first call, and when its file takes
+//! the place of the previous one. A sink writes `<path>.partial` inside the run
+//! folder (its real location: a symlinked folder that leads out is refused);
+//! the partial file replaces the previous output only when the run finishes
+//! cleanly, so a run that fails or stops leaves the last good file as it was.
+
+use super::context::Ctx;
+use super::failure::FailReason;
+use super::stats::FinishedSink;
+use crate::sandbox::real;
+use crate::workflow::{DataFormat, NodeId, Workflow};
+use std::path::{Path, PathBuf};
+
+/// A sink's final file and the partial file it writes first.
+pub struct Target {
+    pub path: PathBuf,
+    pub partial: PathBuf,
+}
+
+/// A sink's target, its folder made and checked: every folder on the way is a
+/// folder, the real folder is inside the run folder, and the partial file is
+/// not a symlink. Err says what is wrong and what to do, in words.
+pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, String> {
+    let node = &wf.nodes[id];
+    let given = node.str_arg("path").unwrap_or("out.jsonl");
+    let path = run_dir.join(given);
+    // `train.jsonl` → `train.jsonl.partial`; a Parquet sink's lines wait in `train.parquet.lines.partial`.
+    let partial = match node.kind.data_format() {
+        DataFormat::Jsonl => path.with_extension("jsonl.partial"),
+        DataFormat::Parquet => path.with_extension("parquet.lines.partial"),
+    };
+    let what = format!("sink `{}` cannot write {}", node.name, path.display());
+    let dir = path.parent().unwrap_or(run_dir);
+    // A file where a folder should be: said in words, not as `File exists (os error 17)`.
+    for folder in dir.ancestors() {
+        if folder.as_os_str().is_empty() {
+            break;
+        }
+        if folder.exists() && !folder.is_dir() {
+            return Err(format!(
+                "{what}: {} is a file, not a folder\n  help: move that file away, or give the sink another `path:`",
+                folder.display()
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{what}: cannot create the folder {}: {e}", dir.display()))?;
+    if !wf.sandbox.open {
+        let (real_dir, real_run) = (real(dir), real(run_dir));
+        if !real_dir.starts_with(&real_run) {
+            return Err(format!(
+                "{what}: its folder is really {}, outside the run folder {} (a symlink inside the run folder leads out)\n  help: remove the symlink, or run with --allow-outside",
+                real_dir.display(),
+                real_run.display()
+            ));
+        }
+    }
+    for file in [&partial, &path] {
+        if file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !wf.sandbox.open {
+            return Err(format!(
+                "{what}: {} is a symlink; regen writes its output files itself\n  help: remove the symlink (the run writes a fresh file there)",
+                file.display()
+            ));
+        }
+        if file.is_dir() {
+            return Err(format!("{what}: {} is a folder\n  help: move it away, or give the sink another `path:`", file.display()));
+        }
+    }
+    Ok(Target { path, partial })
+}
+
+/// Every sink's target, checked before the first call: a sink that cannot
+/// write stops the run before it spends anything. Its partial file is created
+/// (and so proven writable) here.
+pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
+    for (id, _) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == crate::syntax::ast::DeclKind::Sink) {
+        let t = prepare(wf, id, run_dir)?;
+        std::fs::File::create(&t.partial).map_err(|e| format!("sink `{}` cannot write {}: {e}", wf.nodes[id].name, t.partial.display()))?;
+    }
+    Ok(())
+}
+
+/// At the end of the run: on a clean finish every finished sink's partial file
+/// takes its final place (a Parquet sink's lines become the Parquet file);
+/// otherwise nothing is moved, and the notes say where this run's output is.
+pub async fn promote(cx: &Ctx, clean: bool) -> Vec<String> {
+    let finished = std::mem::take(&mut *cx.stats.finished_sinks.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut notes = Vec::new();
+    for FinishedSink { id, path, partial } in finished {
+        if !clean {
+            let previous = if path.exists() { "the previous file is unchanged" } else { "no file was written there" };
+            notes.push(format!(
+                "sink `{}`: the run did not finish, so {} was not replaced ({previous}); this run's output so far is in {}",
+                cx.wf.nodes[id].name,
+                path.display(),
+                partial.display()
+            ));
+            rename_in_stats(cx, &path, &partial);
+            continue;
+        }
+        let moved = async {
+            if cx.wf.nodes[id].kind.data_format() == DataFormat::Parquet {
+                // The finished lines become one Parquet file (itself written under a temporary name).
+                let (from, to) = (partial.clone(), path.clone());
+                tokio::task::spawn_blocking(move || crate::parquet::write_from_jsonl(&from, &to))
+                    .await
+                    .map_err(std::io::Error::other)?
+                    .map_err(std::io::Error::other)?;
+                return tokio::fs::remove_file(&partial).await;
+            }
+            tokio::fs::rename(&partial, &path).await
+        }
+        .await;
+        if let Err(e) = moved {
+            let raw = format!("cannot finish {}: {e}", path.display());
+            tracing::error!(step = %cx.wf.nodes[id].name, "{raw}");
+            super::context::record(cx, id, "(sink)", FailReason::SinkWrite, &raw);
+        }
+    }
+    notes
+}
+
+/// The summary names the file that holds the lines: the partial one when it was not moved.
+fn rename_in_stats(cx: &Ctx, from: &Path, to: &Path) {
+    let (from, to) = (from.display().to_string(), to.display().to_string());
+    for map in [&cx.stats.sink_records, &cx.stats.sink_sources] {
+        let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = m.remove(&from) {
+            m.insert(to.clone(), v);
+        }
+    }
+    let mut g = cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(v) = g.remove(&from) {
+        g.insert(to, v);
+    }
+}
