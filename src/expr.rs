@@ -235,3 +235,35 @@ pub fn json_num(x: f64) -> Value {
         serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{call, Func};
+    use serde_json::{json, Value};
+
+    /// Text whose lower case is longer than itself (`İ` → `i̇`, 2 bytes → 3) and
+    /// text with no lower case at all: every text function stays in bounds and right.
+    #[test]
+    fn every_text_function_is_safe_on_non_ascii_case_folding() {
+        let s = |t: &str| Value::String(t.into());
+        let tricky = ["İİİİİİİİ so the answer is 5", "ǅǄǆ ẞ ΣΑΣ", "1. İlk adım\n2. İkinci\n\\boxed{İ}", "", "\u{301}"];
+        for t in tricky {
+            for f in [Func::Len, Func::Tokens, Func::Lower, Func::IsNull, Func::HasBoxed, Func::NumberedSteps] {
+                call(f, &[s(t)]);
+            }
+            for f in [Func::Contains, Func::StartsWith] {
+                call(f, &[s(t), s("İ")]);
+                call(f, &[s("İ"), s(t)]);
+            }
+            for kind in ["number", "choice", "bool", "text"] {
+                call(Func::AnswerMatches, &[s(t), s(t), s(kind)]);
+            }
+        }
+        assert_eq!(call(Func::Len, &[s("İİ")]), json!(2));
+        assert_eq!(call(Func::Contains, &[s("İSTANBUL"), s("i̇stanbul")]), json!(true));
+        assert_eq!(call(Func::StartsWith, &[s("  İzmir"), s("i̇z")]), json!(true));
+        assert_eq!(call(Func::AnswerMatches, &[s("İİ so the answer is 12"), s("12"), s("number")]), json!(true));
+        assert_eq!(call(Func::HasBoxed, &[s("İİ \\boxed{İ}")]), json!(true));
+        assert_eq!(call(Func::NumberedSteps, &[s("İntro\n\n1. İlk\n2. İkinci")]), json!(true));
+    }
+}

@@ -99,3 +99,25 @@ fn the_run_report_counts_what_sources_read_and_pools_hold() {
     assert!(html.contains("<tr><td>questions</td><td>jsonl</td><td>4</td>"), "{}", &html[..html.len().min(3000)]);
     assert!(html.contains("<tr><td>seeds</td><td>guidelines</td><td>25</td>"), "{}", &html[..html.len().min(3000)]);
 }
+
+#[test]
+fn a_run_says_before_its_first_call_that_a_filter_can_keep_nothing() {
+    let server = Server::start(&["--correct", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.jsonl"), "{\"id\": \"1\", \"question\": \"Is 2 even?\", \"answer\": \"yes\"}\n").unwrap();
+    std::fs::write(
+        dir.path().join("w.regen"),
+        "workflow w\nmodel m {\n  n_per_request = false\n}\nsource q = jsonl(\"d.jsonl\", answers: bool)\n\
+         step s = llm(q, prompt: \"{{ question }}\", into: path)\nstep a = extract(s, from: path, into: predicted)\n\
+         step k = keep(a, where: answer_matches(predicted, answer, \"number\"))\nsink o = jsonl(k, path: \"o.jsonl\")\n",
+    )
+    .unwrap();
+    let r =
+        regen_in(dir.path(), &["run", "w.regen", "--run-dir", "out", "--progress", "none"], &[("OPENAI_BASE_URL", server.url.as_str())]);
+    assert!(
+        r.stderr.contains("warning[filter-never-passes]: `k` compares answers as number but `q` has bool labels")
+            && r.stderr.contains("(w.regen:"),
+        "{}",
+        r.stderr
+    );
+}

@@ -104,6 +104,12 @@ pub fn run(a: RunArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // What the checker knows before a run (a filter nothing can pass) is said
+    // before money is spent, one line each (`regen lint` shows the source).
+    for d in checked.diagnostics.iter().filter(|d| !d.is_error()) {
+        let (line, col) = checked.sources.line_col(d.file, d.span.start);
+        eprintln!("warning[{}]: {} ({}:{line}:{col})", d.code, d.message, checked.sources.path(d.file).display());
+    }
     let wf = checked.workflow;
     let shard = match super::shard::resolve(&a.sharding) {
         Ok(s) => s,
