@@ -35,22 +35,43 @@ pub enum Func {
     IsNull,
     HasBoxed,
     NumberedSteps,
+    /// The authors' `check_results_em` on a whole reply (see `answer_em`).
+    ExactMatch,
+    /// The authors' "has a box" test: the text contains `boxed`.
+    MentionsBoxed,
 }
 
 impl Func {
-    pub const NAMES: &'static [&'static str] =
-        &["len", "tokens", "lower", "contains", "starts_with", "answer_matches", "is_null", "has_boxed", "numbered_steps", "env"];
-    pub fn parse(name: &str) -> Option<(Func, usize)> {
+    pub const NAMES: &'static [&'static str] = &[
+        "len",
+        "tokens",
+        "lower",
+        "contains",
+        "starts_with",
+        "answer_matches",
+        "is_null",
+        "has_boxed",
+        "numbered_steps",
+        "exact_match",
+        "mentions_boxed",
+        "env",
+    ];
+    /// The function and how many arguments it takes (at least, at most).
+    pub fn parse(name: &str) -> Option<(Func, usize, usize)> {
         Some(match name {
-            "len" => (Func::Len, 1),
-            "tokens" => (Func::Tokens, 1),
-            "lower" => (Func::Lower, 1),
-            "contains" => (Func::Contains, 2),
-            "starts_with" => (Func::StartsWith, 2),
-            "answer_matches" => (Func::AnswerMatches, 3),
-            "is_null" => (Func::IsNull, 1),
-            "has_boxed" => (Func::HasBoxed, 1),
-            "numbered_steps" => (Func::NumberedSteps, 1),
+            "len" => (Func::Len, 1, 1),
+            "tokens" => (Func::Tokens, 1, 1),
+            "lower" => (Func::Lower, 1, 1),
+            "contains" => (Func::Contains, 2, 2),
+            "starts_with" => (Func::StartsWith, 2, 2),
+            "answer_matches" => (Func::AnswerMatches, 3, 3),
+            "is_null" => (Func::IsNull, 1, 1),
+            "has_boxed" => (Func::HasBoxed, 1, 1),
+            // numbered_steps(text, first_paragraph_counts = false)
+            "numbered_steps" => (Func::NumberedSteps, 1, 2),
+            // exact_match(reply, label, keep_sign = false)
+            "exact_match" => (Func::ExactMatch, 2, 3),
+            "mentions_boxed" => (Func::MentionsBoxed, 1, 1),
             _ => return None,
         })
     }
@@ -174,7 +195,7 @@ fn call(f: Func, a: &[Value]) -> Value {
             Value::Object(m) => json_num(m.len() as f64),
             _ => json_num(0.0),
         },
-        Func::Tokens => json_num(approx_tokens(&text(arg(0))) as f64),
+        Func::Tokens => json_num(crate::tokens::cl100k(&text(arg(0))) as f64),
         Func::Lower => Value::String(text(arg(0)).to_lowercase()),
         Func::Contains => Value::Bool(text(arg(0)).to_lowercase().contains(&text(arg(1)).to_lowercase())),
         Func::StartsWith => Value::Bool(text(arg(0)).trim_start().to_lowercase().starts_with(&text(arg(1)).to_lowercase())),
@@ -184,7 +205,9 @@ fn call(f: Func, a: &[Value]) -> Value {
         }
         Func::IsNull => Value::Bool(arg(0).is_null()),
         Func::HasBoxed => Value::Bool(answer::last_boxed(&text(arg(0))).is_some()),
-        Func::NumberedSteps => Value::Bool(crate::training_text::has_numbered_steps(&text(arg(0)))),
+        Func::NumberedSteps => Value::Bool(crate::training_text::has_numbered_steps(&text(arg(0)), truthy(arg(1)))),
+        Func::ExactMatch => Value::Bool(!arg(0).is_null() && crate::answer_em::exact_match(&text(arg(0)), &text(arg(1)), truthy(arg(2)))),
+        Func::MentionsBoxed => Value::Bool(text(arg(0)).contains("boxed")),
     }
 }
 
@@ -248,7 +271,7 @@ mod tests {
         let s = |t: &str| Value::String(t.into());
         let tricky = ["İİİİİİİİ so the answer is 5", "ǅǄǆ ẞ ΣΑΣ", "1. İlk adım\n2. İkinci\n\\boxed{İ}", "", "\u{301}"];
         for t in tricky {
-            for f in [Func::Len, Func::Tokens, Func::Lower, Func::IsNull, Func::HasBoxed, Func::NumberedSteps] {
+            for f in [Func::Len, Func::Tokens, Func::Lower, Func::IsNull, Func::HasBoxed, Func::NumberedSteps, Func::MentionsBoxed] {
                 call(f, &[s(t)]);
             }
             for f in [Func::Contains, Func::StartsWith] {
@@ -258,6 +281,8 @@ mod tests {
             for kind in ["number", "choice", "bool", "text"] {
                 call(Func::AnswerMatches, &[s(t), s(t), s(kind)]);
             }
+            call(Func::ExactMatch, &[s(t), s(t)]);
+            call(Func::ExactMatch, &[s(t), s("İ")]);
         }
         assert_eq!(call(Func::Len, &[s("İİ")]), json!(2));
         assert_eq!(call(Func::Contains, &[s("İSTANBUL"), s("i̇stanbul")]), json!(true));

@@ -2,6 +2,7 @@
 //! data-synthesis pipelines. Stages: `syntax` → `check` → `plan` → `run`.
 
 pub mod answer;
+pub mod answer_em;
 pub mod arg_spec;
 pub mod arith;
 pub mod catalogue;
@@ -27,5 +28,6 @@ pub mod step_env;
 pub mod steps;
 pub mod syntax;
 pub mod testserver;
+pub mod tokens;
 pub mod training_text;
 pub mod workflow;

@@ -112,7 +112,8 @@ fn the_training_line_follows_the_authors_text_rules() {
     let first: serde_json::Value = serde_json::from_str(train.lines().next().unwrap()).unwrap();
     let assistant = first["messages"][1]["content"].as_str().unwrap();
     assert!(assistant.starts_with("Let's think step by step.\n\n1. Read the quantities (draft "), "{assistant}");
-    assert!(assistant.ends_with(").\n\n2. Combine them.\n\nSo the answer is \\boxed{20}."), "{assistant}");
+    // convert_format.py: every `\boxed{` and `}` removed.
+    assert!(assistant.ends_with(").\n\n2. Combine them.\n\nSo the answer is 20."), "{assistant}");
     golden(&root().join("tests/golden/regenesis-train.jsonl"), &train).unwrap();
 }
 
@@ -162,7 +163,7 @@ fn ablate_runs_every_variant_on_one_cache_and_compares_them() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let rows: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmp/ablation.json")).unwrap()).unwrap();
-    assert_eq!(rows.len(), 15);
+    assert_eq!(rows.len(), 16);
     let row = |name: &str| rows.iter().find(|r| r["workflow"] == name).unwrap_or_else(|| panic!("no row {name}")).clone();
     let base = row("regenesis");
     assert_eq!(base["questions"], 20);
@@ -257,6 +258,11 @@ fn stars_outer_loop_feeds_each_iterations_fine_tuned_model_to_the_next() {
     let stdout = script(dir.path(), "star-loop.sh", &["smollm2", "2", "--limit", "6"], &server);
     assert!(stdout.contains("== STaR iteration 2 with model ft:smollm2:star-1:"), "{stdout}");
     assert!(stdout.contains("final model: ft:smollm2:star-2:"), "{stdout}");
+    // STaR grows the training steps by 20% per outer iteration: 40, then 48.
+    assert!(
+        stdout.contains("== STaR iteration 1: 40 training steps") && stdout.contains("== STaR iteration 2: 48 training steps"),
+        "{stdout}"
+    );
     for i in 1..=2 {
         let train = std::fs::read_to_string(dir.path().join(format!("runs/star/iteration-{i}/train.jsonl"))).unwrap();
         assert!(!train.is_empty() && !train.contains("Hint"), "hintless training text");
@@ -326,6 +332,14 @@ fn the_papers_protocol_synthesizes_fine_tunes_and_evaluates_in_and_out_of_domain
     assert!(table[0].starts_with("dataset") && table[0].contains("ReGenesis-tuned"), "{stdout}");
     assert!(table[1].starts_with("train ") && table[1].contains("in-domain") && table[1].contains("/3)"), "{stdout}");
     assert!(table[2].starts_with("ood ") && table[2].contains("out-of-domain") && table[2].contains("/6)"), "{stdout}");
+
+    // `--limit` reaches the evaluation too; `--eval-limit` says otherwise.
+    let args = ["smollm2", "train.jsonl:number", "ood.jsonl:number", "--", "--limit", "2", "--set", "selections=2", "--set", "singles=2"];
+    let limited = script(dir.path(), "paper-protocol.sh", &args, &server);
+    assert!(limited.lines().nth(2).is_some_and(|l| l.contains("/2)")), "{limited}");
+    let args = ["smollm2", "train.jsonl:number", "ood.jsonl:number", "--eval-limit", "4", "--", "--limit", "2", "--set", "selections=2"];
+    let four = script(dir.path(), "paper-protocol.sh", &args, &server);
+    assert!(four.lines().nth(2).is_some_and(|l| l.contains("/4)")), "{four}");
 }
 
 /// Run one of `scripts/` with this build of regen against `server`; its stdout, after checking it succeeded.

@@ -38,7 +38,8 @@ fn full_run_writes_training_jsonl_and_a_warm_rerun_makes_no_http_call() {
         let m = v["messages"].as_array().unwrap();
         assert_eq!(m[0]["role"], "user");
         assert_eq!(m[1]["role"], "assistant");
-        assert!(m[1]["content"].as_str().unwrap().contains("\\boxed{"));
+        // convert_format.py: the training text carries no box.
+        assert!(!m[1]["content"].as_str().unwrap().contains("\\boxed{"));
         assert!(!l.contains("Hint"), "training text never shows the hint prompt");
     }
     assert!(first.stdout.contains("wrote") && first.stdout.contains("train.jsonl"), "{}", first.stdout);
@@ -281,12 +282,12 @@ fn the_sandbox_stops_symlink_escapes_and_templates_reach_no_files() {
 /// When the first hinted call and the last unhinted path call were stored.
 fn first_hint_and_last_path(dir: &Path) -> (f64, f64) {
     let db = rusqlite::Connection::open(dir.join(".regen/store.sqlite")).unwrap();
-    let first_hint: f64 =
-        db.query_row("SELECT MIN(created) FROM calls WHERE request LIKE '%The correct final answer is%'", [], |r| r.get(0)).unwrap();
+    // Hint prompts show the answer: "The correct final answer is …" (adapt, structure) or
+    // "… the final answer, which is …" (the path).
+    let hint = "(request LIKE '%The correct final answer is%' OR request LIKE '%the final answer, which is%')";
+    let first_hint: f64 = db.query_row(&format!("SELECT MIN(created) FROM calls WHERE {hint}"), [], |r| r.get(0)).unwrap();
     let last_path: f64 = db
-        .query_row("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND request NOT LIKE '%The correct final answer is%'", [], |r| {
-            r.get(0)
-        })
+        .query_row(&format!("SELECT MAX(created) FROM calls WHERE request LIKE '%Reasoning structure:%' AND NOT {hint}"), [], |r| r.get(0))
         .unwrap();
     (first_hint, last_path)
 }

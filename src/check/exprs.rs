@@ -47,7 +47,7 @@ pub fn compile(e: &Expr, scope: &Scope, diags: &mut Vec<Diagnostic>) -> Option<R
             if func.text == "env" {
                 return env_call(e, args, scope, diags);
             }
-            let Some((f, arity)) = Func::parse(&func.text) else {
+            let Some((f, least, most)) = Func::parse(&func.text) else {
                 let mut d = Diagnostic::error("unknown-function", scope.file, func.span, format!("there is no function `{}`", func.text));
                 d.help = Some(
                     did_you_mean(&func.text, Func::NAMES.iter().copied())
@@ -56,12 +56,13 @@ pub fn compile(e: &Expr, scope: &Scope, diags: &mut Vec<Diagnostic>) -> Option<R
                 diags.push(d);
                 return None;
             };
-            if args.len() != arity {
+            if args.len() < least || args.len() > most {
+                let takes = if least == most { format!("{least}") } else { format!("{least} to {most}") };
                 diags.push(Diagnostic::error(
                     "wrong-arity",
                     scope.file,
                     e.span,
-                    format!("`{}` takes {arity} argument(s), got {}", func.text, args.len()),
+                    format!("`{}` takes {takes} argument(s), got {}", func.text, args.len()),
                 ));
                 return None;
             }

@@ -96,7 +96,7 @@ fn has_test(env: &Environment<'_>, name: &str) -> bool {
 const COMMON_FILTERS: &[&str] = &[
     "lower", "upper", "title", "capitalize", "replace", "length", "count", "items", "dictsort", "reverse", "trim", "join",
     "split", "lines", "default", "round", "abs", "int", "float", "first", "last", "min", "max", "sort", "list", "string",
-    "sum", "indent", "select", "reject", "map", "unique", "format", "tojson", "from_numbered_steps",
+    "sum", "indent", "select", "reject", "map", "unique", "format", "tojson", "from_numbered_steps", "strip_boxes",
 ];
 #[rustfmt::skip]
 const TESTS: &[&str] = &[
@@ -106,8 +106,9 @@ const TESTS: &[&str] = &[
 ];
 
 fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a &'a str>) -> String {
-    crate::diagnostic::did_you_mean(name, known.copied())
-        .unwrap_or_else(|| "see minijinja's built-in filters and tests; regen adds the filter `from_numbered_steps`".to_string())
+    crate::diagnostic::did_you_mean(name, known.copied()).unwrap_or_else(|| {
+        "see minijinja's built-in filters and tests; regen adds the filters `from_numbered_steps` and `strip_boxes`".to_string()
+    })
 }
 
 fn list(names: &BTreeSet<&str>) -> String {

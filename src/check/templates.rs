@@ -100,7 +100,11 @@ pub fn environment() -> minijinja::Environment<'static> {
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(false);
     // The ReGenesis training text: the path from its numbered steps on (see `training_text`).
-    env.add_filter("from_numbered_steps", |text: String| crate::training_text::from_numbered_steps(&text));
+    // `{{ path | from_numbered_steps }}`, or `from_numbered_steps(true)` to keep steps that start in the first paragraph.
+    env.add_filter("from_numbered_steps", |text: String, first_counts: Option<bool>| {
+        crate::training_text::from_numbered_steps(&text, first_counts.unwrap_or(false))
+    });
+    env.add_filter("strip_boxes", |text: String| crate::training_text::strip_boxes(&text));
     env
 }
 

@@ -38,10 +38,13 @@ pub fn run(a: AblateArgs) -> i32 {
             Err(code) => return code,
         }
     }
+    // What each variant changes against the base, before anything runs.
+    let differs: Vec<Vec<String>> =
+        checked.iter().map(|(_, wf)| crate::plan::diff::diff(&checked[0].1, wf).map(|d| d.own_steps()).unwrap_or_default()).collect();
     let mut names = std::collections::HashSet::new();
     let mut rows = Vec::new();
     let mut failed = false;
-    for (file, wf) in checked {
+    for ((file, wf), differs_in) in checked.into_iter().zip(differs) {
         let mut dir_name = wf.name.clone();
         while !names.insert(dir_name.clone()) {
             dir_name.push('_');
@@ -55,7 +58,9 @@ pub fn run(a: AblateArgs) -> i32 {
         match rt.block_on(run::run(wf, &opts)) {
             Ok(report) => {
                 failed |= report.failures > 0;
-                rows.push(row(&name, &file, &report.json, &training, label_read_by));
+                let mut r = row(&name, &file, &report.json, &training, label_read_by);
+                r.differs_in = differs_in;
+                rows.push(r);
             }
             Err(msg) => {
                 eprintln!("error: {name}: {msg}");
@@ -125,6 +130,7 @@ fn row(name: &str, file: &std::path::Path, j: &serde_json::Value, training: &str
             .flatten()
             .map(|g| (g["id"].as_str().unwrap_or("").to_string(), u(&g["kept"])))
             .collect(),
+        differs_in: vec![],
     }
 }
 
@@ -139,6 +145,10 @@ pub fn table(rows: &[Row]) -> String {
             "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7}  {}\n",
             c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]
         ));
+    }
+    t.push_str("\ndiffers from the base in (`regen diff` tells what):\n");
+    for r in rows.iter().skip(1) {
+        t.push_str(&format!("{:<24} {}\n", r.workflow, if r.differs_in.is_empty() { "(nothing)".into() } else { r.differs_in.join(" ") }));
     }
     t.push_str("\nfilter funnel (records each condition removed):\n");
     for r in rows {

@@ -24,6 +24,8 @@ pub struct Row {
     pub funnel: Vec<(String, String, u64)>,
     /// Kept training records per seed guideline, in pool order: (id, records).
     pub guidelines: Vec<(String, u64)>,
+    /// The steps this workflow changes against the base (`regen diff`): `~changed`, `+added`, `-removed`.
+    pub differs_in: Vec<String>,
 }
 
 impl Row {

@@ -5,6 +5,7 @@ mod ablate_report;
 mod ablate_row;
 mod batch;
 mod data;
+mod diff;
 mod doctor;
 mod eval;
 mod explain;
@@ -83,6 +84,8 @@ pub enum Command {
     Show(run::ShowArgs),
     /// Run a workflow and its variants on one shared cache and compare them.
     Ablate(ablate::AblateArgs),
+    /// The steps a variant changes against its base, and what changes in each (prompt, sampling, arguments, inputs).
+    Diff(diff::DiffArgs),
     /// Accuracy of a model on labelled files (greedy or self-consistency).
     Eval(eval::EvalArgs),
     /// Check a chat training file, upload it and start a fine-tuning job.
@@ -129,6 +132,7 @@ pub fn main() -> i32 {
         Command::Lint(a) => lint::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Workflows => list_workflows(),
+        Command::Diff(a) => diff::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Plan(a) => plan::run(a),

@@ -1,6 +1,7 @@
 //! Stage 3: the checked workflow as a petgraph DAG with stable step identities,
 //! a static estimate of calls and tokens, and DOT/Mermaid renderings.
 
+pub mod diff;
 pub mod estimate;
 pub mod export;
 pub mod identity;

@@ -17,6 +17,8 @@ fn reason(c: &RecordExpr, verdicts: &[String]) -> String {
     match c {
         RecordExpr::Field(p) if verdicts.contains(&p[0]) => "judge said no".into(),
         RecordExpr::Call(Func::HasBoxed, _) => "no \\boxed{} answer".into(),
+        RecordExpr::Call(Func::MentionsBoxed, _) => "no `boxed` in the path".into(),
+        RecordExpr::Call(Func::ExactMatch, _) => "answer does not match the label".into(),
         RecordExpr::Call(Func::AnswerMatches, _) => "answer does not match the label".into(),
         RecordExpr::Call(Func::NumberedSteps, _) => "no numbered steps".into(),
         RecordExpr::Binary(BinOp::Lt | BinOp::Le, l, _) if matches!(**l, RecordExpr::Call(Func::Tokens, _)) => "too long".into(),

@@ -297,9 +297,24 @@ fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> St
         let question = after(prompt, "Task:").or_else(|| after(prompt, "Problem:")).or_else(|| after(prompt, "Q:")).unwrap_or("");
         let question = question.trim_end_matches(|c: char| c == ')' || c == '.' || c.is_ascii_digit() || c == ' ').trim();
         let key = s.answers.iter().find(|(q, _)| question.starts_with(q.as_str()) || q.starts_with(question)).map(|(_, a)| a.clone());
-        let hinted = lower.rfind("the correct final answer is").map(|at| {
-            let rest = &prompt[at + "the correct final answer is".len()..];
-            rest.lines().next().unwrap_or("").split(". ").next().unwrap_or("").trim().trim_end_matches('.').to_string()
+        // A hint: "the correct final answer is X." or "… the final answer, which is X, in …".
+        let hinted = ["the correct final answer is", "the final answer, which is"].iter().find_map(|m| {
+            let at = lower.rfind(m)?;
+            let rest = &prompt[at + m.len()..];
+            Some(
+                rest.lines()
+                    .next()
+                    .unwrap_or("")
+                    .split(". ")
+                    .next()
+                    .unwrap_or("")
+                    .split(", ")
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_end_matches('.')
+                    .to_string(),
+            )
         });
         let right = key.clone().or(hinted.clone()).unwrap_or_else(|| "0".into());
         let answer = if hinted.is_some() || h("correct") < s.cfg.correct {
