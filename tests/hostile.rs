@@ -62,6 +62,12 @@ fn a_panic_on_one_record_is_a_recorded_failure_never_ok() {
     let show = regen_in(dir.path(), &["show", "1"], &[]);
     assert!(show.stdout.contains("internal-error") && show.stdout.contains("injected test panic"), "{}", show.stdout);
 
+    // A panic that poisons the step's failure counts: they are read all the same.
+    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("REGEN_TEST_PANIC", "a:arith-0001:poison")];
+    let r = regen_in(dir.path(), &["run", "w.regen", "--run-dir", "out3", "--progress", "none"], &env);
+    assert_eq!(r.code, 1, "a poisoned counter must not read as zero failures\n{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("internal-error: 1"), "{}", r.stdout);
+
     // The same panic inside a model call: the step does not wait forever for it.
     let env = [("OPENAI_BASE_URL", server.url.as_str()), ("REGEN_TEST_PANIC", "s:arith-0002")];
     let r = regen_in(dir.path(), &["run", "w.regen", "--run-dir", "out2", "--progress", "none"], &env);

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 impl ModelClient {
-    pub fn new(spec: &ModelSpec) -> Self {
+    /// Err when an endpoint's HTTP client cannot be set up.
+    pub fn new(spec: &ModelSpec) -> Result<Self, String> {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
         if let Some(k) = &key {
             crate::secrets::register(k);
@@ -27,11 +28,15 @@ impl ModelClient {
         let http_calls = Arc::new(AtomicU64::new(0));
         let replicas = tokio::sync::OnceCell::new();
         if spec.local.is_none() {
-            let clients = spec.endpoints.iter().map(|u| (u.clone(), api_client(u, key.as_deref(), &http_calls))).collect();
+            let clients = spec
+                .endpoints
+                .iter()
+                .map(|u| api_client(u, key.as_deref(), &http_calls).map(|c| (u.clone(), c)))
+                .collect::<Result<Vec<_>, String>>()?;
             // A fresh cell cannot be full: `set` only fails on a second value.
             let _ = replicas.set(Replicas::new(clients, spec.routing, spec.concurrency));
         }
-        ModelClient {
+        Ok(ModelClient {
             alias: spec.alias.into(),
             model: spec.model.into(),
             endpoint: if spec.local.is_some() { "(embedded local model)".into() } else { spec.endpoints.join(", ") },
@@ -58,7 +63,7 @@ impl ModelClient {
             prices: (spec.price_prompt, spec.price_completion),
             offline: AtomicBool::new(false),
             secret: key,
-        }
+        })
     }
 
     /// The replicas, starting the local server on first use.
@@ -69,7 +74,7 @@ impl ModelClient {
                 let server = crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
                 let url = server.base_url.clone();
                 *self.local_server.lock().await = Some(server);
-                let client = api_client(&url, self.secret.as_deref(), &self.http_calls);
+                let client = api_client(&url, self.secret.as_deref(), &self.http_calls)?;
                 Ok(Replicas::new(vec![(url, client)], self.routing, self.limit.size))
             })
             .await
@@ -220,9 +225,9 @@ impl ModelClient {
     }
 }
 
-fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Client<OpenAIConfig> {
+fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Result<Client<OpenAIConfig>, String> {
     let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
-    let http = super::wire::model_http_client(endpoint);
+    let http = super::wire::model_http_client(endpoint)?;
     // `build`, not `with_config`: that would make (and load TLS roots for) a client only to replace it.
-    Client::build(http.clone(), config).with_http_service(super::wire::http_service(http, http_calls.clone()))
+    Ok(Client::build(http.clone(), config).with_http_service(super::wire::http_service(http, http_calls.clone())))
 }

@@ -201,7 +201,7 @@ impl StepRun {
                             // A panic here must still hand back every sample, or the
                             // step would wait for them forever: it is a recorded failure.
                             let call = async {
-                                injected_panic(&cx.wf.nodes[id].name, &r);
+                                injected_panic(&cx, id, &r);
                                 super::llm::call(&cx, id, r.clone(), samples).await
                             };
                             let outs = match AssertUnwindSafe(call).catch_unwind().await {
@@ -221,7 +221,7 @@ impl StepRun {
                     Shape::PerSourceRecord => st.counted += 1,
                     Shape::PerRecord | Shape::Source | Shape::Pool => {
                         let mapped = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            injected_panic(&node.name, &r);
+                            injected_panic(cx, id, &r);
                             node.kind.map(id, node, &cx.wf, &r, &self.other, &**cx)
                         }));
                         match mapped {
@@ -274,23 +274,30 @@ impl StepRun {
 
 /// Debug builds only: `REGEN_TEST_PANIC=STEP:TEXT` panics in STEP on records
 /// whose key holds TEXT, so the tests can prove a panic is a recorded failure
-/// (release builds compile this to nothing).
-fn injected_panic(step: &str, r: &Rec) {
+/// (release builds compile this to nothing). `STEP:TEXT:poison` panics while
+/// holding the step's failure counts, poisoning that lock.
+fn injected_panic(cx: &Ctx, id: NodeId, r: &Rec) {
     #[cfg(debug_assertions)]
     {
-        static SPEC: std::sync::OnceLock<Option<(String, String)>> = std::sync::OnceLock::new();
+        static SPEC: std::sync::OnceLock<Option<(String, String, bool)>> = std::sync::OnceLock::new();
         let spec = SPEC.get_or_init(|| {
             let v = std::env::var("REGEN_TEST_PANIC").ok()?;
-            v.split_once(':').map(|(s, k)| (s.to_string(), k.to_string()))
+            let (step, rest) = v.split_once(':')?;
+            let (text, poison) = rest.strip_suffix(":poison").map_or((rest, false), |t| (t, true));
+            Some((step.to_string(), text.to_string(), poison))
         });
-        if let Some((s, k)) = spec {
+        let step = &cx.wf.nodes[id].name;
+        if let Some((s, k, poison)) = spec {
             if s == step && r.key.contains(k.as_str()) {
+                let _held = poison.then(|| cx.stats.step(id).failures.lock());
                 panic!("injected test panic in `{step}` on {}", r.key);
             }
         }
     }
     #[cfg(not(debug_assertions))]
-    let _ = (step, r);
+    {
+        _ = (cx, id, r);
+    }
 }
 
 /// A panic on one record is that record's recorded failure, not a lost record.

@@ -148,7 +148,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             halt: halt.clone(),
             price_prompt: s.price_prompt(),
             price_completion: s.price_completion(),
-        })));
+        })?));
     }
     if opts.export.is_some() {
         for m in &models {

@@ -80,7 +80,7 @@ async fn bars(cx: &Ctx, steps: &[Step]) {
         tick.tick().await;
         for (step, bar) in &shown {
             let s = cx.stats.step(step.id);
-            let fails: u64 = s.failures.lock().map(|f| f.values().sum()).unwrap_or(0);
+            let fails: u64 = super::stats::read(&s.failures).values().sum();
             let (calls, hits) = (Stats::get(&s.calls), Stats::get(&s.cache_hits));
             bar.set_length(Stats::get(&s.received) * step.samples);
             bar.set_position(calls + hits + fails);
@@ -105,7 +105,7 @@ async fn lines(cx: &Ctx, steps: &[Step], every: Duration, inputs: Option<u64>) {
         let (mut done, mut hits, mut calls, mut failed, mut total) = (0, 0, 0, 0, 0.0);
         for step in steps {
             let s = cx.stats.step(step.id);
-            let f: u64 = s.failures.lock().map(|f| f.values().sum()).unwrap_or(0);
+            let f: u64 = super::stats::read(&s.failures).values().sum();
             let known = (Stats::get(&s.received) * step.samples) as f64;
             // The plan's count for steps every record reaches; what has arrived for the rest.
             total += step.per_input.map_or(known, |p| (p * n).max(known));

@@ -83,9 +83,17 @@ impl Stats {
         r[condition] += 1;
     }
     pub fn total_failures(&self) -> u64 {
-        self.steps.iter().map(|s| s.failures.lock().map(|f| f.values().sum::<u64>()).unwrap_or(0)).sum()
+        // Read through a poisoned lock: a panic elsewhere must not make failures read as zero.
+        self.steps.iter().map(|s| read(&s.failures).values().sum::<u64>()).sum()
     }
     pub fn get(a: &AtomicU64) -> u64 {
         a.load(Ordering::Relaxed)
     }
+}
+
+/// A copy of what a lock holds, read even when a panic poisoned it: the data
+/// is whole (every writer here updates it in one step), and reading it as
+/// empty would report a failed run's failures as zero.
+pub fn read<T: Clone>(m: &Mutex<T>) -> T {
+    m.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }

@@ -11,8 +11,8 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
     let mut steps = Vec::new();
     for (id, n) in cx.wf.nodes.iter().enumerate() {
         let s = cx.stats.step(id);
-        let fails = s.failures.lock().map(|f| f.clone()).unwrap_or_default();
-        let removed = s.removed.lock().map(|r| r.clone()).unwrap_or_default();
+        let fails = super::stats::read(&s.failures);
+        let removed = super::stats::read(&s.removed);
         let funnel: Vec<Value> = super::funnel::labels(&cx.wf, id)
             .into_iter()
             .enumerate()
@@ -42,15 +42,15 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
             "prompt_tokens": prompt, "completion_tokens": completion, "endpoints": model.endpoint_report(),
             "retried": model.retried.load(std::sync::atomic::Ordering::Relaxed)}));
     }
-    let sinks = cx.stats.sink_records.lock().map(|s| s.clone()).unwrap_or_default();
-    let sink_sources = cx.stats.sink_sources.lock().map(|s| s.clone()).unwrap_or_default();
+    let sinks = super::stats::read(&cx.stats.sink_records);
+    let sink_sources = super::stats::read(&cx.stats.sink_sources);
     let guidelines = guideline_table(cx);
     let example = example(cx);
     let json = json!({ "run": cx.run_id, "workflow": cx.wf.name, "wall_s": wall.as_secs_f64(), "http_requests": http_calls,
         "failures": cx.stats.total_failures(), "skipped_rows": Stats::get(&cx.stats.skipped_rows),
         "source_records": Stats::get(&cx.stats.source_records), "steps": steps, "models": models, "sinks": sinks,
         "sink_sources": sink_sources, "guidelines": guidelines, "stopped": stopped.map(ToString::to_string),
-        "timeline": cx.stats.timeline.lock().map(|t| t.clone()).unwrap_or_default(),
+        "timeline": super::stats::read(&cx.stats.timeline),
         "example": example,
         "batch": {"requests": Stats::get(&cx.stats.batch[0]), "batches": Stats::get(&cx.stats.batch[1]),
             "resent": Stats::get(&cx.stats.batch[2]), "online": Stats::get(&cx.stats.batch[3])} });
@@ -60,7 +60,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
 /// Kept records per seed guideline, for each sink whose records name guidelines:
 /// every pool guideline in pool order (zeros included), then any unattributed.
 fn guideline_table(cx: &Ctx) -> Value {
-    let per_sink = cx.stats.sink_guidelines.lock().map(|s| s.clone()).unwrap_or_default();
+    let per_sink = super::stats::read(&cx.stats.sink_guidelines);
     let mut out = serde_json::Map::new();
     for (sink, counts) in per_sink.into_iter().filter(|(_, c)| !c.is_empty()) {
         let mut rows = Vec::new();

@@ -176,7 +176,7 @@ fn transport(e: &reqwest::Error) -> WireError {
 /// The model names an endpoint offers (`GET /models`), for the advice on a 404.
 pub async fn list_models(endpoint: &str, key_env: &str) -> Result<Vec<String>, String> {
     let url = format!("{}/models", endpoint.trim_end_matches('/'));
-    let mut req = reqwest_client(10.0).get(&url);
+    let mut req = reqwest_client(10.0)?.get(&url);
     if let Ok(key) = std::env::var(key_env) {
         req = req.bearer_auth(key);
     }
@@ -220,8 +220,10 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
 }
 
-pub fn reqwest_client(timeout_s: f64) -> reqwest::Client {
-    client_builder().timeout(Duration::from_secs_f64(timeout_s)).build().unwrap_or_default()
+/// An HTTP client with a timeout; one that cannot be built is an error, never a
+/// default client without the timeout and the no-redirect policy.
+pub fn reqwest_client(timeout_s: f64) -> Result<reqwest::Client, String> {
+    client_builder().timeout(Duration::from_secs_f64(timeout_s)).build().map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
 
 /// The client under a model's calls to `endpoint`. No timer of its own: the
@@ -230,10 +232,10 @@ pub fn reqwest_client(timeout_s: f64) -> reqwest::Client {
 /// `http://` endpoint (a local vLLM or llama.cpp) never does TLS, and redirects
 /// are off, so its client loads no root certificates (tens of milliseconds at
 /// start-up).
-pub fn model_http_client(endpoint: &str) -> reqwest::Client {
+pub fn model_http_client(endpoint: &str) -> Result<reqwest::Client, String> {
     let plain = endpoint.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
     let builder = if plain { client_builder().tls_certs_only([]) } else { client_builder() };
-    builder.build().unwrap_or_default()
+    builder.build().map_err(|e| format!("cannot set up the HTTP client for {endpoint}: {e}"))
 }
 
 fn client_builder() -> reqwest::ClientBuilder {
