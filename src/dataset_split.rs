@@ -7,31 +7,62 @@
 
 use std::path::{Path, PathBuf};
 
-/// Split names as the hub's layouts spell them.
-const SPLITS: &[&str] = &["train", "test", "validation", "valid", "val", "dev", "eval"];
+/// A split's name as file and folder names spell it, and the name it stands for.
+fn canonical(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "train" | "training" => "train",
+        "test" | "testing" => "test",
+        "validation" | "valid" | "val" => "validation",
+        "dev" => "dev",
+        "eval" => "eval",
+        _ => return None,
+    })
+}
+
+/// The splits a name mentions: its words (split on `-`, `_`, `.`), canonical.
+fn splits_in(name: &str) -> Vec<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let mut found: Vec<&'static str> = lower.split(['-', '_', '.']).filter_map(canonical).collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
 
 /// The split a file belongs to, from its name (`train-00000-of-00002.parquet`,
-/// `test.parquet`) or a folder on its way below the dataset folder (`train/0.parquet`).
-fn split_of(root: &Path, file: &Path) -> Option<String> {
-    let stem = file.file_stem()?.to_str()?.to_ascii_lowercase();
-    let head = stem.split(['-', '_', '.']).next().unwrap_or("");
-    if SPLITS.contains(&head) {
-        return Some(head.to_string());
+/// `gsm8k-test.parquet`, `arc_easy_validation.parquet`) or a folder on its way
+/// below the dataset folder (`train/0.parquet`). Err when it names two.
+fn split_of(root: &Path, file: &Path) -> Result<Option<&'static str>, String> {
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let mut found = splits_in(stem);
+    if found.is_empty() {
+        let rel = file.strip_prefix(root).unwrap_or(file);
+        for c in rel.parent().into_iter().flat_map(|p| p.components().rev()) {
+            found = splits_in(&c.as_os_str().to_string_lossy());
+            if !found.is_empty() {
+                break;
+            }
+        }
     }
-    let rel = file.strip_prefix(root).ok()?;
-    rel.parent()?
-        .components()
-        .rev()
-        .filter_map(|c| c.as_os_str().to_str())
-        .map(str::to_ascii_lowercase)
-        .find(|c| SPLITS.contains(&c.as_str()))
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        many => Err(format!("{} names more than one split ({})", file.display(), many.join(", "))),
+    }
 }
 
 /// The files of `split` among a folder's files (sorted). A folder whose files
 /// name no split at all is one split: all of it is read.
 pub fn select(root: &Path, files: Vec<PathBuf>, split: &str) -> Result<Vec<PathBuf>, String> {
-    let named: Vec<(PathBuf, Option<String>)> = files.into_iter().map(|f| (split_of(root, &f), f)).map(|(s, f)| (f, s)).collect();
+    let wanted = canonical(&split.to_ascii_lowercase()).unwrap_or(split);
+    let named = files.into_iter().map(|f| split_of(root, &f).map(|s| (f, s))).collect::<Result<Vec<_>, _>>()?;
     if named.iter().all(|(_, s)| s.is_none()) {
+        // A folder of plain shards: one split, all of it. Asked for a split by name, say there is none.
+        if wanted != crate::workflow::DEFAULT_SPLIT {
+            return Err(format!(
+                "no file in {} names a split, so none is `{split}`\n  help: point the source at the `{split}` files, or drop `split:` to read the folder whole",
+                root.display()
+            ));
+        }
         return Ok(named.into_iter().map(|(f, _)| f).collect());
     }
     let unnamed: Vec<String> = named.iter().filter(|(_, s)| s.is_none()).map(|(f, _)| shown(root, f)).collect();
@@ -42,10 +73,10 @@ pub fn select(root: &Path, files: Vec<PathBuf>, split: &str) -> Result<Vec<PathB
             unnamed.join(", ")
         ));
     }
-    let mut found: Vec<String> = named.iter().filter_map(|(_, s)| s.clone()).collect();
-    found.sort();
+    let mut found: Vec<&str> = named.iter().filter_map(|(_, s)| *s).collect();
+    found.sort_unstable();
     found.dedup();
-    let chosen: Vec<PathBuf> = named.into_iter().filter(|(_, s)| s.as_deref() == Some(split)).map(|(f, _)| f).collect();
+    let chosen: Vec<PathBuf> = named.into_iter().filter(|(_, s)| *s == Some(wanted)).map(|(f, _)| f).collect();
     if chosen.is_empty() {
         return Err(format!(
             "{} has no `{split}` split (it has: {})\n  help: name the split to read with `split: \"{}\"`",
@@ -98,6 +129,20 @@ mod tests {
         assert_eq!(got, paths(root, &["test/0.parquet"]));
         let plain = paths(root, &["part-0.parquet", "part-1.parquet"]);
         assert_eq!(select(root, plain.clone(), "train").unwrap(), plain);
+    }
+
+    #[test]
+    fn split_names_anywhere_in_the_file_name() {
+        let root = Path::new("/d");
+        let got = select(root, paths(root, &["gsm8k-test.parquet", "gsm8k-train.parquet"]), "train").unwrap();
+        assert_eq!(got, paths(root, &["gsm8k-train.parquet"]));
+        let got = select(root, paths(root, &["arc_easy_test.parquet", "arc_easy_train.parquet"]), "test").unwrap();
+        assert_eq!(got, paths(root, &["arc_easy_test.parquet"]));
+        let got = select(root, paths(root, &["testing-0.parquet", "training-0.parquet"]), "train").unwrap();
+        assert_eq!(got, paths(root, &["training-0.parquet"]));
+        let e = select(root, paths(root, &["part-0.parquet"]), "test").unwrap_err();
+        assert!(e.contains("names a split"), "{e}");
+        assert!(select(root, paths(root, &["train-test-mix.parquet"]), "train").unwrap_err().contains("more than one split"));
     }
 
     #[test]

@@ -211,11 +211,6 @@ fn call(f: Func, a: &[Value]) -> Value {
     }
 }
 
-/// A cheap token estimate (≈ 4 characters per token), the same everywhere regen estimates.
-pub fn approx_tokens(s: &str) -> usize {
-    s.chars().count().div_ceil(4)
-}
-
 pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,

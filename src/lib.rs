@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod dataset_split;
 pub mod datasets;
+pub mod defaults;
 pub mod diagnostic;
 pub mod expr;
 pub mod finetune;

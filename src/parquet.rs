@@ -54,8 +54,17 @@ pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, String> {
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read dataset {}: {e}", dir.display()))?;
-        for e in entries.flatten() {
+        for e in entries {
+            let e = e.map_err(|e| format!("cannot read dataset {}: {e}", dir.display()))?;
             let p = e.path();
+            // The sandbox checked the folder itself; a link inside it could lead anywhere.
+            if e.file_type().map_err(|e| format!("cannot read {}: {e}", p.display()))?.is_symlink() {
+                return Err(format!(
+                    "dataset folder {} holds a symlink, {}: regen does not follow links inside a dataset folder\n  help: copy the files in, or point the source at the folder the link leads to",
+                    path.display(),
+                    p.display()
+                ));
+            }
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "parquet") {
@@ -143,8 +152,14 @@ pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), String> {
     });
     let schema =
         std::sync::Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| format!("{}: {e}", jsonl.display()))?);
-    let tmp = target.with_extension("parquet.partial");
-    let out = std::fs::File::create(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let tmp = crate::sandbox::with_suffix(target, ".partial");
+    // A fresh file, never one planted there: a symlink at the temporary name is
+    // removed, not followed (it could lead out of the run folder).
+    if tmp.symlink_metadata().is_ok() {
+        std::fs::remove_file(&tmp).map_err(|e| format!("cannot replace {}: {e}", tmp.display()))?;
+    }
+    let out =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     let mut writer = ArrowWriter::try_new(out, schema.clone(), None).map_err(|e| e.to_string())?;
     let reader = arrow_json::ReaderBuilder::new(schema).with_batch_size(8192).build(open()?).map_err(|e| e.to_string())?;
     for batch in reader {

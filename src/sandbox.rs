@@ -77,3 +77,11 @@ pub fn real(p: &Path) -> PathBuf {
     }
     clean
 }
+
+/// `path` with `suffix` added to its whole file name (`train.json` → `train.json.partial`):
+/// unlike `with_extension`, two names that differ only in their extension stay apart.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}

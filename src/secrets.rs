@@ -12,17 +12,31 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// garble text and protect nothing.
 const MIN_LEN: usize = 4;
 
-/// Remember a secret so that every later line hides it.
+/// Remember a secret so that every later line hides it, in the forms a server
+/// may echo it in: as given, trimmed (HTTP header values are), and escaped as
+/// inside a JSON string (a key holding `"` or `\`).
 pub fn register(secret: &str) {
-    if secret.len() < MIN_LEN {
-        return;
-    }
+    let trimmed = secret.trim();
+    let escaped = |k: &str| serde_json::to_string(k).map(|q| q[1..q.len() - 1].to_string()).unwrap_or_default();
+    let forms = [secret.to_string(), trimmed.to_string(), escaped(secret), escaped(trimmed)];
     let mut s = SECRETS.write().unwrap_or_else(|p| p.into_inner());
-    if !s.iter().any(|k| k == secret) {
-        s.push(secret.to_string());
-        // Longest first: a key that contains another is hidden whole.
-        s.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    for form in forms {
+        if form.len() >= MIN_LEN && !s.contains(&form) {
+            s.push(form);
+        }
     }
+    // Longest first: a form that contains another is hidden whole.
+    s.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// Why a key cannot go into an HTTP header, if it cannot: a control character
+/// (a `\r` from a Windows `.env` file) would make every request fail.
+pub fn header_problem(key_env: &str, key: &str) -> Option<String> {
+    let bad = key.chars().find(|c| c.is_control() || !c.is_ascii())?;
+    Some(format!(
+        "{key_env} holds a character an HTTP header cannot carry ({bad:?}{}); remove it and run again",
+        if bad == '\r' { ", as a Windows .env file leaves at the end of a line" } else { "" }
+    ))
 }
 
 /// The text with every registered secret replaced by `[redacted]`.
@@ -46,5 +60,12 @@ mod tests {
         super::register("ab");
         assert_eq!(super::redact("body: {\"key\": \"sk-test-1234567890\"}"), "body: {\"key\": \"[redacted]\"}");
         assert_eq!(super::redact("ab cd"), "ab cd");
+        // Echoed trimmed, or JSON-escaped.
+        super::register("sk-TRAIL-6666 ");
+        assert_eq!(super::redact("you sent: Bearer sk-TRAIL-6666)"), "you sent: Bearer [redacted])");
+        super::register("sk-AB\"CD\\EF-4242");
+        assert_eq!(super::redact("{\"e\": \"sk-AB\\\"CD\\\\EF-4242\"}"), "{\"e\": \"[redacted]\"}");
+        assert!(super::header_problem("K", "sk-1\r").is_some_and(|m| m.contains("Windows")));
+        assert!(super::header_problem("K", "sk-ok-1234").is_none());
     }
 }

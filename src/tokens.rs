@@ -1,7 +1,7 @@
 //! Token counts as the authors count them: OpenAI's cl100k encoding
 //! (`process_reason.py` drops paths of 800 tokens or more by `tiktoken`).
 //! The encoding is embedded in the binary and loaded once, on first use.
-//! Planning estimates stay at ≈ 4 characters a token (`expr::approx_tokens`).
+//! Planning estimates stay at ≈ 4 bytes a token (`defaults::estimated_tokens`).
 
 /// Tokens of `text` in cl100k. Special-token text such as `<|endoftext|>` is
 /// counted as ordinary text (the authors' `encode` raises on it, and their

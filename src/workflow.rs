@@ -335,6 +335,24 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn verdict(&self, _node: &NodeDef) -> Option<String> {
         None
     }
+    // Facts the lints and the runtime ask of a kind, so none matches a kind's name.
+    /// A model-calling kind whose prompt is meant to see the label (a judge
+    /// compares with it): its reply is not label leakage.
+    fn sees_label_by_design(&self) -> bool {
+        false
+    }
+    /// The field this step writes an extracted answer to, and the answer's format.
+    fn extracted_answer(&self, _node: &NodeDef) -> Option<(String, crate::answer::AnswerKind)> {
+        None
+    }
+    /// Whether the step chooses records at random (so it wants a seed).
+    fn chooses_at_random(&self) -> bool {
+        false
+    }
+    /// Sinks: whether this one writes a chat training set.
+    fn writes_chat(&self, _node: &NodeDef) -> bool {
+        false
+    }
 }
 
 /// Sum of input records, and whether any is an upper bound.

@@ -258,3 +258,112 @@ fn a_diagnostic_on_a_two_megabyte_line_shows_a_window_of_it() {
     assert!((r.stdout.clone() + &r.stderr).contains("huge.regen:4:"), "{}{}", r.stdout, r.stderr);
     assert!((r.stdout.clone() + &r.stderr).contains("samples"), "{}{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn parquet_and_same_named_sinks_keep_their_temporary_files_to_themselves() {
+    let server = Server::start(&["--correct", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let data = first_rows(dir.path(), 3);
+    let wf = |sinks: &str| {
+        format!(
+            "workflow s\nmodel m {{\n  n_per_request = false\n}}\nsource q = jsonl(\"{}\")\n\
+             step s = llm(q, prompt: \"{{{{ question }}}}\", into: path)\n{sinks}",
+            data.display()
+        )
+    };
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    // The Parquet file's own temporary name, planted as a symlink that leads out.
+    std::fs::write(dir.path().join("p.regen"), wf("sink train = parquet(s, path: \"train.parquet\", fields: [id, path])\n")).unwrap();
+    std::fs::create_dir_all(dir.path().join("rd")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("d.parquet"), dir.path().join("rd/train.parquet.partial")).unwrap();
+    let r = regen_in(dir.path(), &["run", "p.regen", "--run-dir", "rd"], &env);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("is a symlink"), "{}", r.stderr);
+    assert!(!outside.path().join("d.parquet").exists());
+    assert_eq!(server.requests(), 0);
+
+    // `train.jsonl` and `train.json`: two partial files, two whole outputs.
+    std::fs::write(
+        dir.path().join("two.regen"),
+        wf("sink a = jsonl(s, path: \"train.jsonl\", fields: [id])\nsink b = jsonl(s, path: \"train.json\", fields: [question])\n"),
+    )
+    .unwrap();
+    let r = regen_in(dir.path(), &["run", "two.regen", "--run-dir", "rc"], &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let a = std::fs::read_to_string(dir.path().join("rc/train.jsonl")).unwrap();
+    let b = std::fs::read_to_string(dir.path().join("rc/train.json")).unwrap();
+    assert!(a.lines().count() == 3 && a.lines().all(|l| l.starts_with("{\"id\"")), "{a}");
+    assert!(b.lines().count() == 3 && b.lines().all(|l| l.starts_with("{\"question\"")), "{b}");
+    // One file for two sinks is refused before any call.
+    std::fs::write(
+        dir.path().join("same.regen"),
+        wf("sink a = jsonl(s, path: \"t.jsonl\", fields: [id])\nsink b = jsonl(s, path: \"t.jsonl\", fields: [question])\n"),
+    )
+    .unwrap();
+    let r = regen_in(dir.path(), &["run", "same.regen", "--run-dir", "rs"], &env);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("sinks `a` and `b` both write"), "{}", r.stderr);
+}
+
+#[test]
+fn eval_and_ablate_stop_with_the_reason_when_the_endpoint_is_dead() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = first_rows(dir.path(), 3);
+    let dead = [("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")];
+    let r = regen_in(dir.path(), &["eval", data.to_str().unwrap(), "--out", "ev"], &dead);
+    assert_eq!(r.code, 4, "a dead endpoint is not 0% accuracy\n{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("the evaluation stopped") && !dir.path().join("ev/eval.json").exists(), "{}", r.stderr);
+    let r = regen_in(dir.path(), &["ablate", "@ablations/keep-1", "@ablations/keep-3", "--limit", "1", "--out", "ab"], &dead);
+    assert_eq!(r.code, 4, "{}\n{}", r.stdout, r.stderr);
+    assert!(!dir.path().join("ab/ablation.html").exists());
+}
+
+#[test]
+fn keys_echoed_trimmed_or_escaped_stay_hidden_and_a_key_with_a_carriage_return_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = first_rows(dir.path(), 2);
+    workflow(dir.path(), &data);
+    let refusing = Server::start(&["--echo-key", "--require-key", "other"]);
+    let r = regen_in(
+        dir.path(),
+        &["run", "w.regen", "--run-dir", "o1", "--store", "s1.sqlite"],
+        &[("OPENAI_BASE_URL", refusing.url.as_str()), ("OPENAI_API_KEY", "sk-TRAILSPACE-6666 ")],
+    );
+    assert_ne!(r.code, 0);
+    assert!(!r.stdout.contains("TRAILSPACE") && !r.stderr.contains("TRAILSPACE"), "{}\n{}", r.stdout, r.stderr);
+    let show = regen_in(dir.path(), &["show", "1", "--store", "s1.sqlite", "--json"], &[]);
+    assert!(!show.stdout.contains("TRAILSPACE"), "{}", show.stdout);
+    let schema = Server::start(&["--echo-key", "--pschema", "1.0"]);
+    let key = "sk-AB\"CD\\EF-4242";
+    let r = regen_in(
+        dir.path(),
+        &["run", "w.regen", "--run-dir", "o2", "--store", "s2.sqlite"],
+        &[("OPENAI_BASE_URL", schema.url.as_str()), ("OPENAI_API_KEY", key)],
+    );
+    let show = regen_in(dir.path(), &["show", "1", "--store", "s2.sqlite", "--all"], &[]);
+    for out in [&r.stdout, &r.stderr, &show.stdout] {
+        assert!(!out.contains("EF-4242"), "{out}");
+    }
+    let r = regen_in(
+        dir.path(),
+        &["run", "w.regen", "--run-dir", "o3", "--store", "s3.sqlite"],
+        &[("OPENAI_BASE_URL", schema.url.as_str()), ("OPENAI_API_KEY", "sk-CRLFKEY-7777\r")],
+    );
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("OPENAI_API_KEY holds a character") && r.stderr.contains("Windows"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn a_symlink_inside_a_dataset_folder_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("D")).unwrap();
+    std::fs::write(outside.path().join("train-00000-of-00001.parquet"), "not read").unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("D/more")).unwrap();
+    std::fs::write(dir.path().join("w.regen"), "workflow w\nmodel m {}\nsource q = parquet(\"D\")\nstep s = llm(q, prompt: \"{{ question }}\", into: p)\nsink o = jsonl(s, path: \"o.jsonl\")\n").unwrap();
+    let r = regen_in(dir.path(), &["run", "w.regen", "--run-dir", "out"], &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("holds a symlink"), "{}", r.stderr);
+}

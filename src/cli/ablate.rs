@@ -57,8 +57,16 @@ pub fn run(a: AblateArgs) -> i32 {
         let opts = RunOptions::new(file.clone(), run_dir, a.inputs.store.clone(), a.inputs.limit);
         match rt.block_on(run::run(wf, &opts)) {
             Ok(report) => {
+                // A stopped run (dead endpoint, refused key, budget, Ctrl-C) compares nothing: say so and stop.
+                if let Some(why) = &report.halted {
+                    eprintln!("error: {name}: the run stopped: {why}");
+                    if let crate::run::halt::StopReason::Endpoint { advice, .. } = why {
+                        eprintln!("  help: {advice}");
+                    }
+                    return why.exit_code();
+                }
                 failed |= report.failures > 0;
-                let mut r = row(&name, &file, &report.json, &training, label_read_by);
+                let mut r = row(&name, &file, &report.summary, &training, label_read_by);
                 r.differs_in = differs_in;
                 rows.push(r);
             }
@@ -90,46 +98,28 @@ pub fn run(a: AblateArgs) -> i32 {
 /// The training sink: the first chat-format sink, else the first sink.
 fn training_sink(wf: &crate::workflow::Workflow) -> Option<String> {
     let sinks: Vec<_> = wf.nodes.iter().filter(|n| n.decl == DeclKind::Sink).collect();
-    let chosen = sinks.iter().find(|n| n.str_arg("format") == Some("chat")).or(sinks.first())?;
+    let chosen = sinks.iter().find(|n| n.kind.writes_chat(n)).or(sinks.first())?;
     Some(chosen.str_arg("path").unwrap_or("out.jsonl").to_string())
 }
 
-fn row(name: &str, file: &std::path::Path, j: &serde_json::Value, training: &str, label_read_by: Vec<String>) -> Row {
-    let u = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-    let steps = j["steps"].as_array().cloned().unwrap_or_default();
-    let sum = |k: &str| steps.iter().map(|s| u(&s[k])).sum::<u64>();
+fn row(name: &str, file: &std::path::Path, j: &crate::run::run_summary::RunSummary, training: &str, label_read_by: Vec<String>) -> Row {
+    let sum = |f: fn(&crate::run::run_summary::StepSummary) -> u64| j.steps.iter().map(f).sum::<u64>();
     Row {
         workflow: name.to_string(),
         file: file.display().to_string(),
-        questions: u(&j["source_records"]),
-        yield_questions: u(&j["sink_sources"][training]),
-        kept: u(&j["sinks"][training]),
-        calls: sum("calls"),
-        cache_hits: sum("cache_hits"),
-        prompt_tokens: sum("prompt_tokens"),
-        completion_tokens: sum("completion_tokens"),
-        failures: u(&j["failures"]),
-        wall_s: j["wall_s"].as_f64().unwrap_or(0.0),
+        questions: j.source_records,
+        yield_questions: j.sink_sources.get(training).copied().unwrap_or(0),
+        kept: j.sinks.get(training).copied().unwrap_or(0),
+        calls: sum(|s| s.calls),
+        cache_hits: sum(|s| s.cache_hits),
+        prompt_tokens: sum(|s| s.prompt_tokens),
+        completion_tokens: sum(|s| s.completion_tokens),
+        failures: j.failures,
+        wall_s: j.wall_s,
         label_read_by,
         training_sink: training.to_string(),
-        funnel: steps
-            .iter()
-            .flat_map(|s| {
-                let step = s["step"].as_str().unwrap_or("").to_string();
-                s["funnel"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(move |f| (step.clone(), f["reason"].as_str().unwrap_or("").to_string(), u(&f["removed"])))
-            })
-            .collect(),
-        guidelines: j["guidelines"][training]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|g| (g["id"].as_str().unwrap_or("").to_string(), u(&g["kept"])))
-            .collect(),
+        funnel: j.steps.iter().flat_map(|s| s.funnel.iter().map(|f| (s.step.clone(), f.reason.clone(), f.removed))).collect(),
+        guidelines: j.guidelines.get(training).into_iter().flatten().map(|g| (g.id.clone(), g.kept)).collect(),
         differs_in: vec![],
     }
 }

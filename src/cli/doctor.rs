@@ -136,6 +136,9 @@ async fn model(alias: &str, s: &ModelSettings) -> Vec<Row> {
     if let Some(k) = &key {
         crate::secrets::register(k);
     }
+    if let Some(problem) = key.as_deref().and_then(|k| crate::secrets::header_problem(&key_env, k)) {
+        return vec![Row(format!("{what} key"), Status::Fail, problem)];
+    }
     let mut rows = vec![Row(
         format!("{what} key"),
         if key.is_some() { Status::Ok } else { Status::Note },

@@ -56,7 +56,11 @@ pub fn run(a: EvalArgs) -> i32 {
         sets.push(("answer_format".into(), a.answers.clone()));
         sets.push(("samples".into(), a.samples.to_string()));
         if a.samples > 1 && !a.inputs.sets.iter().any(|(k, _)| k == "temperature") {
-            sets.push(("temperature".into(), "0.7".into()));
+            let t = crate::defaults::SELF_CONSISTENCY_TEMPERATURE;
+            if i == 0 {
+                eprintln!("eval: {} samples per question at temperature {t} (self-consistency; --set temperature=… to change)", a.samples);
+            }
+            sets.push(("temperature".into(), t.into()));
         }
         let wf = match super::checked_or_exit(&workflow, &sets) {
             Ok(c) => c.workflow,
@@ -72,9 +76,18 @@ pub fn run(a: EvalArgs) -> i32 {
                 return 2;
             }
         };
-        let j = &report.json;
-        let count = |name: &str| j["sinks"][run_dir.join(name).display().to_string()].as_u64().unwrap_or(0);
-        let questions = j["source_records"].as_u64().unwrap_or(0);
+        // A run that stopped (a dead endpoint, a refused key, a budget, Ctrl-C) has
+        // no accuracy to report: say why and stop, never print 0% as a result.
+        if let Some(why) = &report.halted {
+            eprintln!("error: {}: the evaluation stopped: {why}", data.display());
+            if let crate::run::halt::StopReason::Endpoint { advice, .. } = why {
+                eprintln!("  help: {advice}");
+            }
+            return why.exit_code();
+        }
+        let j = &report.summary;
+        let count = |name: &str| j.sinks.get(&run_dir.join(name).display().to_string()).copied().unwrap_or(0);
+        let questions = j.source_records;
         let correct = count("correct.jsonl");
         rows.push(Accuracy {
             dataset: data.display().to_string(),

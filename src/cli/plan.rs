@@ -79,8 +79,8 @@ pub fn run(a: PlanArgs) -> i32 {
         println!("≤ upper bound: the step runs only for records that pass a filter or have no output upstream (e.g. the hint retry).");
     }
     println!(
-        "tokens ≈ 4 characters each; completions assumed {} tokens (max: the step's max_tokens).",
-        crate::plan::estimate::TYPICAL_COMPLETION
+        "tokens ≈ 4 bytes each; completions assumed {} tokens (max: the step's max_tokens).",
+        crate::defaults::TYPICAL_COMPLETION_TOKENS
     );
     0
 }

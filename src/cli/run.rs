@@ -158,11 +158,12 @@ pub fn run(a: RunArgs) -> i32 {
     match rt.block_on(run::run(wf, &opts)) {
         Ok(report) => {
             eprintln!();
-            print!("{}", report.text);
+            // Everything a run prints passes the redaction, as the log does.
+            print!("{}", crate::secrets::redact(&report.text));
             if a.report {
                 let path = opts.run_dir.join("report.html");
                 let written = match Store::open(&opts.store) {
-                    Ok(store) => write_report(&store, report.run_id, &report.workflow, &report.status, Some(&report.json), &path),
+                    Ok(store) => write_report(&store, report.run_id, &report.workflow, &report.status, Some(&report.summary), &path),
                     Err(e) => {
                         eprintln!("error: cannot open {} for the report: {e}", opts.store.display());
                         2
@@ -173,10 +174,11 @@ pub fn run(a: RunArgs) -> i32 {
                 }
             }
             if let Some(why) = &report.halted {
+                let shown = crate::secrets::redact(&why.to_string()).into_owned();
                 if let run::halt::StopReason::Endpoint { advice, .. } = why {
-                    eprintln!("error: {why}\n  help: {advice}");
+                    eprintln!("error: {shown}\n  help: {advice}");
                 }
-                println!("stopped early ({why}); finished calls are cached. Resume with:\n  {}", resume_command(why));
+                println!("stopped early ({shown}); finished calls are cached. Resume with:\n  {}", resume_command(why));
                 return why.exit_code();
             }
             if report.failures > 0 {
@@ -191,7 +193,7 @@ pub fn run(a: RunArgs) -> i32 {
             0
         }
         Err(msg) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", crate::secrets::redact(&msg));
             2
         }
     }
@@ -225,7 +227,14 @@ pub fn show(a: ShowArgs) -> i32 {
     };
     match store.run_summary(a.run) {
         Ok(Some((wf, status, summary))) => {
-            let summary = summary.and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
+            // A stored summary of an older shape is upgraded; one that cannot be read is said, never shown as zeros.
+            let summary = match summary.map(|s| crate::run::run_summary::RunSummary::from_stored(&s)).transpose() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: run {}: {e}", a.run);
+                    return 2;
+                }
+            };
             let failures = match store.failures(a.run) {
                 Ok(f) => f,
                 Err(e) => {
@@ -237,7 +246,13 @@ pub fn show(a: ShowArgs) -> i32 {
                 return write_report(&store, a.run, &wf, &status, summary.as_ref(), path);
             }
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&summary.unwrap_or_default()).unwrap_or_default());
+                match serde_json::to_string_pretty(&summary) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => {
+                        eprintln!("error: cannot print the summary of run {}: {e}", a.run);
+                        return 2;
+                    }
+                }
                 return 0;
             }
             println!("run {} of `{wf}`: {status}", a.run);
@@ -333,7 +348,14 @@ fn failure_groups(failures: &[(String, String, String, String)], all: bool) -> S
 }
 
 /// The run report as HTML (see `run_report`); exit code.
-fn write_report(store: &Store, run: i64, wf: &str, status: &str, summary: Option<&serde_json::Value>, path: &std::path::Path) -> i32 {
+fn write_report(
+    store: &Store,
+    run: i64,
+    wf: &str,
+    status: &str,
+    summary: Option<&crate::run::run_summary::RunSummary>,
+    path: &std::path::Path,
+) -> i32 {
     let Some(summary) = summary else {
         eprintln!("error: run {run} has no summary (it did not finish); nothing to report");
         return 1;

@@ -6,11 +6,11 @@
 
 use super::html::{chart, esc, lines};
 use crate::run::report::LINEAGE;
+use crate::run::run_summary::{Example, RunSummary};
 use crate::run::store::SampleRow;
 use serde_json::Value;
 
-pub fn html(run: i64, workflow: &str, status: &str, j: &Value, samples: &[(String, SampleRow)]) -> String {
-    let u = |v: &Value| v.as_u64().unwrap_or(0);
+pub fn html(run: i64, workflow: &str, status: &str, j: &RunSummary, samples: &[(String, SampleRow)]) -> String {
     let mut h = String::from(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>regen run report</title>\n<style>\
          body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}table{border-collapse:collapse}\
@@ -20,73 +20,59 @@ pub fn html(run: i64, workflow: &str, status: &str, j: &Value, samples: &[(Strin
          summary{cursor:pointer}dl{display:grid;grid-template-columns:9em 1fr;gap:2px 12px}dt{font-weight:600}\
          dd{margin:0;white-space:pre-wrap}.kept{color:#1a7f37}.removed{color:#b3261e}</style></head><body>\n",
     );
-    let kept: u64 = j["sinks"].as_object().into_iter().flatten().map(|(_, v)| u(v)).max().unwrap_or(0);
+    let kept: u64 = j.sinks.values().copied().max().unwrap_or(0);
     h.push_str(&format!(
         "<h1>run {run} of <code>{}</code></h1>\n<p id=\"totals\">status <b>{}</b> · {:.1} s · <span id=\"requests\">{}</span> HTTP requests · \
          <span id=\"failures\">{}</span> records failed · <span id=\"kept\">{kept}</span> training records · {} questions</p>\n",
         esc(workflow),
         esc(status),
-        j["wall_s"].as_f64().unwrap_or(0.0),
-        u(&j["http_requests"]),
-        u(&j["failures"]),
-        u(&j["source_records"])
+        j.wall_s,
+        j.http_requests,
+        j.failures,
+        j.source_records
     ));
     h.push_str("<h2>steps</h2>\n<table id=\"steps\"><tr><th>step</th><th>kind</th><th>records</th><th>calls</th><th>cache hits</th><th>prompt tok</th><th>completion tok</th><th>failures</th></tr>\n");
-    for s in j["steps"].as_array().into_iter().flatten() {
-        let fails: Vec<String> = s["failures"].as_object().into_iter().flatten().map(|(k, v)| format!("{k}: {v}")).collect();
+    for s in &j.steps {
+        let fails: Vec<String> = s.failures.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            esc(s["step"].as_str().unwrap_or("")),
-            esc(s["kind"].as_str().unwrap_or("")),
-            u(&s["received"]),
-            u(&s["calls"]),
-            u(&s["cache_hits"]),
-            u(&s["prompt_tokens"]),
-            u(&s["completion_tokens"]),
+            esc(&s.step),
+            esc(&s.kind),
+            s.received,
+            s.calls,
+            s.cache_hits,
+            s.prompt_tokens,
+            s.completion_tokens,
             esc(&fails.join(", "))
         ));
     }
     h.push_str("</table>\n<h2>filter funnel</h2>\n");
-    for s in j["steps"].as_array().into_iter().flatten().filter(|s| u(&s["received"]) > 0) {
-        let rows: Vec<(String, f64)> = s["funnel"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| (f["reason"].as_str().unwrap_or("").to_string(), u(&f["removed"]) as f64))
-            .collect();
+    for s in j.steps.iter().filter(|s| s.received > 0) {
+        let rows: Vec<(String, f64)> = s.funnel.iter().map(|f| (f.reason.clone(), f.removed as f64)).collect();
         if !rows.is_empty() {
-            h.push_str(&chart(
-                &format!("{}: {} in, removed by each condition", s["step"].as_str().unwrap_or(""), u(&s["received"])),
-                &rows,
-            ));
+            h.push_str(&chart(&format!("{}: {} in, removed by each condition", s.step, s.received), &rows));
         }
     }
-    let timeline: Vec<(f64, f64, f64)> =
-        j["timeline"].as_array().into_iter().flatten().filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?, p[2].as_f64()?))).collect();
+    let timeline: Vec<(f64, f64, f64)> = j.timeline.iter().map(|&(t, c, k)| (t, c as f64, k as f64)).collect();
     if !timeline.is_empty() {
         let calls = timeline.iter().map(|p| (p.0, p.1)).collect();
         let tokens = timeline.iter().map(|p| (p.0, p.2)).collect();
         h.push_str(&lines("calls and tokens over time", "seconds", &[("calls", "#4a7bd0", calls), ("tokens", "#d07a4a", tokens)]));
     }
-    for (sink, rows) in j["guidelines"].as_object().into_iter().flatten() {
-        let data: Vec<(String, f64)> =
-            rows.as_array().into_iter().flatten().map(|g| (g["id"].as_str().unwrap_or("").to_string(), u(&g["kept"]) as f64)).collect();
+    for (sink, rows) in &j.guidelines {
+        let data: Vec<(String, f64)> = rows.iter().map(|g| (g.id.clone(), g.kept as f64)).collect();
         h.push_str(&chart(&format!("kept per seed guideline ({sink})"), &data));
     }
-    h.push_str(&sample_table(samples, &j["example"]));
+    h.push_str(&sample_table(samples, j.example.as_ref()));
     h.push_str("</body></html>\n");
     h
 }
 
 /// Kept and rejected samples; the summary's example (a kept line, else the
 /// closest rejected candidate) is unfolded, or the first sample when it has none.
-fn sample_table(samples: &[(String, SampleRow)], example: &Value) -> String {
+fn sample_table(samples: &[(String, SampleRow)], example: Option<&Example>) -> String {
     let mut h = String::from("<h2>samples: kept and rejected, with their lineage</h2>\n<div id=\"samples\">\n");
-    let is_example = |step: &str, s: &SampleRow| {
-        example["step"].as_str() == Some(step)
-            && example["record"].as_str() == Some(&s.record)
-            && example["outcome"].as_str() == Some(&s.outcome)
-    };
+    let is_example = |step: &str, s: &SampleRow| example.is_some_and(|e| e.step == step && e.record == s.record && e.outcome == s.outcome);
     let open_at = samples.iter().position(|(step, s)| is_example(step, s)).or((!samples.is_empty()).then_some(0));
     // The unfolded one first, then the rest in the order they were kept.
     let order: Vec<usize> = open_at.into_iter().chain((0..samples.len()).filter(|i| Some(*i) != open_at)).collect();

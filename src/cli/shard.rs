@@ -28,6 +28,12 @@ pub struct ShardArgs {
 pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let num = |k: &str, v: String| v.trim().parse::<u64>().map_err(|_| format!("{k}={v} is not a number"));
+    if a.shard.is_some() && a.shards.is_some() {
+        return Err("give --shard K/N or --shards N, not both".into());
+    }
+    if a.shards == Some(0) {
+        return Err("--shards must be at least 1".into());
+    }
     if let Some(s) = &a.shard {
         return Ok(Some((Shard::parse(s)?, "--shard")));
     }

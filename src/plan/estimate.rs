@@ -2,15 +2,12 @@
 //! Upper bounds where a filter or fallback is upstream (we cannot know its yield).
 
 use super::compile;
-use crate::expr::approx_tokens;
+use crate::defaults::{estimated_completion, estimated_tokens};
 use crate::steps::Estimate;
 use crate::syntax::ast::DeclKind;
 use crate::workflow::Workflow;
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// Completion length assumed for the estimate when a step's max_tokens is larger.
-pub const TYPICAL_COMPLETION: f64 = 300.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StepEstimate {
@@ -63,19 +60,20 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
             let avg = if items.is_empty() {
                 40.0
             } else {
-                items.iter().map(|x| approx_tokens(&x.to_string()) as f64).sum::<f64>() / items.len() as f64
+                items.iter().map(|x| estimated_tokens(&x.to_string())).sum::<f64>() / items.len() as f64
             };
             for f in n.kind.adds(n, wf) {
                 size.insert(f, avg);
             }
         }
         if n.is_llm() {
-            let max_tokens = wf.setting(id, "max_tokens").and_then(|v| v.as_f64()).unwrap_or(1024.0);
-            let completion = max_tokens.min(TYPICAL_COMPLETION);
+            let max_tokens = wf.setting(id, "max_tokens").and_then(|v| v.as_f64());
+            let completion = estimated_completion(max_tokens);
+            let max_tokens = max_tokens.unwrap_or(crate::defaults::UNSET_MAX_TOKENS_BOUND);
             let prompt: f64 = n
                 .prompts
                 .get("prompt")
-                .map(|p| approx_tokens(&p.text) as f64 + p.reads.iter().map(|f| size.get(f).copied().unwrap_or(60.0)).sum::<f64>())
+                .map(|p| estimated_tokens(&p.text) + p.reads.iter().map(|f| size.get(f).copied().unwrap_or(60.0)).sum::<f64>())
                 .unwrap_or(0.0);
             let repeat = repeats[id].map(|a| wf.nodes[a].name.clone());
             let calls = if repeat.is_some() { 0.0 } else { est[id].calls * inputs };

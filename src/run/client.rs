@@ -24,6 +24,9 @@ impl ModelClient {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
         if let Some(k) = &key {
             crate::secrets::register(k);
+            if let Some(problem) = crate::secrets::header_problem(spec.key_env, k) {
+                return Err(problem);
+            }
         }
         let http_calls = Arc::new(AtomicU64::new(0));
         let replicas = tokio::sync::OnceCell::new();
@@ -81,7 +84,7 @@ impl ModelClient {
     }
 
     /// Calls, failures and latency per endpoint (empty before a local server starts).
-    pub fn endpoint_report(&self) -> Vec<serde_json::Value> {
+    pub fn endpoint_report(&self) -> Vec<super::run_summary::EndpointSummary> {
         self.replicas.get().map(Replicas::report).unwrap_or_default()
     }
 
@@ -92,11 +95,10 @@ impl ModelClient {
         }
     }
 
+    /// The text with every form of every registered key hidden (this model's
+    /// key was registered when the client was made: as given, trimmed, escaped).
     pub(super) fn scrub(&self, s: &str) -> String {
-        match &self.secret {
-            Some(k) if k.len() >= 4 => s.replace(k.as_str(), "[redacted]"),
-            _ => crate::secrets::redact(s).into_owned(),
-        }
+        crate::secrets::redact(s).into_owned()
     }
 
     /// Samples of one prompt (keys that differ only in `sample`): cached ones from

@@ -184,7 +184,10 @@ impl StepRun {
                 match node.kind.shape() {
                     Shape::Sink => {
                         if let Some(s) = self.sink.as_mut() {
-                            if let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| s.write(cx, &r))) {
+                            if let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                injected_panic(cx, id, &r);
+                                s.write(cx, &r)
+                            })) {
                                 record_panic(cx, id, &r, &*p);
                             }
                         }
@@ -253,7 +256,13 @@ impl StepRun {
         let node = &self.cx.wf.nodes[self.id];
         if node.kind.shape() == Shape::PerSourceRecord {
             let first = st.buffer.first().cloned();
-            match std::panic::catch_unwind(AssertUnwindSafe(|| node.kind.gather(node, l, st.buffer, st.counted))) {
+            let gather = || {
+                if let Some(r) = &first {
+                    injected_panic(&self.cx, self.id, r);
+                }
+                node.kind.gather(node, l, st.buffer, st.counted)
+            };
+            match std::panic::catch_unwind(AssertUnwindSafe(gather)) {
                 Ok(out) => {
                     for r in out {
                         send(&self.outs, Event::Rec(r)).await;

@@ -18,6 +18,7 @@ pub mod ratelimit;
 pub mod replica;
 pub mod report;
 pub mod retry;
+pub mod run_summary;
 pub mod samples;
 pub mod shard;
 pub mod sink;
@@ -95,7 +96,7 @@ pub struct RunReport {
     /// As recorded in the store: ok, failures, stopped.
     pub status: String,
     pub text: String,
-    pub json: Value,
+    pub summary: run_summary::RunSummary,
     pub failures: u64,
     pub http_calls: u64,
     /// Why the run stopped early (interrupt or budget), if it did.
@@ -360,7 +361,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     // Output replaces the previous output only when the run finished: a failed
     // or stopped run leaves the last good file and says where its own lines are.
     let notes = sink_target::promote(&cx, source_error.is_none() && halted.is_none()).await;
-    let (mut text, json) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
+    let (mut text, summary) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
     for n in &notes {
         text.push_str(&format!("{n}\n"));
     }
@@ -375,7 +376,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         "ok"
     };
     // A run left marked "running" would lie in `regen runs`: this must not fail quietly.
-    let finished = store.finish_run(run_id, status, &json.to_string());
+    let finished = store.finish_run(run_id, status, &summary.to_stored());
     if let Some(mut msg) = source_error {
         for n in &notes {
             msg.push_str(&format!("\n  note: {n}"));
@@ -383,5 +384,5 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         return Err(msg);
     }
     finished.map_err(|e| format!("the run store could not record the end of run {run_id}: {e}"))?;
-    Ok(RunReport { run_id, workflow: cx.wf.name.clone(), status: status.to_string(), text, json, failures, http_calls, halted })
+    Ok(RunReport { run_id, workflow: cx.wf.name.clone(), status: status.to_string(), text, summary, failures, http_calls, halted })
 }

@@ -10,7 +10,6 @@ use super::failure::FailReason;
 use async_openai::config::OpenAIConfig;
 use async_openai::Client;
 use hdrhistogram::Histogram;
-use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -227,18 +226,20 @@ impl Replicas {
     }
 
     /// Calls, failures and latency percentiles per endpoint, for the run summary.
-    pub fn report(&self) -> Vec<Value> {
+    pub fn report(&self) -> Vec<super::run_summary::EndpointSummary> {
         self.list
             .iter()
             .map(|r| {
                 let l = r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner());
-                let pct = |p: f64| if l.is_empty() { Value::Null } else { json!(l.value_at_quantile(p)) };
-                json!({
-                    "endpoint": r.url,
-                    "calls": r.calls.load(Ordering::Relaxed),
-                    "failures": r.failures.load(Ordering::Relaxed),
-                    "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-                })
+                let pct = |p: f64| (!l.is_empty()).then(|| l.value_at_quantile(p));
+                super::run_summary::EndpointSummary {
+                    endpoint: r.url.clone(),
+                    calls: r.calls.load(Ordering::Relaxed),
+                    failures: r.failures.load(Ordering::Relaxed),
+                    p50_ms: pct(0.5),
+                    p95_ms: pct(0.95),
+                    p99_ms: pct(0.99),
+                }
             })
             .collect()
     }
@@ -304,7 +305,7 @@ mod tests {
     #[test]
     fn latency_percentiles_are_exact_in_ms_and_memory_does_not_grow() {
         let r = replicas(1, Routing::LeastOutstanding, 8);
-        assert_eq!(r.report()[0]["p50_ms"], Value::Null, "no calls, no percentile");
+        assert_eq!(r.report()[0].p50_ms, None, "no calls, no percentile");
         let size = r.list[0].latencies_ms.lock().unwrap().distinct_values();
         {
             let mut h = r.list[0].latencies_ms.lock().unwrap();
@@ -314,7 +315,7 @@ mod tests {
             h.saturating_record(LONGEST_MS * 10);
         }
         let report = &r.report()[0];
-        assert_eq!((report["p50_ms"].as_u64(), report["p95_ms"].as_u64()), (Some(501), Some(951)));
+        assert_eq!((report.p50_ms, report.p95_ms), (Some(501), Some(951)));
         assert_eq!(r.list[0].latencies_ms.lock().unwrap().distinct_values(), size, "fixed size");
         assert!(r.list[0].latencies_ms.lock().unwrap().max() >= LONGEST_MS, "a huge latency is clamped, not lost");
     }

@@ -39,8 +39,8 @@ impl ModelClient {
             (!self.reached.load(Ordering::Acquire)).then_some(guard)
         };
         let mut last = (FailReason::Client, String::new());
-        let estimate = key.messages.iter().map(|(_, m)| m.len() as f64 / 4.0).sum::<f64>()
-            + key.max_tokens.map_or(300.0, |m| f64::from(m.min(512))) * n as f64;
+        let estimate = key.messages.iter().map(|(_, m)| crate::defaults::estimated_tokens(m)).sum::<f64>()
+            + crate::defaults::estimated_completion(key.max_tokens.map(f64::from)) * n as f64;
         // The replicas (a local model's server starts here, on the first call that misses the cache).
         // (Once they are there, no wait to race against a stop.)
         let replicas = match self.replicas.get() {

@@ -48,7 +48,7 @@ struct OpenSource {
 /// A record's line, newline included: the chosen fields, or a chat training example.
 fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
     let node = &cx.wf.nodes[id];
-    let text = if node.str_arg("format") != Some("chat") {
+    let text = if !node.kind.writes_chat(node) {
         match node.args.get("fields").and_then(Value::as_array) {
             Some(list) => serde_json::to_string(&Chosen { list, fields: &r.fields }),
             None => serde_json::to_string(&r.fields),
@@ -113,7 +113,7 @@ impl Sink {
             }
             Err(e) => {
                 let path = cx.run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
-                (super::sink_target::Target { partial: path.with_extension("partial"), path }, Err(e))
+                (super::sink_target::Target { partial: crate::sandbox::with_suffix(&path, ".partial"), path }, Err(e))
             }
         };
         let file = match opened {
@@ -123,7 +123,7 @@ impl Sink {
                 None
             }
         };
-        let guidelines = (node.str_arg("format") == Some("chat")).then(BTreeMap::new);
+        let guidelines = node.kind.writes_chat(node).then(BTreeMap::new);
         Sink { id, path: target.path, partial: target.partial, file, open: HashMap::new(), sources: 0, guidelines, count: 0 }
     }
 
@@ -231,9 +231,13 @@ async fn shuffle_file(path: &std::path::Path, seed: u64) -> std::io::Result<()> 
         out.push_str(l);
         out.push('\n');
     }
-    let tmp = path.with_extension("shuffled.partial");
-    tokio::fs::write(&tmp, out).await?;
-    let f = tokio::fs::File::open(&tmp).await?;
+    let tmp = crate::sandbox::with_suffix(path, ".shuffled");
+    // A fresh file: a symlink planted at the temporary name is removed, not followed.
+    if tokio::fs::symlink_metadata(&tmp).await.is_ok() {
+        tokio::fs::remove_file(&tmp).await?;
+    }
+    let mut f = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
+    tokio::io::AsyncWriteExt::write_all(&mut f, out.as_bytes()).await?;
     f.sync_all().await?;
     tokio::fs::rename(&tmp, path).await
 }

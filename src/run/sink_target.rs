@@ -7,7 +7,7 @@
 use super::context::Ctx;
 use super::failure::FailReason;
 use super::stats::FinishedSink;
-use crate::sandbox::real;
+use crate::sandbox::{real, with_suffix};
 use crate::workflow::{DataFormat, NodeId, Workflow};
 use std::path::{Path, PathBuf};
 
@@ -24,12 +24,19 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Stri
     let node = &wf.nodes[id];
     let given = node.str_arg("path").unwrap_or("out.jsonl");
     let path = run_dir.join(given);
-    // `train.jsonl` → `train.jsonl.partial`; a Parquet sink's lines wait in `train.parquet.lines.partial`.
-    let partial = match node.kind.data_format() {
-        DataFormat::Jsonl => path.with_extension("jsonl.partial"),
-        DataFormat::Parquet => path.with_extension("parquet.lines.partial"),
-    };
     let what = format!("sink `{}` cannot write {}", node.name, path.display());
+    let names_a_file = std::path::Path::new(given).file_name().is_some_and(|n| n != ".") && !given.ends_with('/');
+    if !names_a_file {
+        return Err(format!("{what}: `path: {given:?}` names no file\n  help: give the sink a file name, e.g. `path: \"train.jsonl\"`"));
+    }
+    // The whole name gets the suffix (`train.json` → `train.json.partial`), so two
+    // sinks whose names differ only in the extension never share a partial file.
+    // A Parquet sink's lines wait in `train.parquet.lines.partial`, and the
+    // Parquet file is written as `train.parquet.partial`.
+    let partial = match node.kind.data_format() {
+        DataFormat::Jsonl => with_suffix(&path, ".partial"),
+        DataFormat::Parquet => with_suffix(&path, ".lines.partial"),
+    };
     let dir = path.parent().unwrap_or(run_dir);
     // A file where a folder should be: said in words, not as `File exists (os error 17)`.
     for folder in dir.ancestors() {
@@ -54,7 +61,8 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Stri
             ));
         }
     }
-    for file in [&partial, &path] {
+    let parquet_tmp = with_suffix(&path, ".partial");
+    for file in [&partial, &path, &parquet_tmp] {
         if file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !wf.sandbox.open {
             return Err(format!(
                 "{what}: {} is a symlink; regen writes its output files itself\n  help: remove the symlink (the run writes a fresh file there)",
@@ -72,8 +80,21 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Stri
 /// write stops the run before it spends anything. Its partial file is created
 /// (and so proven writable) here.
 pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
+    if run_dir.exists() && !run_dir.is_dir() {
+        return Err(format!("the run folder {} is a file, not a folder\n  help: give --run-dir a folder", run_dir.display()));
+    }
+    let mut taken: Vec<(std::path::PathBuf, &str)> = Vec::new();
     for (id, _) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == crate::syntax::ast::DeclKind::Sink) {
         let t = prepare(wf, id, run_dir)?;
+        let name = wf.nodes[id].name.as_str();
+        // Two sinks on one file would interleave their lines.
+        for file in [&t.path, &t.partial] {
+            if let Some((_, other)) = taken.iter().find(|(p, _)| p == file) {
+                return Err(format!("sinks `{other}` and `{name}` both write {}\n  help: give each sink its own `path:`", file.display()));
+            }
+        }
+        taken.push((t.path.clone(), name));
+        taken.push((t.partial.clone(), name));
         std::fs::File::create(&t.partial).map_err(|e| format!("sink `{}` cannot write {}: {e}", wf.nodes[id].name, t.partial.display()))?;
     }
     Ok(())

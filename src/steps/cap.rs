@@ -15,6 +15,9 @@ const ARGS: &[ArgSpec] = &[
 pub struct Cap;
 
 impl StepKind for Cap {
+    fn chooses_at_random(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         "cap"
     }

@@ -33,6 +33,10 @@ impl StepKind for Extract {
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         vec![node.str_arg("into").unwrap_or("predicted").to_string()]
     }
+    fn extracted_answer(&self, node: &NodeDef) -> Option<(String, AnswerKind)> {
+        let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);
+        Some((node.str_arg("into").unwrap_or("predicted").to_string(), kind))
+    }
     fn map(&self, _step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
         let from = node.str_arg("from").unwrap_or("path");
         let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);

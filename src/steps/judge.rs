@@ -54,6 +54,9 @@ impl StepKind for Judge {
     fn verdict(&self, node: &NodeDef) -> Option<String> {
         Some(into_field(node))
     }
+    fn sees_label_by_design(&self) -> bool {
+        true
+    }
 }
 
 /// The authors' verdict rule (`reasoning_paths_gen.py`): "yes" appears, in any

@@ -18,6 +18,9 @@ pub const ARGS: &[ArgSpec] = &[
 pub struct SinkJsonl;
 
 impl StepKind for SinkJsonl {
+    fn writes_chat(&self, node: &NodeDef) -> bool {
+        node.str_arg("format") == Some("chat")
+    }
     fn name(&self) -> &'static str {
         "jsonl"
     }

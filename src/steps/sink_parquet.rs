@@ -31,4 +31,7 @@ impl StepKind for SinkParquet {
     fn defaults(&self, node: &NodeDef) -> Vec<(&'static str, Value)> {
         SinkJsonl.defaults(node)
     }
+    fn writes_chat(&self, node: &NodeDef) -> bool {
+        SinkJsonl.writes_chat(node)
+    }
 }

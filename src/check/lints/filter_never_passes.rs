@@ -112,8 +112,8 @@ fn extractor_kind(cx: &LintContext, id: usize, field: &str) -> Option<AnswerKind
             continue;
         }
         let n = &wf.nodes[i];
-        if n.kind.name() == "extract" && n.str_arg("into").unwrap_or("predicted") == field {
-            return Some(n.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number));
+        if let Some((_, kind)) = n.kind.extracted_answer(n).filter(|(into, _)| into == field) {
+            return Some(kind);
         }
         stack.extend(n.inputs.iter().copied());
     }

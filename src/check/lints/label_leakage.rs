@@ -20,7 +20,7 @@ impl Lint for LabelLeakage {
         for &id in &cx.analysis.order {
             let n = &wf.nodes[id];
             let mut t: BTreeSet<String> = n.inputs.iter().flat_map(|i| tainted[*i].iter().cloned()).collect();
-            if n.kind.name() == "llm" {
+            if n.kind.calls_llm() && !n.kind.sees_label_by_design() {
                 let into = crate::steps::into_field(n);
                 let hint = n.args.get("hint").and_then(|v| v.as_bool()).unwrap_or(false);
                 let reads = n.prompts.get("prompt").map(|p| p.reads.clone()).unwrap_or_default();
@@ -35,7 +35,7 @@ impl Lint for LabelLeakage {
         }
         let mut out = Vec::new();
         for (id, n) in wf.nodes.iter().enumerate() {
-            if n.decl != DeclKind::Sink || n.str_arg("format") != Some("chat") {
+            if n.decl != DeclKind::Sink || !n.kind.writes_chat(n) {
                 continue;
             }
             let Some(field) = n.str_arg("assistant") else {

@@ -13,7 +13,7 @@ impl Lint for UnseededRandom {
         let mut out = Vec::new();
         for n in &wf.nodes {
             let model_seed = n.model.and_then(|m| wf.models.get(m)).is_some_and(|m| m.settings.seed.is_some());
-            if n.kind.name() == "cap" && !n.args.contains_key("seed") {
+            if n.kind.chooses_at_random() && !n.args.contains_key("seed") {
                 out.push(
                     Diagnostic::warning(self.code(), n.file, n.name_span, format!("`{}` chooses at random without a seed", n.name))
                         .with_help("add `seed: 1` so reruns keep the same records"),
