@@ -12,8 +12,8 @@
 //!   the documented reconstruction (the paper's StrategyQA and ARC-c data
 //!   cannot come from the guarded line).
 //!
-//! One approximation: Python's `\d` and `isdigit` accept every Unicode decimal
-//! digit; regen reads ASCII digits only.
+//! Text is read as Python reads it (`python_text`): Unicode decimal digits are
+//! digits, `isdigit` takes superscripts, and `strip` takes U+001C–U+001F.
 
 /// `_last_boxed_only_string`: from the last `\boxed` (else `\fbox`), the text
 /// inside the first `{` and the `}` that brings the brace count back to zero,
@@ -35,7 +35,7 @@ pub fn last_boxed(text: &str) -> Option<&str> {
     }
     let (l, r) = (left?, right?);
     // A `}` before any `{` can close "at zero" with no opening brace before it.
-    (l < r).then(|| text[l + 1..r].trim())
+    (l < r).then(|| crate::python_text::strip(&text[l + 1..r]))
 }
 
 /// `match_answer`: the first and last numbers of the answer text, each as
@@ -68,13 +68,13 @@ pub fn exact_match(reply: &str, label: &str, keep_sign: bool) -> bool {
         truth.insert(0, '0');
     }
     let truth = strip_decimals(&truth).replace([',', '%'], "");
-    let truth = truth.trim();
+    let truth = crate::python_text::strip(&truth);
     let Some(head) = truth.chars().next() else {
         // Their script fails on an empty label; regen refuses blank labels at read time.
         return false;
     };
-    let (res, boxed) = answers(reply.trim(), keep_sign);
-    if head.is_ascii_digit() {
+    let (res, boxed) = answers(crate::python_text::strip(reply), keep_sign);
+    if crate::python_text::is_digit(head) {
         res.iter().any(|a| a == truth)
     } else {
         boxed.is_some_and(|b| b.to_lowercase().contains(&truth.to_lowercase()))
@@ -87,32 +87,35 @@ fn strip_decimals(s: &str) -> String {
     s.replace(".00", "").replace(".00%", "").replace(".0%", "").replace(".0", "")
 }
 
-/// `re.findall(r'-?\d+\.?\d*', text)`.
+/// `re.findall(r'-?\d+\.?\d*', text)`, `\d` being any Unicode decimal digit.
 fn read_numbers(text: &str) -> Vec<&str> {
-    let b = text.as_bytes();
+    use crate::python_text::decimal;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|&(_, c)| c);
+    let byte = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
+    while i < chars.len() {
         let start = i;
         let mut j = i;
-        if b[j] == b'-' {
+        if at(j) == Some('-') {
             j += 1;
         }
         let digits = j;
-        while j < b.len() && b[j].is_ascii_digit() {
+        while at(j).and_then(decimal).is_some() {
             j += 1;
         }
         if j == digits {
             i += 1;
             continue;
         }
-        if j < b.len() && b[j] == b'.' {
+        if at(j) == Some('.') {
             j += 1;
-            while j < b.len() && b[j].is_ascii_digit() {
+            while at(j).and_then(decimal).is_some() {
                 j += 1;
             }
         }
-        out.push(&text[start..j]);
+        out.push(&text[byte(start)..byte(j)]);
         i = j;
     }
     out
@@ -120,6 +123,8 @@ fn read_numbers(text: &str) -> Vec<&str> {
 
 /// `int(num) if num.isdigit() else float(num)`, then `str(…)`, as Python prints it.
 fn python_number(n: &str) -> String {
+    // `int()` and `float()` read any decimal digits; what they print is ASCII.
+    let n = &crate::python_text::ascii_digits(n);
     if n.bytes().all(|c| c.is_ascii_digit()) {
         let t = n.trim_start_matches('0');
         return if t.is_empty() { "0".into() } else { t.to_string() };
@@ -185,5 +190,14 @@ mod tests {
         assert!(exact_match("\\boxed{True}", "True", false), "the reconstruction: no digit needed");
         assert!(!exact_match("\\boxed{Yes}", "True", false));
         assert!(!exact_match("the answer is True", "True", false), "containment needs a box");
+    }
+
+    #[test]
+    fn unicode_digits_and_python_white_space() {
+        assert!(exact_match("\\boxed{١٢}", "12", false));
+        assert!(exact_match("\\boxed{１２}", "12", false));
+        // A superscript label is "a digit" to isdigit, so it is compared as a number, and never equals one.
+        assert!(!exact_match("\\boxed{² 1}", "²", false));
+        assert!(exact_match("\\boxed{12}", "12\u{1c}", false));
     }
 }

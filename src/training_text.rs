@@ -5,7 +5,8 @@
 
 /// Paragraphs split on `\n\n`, each trimmed with runs of whitespace made one space; empty ones dropped.
 pub fn paragraphs(text: &str) -> Vec<String> {
-    text.split("\n\n").map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|p| !p.is_empty()).collect()
+    // Python's `strip` and `\s`, as the authors' script reads them (U+001C–U+001F are white space too).
+    text.split("\n\n").map(crate::python_text::collapse_space).filter(|p| !p.is_empty()).collect()
 }
 
 /// Index of the last paragraph that contains "1." and from which on a "2." follows

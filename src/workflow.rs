@@ -125,6 +125,8 @@ pub struct NodeDef {
     pub pool_items: Vec<Value>,
     /// An input could not be resolved (already reported): field checks downstream are skipped.
     pub unresolved: bool,
+    /// What each call of a model-calling step sends (default for the others), resolved at check time.
+    pub call: crate::call_settings::CallSettings,
 }
 
 impl NodeDef {
@@ -191,12 +193,6 @@ impl Workflow {
         } else {
             self.stdlib.join("guidelines").join(format!("{location}.yaml"))
         }
-    }
-
-    /// A sampling setting as a step sees it: its own argument, else its model's.
-    pub fn setting(&self, node: NodeId, key: &str) -> Option<&Value> {
-        let n = &self.nodes[node];
-        n.args.get(key).or_else(|| n.model.and_then(|m| self.models.get(m)).and_then(|m| m.values.get(key)))
     }
 }
 

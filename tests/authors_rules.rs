@@ -1,6 +1,6 @@
 //! The authors' filter and training-text rules (`process_reason.py`,
 //! `convert_format.py`), case by case. `tests/golden/authors-rules.jsonl` holds
-//! 3,360 constructed paths × labels with the verdicts the authors' own
+//! 6,720 constructed paths × labels with the verdicts the authors' own
 //! functions (`_last_boxed_only_string`, `match_answer`, `check_results_em`,
 //! `find_step` and the training-text lines, run from their repository) give;
 //! for labels that are not numbers, the containment test without the released

@@ -168,10 +168,19 @@ pub fn resolve(
             prompts: BTreeMap::new(),
             pool_items: vec![],
             unresolved: false,
+            call: Default::default(),
         });
     }
     for (id, (file, call, _)) in decls.into_iter().enumerate() {
         resolve_args(&mut wf, id, file, call, &values, diags);
+    }
+    // Each model-calling step's call settings, once: its own, else its model's.
+    for id in 0..wf.nodes.len() {
+        if wf.nodes[id].is_llm() {
+            let model = wf.nodes[id].model.and_then(|m| wf.models.get(m));
+            let call = crate::call_settings::CallSettings::resolve(&wf.nodes[id], model);
+            wf.nodes[id].call = call;
+        }
     }
     if loaded.items.is_empty() && !diags.iter().any(|d| d.is_error()) {
         diags.push(

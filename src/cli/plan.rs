@@ -86,6 +86,8 @@ pub fn run(a: PlanArgs) -> i32 {
 }
 
 fn trim(x: f64) -> String {
+    // `-0` (a sum of nothing scaled by a negative zero) prints as 0.
+    let x = if x == 0.0 { 0.0 } else { x };
     if x.fract() == 0.0 {
         format!("{x:.0}")
     } else {

@@ -67,7 +67,7 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
             }
         }
         if n.is_llm() {
-            let max_tokens = wf.setting(id, "max_tokens").and_then(|v| v.as_f64());
+            let max_tokens = n.call.max_tokens.map(f64::from);
             let completion = estimated_completion(max_tokens);
             let max_tokens = max_tokens.unwrap_or(crate::defaults::UNSET_MAX_TOKENS_BOUND);
             let prompt: f64 = n

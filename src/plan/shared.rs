@@ -4,7 +4,6 @@
 //! unchanged selection prompt — so the estimate does not charge them twice.
 
 use crate::syntax::ast::DeclKind;
-use crate::workflow::SEMANTIC;
 use crate::workflow::{NodeId, Workflow};
 
 /// For each node, the earlier LLM step whose calls it repeats, if any.
@@ -26,7 +25,8 @@ fn same_calls(wf: &Workflow, a: NodeId, b: NodeId) -> bool {
         && na.model == nb.model
         && prompt(na).is_some()
         && prompt(na) == prompt(nb)
-        && SEMANTIC.iter().chain(&["samples"]).all(|k| wf.setting(a, k) == wf.setting(b, k))
+        && na.call == nb.call
+        && na.args.get("samples") == nb.args.get("samples")
         && na.inputs.len() == 1
         && nb.inputs.len() == 1
         && records_of(wf, na.inputs[0]) == records_of(wf, nb.inputs[0])

@@ -23,8 +23,6 @@ pub struct Ctx {
     pub run_dir: std::path::PathBuf,
     /// Each node's position in the plan's order (deeper steps come later).
     pub depth: Vec<u32>,
-    /// Each node's sampling settings (`Sampling::of`).
-    pub sampling: Vec<Sampling>,
     /// Run stage by stage (each step waits for all its input), as batch scripts do.
     pub barrier: bool,
     /// Every model's uncached calls go through the Batch API (`--batch`).
@@ -92,30 +90,8 @@ pub fn template_name(step: &str, arg: &str) -> String {
     format!("{step}#{arg}")
 }
 
-/// A step's sampling settings (its own, else its model's), read once per run:
-/// every call of the step puts them in its key.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Sampling {
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub max_tokens: Option<u32>,
-    pub seed: Option<i64>,
-}
-
-impl Sampling {
-    pub fn of(wf: &crate::workflow::Workflow, id: NodeId) -> Sampling {
-        let f = |k: &str| wf.setting(id, k).and_then(Value::as_f64);
-        Sampling {
-            temperature: f("temperature"),
-            top_p: f("top_p"),
-            max_tokens: f("max_tokens").map(|x| x as u32),
-            seed: wf.setting(id, "seed").and_then(Value::as_i64),
-        }
-    }
-}
-
 pub fn cache_key(cx: &Ctx, id: NodeId, r: &Rec, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
-    let s = cx.sampling[id];
+    let s = &cx.wf.nodes[id].call;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
     // Only greedy calls (temperature 0) with the same prompt are one call; a
     // server-default temperature counts as random.

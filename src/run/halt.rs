@@ -150,7 +150,9 @@ pub fn on_signals(halt: std::sync::Arc<Halt>) -> tokio::task::JoinHandle<()> {
         halt.stop(StopReason::Interrupted);
         tracing::warn!("interrupted — no new calls; waiting up to {} s for calls in flight (again to quit now)", halt.grace.as_secs());
         next_signal(&mut term).await;
-        tracing::warn!("quitting now; every finished call is in the cache — run the same command to resume");
+        tracing::warn!(
+            "quitting now; every finished call is in the cache — run the same command to resume; the sinks' files were not replaced (lines so far are in their `.partial` files)"
+        );
         std::process::exit(130);
     })
 }

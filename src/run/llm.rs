@@ -5,7 +5,6 @@ use super::context::{cache_key, failure, Ctx};
 use super::failure::{CallError, FailReason};
 use crate::record::{child_of, Rec};
 use crate::workflow::NodeId;
-use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -48,8 +47,8 @@ pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<super::st
     }
     let user = cx.render(id, "prompt", &r.fields)?;
     let mut messages = Vec::new();
-    if let Some(system) = cx.wf.setting(id, "system").and_then(Value::as_str) {
-        messages.push(("system".to_string(), system.to_string()));
+    if let Some(system) = &cx.wf.nodes[id].call.system {
+        messages.push(("system".to_string(), system.clone()));
     }
     messages.push(("user".to_string(), user));
     // The last sample takes the messages; the others a copy.
@@ -67,11 +66,7 @@ fn outcome(cx: &Ctx, id: NodeId, parent: Arc<Rec>, sample: u32, samples: u32, re
     let stats = cx.stats.step(id);
     match result {
         // A reply cut off at max_tokens is a failure for kinds that say so, unless the model says keep.
-        Ok(reply)
-            if reply.truncated
-                && node.kind.truncation_fails()
-                && cx.wf.setting(id, "truncated").and_then(Value::as_str) != Some("keep") =>
-        {
+        Ok(reply) if reply.truncated && node.kind.truncation_fails() && !node.call.keep_truncated => {
             count(stats, &reply);
             let raw = reply.text;
             failure(cx, id, r, &CallError::failed(FailReason::Truncated, format!("cut off at max_tokens: {raw}")));

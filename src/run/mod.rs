@@ -192,7 +192,6 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
             Some(id) => context::upstream_of(&wf, id),
             None => vec![true; wf.nodes.len()],
         },
-        sampling: (0..wf.nodes.len()).map(|id| context::Sampling::of(&wf, id)).collect(),
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
             for (i, &id) in plan.order.iter().enumerate() {

@@ -1,0 +1,37 @@
+//! What a model-calling step sends with each call, resolved once at check
+//! time: the step's own setting, else its model's. The runtime (the request,
+//! the cache key, truncation), the plan's estimate and the plan's sharing test
+//! read only this; nothing looks a setting up by its name after the checker.
+
+use crate::workflow::{ModelDef, NodeDef};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CallSettings {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<i64>,
+    /// The system message sent before every prompt.
+    pub system: Option<String>,
+    /// A reply cut off at `max_tokens` is kept (`truncated = "keep"`); otherwise,
+    /// for kinds whose replies are read whole, it is a recorded failure.
+    pub keep_truncated: bool,
+}
+
+impl CallSettings {
+    /// A step's settings: its own arguments first, then its model's.
+    pub fn resolve(node: &NodeDef, model: Option<&ModelDef>) -> CallSettings {
+        let empty = Map::new();
+        let inherited = model.map_or(&empty, |m| &m.values);
+        let get = |k: &str| node.args.get(k).or_else(|| inherited.get(k));
+        CallSettings {
+            temperature: get("temperature").and_then(Value::as_f64),
+            top_p: get("top_p").and_then(Value::as_f64),
+            max_tokens: get("max_tokens").and_then(Value::as_u64).and_then(|m| u32::try_from(m).ok()),
+            seed: get("seed").and_then(Value::as_i64),
+            system: get("system").and_then(Value::as_str).map(str::to_string),
+            keep_truncated: get("truncated").and_then(Value::as_str) == Some("keep"),
+        }
+    }
+}
