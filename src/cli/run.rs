@@ -193,7 +193,7 @@ pub fn run(a: RunArgs) -> i32 {
             0
         }
         Err(msg) => {
-            eprintln!("error: {}", crate::secrets::redact(&msg));
+            eprintln!("error: {}", crate::secrets::redact(&msg.to_string()));
             2
         }
     }

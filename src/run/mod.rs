@@ -18,6 +18,7 @@ pub mod ratelimit;
 pub mod replica;
 pub mod report;
 pub mod retry;
+pub mod run_error;
 pub mod run_summary;
 pub mod samples;
 pub mod shard;
@@ -38,6 +39,7 @@ use crate::syntax::ast::DeclKind;
 use crate::workflow::{ArgType, Workflow};
 use client::ModelClient;
 use exec::{run_step, Ctx, Outputs, CHANNEL};
+pub use run_error::RunError;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,23 +105,26 @@ pub struct RunReport {
     pub halted: Option<halt::StopReason>,
 }
 
-pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
+pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError> {
     let started = Instant::now();
-    let plan = crate::plan::compile(&wf).ok_or("the workflow has a cycle")?;
+    let plan = crate::plan::compile(&wf).ok_or(RunError::Cycle)?;
     if let Some(dir) = opts.store.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| RunError::CreateFolder { path: dir.to_path_buf(), source })?;
     }
-    std::fs::create_dir_all(&opts.run_dir).map_err(|e| format!("cannot create {}: {e}", opts.run_dir.display()))?;
-    let store = Arc::new(store::Store::open(&opts.store).map_err(|e| format!("cannot open the run store {}: {e}", opts.store.display()))?);
-    store.relay_answers()?;
-    let unknown: Vec<&String> = opts.refresh.iter().filter(|s| wf.node(s).is_none()).collect();
+    // The sinks' preflight names a run folder that is a file in words.
+    sink_target::preflight_run_dir(&opts.run_dir).map_err(RunError::Sink)?;
+    std::fs::create_dir_all(&opts.run_dir).map_err(|source| RunError::CreateFolder { path: opts.run_dir.clone(), source })?;
+    let store =
+        Arc::new(store::Store::open(&opts.store).map_err(|e| RunError::OpenStore { path: opts.store.clone(), reason: e.to_string() })?);
+    store.relay_answers().map_err(RunError::Store)?;
+    let unknown: Vec<String> = opts.refresh.iter().filter(|s| wf.node(s).is_none()).cloned().collect();
     if !unknown.is_empty() {
-        return Err(format!("--refresh names no step of this workflow: {unknown:?}"));
+        return Err(RunError::UnknownRefresh(unknown));
     }
     if let Some((step, _)) = &opts.export {
-        let llm_steps: Vec<&str> = wf.nodes.iter().filter(|n| n.is_llm()).map(|n| n.name.as_str()).collect();
         if !wf.node(step).is_some_and(|id| wf.nodes[id].is_llm()) {
-            return Err(format!("`{step}` is not a step that calls a model; export one of: {}", llm_steps.join(", ")));
+            let model_steps = wf.nodes.iter().filter(|n| n.is_llm()).map(|n| n.name.clone()).collect();
+            return Err(RunError::NotAModelStep { step: step.clone(), model_steps });
         }
     }
     let halt = Arc::new(halt::Halt::new(opts.budget, opts.grace));
@@ -130,26 +135,29 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         let local = s.is_local().then(|| client::LocalLaunch { settings: s.clone(), run_dir: opts.run_dir.clone() });
         let endpoints = if s.is_local() { vec![] } else { s.endpoint_list() };
         if endpoints.is_empty() && !s.is_local() {
-            return Err(format!("model `{}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL", m.name));
+            return Err(RunError::NoEndpoint(m.name.clone()));
         }
         let (name, key_env) = (s.model_name(&m.name), s.key_env());
-        models.push(Arc::new(ModelClient::new(&client::ModelSpec {
-            local,
-            alias: &m.name,
-            model: &name,
-            endpoints: &endpoints,
-            routing: replica::Routing::parse(s.routing.as_deref()),
-            key_env: &key_env,
-            concurrency: s.concurrency(),
-            timeout_s: s.timeout_s(),
-            retries: s.retries(),
-            requests_per_minute: s.requests_per_minute,
-            tokens_per_minute: s.tokens_per_minute,
-            n_per_request: s.n_per_request(),
-            halt: halt.clone(),
-            price_prompt: s.price_prompt(),
-            price_completion: s.price_completion(),
-        })?));
+        models.push(Arc::new(
+            ModelClient::new(&client::ModelSpec {
+                local,
+                alias: &m.name,
+                model: &name,
+                endpoints: &endpoints,
+                routing: replica::Routing::parse(s.routing.as_deref()),
+                key_env: &key_env,
+                concurrency: s.concurrency(),
+                timeout_s: s.timeout_s(),
+                retries: s.retries(),
+                requests_per_minute: s.requests_per_minute,
+                tokens_per_minute: s.tokens_per_minute,
+                n_per_request: s.n_per_request(),
+                halt: halt.clone(),
+                price_prompt: s.price_prompt(),
+                price_completion: s.price_completion(),
+            })
+            .map_err(RunError::Client)?,
+        ));
     }
     if opts.export.is_some() {
         for m in &models {
@@ -157,8 +165,8 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
         }
     }
     // A sink that cannot write stops the run before its first call.
-    sink_target::preflight(&wf, &opts.run_dir)?;
-    let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| format!("run store: {e}"))?;
+    sink_target::preflight(&wf, &opts.run_dir).map_err(RunError::Sink)?;
+    let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| RunError::Store(format!("run store: {e}")))?;
     let mut pools = Map::new();
     for n in wf.nodes.iter().filter(|n| n.decl == DeclKind::Pool) {
         pools.insert(n.name.clone(), Value::Array(n.pool_items.clone()));
@@ -376,12 +384,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, String> {
     };
     // A run left marked "running" would lie in `regen runs`: this must not fail quietly.
     let finished = store.finish_run(run_id, status, &summary.to_stored());
-    if let Some(mut msg) = source_error {
-        for n in &notes {
-            msg.push_str(&format!("\n  note: {n}"));
-        }
-        return Err(msg);
+    if let Some(message) = source_error {
+        return Err(RunError::Data { message, notes });
     }
-    finished.map_err(|e| format!("the run store could not record the end of run {run_id}: {e}"))?;
+    finished.map_err(|e| RunError::Store(format!("the run store could not record the end of run {run_id}: {e}")))?;
     Ok(RunReport { run_id, workflow: cx.wf.name.clone(), status: status.to_string(), text, summary, failures, http_calls, halted })
 }

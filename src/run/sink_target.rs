@@ -79,10 +79,16 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Stri
 /// Every sink's target, checked before the first call: a sink that cannot
 /// write stops the run before it spends anything. Its partial file is created
 /// (and so proven writable) here.
-pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
+/// The run folder is a folder (or not there yet, to be made).
+pub fn preflight_run_dir(run_dir: &Path) -> Result<(), String> {
     if run_dir.exists() && !run_dir.is_dir() {
         return Err(format!("the run folder {} is a file, not a folder\n  help: give --run-dir a folder", run_dir.display()));
     }
+    Ok(())
+}
+
+pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
+    preflight_run_dir(run_dir)?;
     let mut taken: Vec<(std::path::PathBuf, &str)> = Vec::new();
     for (id, _) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == crate::syntax::ast::DeclKind::Sink) {
         let t = prepare(wf, id, run_dir)?;
