@@ -3,7 +3,6 @@
 //! the cache key, truncation), the plan's estimate and the plan's sharing test
 //! read only this; nothing looks a setting up by its name after the checker.
 
-use crate::workflow::{ModelDef, NodeDef};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -20,11 +19,9 @@ pub struct CallSettings {
 }
 
 impl CallSettings {
-    /// A step's settings: its own arguments first, then its model's.
-    pub fn resolve(node: &NodeDef, model: Option<&ModelDef>) -> CallSettings {
-        let empty = Map::new();
-        let inherited = model.map_or(&empty, |m| &m.values);
-        let get = |k: &str| node.args.get(k).or_else(|| inherited.get(k));
+    /// A step's settings: its own arguments first, then its model's (`inherited`).
+    pub fn resolve(args: &Map<String, Value>, inherited: Option<&Map<String, Value>>) -> CallSettings {
+        let get = |k: &str| args.get(k).or_else(|| inherited.and_then(|m| m.get(k)));
         CallSettings {
             temperature: get("temperature").and_then(Value::as_f64),
             top_p: get("top_p").and_then(Value::as_f64),

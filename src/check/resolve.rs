@@ -177,8 +177,8 @@ pub fn resolve(
     // Each model-calling step's call settings, once: its own, else its model's.
     for id in 0..wf.nodes.len() {
         if wf.nodes[id].is_llm() {
-            let model = wf.nodes[id].model.and_then(|m| wf.models.get(m));
-            let call = crate::call_settings::CallSettings::resolve(&wf.nodes[id], model);
+            let inherited = wf.nodes[id].model.and_then(|m| wf.models.get(m)).map(|m| &m.values);
+            let call = crate::call_settings::CallSettings::resolve(&wf.nodes[id].args, inherited);
             wf.nodes[id].call = call;
         }
     }

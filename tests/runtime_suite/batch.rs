@@ -1,8 +1,7 @@
 //! Batch mode against the test server's Batch API: delayed batches, shuffled
 //! output, line errors, an expired batch; a killed run polls its batch again.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// Batches the test server has been sent.

@@ -1,8 +1,7 @@
 //! `regen lsp` driven over stdio like an editor would: JSON-RPC frames in,
 //! frames out, against the real binary.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};

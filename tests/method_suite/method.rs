@@ -1,8 +1,7 @@
 //! The method as the paper states it, counted at the server; and `regen ablate`
 //! comparing the ablations on one shared cache.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn regenesis(dir: &std::path::Path, server: &Server, limit: &str) -> Run {
     let wf = root().join("workflows/regenesis.regen");

@@ -1,7 +1,6 @@
 //! `regen run` end to end against the project's test server over real HTTP.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 

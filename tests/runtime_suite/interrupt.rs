@@ -1,8 +1,7 @@
 //! Stopping a run: Ctrl-C/SIGTERM and budgets stop cleanly, say how to resume,
 //! and a resumed run repeats no finished call.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -3,8 +3,7 @@
 //! An accidental difference (a hint step redefined without its temperature, a
 //! filter that lost a condition) changes a line here and fails the suite.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn each_ablation_differs_from_the_base_only_where_it_says() {

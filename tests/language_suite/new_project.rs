@@ -1,7 +1,6 @@
 //! `regen new`: each starter project passes `regen lint` and runs on the test server.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn every_starter_lints_clean_and_runs() {

@@ -1,7 +1,6 @@
 //! `regen lint --format sarif|github`: what CI and code hosts read.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const FILES: [&str; 2] = ["tests/diagnostics/five-mistakes.regen", "tests/diagnostics/warnings.regen"];
 

@@ -2,8 +2,7 @@
 //! a sink that cannot be written, a run store that cannot be written, and a
 //! `user:` template that fails at run time.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn workflow(dir: &Path, sink_path: &str, user: &str) {

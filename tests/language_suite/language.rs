@@ -1,7 +1,6 @@
 //! The language through the CLI, as a user meets it: lint, fmt, graph, plan.
 
-mod common;
-use common::*;
+use crate::common::*;
 use regen::check::{check_file, Options, CALL_THRESHOLD};
 use regen::syntax::{format::format, parse};
 
@@ -227,7 +226,7 @@ fn the_grammar_documents_every_kind_as_declared() {
         std::fs::write(&path, format!("{}{}{}", &doc[..a], run.stdout, &doc[b..])).unwrap();
         return;
     }
-    assert_eq!(&doc[a..b], run.stdout, "GRAMMAR.md's kind table is out of date: REGEN_BLESS=1 cargo test --test language");
+    assert_eq!(&doc[a..b], run.stdout, "GRAMMAR.md's kind table is out of date: REGEN_BLESS=1 cargo test --test language_suite");
     for kind in ["llm", "judge", "render", "extract", "keep", "cap", "cross", "vote", "missing", "union", "jsonl", "guidelines"] {
         assert!(run.stdout.contains(&format!("`{kind}`")), "{kind}");
     }

@@ -2,8 +2,7 @@
 //! schema, missing `n` choices, hangs past the timeout. Each is retried where
 //! that can help, and otherwise a counted failure with its raw text.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn one_step(dir: &std::path::Path, model: &str, step_args: &str) {
     let wf = format!(

@@ -1,8 +1,7 @@
 //! The house rules a reader relies on: no import cycles between modules (the
 //! pipeline syntax → check → plan → run reads one way), and short files.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn no_module_imports_itself_through_others() {

@@ -1,11 +1,10 @@
 //! Golden diagnostics: every `tests/diagnostics/**/*.regen` is linted through the
 //! CLI; the rendered output and exit code must equal the `.expected` file beside it.
-//! `REGEN_BLESS=1 cargo test --test diagnostics` regenerates them. A test also
+//! `REGEN_BLESS=1 cargo test --test language_suite diagnostics` regenerates them. A test also
 //! holds every code the source can emit against the catalogue (`regen explain`)
 //! and the golden files: each code needs an entry and at least one golden.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// `regen lint FLAGS FILE`, plus the words of `FILE.args` beside it if there is
 /// one (extra command-line words, one a line: `--set`, `k=v`).

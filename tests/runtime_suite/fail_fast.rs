@@ -1,8 +1,7 @@
 //! Nobody there, or not allowed: the run stops early with advice and exit code
 //! 4, instead of retrying every record against an endpoint that cannot answer.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

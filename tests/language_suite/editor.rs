@@ -1,14 +1,13 @@
 //! A real editor: headless Neovim opens a workflow with the shipped
 //! `editors/nvim/regen.lua`, and `regen lsp` answers it.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 #[test]
 fn neovim_shows_regen_diagnostics_and_hover() {
     if Command::new("nvim").arg("--version").output().is_err() {
-        println!("Neovim is not installed here: the headless-editor check did not run (tests/lsp.rs still drove the server over stdio)");
+        println!("Neovim is not installed here: the headless-editor check did not run (tests/language_suite/lsp.rs still drove the server over stdio)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

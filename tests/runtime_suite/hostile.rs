@@ -4,8 +4,7 @@
 //! chains that overflow the stack, blank labels, huge lines, a sink whose
 //! folder is a file.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 const SECRET: &str = "sk-hostile-0123456789abcdef";
@@ -85,7 +84,8 @@ fn a_key_echoed_in_every_kind_of_error_body_never_reaches_the_terminal() {
         assert!(!r.stdout.contains("hostile-0123") && !r.stderr.contains("hostile-0123"), "{what}: part of the key leaked");
     };
     // 500, 429, malformed and wrong-schema bodies, each echoing the key; every call is retried to success.
-    let faulty = Server::start(&["--echo-key", "--p500", "0.15", "--pmalformed", "0.1", "--pschema", "0.1", "--p429", "0.03", "--correct", "1.0"]);
+    let faulty =
+        Server::start(&["--echo-key", "--p500", "0.15", "--pmalformed", "0.1", "--pschema", "0.1", "--p429", "0.03", "--correct", "1.0"]);
     let env = [("OPENAI_BASE_URL", faulty.url.as_str()), ("OPENAI_API_KEY", SECRET)];
     for verbose in [false, true] {
         let mut args = vec!["run", "w.regen", "--run-dir", "out", "--progress", "none"];

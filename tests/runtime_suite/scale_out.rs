@@ -1,8 +1,7 @@
 //! Past one server: replicas behind one model (one of them heavy-tailed, one
 //! killed mid-run), against the same run on a single server.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// Requests a replica served; `None` once it is gone.

@@ -2,8 +2,7 @@
 //! RUN --html`, opened in a real headless browser when one is installed
 //! (`.ci/run` installs Debian's chromium-headless-shell).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn browser() -> Option<&'static str> {
     ["chromium-headless-shell", "chromium", "chromium-browser"]

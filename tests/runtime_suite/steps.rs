@@ -1,7 +1,6 @@
 //! Step kinds end to end through `regen run`, against the test server.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `dedupe` keeps one record per distinct value per source record, whatever order they arrive in.

@@ -2,8 +2,7 @@
 //! holds: a run upgrades it in place, and so does `regen store merge` before
 //! it reads it.
 
-mod common;
-use common::*;
+use crate::common::*;
 use rusqlite::Connection;
 use std::path::Path;
 

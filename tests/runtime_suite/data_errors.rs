@@ -1,8 +1,7 @@
 //! Bad datasets: every problem names file:line and the field; `on_bad_row: skip`
 //! counts and lists what it skipped; big files stream.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn workflow(dir: &Path, source_args: &str) {

@@ -2,8 +2,7 @@
 //! workflow, a variant moving its model to replicas, the shipped workflows by
 //! name from any folder, and what a person meets in the summary and the report.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn batch_export_of_a_shipped_step_succeeds_and_a_refusal_leaves_no_file() {

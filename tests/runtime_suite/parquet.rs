@@ -1,8 +1,7 @@
 //! Parquet in and out, with datasets written and read back by pyarrow (from
 //! PyPI, in a venv of the test's own).
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
