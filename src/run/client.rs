@@ -222,7 +222,7 @@ impl ModelClient {
         };
         match store.put(key, request, cached).await {
             Ok(c) => Ok(Reply { text: c.reply, ..reply }),
-            Err(e) => Err(CallError::failed(FailReason::Store, e)),
+            Err(e) => Err(CallError::failed(FailReason::Store, e.to_string())),
         }
     }
 }

@@ -27,6 +27,7 @@ mod sink_target;
 pub mod source;
 pub mod stats;
 pub mod store;
+mod store_error;
 mod store_merge;
 mod store_schema;
 mod store_writer;
@@ -44,6 +45,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+pub use store_error::StoreError;
 use tokio::sync::mpsc;
 
 pub struct RunOptions {
@@ -116,7 +118,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     std::fs::create_dir_all(&opts.run_dir).map_err(|source| RunError::CreateFolder { path: opts.run_dir.clone(), source })?;
     let store =
         Arc::new(store::Store::open(&opts.store).map_err(|e| RunError::OpenStore { path: opts.store.clone(), reason: e.to_string() })?);
-    store.relay_answers().map_err(RunError::Store)?;
+    store.relay_answers().map_err(|e| RunError::Store(e.to_string()))?;
     let unknown: Vec<String> = opts.refresh.iter().filter(|s| wf.node(s).is_none()).cloned().collect();
     if !unknown.is_empty() {
         return Err(RunError::UnknownRefresh(unknown));

@@ -1,6 +1,7 @@
 //! The run store and call cache: one SQLite database (WAL). A finished call is
 //! written before its result moves on, so a killed run repeats no finished call.
 
+use super::store_error::StoreError;
 use super::store_writer::{now, Row, Write};
 pub use super::store_writer::{CachedCall, SampleRow};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -136,31 +137,31 @@ impl Store {
 
     /// Store a reply; returns once it is committed, handing the call back (the
     /// writer only borrows it for the insert, so the reply is never copied).
-    pub async fn put(&self, key: String, request: String, call: CachedCall) -> Result<CachedCall, String> {
+    pub async fn put(&self, key: String, request: String, call: CachedCall) -> Result<CachedCall, StoreError> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        self.writer.send(Write::Call { key, request, call, done }).map_err(|_| WRITER_GONE.to_string())?;
-        wait.await.map_err(|_| WRITER_GONE.to_string())?
+        self.writer.send(Write::Call { key, request, call, done }).map_err(|_| StoreError::WriterGone)?;
+        wait.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Answer this store's writes on the current tokio runtime from now on: one
     /// wake-up per committed group instead of one per call (see `store_writer::Relay`).
     /// Call it from within the run; without it the writer answers each call itself.
-    pub fn relay_answers(&self) -> Result<(), String> {
+    pub fn relay_answers(&self) -> Result<(), StoreError> {
         let (relay, mut groups) = tokio::sync::mpsc::unbounded_channel::<Vec<super::store_writer::Answer>>();
         tokio::spawn(async move {
             while let Some(group) = groups.recv().await {
                 group.into_iter().for_each(super::store_writer::Answer::give);
             }
         });
-        self.writer.send(Write::Relay(relay)).map_err(|_| WRITER_GONE.to_string())
+        self.writer.send(Write::Relay(relay)).map_err(|_| StoreError::WriterGone)
     }
 
     /// Wait until every write queued so far is committed; the steps of the
     /// failure rows the store could not take (each is also logged).
-    pub async fn flush(&self) -> Result<Vec<String>, String> {
+    pub async fn flush(&self) -> Result<Vec<String>, StoreError> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        self.writer.send(Write::Flush(done)).map_err(|_| WRITER_GONE.to_string())?;
-        wait.await.map_err(|_| WRITER_GONE.to_string())?;
+        self.writer.send(Write::Flush(done)).map_err(|_| StoreError::WriterGone)?;
+        wait.await.map_err(|_| StoreError::WriterGone)?;
         Ok(std::mem::take(&mut *self.lost.lock().unwrap_or_else(|p| p.into_inner())))
     }
 
@@ -178,14 +179,14 @@ impl Store {
 
     /// Queue a failure row for the writer (committed with the next group;
     /// `flush` reports one the store did not take).
-    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) -> Result<(), String> {
+    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) -> Result<(), StoreError> {
         let row = Row::Failure { run, step: step.into(), record: record.into(), reason: reason.into(), raw: raw.into() };
-        self.writer.send(Write::Row(row)).map_err(|_| WRITER_GONE.to_string())
+        self.writer.send(Write::Row(row)).map_err(|_| StoreError::WriterGone)
     }
 
     /// Keep one record as a sample of what a step did (see `run::samples`); queued like a failure.
-    pub fn record_sample(&self, run: i64, step: &str, row: SampleRow) -> Result<(), String> {
-        self.writer.send(Write::Row(Row::Sample { run, step: step.into(), row })).map_err(|_| WRITER_GONE.to_string())
+    pub fn record_sample(&self, run: i64, step: &str, row: SampleRow) -> Result<(), StoreError> {
+        self.writer.send(Write::Row(Row::Sample { run, step: step.into(), row })).map_err(|_| StoreError::WriterGone)
     }
 
     /// A run's samples, in the order they were kept: (step, sample).
@@ -219,5 +220,3 @@ impl Store {
         rows.collect()
     }
 }
-
-const WRITER_GONE: &str = "the store's writer has stopped";

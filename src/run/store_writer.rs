@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 pub enum Write {
     /// A finished call; `done` answers once it is committed, and hands the call back.
-    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<CachedCall, String>> },
+    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<CachedCall, super::store_error::StoreError>> },
     /// A row that is only read later.
     Row(Row),
     /// Answered once everything queued before it is committed (or failed).
@@ -25,7 +25,7 @@ pub enum Write {
 
 /// An answer to a waiting `put` or `flush`.
 pub enum Answer {
-    Call(oneshot::Sender<Result<CachedCall, String>>, Result<CachedCall, String>),
+    Call(oneshot::Sender<Result<CachedCall, super::store_error::StoreError>>, Result<CachedCall, super::store_error::StoreError>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -114,9 +114,10 @@ pub fn writer_loop(mut conn: Connection, rx: Receiver<Write>, known: &KnownKeys,
         let mut answers = Vec::with_capacity(batch.len());
         for w in batch.drain(..) {
             match w {
-                Write::Call { call, done, .. } => {
-                    answers.push(Answer::Call(done, result.as_ref().map(|_| call).map_err(|e| e.to_string())))
-                }
+                Write::Call { call, done, .. } => answers.push(Answer::Call(
+                    done,
+                    result.as_ref().map(|_| call).map_err(|e| super::store_error::StoreError::Write(e.to_string())),
+                )),
                 Write::Flush(done) => answers.push(Answer::Flush(done)),
                 Write::Relay(r) => relay = Some(r),
                 Write::Row(_) => {}

@@ -56,7 +56,16 @@ fn a_killed_batch_run_polls_its_batch_instead_of_submitting_it_again() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    while batches(&server.url) == 0 {
+    // Killed once the store holds the submitted batch's id (the server seeing the
+    // batch is not enough: under load the kill could land before the id is committed).
+    let recorded = || {
+        rusqlite::Connection::open(dir.path().join("b.sqlite"))
+            .and_then(|db| db.query_row("SELECT COUNT(*) FROM batches", [], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n > 0)
+    };
+    let t0 = std::time::Instant::now();
+    while batches(&server.url) == 0 || !recorded() {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(120), "the run never recorded its batch");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap();
