@@ -110,10 +110,7 @@ pub fn check_preference_file(path: &Path) -> Result<usize, String> {
 pub async fn start(file: &Path, h: &Handoff<'_>) -> Result<FineTuningJob, String> {
     let key = std::env::var(h.key_env).unwrap_or_else(|_| "none".into());
     if std::env::var(h.key_env).is_ok() {
-        crate::secrets::register(&key);
-        if let Some(problem) = crate::secrets::header_problem(h.key_env, &key) {
-            return Err(problem);
-        }
+        crate::secrets::accept_key(h.key_env, &key)?;
     }
     let scrub = |e: String| if key.len() >= 4 { e.replace(&key, "[redacted]") } else { e };
     let client = Client::with_config(OpenAIConfig::new().with_api_base(h.endpoint.trim_end_matches('/')).with_api_key(key.clone()));

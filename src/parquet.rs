@@ -153,13 +153,8 @@ pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), String> {
     let schema =
         std::sync::Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| format!("{}: {e}", jsonl.display()))?);
     let tmp = crate::sandbox::with_suffix(target, ".partial");
-    // A fresh file, never one planted there: a symlink at the temporary name is
-    // removed, not followed (it could lead out of the run folder).
-    if tmp.symlink_metadata().is_ok() {
-        std::fs::remove_file(&tmp).map_err(|e| format!("cannot replace {}: {e}", tmp.display()))?;
-    }
-    let out =
-        std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    // A fresh file, never one planted there (a symlink could lead out of the run folder).
+    let out = crate::sandbox::create_fresh(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     let mut writer = ArrowWriter::try_new(out, schema.clone(), None).map_err(|e| e.to_string())?;
     let reader = arrow_json::ReaderBuilder::new(schema).with_batch_size(8192).build(open()?).map_err(|e| e.to_string())?;
     for batch in reader {

@@ -85,3 +85,13 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     name.push(suffix);
     PathBuf::from(name)
 }
+
+/// A new file at `path`, never one planted there: a symlink (or stale file) at
+/// the name is removed, not followed, and the file is created exclusively.
+/// For temporary names inside the run folder, which could otherwise lead out.
+pub fn create_fresh(path: &Path) -> std::io::Result<std::fs::File> {
+    if path.symlink_metadata().is_ok() {
+        std::fs::remove_file(path)?;
+    }
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+}

@@ -29,6 +29,13 @@ pub fn register(secret: &str) {
     s.sort_by_key(|k| std::cmp::Reverse(k.len()));
 }
 
+/// A key regen is about to send: registered for redaction, then refused if it
+/// cannot go into an HTTP header (see [`header_problem`]).
+pub fn accept_key(key_env: &str, key: &str) -> Result<(), String> {
+    register(key);
+    header_problem(key_env, key).map_or(Ok(()), Err)
+}
+
 /// Why a key cannot go into an HTTP header, if it cannot: a control character
 /// (a `\r` from a Windows `.env` file) would make every request fail.
 pub fn header_problem(key_env: &str, key: &str) -> Option<String> {

@@ -59,11 +59,7 @@ pub fn run(a: AblateArgs) -> i32 {
             Ok(report) => {
                 // A stopped run (dead endpoint, refused key, budget, Ctrl-C) compares nothing: say so and stop.
                 if let Some(why) = &report.halted {
-                    eprintln!("error: {name}: the run stopped: {why}");
-                    if let crate::run::halt::StopReason::Endpoint { advice, .. } = why {
-                        eprintln!("  help: {advice}");
-                    }
-                    return why.exit_code();
+                    return super::run::say_stop(&format!("{name}: the run stopped: "), why);
                 }
                 failed |= report.failures > 0;
                 let mut r = row(&name, &file, &report.summary, &training, label_read_by);

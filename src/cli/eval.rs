@@ -79,11 +79,7 @@ pub fn run(a: EvalArgs) -> i32 {
         // A run that stopped (a dead endpoint, a refused key, a budget, Ctrl-C) has
         // no accuracy to report: say why and stop, never print 0% as a result.
         if let Some(why) = &report.halted {
-            eprintln!("error: {}: the evaluation stopped: {why}", data.display());
-            if let crate::run::halt::StopReason::Endpoint { advice, .. } = why {
-                eprintln!("  help: {advice}");
-            }
-            return why.exit_code();
+            return super::run::say_stop(&format!("{}: the evaluation stopped: ", data.display()), why);
         }
         let j = &report.summary;
         let count = |name: &str| j.sinks.get(&run_dir.join(name).display().to_string()).copied().unwrap_or(0);

@@ -174,10 +174,10 @@ pub fn run(a: RunArgs) -> i32 {
                 }
             }
             if let Some(why) = &report.halted {
-                let shown = crate::secrets::redact(&why.to_string()).into_owned();
-                if let run::halt::StopReason::Endpoint { advice, .. } = why {
-                    eprintln!("error: {shown}\n  help: {advice}");
+                if matches!(why, run::halt::StopReason::Endpoint { .. }) {
+                    say_stop("", why);
                 }
+                let shown = crate::secrets::redact(&why.to_string()).into_owned();
                 println!("stopped early ({shown}); finished calls are cached. Resume with:\n  {}", resume_command(why));
                 return why.exit_code();
             }
@@ -197,6 +197,17 @@ pub fn run(a: RunArgs) -> i32 {
             2
         }
     }
+}
+
+/// Say on stderr why a run stopped (redacted, with the endpoint's advice when
+/// it has one); the exit code that goes with it. `context` leads the line
+/// (`"data.jsonl: the evaluation stopped: "`), or is empty.
+pub(super) fn say_stop(context: &str, why: &run::halt::StopReason) -> i32 {
+    eprintln!("error: {context}{}", crate::secrets::redact(&why.to_string()));
+    if let run::halt::StopReason::Endpoint { advice, .. } = why {
+        eprintln!("  help: {advice}");
+    }
+    why.exit_code()
 }
 
 pub fn runs(a: StoreArgs) -> i32 {

@@ -23,10 +23,7 @@ impl ModelClient {
     pub fn new(spec: &ModelSpec) -> Result<Self, String> {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
         if let Some(k) = &key {
-            crate::secrets::register(k);
-            if let Some(problem) = crate::secrets::header_problem(spec.key_env, k) {
-                return Err(problem);
-            }
+            crate::secrets::accept_key(spec.key_env, k)?;
         }
         let http_calls = Arc::new(AtomicU64::new(0));
         let replicas = tokio::sync::OnceCell::new();

@@ -188,7 +188,7 @@ impl StepRun {
                                 injected_panic(cx, id, &r);
                                 s.write(cx, &r)
                             })) {
-                                record_panic(cx, id, &r, &*p);
+                                record_panic(cx, id, &r.key, &*p);
                             }
                         }
                     }
@@ -210,7 +210,7 @@ impl StepRun {
                             let outs = match AssertUnwindSafe(call).catch_unwind().await {
                                 Ok(outs) => outs,
                                 Err(p) => {
-                                    record_panic(&cx, id, &r, &*p);
+                                    record_panic(&cx, id, &r.key, &*p);
                                     (0..samples).map(|_| None).collect()
                                 }
                             };
@@ -235,7 +235,7 @@ impl StepRun {
                             }
                             // The record goes no further; its lineage still finishes, so
                             // the question reaches `missing` and the hint pass.
-                            Err(p) => record_panic(cx, id, &r, &*p),
+                            Err(p) => record_panic(cx, id, &r.key, &*p),
                         }
                     }
                 }
@@ -270,7 +270,7 @@ impl StepRun {
                 }
                 Err(p) => {
                     let key = first.map_or_else(|| format!("lineage {l}"), |r| r.key.clone());
-                    super::context::record(&self.cx, self.id, &key, super::failure::FailReason::Panic, &super::failure::panic_message(&*p));
+                    record_panic(&self.cx, self.id, &key, &*p);
                 }
             }
         }
@@ -310,10 +310,10 @@ fn injected_panic(cx: &Ctx, id: NodeId, r: &Rec) {
 }
 
 /// A panic on one record is that record's recorded failure, not a lost record.
-fn record_panic(cx: &Ctx, id: NodeId, r: &Rec, payload: &(dyn std::any::Any + Send)) {
+fn record_panic(cx: &Ctx, id: NodeId, key: &str, payload: &(dyn std::any::Any + Send)) {
     let msg = super::failure::panic_message(payload);
-    tracing::error!(step = %cx.wf.nodes[id].name, record = %r.key, "{msg}");
-    super::context::record(cx, id, &r.key, super::failure::FailReason::Panic, &msg);
+    tracing::error!(step = %cx.wf.nodes[id].name, record = %key, "{msg}");
+    super::context::record(cx, id, key, super::failure::FailReason::Panic, &msg);
 }
 
 /// The port of a step's side input, when that input is a record stream (a

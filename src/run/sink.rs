@@ -111,10 +111,7 @@ impl Sink {
                 let f = std::fs::File::create(&t.partial).map_err(|e| format!("cannot write {}: {e}", t.partial.display()));
                 (t, f)
             }
-            Err(e) => {
-                let path = cx.run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
-                (super::sink_target::Target { partial: crate::sandbox::with_suffix(&path, ".partial"), path }, Err(e))
-            }
+            Err(e) => (super::sink_target::target(&cx.wf, id, &cx.run_dir), Err(e)),
         };
         let file = match opened {
             Ok(f) => Some(std::io::BufWriter::with_capacity(SINK_BUFFER, f)),
@@ -233,10 +230,7 @@ async fn shuffle_file(path: &std::path::Path, seed: u64) -> std::io::Result<()> 
     }
     let tmp = crate::sandbox::with_suffix(path, ".shuffled");
     // A fresh file: a symlink planted at the temporary name is removed, not followed.
-    if tokio::fs::symlink_metadata(&tmp).await.is_ok() {
-        tokio::fs::remove_file(&tmp).await?;
-    }
-    let mut f = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).await?;
+    let mut f = tokio::fs::File::from_std(crate::sandbox::create_fresh(&tmp)?);
     tokio::io::AsyncWriteExt::write_all(&mut f, out.as_bytes()).await?;
     f.sync_all().await?;
     tokio::fs::rename(&tmp, path).await

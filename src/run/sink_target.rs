@@ -17,26 +17,33 @@ pub struct Target {
     pub partial: PathBuf,
 }
 
+/// A sink's final file and partial file, by name only. The whole name gets the
+/// suffix (`train.json` → `train.json.partial`), so two sinks whose names differ
+/// only in the extension never share a partial file. A Parquet sink's lines
+/// wait in `train.parquet.lines.partial`, and the Parquet file is written as
+/// `train.parquet.partial`.
+pub fn target(wf: &Workflow, id: NodeId, run_dir: &Path) -> Target {
+    let node = &wf.nodes[id];
+    let path = run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
+    let partial = match node.kind.data_format() {
+        DataFormat::Jsonl => with_suffix(&path, ".partial"),
+        DataFormat::Parquet => with_suffix(&path, ".lines.partial"),
+    };
+    Target { path, partial }
+}
+
 /// A sink's target, its folder made and checked: every folder on the way is a
 /// folder, the real folder is inside the run folder, and the partial file is
 /// not a symlink. Err says what is wrong and what to do, in words.
 pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, String> {
     let node = &wf.nodes[id];
     let given = node.str_arg("path").unwrap_or("out.jsonl");
-    let path = run_dir.join(given);
+    let Target { path, partial } = target(wf, id, run_dir);
     let what = format!("sink `{}` cannot write {}", node.name, path.display());
     let names_a_file = std::path::Path::new(given).file_name().is_some_and(|n| n != ".") && !given.ends_with('/');
     if !names_a_file {
         return Err(format!("{what}: `path: {given:?}` names no file\n  help: give the sink a file name, e.g. `path: \"train.jsonl\"`"));
     }
-    // The whole name gets the suffix (`train.json` → `train.json.partial`), so two
-    // sinks whose names differ only in the extension never share a partial file.
-    // A Parquet sink's lines wait in `train.parquet.lines.partial`, and the
-    // Parquet file is written as `train.parquet.partial`.
-    let partial = match node.kind.data_format() {
-        DataFormat::Jsonl => with_suffix(&path, ".partial"),
-        DataFormat::Parquet => with_suffix(&path, ".lines.partial"),
-    };
     let dir = path.parent().unwrap_or(run_dir);
     // A file where a folder should be: said in words, not as `File exists (os error 17)`.
     for folder in dir.ancestors() {
@@ -76,9 +83,6 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Stri
     Ok(Target { path, partial })
 }
 
-/// Every sink's target, checked before the first call: a sink that cannot
-/// write stops the run before it spends anything. Its partial file is created
-/// (and so proven writable) here.
 /// The run folder is a folder (or not there yet, to be made).
 pub fn preflight_run_dir(run_dir: &Path) -> Result<(), String> {
     if run_dir.exists() && !run_dir.is_dir() {
@@ -87,6 +91,9 @@ pub fn preflight_run_dir(run_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Every sink's target, checked before the first call: a sink that cannot
+/// write stops the run before it spends anything. Its partial file is created
+/// (and so proven writable) here.
 pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
     preflight_run_dir(run_dir)?;
     let mut taken: Vec<(std::path::PathBuf, &str)> = Vec::new();
