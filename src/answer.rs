@@ -54,7 +54,10 @@ pub fn extract(text: &str, kind: AnswerKind) -> Option<String> {
         lower.rfind("answer is").map(|i| &text[i + "answer is".len()..])
     });
     match kind {
-        AnswerKind::Number => region.and_then(last_number).or_else(|| last_number(text)),
+        // Only with no answer region at all does the last number of the whole text
+        // count: a box holding "forty-two" must not yield a step number. Digits
+        // are read as Python reads them (`٤٢` and `４２` are 42).
+        AnswerKind::Number => last_number(&crate::python_text::ascii_digits(region.unwrap_or(text))),
         AnswerKind::Choice => region.and_then(choice_letter).or_else(|| region.map(|r| r.trim().to_string())),
         AnswerKind::Bool => region.and_then(bool_word),
         AnswerKind::Text => region.map(|r| r.trim().trim_end_matches('.').to_string()).filter(|s| !s.is_empty()),
@@ -66,7 +69,7 @@ pub fn normalize_label(label: &str, kind: AnswerKind) -> Option<String> {
     match kind {
         AnswerKind::Number => {
             let after = label.rsplit_once("####").map_or(label, |(_, a)| a);
-            last_number(after)
+            last_number(&crate::python_text::ascii_digits(after))
         }
         AnswerKind::Choice => choice_letter(label).or_else(|| Some(label.trim().to_string())),
         AnswerKind::Bool => bool_word(label),
@@ -219,6 +222,17 @@ mod tests {
         assert_eq!(extract("ẞİ Ǆ THE ANSWER IS (C) ok", AnswerKind::Choice).as_deref(), Some("C"));
         assert_eq!(extract("İstanbul: the answer is yes", AnswerKind::Bool).as_deref(), Some("true"));
         assert_eq!(extract("İİİ the answer is İzmir.", AnswerKind::Text).as_deref(), Some("İzmir"));
+    }
+
+    #[test]
+    fn a_box_without_a_number_is_no_number_and_unicode_digits_read_as_digits() {
+        let path = "1. Read.\n2. Combine.\n3. Check the result. So the answer is \\boxed{forty-two}";
+        assert_eq!(extract(path, AnswerKind::Number), None, "not the step number 3");
+        assert!(!matches(&extract(path, AnswerKind::Number).unwrap_or_default(), "3", AnswerKind::Number));
+        for boxed in ["٤٢", "４２", "४२"] {
+            let got = extract(&format!("1. a\n2. b\n3. c \\boxed{{{boxed}}}"), AnswerKind::Number);
+            assert_eq!(got.as_deref(), Some("42"), "{boxed}");
+        }
     }
 
     #[test]

@@ -19,10 +19,10 @@ fn canonical(word: &str) -> Option<&'static str> {
     })
 }
 
-/// The splits a name mentions: its words (split on `-`, `_`, `.`), canonical.
+/// The splits a name mentions: its words (split on `-`, `_`, `.`, spaces), canonical.
 fn splits_in(name: &str) -> Vec<&'static str> {
     let lower = name.to_ascii_lowercase();
-    let mut found: Vec<&'static str> = lower.split(['-', '_', '.']).filter_map(canonical).collect();
+    let mut found: Vec<&'static str> = lower.split(['-', '_', '.', ' ']).filter_map(canonical).collect();
     found.sort_unstable();
     found.dedup();
     found
@@ -138,6 +138,8 @@ mod tests {
         assert_eq!(got, paths(root, &["gsm8k-train.parquet"]));
         let got = select(root, paths(root, &["arc_easy_test.parquet", "arc_easy_train.parquet"]), "test").unwrap();
         assert_eq!(got, paths(root, &["arc_easy_test.parquet"]));
+        let got = select(root, paths(root, &["gsm8k test.parquet", "gsm8k train.parquet"]), "train").unwrap();
+        assert_eq!(got, paths(root, &["gsm8k train.parquet"]));
         let got = select(root, paths(root, &["testing-0.parquet", "training-0.parquet"]), "train").unwrap();
         assert_eq!(got, paths(root, &["training-0.parquet"]));
         let e = select(root, paths(root, &["part-0.parquet"]), "test").unwrap_err();

@@ -63,7 +63,10 @@ pub async fn export(cx: &Ctx, id: NodeId, records: &[Arc<Rec>], path: &std::path
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    std::fs::write(path, body).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Written fresh: a symlink planted at the (temporary) name is replaced, not followed.
+    crate::sandbox::create_fresh(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &body))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(wanted.len())
 }
 

@@ -108,6 +108,10 @@ pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
         }
         taken.push((t.path.clone(), name));
         taken.push((t.partial.clone(), name));
+        if wf.nodes[id].kind.data_format() == DataFormat::Parquet {
+            // The Parquet file is first written under this name.
+            taken.push((with_suffix(&t.path, ".partial"), name));
+        }
         std::fs::File::create(&t.partial).map_err(|e| format!("sink `{}` cannot write {}: {e}", wf.nodes[id].name, t.partial.display()))?;
     }
     Ok(())

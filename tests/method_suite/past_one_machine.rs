@@ -20,6 +20,13 @@ fn batch_export_of_a_shipped_step_succeeds_and_a_refusal_leaves_no_file() {
     assert!(!body.contains("1.2000000476837158"));
     let runs = regen_in(dir.path(), &["runs"], &[]);
     assert!(!runs.stdout.contains("failures"), "an export that wrote its file is not a failed run:\n{}", runs.stdout);
+    // A symlink planted at the export's temporary name is replaced, never written through.
+    std::fs::write(dir.path().join("victim.txt"), "VICTIM").unwrap();
+    std::os::unix::fs::symlink("victim.txt", dir.path().join("q.jsonl.partial")).unwrap();
+    let r = regen_in(dir.path(), &["batch", "export", wf, "--step", "picked", "--out", "q.jsonl", "--limit", "1"], &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("victim.txt")).unwrap(), "VICTIM");
+    assert!(!dir.path().join("q.jsonl").symlink_metadata().unwrap().file_type().is_symlink());
 
     // `solved` needs `structured`, which nothing has answered: refused, and no file is left behind.
     let refused = regen_in(dir.path(), &["batch", "export", wf, "--step", "solved", "--out", "s.jsonl", "--limit", "2"], &[]);

@@ -304,6 +304,15 @@ fn parquet_and_same_named_sinks_keep_their_temporary_files_to_themselves() {
     let r = regen_in(dir.path(), &["run", "same.regen", "--run-dir", "rs"], &env);
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("sinks `a` and `b` both write"), "{}", r.stderr);
+    // Nor may a sink write the name a Parquet sink writes its file under first.
+    std::fs::write(
+        dir.path().join("tmpname.regen"),
+        wf("sink b = parquet(s, path: \"out.parquet\", fields: [id])\nsink a = jsonl(s, path: \"out.parquet.partial\", fields: [id])\n"),
+    )
+    .unwrap();
+    let r = regen_in(dir.path(), &["run", "tmpname.regen", "--run-dir", "rt"], &env);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("sinks `b` and `a` both write"), "{}", r.stderr);
 }
 
 #[test]
