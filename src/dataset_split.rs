@@ -5,6 +5,9 @@
 //! reads one split (`train` unless told), and refuses a folder where it cannot
 //! tell which files are which.
 
+/// The split a dataset folder source reads unless told (`split:`).
+pub const DEFAULT_SPLIT: &str = "train";
+
 use std::path::{Path, PathBuf};
 
 /// A split's name as file and folder names spell it, and the name it stands for.
@@ -57,7 +60,7 @@ pub fn select(root: &Path, files: Vec<PathBuf>, split: &str) -> Result<Vec<PathB
     let named = files.into_iter().map(|f| split_of(root, &f).map(|s| (f, s))).collect::<Result<Vec<_>, _>>()?;
     if named.iter().all(|(_, s)| s.is_none()) {
         // A folder of plain shards: one split, all of it. Asked for a split by name, say there is none.
-        if wanted != crate::workflow::DEFAULT_SPLIT {
+        if wanted != DEFAULT_SPLIT {
             return Err(format!(
                 "no file in {} names a split, so none is `{split}`\n  help: point the source at the `{split}` files, or drop `split:` to read the folder whole",
                 root.display()

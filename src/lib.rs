@@ -28,6 +28,7 @@ pub mod sandbox;
 pub mod secrets;
 pub mod shipped;
 pub mod step_env;
+pub mod step_shape;
 pub mod steps;
 pub mod syntax;
 pub mod testserver;

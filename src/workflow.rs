@@ -7,6 +7,7 @@ use crate::expr::RecordExpr;
 use crate::model_settings::ModelSettings;
 use crate::record::Rec;
 use crate::step_env::StepEnv;
+pub use crate::step_shape::{sum_inputs, DataFormat, Estimate, Shape};
 use crate::syntax::ast::DeclKind;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -16,9 +17,6 @@ use std::sync::Arc;
 pub type NodeId = usize;
 
 /// Model settings that change what a call returns (part of a step's identity and the cache key).
-/// The split a dataset folder source reads unless told (`split:`).
-pub const DEFAULT_SPLIT: &str = "train";
-
 pub const SEMANTIC: &[&str] = &["name", "temperature", "top_p", "max_tokens", "seed", "system"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,20 +125,64 @@ pub struct NodeDef {
     pub unresolved: bool,
     /// What each call of a model-calling step sends (default for the others), resolved at check time.
     pub call: crate::call_settings::CallSettings,
+    /// The kind's own typed arguments ([`StepKind::configure`]), parsed once at check time.
+    pub settings: StepSettings,
+}
+
+/// A kind's arguments parsed into the kind's own type, once, by the checker.
+/// Later stages read them through [`NodeDef::settings`] and never the raw map.
+#[derive(Clone)]
+pub struct StepSettings(Arc<dyn std::any::Any + Send + Sync>);
+
+impl StepSettings {
+    pub fn new<T: std::any::Any + Send + Sync>(settings: T) -> Self {
+        StepSettings(Arc::new(settings))
+    }
+    /// The settings, if they are of type `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl Default for StepSettings {
+    fn default() -> Self {
+        StepSettings::new(())
+    }
+}
+
+impl std::fmt::Debug for StepSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepSettings")
+    }
 }
 
 impl NodeDef {
     pub fn arg_span(&self, key: &str) -> Span {
         self.arg_spans.get(key).copied().unwrap_or(self.span)
     }
-    pub fn str_arg(&self, key: &str) -> Option<&str> {
+    /// A raw argument, for the checker (later stages read [`NodeDef::settings`]).
+    pub(crate) fn str_arg(&self, key: &str) -> Option<&str> {
         self.args.get(key).and_then(Value::as_str)
     }
-    pub fn int_arg(&self, key: &str) -> Option<i64> {
+    /// A raw argument, for the checker (later stages read [`NodeDef::settings`]).
+    pub(crate) fn int_arg(&self, key: &str) -> Option<i64> {
         self.args.get(key).and_then(Value::as_i64)
     }
     pub fn is_llm(&self) -> bool {
         self.kind.calls_llm()
+    }
+    /// The template a model-calling step sends, if it has one.
+    pub fn call_prompt(&self) -> Option<&Prompt> {
+        self.kind.call_prompt().and_then(|arg| self.prompts.get(arg))
+    }
+    /// The kind's typed settings. The checker configures every node it builds
+    /// with its kind ([`StepKind::configure`]), so a kind reading its own type
+    /// always finds it; anything else is a bug in regen, caught per record.
+    pub fn settings<T: std::any::Any>(&self) -> &T {
+        match self.settings.get::<T>() {
+            Some(s) => s,
+            None => panic!("step `{}` ({}) holds no {} settings", self.name, self.kind.name(), std::any::type_name::<T>()),
+        }
     }
 }
 
@@ -198,56 +240,6 @@ impl Workflow {
 
 // ---- What a step kind declares (its files are under `steps/`) ----
 
-/// How a step contributes to the static estimate, per source record.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Estimate {
-    /// Records emitted per source record (an upper bound after filters).
-    pub records: f64,
-    /// LLM calls per source record.
-    pub calls: f64,
-    /// Whether `records` is an upper bound (a filter or a fallback is upstream).
-    pub upper_bound: bool,
-}
-
-/// The file format a source reads or a sink writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataFormat {
-    Jsonl,
-    Parquet,
-}
-
-/// How the executor drives a step of a kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// Reads a dataset; has no inputs.
-    Source,
-    /// Fixed items another step pairs records with.
-    Pool,
-    /// One record in, zero or more out at once: [`StepKind::map`].
-    PerRecord,
-    /// Holds a source record's records until everything upstream of it is
-    /// done, then emits: [`StepKind::holds`], [`StepKind::gather`].
-    PerSourceRecord,
-    /// One model call per record and sample: [`StepKind::samples`], [`StepKind::reply`].
-    ModelCall,
-    /// Writes records out.
-    Sink,
-}
-
-impl Shape {
-    /// How the docs say it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Shape::Source => "reads a dataset",
-            Shape::Pool => "fixed items",
-            Shape::PerRecord => "per record",
-            Shape::PerSourceRecord => "per source record, when its upstream is done",
-            Shape::ModelCall => "a model call per record",
-            Shape::Sink => "writes records",
-        }
-    }
-}
-
 pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn name(&self) -> &'static str;
     fn decl(&self) -> DeclKind;
@@ -255,6 +247,11 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn role(&self) -> &'static str;
     fn positional(&self) -> Positional;
     fn args(&self) -> &'static [ArgSpec];
+    /// Parses the node's checked arguments (defaults already filled in) into
+    /// the kind's own typed settings; called once, by the checker.
+    fn configure(&self, _node: &NodeDef) -> StepSettings {
+        StepSettings::default()
+    }
     fn shape(&self) -> Shape {
         match self.decl() {
             DeclKind::Source => Shape::Source,
@@ -321,7 +318,7 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     }
     /// [`Shape::ModelCall`]: the fields one reply adds.
     fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, serde_json::Value)> {
-        vec![(into_field(node), serde_json::Value::String(text))]
+        self.reply_field(node).map(|f| (f, serde_json::Value::String(text))).into_iter().collect()
     }
     /// Sources and sinks: the file format.
     fn data_format(&self) -> DataFormat {
@@ -345,18 +342,32 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn chooses_at_random(&self) -> bool {
         false
     }
+    /// A model-calling kind: the template argument whose text is sent (the
+    /// `prompts` key), so no stage outside the kind names it.
+    fn call_prompt(&self) -> Option<&'static str> {
+        None
+    }
+    /// A model-calling kind: the field its reply text goes to.
+    fn reply_field(&self, _node: &NodeDef) -> Option<String> {
+        None
+    }
+    /// A step that shows the label on purpose (`hint: true`, the hint retry):
+    /// its reply is not label leakage.
+    fn declared_hint(&self, _node: &NodeDef) -> bool {
+        false
+    }
+    /// What `regen graph` adds to the node's label (`n=3` for a cap).
+    fn graph_detail(&self, _node: &NodeDef) -> Option<String> {
+        None
+    }
     /// Sinks: whether this one writes a chat training set.
     fn writes_chat(&self, _node: &NodeDef) -> bool {
         false
     }
 }
 
-/// Sum of input records, and whether any is an upper bound.
-pub fn sum_inputs(inputs: &[Estimate]) -> (f64, bool) {
-    (inputs.iter().map(|e| e.records).sum(), inputs.iter().any(|e| e.upper_bound))
-}
-
-/// The output field of an LLM-like step: `into:` or the step's own name.
+/// The output field of an LLM-like step: `into:` or the step's own name
+/// (for a kind's [`StepKind::configure`]).
 pub fn into_field(node: &NodeDef) -> String {
-    node.str_arg("into").map_or_else(|| node.name.clone(), str::to_string)
+    node.args.get("into").and_then(Value::as_str).map_or_else(|| node.name.clone(), str::to_string)
 }

@@ -7,7 +7,8 @@ use crate::workflow::Workflow;
 use std::collections::BTreeSet;
 
 pub fn label_readers(wf: &Workflow) -> Vec<String> {
-    let labels: BTreeSet<&str> = wf.nodes.iter().filter(|n| n.decl == DeclKind::Source).filter_map(|n| n.str_arg("label")).collect();
+    let labels: BTreeSet<&str> =
+        wf.nodes.iter().filter_map(|n| n.settings.get::<crate::steps::SourceSettings>()?.label.as_deref()).collect();
     let mut out = Vec::new();
     for n in wf.nodes.iter().filter(|n| matches!(n.decl, DeclKind::Step)) {
         let mut reads: Vec<String> = n.prompts.values().flat_map(|p| p.reads.iter().cloned()).collect();

@@ -8,7 +8,7 @@ use super::load::Loaded;
 use crate::diagnostic::{did_you_mean, Diagnostic, SourceMap, Span};
 use crate::model_settings::ModelSettings;
 use crate::steps;
-use crate::syntax::ast::{DeclKind, ItemKind};
+use crate::syntax::ast::ItemKind;
 use crate::workflow::{ModelDef, NodeDef, ParamDef, ParamType, Workflow};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -169,10 +169,15 @@ pub fn resolve(
             pool_items: vec![],
             unresolved: false,
             call: Default::default(),
+            settings: Default::default(),
         });
     }
     for (id, (file, call, _)) in decls.into_iter().enumerate() {
         resolve_args(&mut wf, id, file, call, &values, diags);
+    }
+    // Each kind's typed settings, once; later stages read only these.
+    for node in &mut wf.nodes {
+        node.settings = node.kind.configure(node);
     }
     // Each model-calling step's call settings, once: its own, else its model's.
     for id in 0..wf.nodes.len() {
@@ -188,7 +193,6 @@ pub fn resolve(
                 .with_help("a workflow needs at least a source, a step and a sink; see workflows/regenesis.regen"),
         );
     }
-    let _ = DeclKind::Step;
     wf
 }
 

@@ -95,11 +95,17 @@ pub fn run(a: AblateArgs) -> i32 {
 fn training_sink(wf: &crate::workflow::Workflow) -> Option<String> {
     let sinks: Vec<_> = wf.nodes.iter().filter(|n| n.decl == DeclKind::Sink).collect();
     let chosen = sinks.iter().find(|n| n.kind.writes_chat(n)).or(sinks.first())?;
-    Some(chosen.str_arg("path").unwrap_or("out.jsonl").to_string())
+    Some(chosen.settings.get::<crate::steps::SinkSettings>()?.path.clone())
 }
 
-fn row(name: &str, file: &std::path::Path, j: &crate::run::run_summary::RunSummary, training: &str, label_read_by: Vec<String>) -> Row {
-    let sum = |f: fn(&crate::run::run_summary::StepSummary) -> u64| j.steps.iter().map(f).sum::<u64>();
+fn row(
+    name: &str,
+    file: &std::path::Path,
+    j: &crate::run::report::run_summary::RunSummary,
+    training: &str,
+    label_read_by: Vec<String>,
+) -> Row {
+    let sum = |f: fn(&crate::run::report::run_summary::StepSummary) -> u64| j.steps.iter().map(f).sum::<u64>();
     Row {
         workflow: name.to_string(),
         file: file.display().to_string(),

@@ -53,7 +53,7 @@ fn export(file: PathBuf, step: String, out: PathBuf, inputs: RunInputs) -> i32 {
     let partial = PathBuf::from(partial);
     let opts = RunOptions {
         export: Some((step.clone(), partial.clone())),
-        progress: run::progress::ProgressMode::None,
+        progress: run::report::progress::ProgressMode::None,
         ..RunOptions::new(file.clone(), run_dir.clone(), inputs.store, inputs.limit)
     };
     let rt = match super::runtime() {
@@ -123,7 +123,7 @@ fn import(outputs: &[PathBuf], store_path: &std::path::Path) -> i32 {
                 return 2;
             }
         };
-        match rt.block_on(run::batch::import(&store, &text)) {
+        match rt.block_on(run::client::batch::import(&store, &text)) {
             Ok((answered, failed, unknown)) => {
                 println!(
                     "{}: {answered} answers into the cache, {failed} failed lines, {unknown} for requests this store did not export",

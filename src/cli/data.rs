@@ -36,7 +36,7 @@ pub enum DataKind {
         #[arg(long)]
         limit: Option<usize>,
         /// The split to read from a dataset folder (`--from` a folder of the hub's Parquet files).
-        #[arg(long, default_value = crate::workflow::DEFAULT_SPLIT)]
+        #[arg(long, default_value = crate::dataset_split::DEFAULT_SPLIT)]
         split: String,
     },
 }

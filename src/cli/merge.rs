@@ -129,7 +129,7 @@ fn merge_shards(a: &MergeArgs) -> Result<Vec<String>, String> {
         let mut lines: Vec<&str> = text.lines().collect();
         // The unsharded run's order: its seeded shuffle, else sorted (arrival order is not reproducible).
         match seed {
-            Some(seed) => crate::run::sink::shuffled(&mut lines, *seed as u64),
+            Some(seed) => crate::run::exec::sink::shuffled(&mut lines, *seed as u64),
             None => lines.sort_unstable(),
         }
         let target = out_dir.join(rel);

@@ -45,7 +45,7 @@ pub struct RunArgs {
     pub verbose: bool,
     /// Progress display: bars on a terminal, one line every few seconds otherwise (auto), or none.
     #[arg(long, value_enum, default_value = "auto")]
-    pub progress: run::progress::ProgressMode,
+    pub progress: run::report::progress::ProgressMode,
     /// Also write the run report (HTML) to <run dir>/report.html.
     #[arg(long)]
     pub report: bool,
@@ -145,7 +145,7 @@ pub fn run(a: RunArgs) -> i32 {
         batch: a.batch,
         refresh: a.refresh,
         barrier: a.barrier,
-        budget: run::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
+        budget: run::exec::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
         grace: std::time::Duration::from_secs(a.grace),
         progress: a.progress,
         progress_every: std::time::Duration::from_secs_f64(a.progress_every),
@@ -174,7 +174,7 @@ pub fn run(a: RunArgs) -> i32 {
                 }
             }
             if let Some(why) = &report.halted {
-                if matches!(why, run::halt::StopReason::Endpoint { .. }) {
+                if matches!(why, run::exec::halt::StopReason::Endpoint { .. }) {
                     say_stop("", why);
                 }
                 let shown = crate::secrets::redact(&why.to_string()).into_owned();
@@ -202,9 +202,9 @@ pub fn run(a: RunArgs) -> i32 {
 /// Say on stderr why a run stopped (redacted, with the endpoint's advice when
 /// it has one); the exit code that goes with it. `context` leads the line
 /// (`"data.jsonl: the evaluation stopped: "`), or is empty.
-pub(super) fn say_stop(context: &str, why: &run::halt::StopReason) -> i32 {
+pub(super) fn say_stop(context: &str, why: &run::exec::halt::StopReason) -> i32 {
     eprintln!("error: {context}{}", crate::secrets::redact(&why.to_string()));
-    if let run::halt::StopReason::Endpoint { advice, .. } = why {
+    if let run::exec::halt::StopReason::Endpoint { advice, .. } = why {
         eprintln!("  help: {advice}");
     }
     why.exit_code()
@@ -239,7 +239,7 @@ pub fn show(a: ShowArgs) -> i32 {
     match store.run_summary(a.run) {
         Ok(Some((wf, status, summary))) => {
             // A stored summary of an older shape is upgraded; one that cannot be read is said, never shown as zeros.
-            let summary = match summary.map(|s| crate::run::run_summary::RunSummary::from_stored(&s)).transpose() {
+            let summary = match summary.map(|s| crate::run::report::run_summary::RunSummary::from_stored(&s)).transpose() {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: run {}: {e}", a.run);
@@ -303,7 +303,7 @@ fn open_store(path: &std::path::Path) -> Result<Store, i32> {
 }
 
 /// The command line that resumes this run (the same one, without a spent budget).
-fn resume_command(why: &run::halt::StopReason) -> String {
+fn resume_command(why: &run::exec::halt::StopReason) -> String {
     let mut args: Vec<String> = std::env::args().collect();
     if why.is_budget() {
         let mut kept = Vec::new();
@@ -364,7 +364,7 @@ fn write_report(
     run: i64,
     wf: &str,
     status: &str,
-    summary: Option<&crate::run::run_summary::RunSummary>,
+    summary: Option<&crate::run::report::run_summary::RunSummary>,
     path: &std::path::Path,
 ) -> i32 {
     let Some(summary) = summary else {

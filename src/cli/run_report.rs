@@ -5,8 +5,8 @@
 //! adapted → structure → path → verdict) with the reason it was dropped.
 
 use super::html::{chart, esc, lines};
+use crate::run::report::run_summary::{Example, RunSummary};
 use crate::run::report::LINEAGE;
-use crate::run::run_summary::{Example, RunSummary};
 use crate::run::store::SampleRow;
 use serde_json::Value;
 

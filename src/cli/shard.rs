@@ -2,8 +2,7 @@
 //! scheduler's environment), and the marker a finished shard leaves for
 //! `regen merge`.
 
-use crate::run::shard::Shard;
-use crate::syntax::ast::DeclKind;
+use crate::run::exec::shard::Shard;
 use crate::workflow::Workflow;
 use clap::Args;
 use serde_json::{json, Value};
@@ -73,11 +72,8 @@ pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
 pub fn sinks(wf: &Workflow) -> Vec<Value> {
     wf.nodes
         .iter()
-        .filter(|n| n.decl == DeclKind::Sink)
-        .map(|n| {
-            let shuffle = n.args.get("shuffle").and_then(Value::as_bool) == Some(true);
-            json!({"path": n.str_arg("path").unwrap_or_default(), "shuffle_seed": shuffle.then(|| n.int_arg("seed").unwrap_or(0))})
-        })
+        .filter_map(|n| n.settings.get::<crate::steps::SinkSettings>())
+        .map(|s| json!({"path": s.path, "shuffle_seed": s.shuffle_seed}))
         .collect()
 }
 

@@ -71,8 +71,7 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
             let completion = estimated_completion(max_tokens);
             let max_tokens = max_tokens.unwrap_or(crate::defaults::UNSET_MAX_TOKENS_BOUND);
             let prompt: f64 = n
-                .prompts
-                .get("prompt")
+                .call_prompt()
                 .map(|p| estimated_tokens(&p.text) + p.reads.iter().map(|f| size.get(f).copied().unwrap_or(60.0)).sum::<f64>())
                 .unwrap_or(0.0);
             let repeat = repeats[id].map(|a| wf.nodes[a].name.clone());
@@ -108,9 +107,10 @@ pub fn dataset_rows(wf: &Workflow) -> Option<usize> {
 
 fn count_rows(wf: &Workflow) -> Option<usize> {
     let src = wf.nodes.iter().find(|n| n.decl == DeclKind::Source)?;
-    let path = wf.locate(src.str_arg("location")?);
+    let s = src.settings.get::<crate::steps::SourceSettings>()?;
+    let path = wf.locate(&s.location);
     if src.kind.data_format() == crate::workflow::DataFormat::Parquet {
-        return crate::parquet::row_count(&path, src.str_arg("split").unwrap_or(crate::workflow::DEFAULT_SPLIT));
+        return crate::parquet::row_count(&path, &s.split);
     }
     non_blank_lines(std::fs::File::open(&path).ok()?).ok()
 }

@@ -8,20 +8,20 @@ use petgraph::visit::EdgeRef;
 fn label(wf: &Workflow, id: NodeId) -> String {
     let n = &wf.nodes[id];
     let mut detail = format!("{} · {}", n.kind.name(), n.kind.role());
-    if let Some(p) = n.prompts.get("prompt") {
+    if let Some(p) = n.call_prompt() {
         detail = format!("{} · {}", n.kind.name(), p.name);
     }
-    if let Some(s) = n.int_arg("samples").filter(|s| *s > 1) {
-        detail.push_str(&format!(" ×{s}"));
+    if n.is_llm() && n.kind.samples(n) > 1 {
+        detail.push_str(&format!(" ×{}", n.kind.samples(n)));
     }
-    if n.args.get("hint").and_then(|v| v.as_bool()) == Some(true) {
+    if n.kind.declared_hint(n) {
         detail.push_str(" (hint)");
     }
     if n.decl == DeclKind::Pool {
         detail = format!("guideline pool · {} items", n.pool_items.len());
     }
-    if let Some(k) = n.int_arg("n") {
-        detail.push_str(&format!(" n={k}"));
+    if let Some(more) = n.kind.graph_detail(n) {
+        detail.push_str(&format!(" {more}"));
     }
     format!("{}\\n{}", n.name, detail)
 }

@@ -21,8 +21,8 @@ pub fn describe(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
     let mut args: Map<String, Value> = n.args.clone();
     // A dataset is the file it points at, however the path was written.
     if n.decl == crate::syntax::ast::DeclKind::Source {
-        if let Some(loc) = n.str_arg("location") {
-            let p = wf.locate(loc);
+        if let Some(s) = n.settings.get::<crate::steps::SourceSettings>() {
+            let p = wf.locate(&s.location);
             let abs = std::fs::canonicalize(&p).unwrap_or(p);
             args.insert("location".into(), Value::String(abs.display().to_string()));
         }

@@ -20,13 +20,13 @@ pub fn repeats(wf: &Workflow, order: &[NodeId]) -> Vec<Option<NodeId>> {
 
 fn same_calls(wf: &Workflow, a: NodeId, b: NodeId) -> bool {
     let (na, nb) = (&wf.nodes[a], &wf.nodes[b]);
-    let prompt = |n: &crate::workflow::NodeDef| n.prompts.get("prompt").map(|p| p.text.clone());
-    na.kind.name() == nb.kind.name()
+    let prompt = |n: &crate::workflow::NodeDef| n.call_prompt().map(|p| p.text.clone());
+    std::ptr::addr_eq(na.kind, nb.kind)
         && na.model == nb.model
         && prompt(na).is_some()
         && prompt(na) == prompt(nb)
         && na.call == nb.call
-        && na.args.get("samples") == nb.args.get("samples")
+        && na.kind.samples(na) == nb.kind.samples(nb)
         && na.inputs.len() == 1
         && nb.inputs.len() == 1
         && records_of(wf, na.inputs[0]) == records_of(wf, nb.inputs[0])

@@ -1,51 +1,24 @@
 //! Stage 4: run a compiled workflow against real endpoints, streaming.
 
-pub mod batch;
-mod batch_store;
-pub mod client;
-pub mod context;
-mod env;
-pub mod exec;
-pub mod failure;
-pub mod funnel;
-pub mod gate;
-pub mod halt;
-mod key_filter;
-pub mod llm;
-pub mod model;
-pub mod progress;
-pub mod ratelimit;
-pub mod replica;
-pub mod report;
-pub mod retry;
-pub mod run_error;
-pub mod run_summary;
-pub mod samples;
-pub mod shard;
-pub mod sink;
-mod sink_target;
-pub mod source;
-pub mod stats;
-pub mod store;
-mod store_error;
-mod store_merge;
-mod store_schema;
-mod store_writer;
-pub mod summary;
-pub mod timeline;
-pub mod wire;
+pub(crate) mod client;
+pub(crate) mod exec;
+pub(crate) mod report;
+mod run_error;
+pub(crate) mod store;
 
 use crate::record::{Event, Msg};
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{ArgType, Workflow};
-use client::ModelClient;
+use client::{replica, ModelClient};
+use exec::{context, failure, halt, shard, sink_target, source, stats};
 use exec::{run_step, Ctx, Outputs, CHANNEL};
+use report::{progress, run_summary, samples, summary, timeline};
 pub use run_error::RunError;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-pub use store_error::StoreError;
+pub use store::error::StoreError;
 use tokio::sync::mpsc;
 
 pub struct RunOptions {
@@ -272,24 +245,15 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     let mut source_error = None;
     let mut source_tasks = Vec::new();
     for (id, node) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == DeclKind::Source) {
-        let fields: Vec<(String, String)> = match node.args.get("fields").and_then(Value::as_object) {
-            Some(m) => {
-                let mut f: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect();
-                if !m.contains_key("id") {
-                    f.push(("id".into(), "id".into()));
-                }
-                f
-            }
-            None => crate::steps::source_jsonl_default_fields(),
-        };
+        let s = node.settings::<crate::steps::SourceSettings>();
         let spec = source::SourceSpec {
             node: id,
             name: node.name.clone(),
-            path: wf.locate(node.str_arg("location").unwrap_or("")),
-            fields,
-            skip_bad: node.str_arg("on_bad_row") == Some("skip"),
-            label: node.str_arg("label").map(str::to_string),
-            split: node.str_arg("split").unwrap_or(crate::workflow::DEFAULT_SPLIT).to_string(),
+            path: wf.locate(&s.location),
+            fields: s.fields.clone(),
+            skip_bad: s.skip_bad_rows,
+            label: s.label.clone(),
+            split: s.split.clone(),
             limit: opts.limit,
             shard: opts.shard,
             format: node.kind.data_format(),

@@ -14,6 +14,13 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Cap;
 
+/// `cap`'s arguments, typed.
+struct CapArgs {
+    /// Records kept per source record.
+    n: usize,
+    seed: u64,
+}
+
 impl StepKind for Cap {
     fn chooses_at_random(&self) -> bool {
         true
@@ -33,9 +40,18 @@ impl StepKind for Cap {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        StepSettings::new(CapArgs {
+            n: node.args.get("n").and_then(Value::as_i64).unwrap_or(1).max(0) as usize,
+            seed: node.args.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64,
+        })
+    }
+    fn graph_detail(&self, node: &NodeDef) -> Option<String> {
+        Some(format!("n={}", node.settings::<CapArgs>().n))
+    }
     fn estimate(&self, node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, upper_bound) = sum_inputs(inputs);
-        let n = node.int_arg("n").unwrap_or(1) as f64;
+        let n = node.settings::<CapArgs>().n as f64;
         Estimate { records: records.min(n), calls: 0.0, upper_bound }
     }
     fn shape(&self) -> Shape {
@@ -47,9 +63,10 @@ impl StepKind for Cap {
     fn gather(&self, node: &NodeDef, lineage: u64, mut held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
         // Sorted first, so the choice does not depend on arrival order.
         held.sort_by(|a, b| a.key.cmp(&b.key));
-        let seed = node.int_arg("seed").unwrap_or(0) as u64 ^ lineage.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let a = node.settings::<CapArgs>();
+        let seed = a.seed ^ lineage.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         held.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
-        held.truncate(node.int_arg("n").unwrap_or(1).max(0) as usize);
+        held.truncate(a.n);
         held.sort_by(|a, b| a.key.cmp(&b.key));
         held
     }

@@ -12,6 +12,14 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Cross;
 
+/// `cross`'s arguments, typed.
+struct CrossArgs {
+    /// The field that receives the pool item or the other record (`as:`).
+    field: String,
+    /// Only the pool's first items (`take:`; all when unset).
+    take: usize,
+}
+
 impl StepKind for Cross {
     fn name(&self) -> &'static str {
         "cross"
@@ -28,8 +36,14 @@ impl StepKind for Cross {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        StepSettings::new(CrossArgs {
+            field: node.args.get("as").and_then(Value::as_str).unwrap_or("guideline").to_string(),
+            take: node.args.get("take").and_then(Value::as_i64).map_or(usize::MAX, |t| t.max(0) as usize),
+        })
+    }
     fn adds(&self, node: &NodeDef, wf: &Workflow) -> Vec<String> {
-        let f = node.str_arg("as").unwrap_or("guideline").to_string();
+        let f = node.settings::<CrossArgs>().field.clone();
         let from_pool = node.inputs.get(1).is_some_and(|p| wf.nodes[*p].decl == DeclKind::Pool);
         if from_pool {
             vec![format!("{f}_id"), f]
@@ -42,7 +56,7 @@ impl StepKind for Cross {
         let other = match node.inputs.get(1) {
             Some(p) if wf.nodes[*p].decl == DeclKind::Pool => {
                 let all = wf.nodes[*p].pool_items.len();
-                node.int_arg("take").map_or(all, |t| all.min(t.max(0) as usize)) as f64
+                all.min(node.settings::<CrossArgs>().take) as f64
             }
             _ => inputs.get(1).map_or(0.0, |e| e.records),
         };
@@ -55,12 +69,13 @@ impl StepKind for Cross {
         Some(1)
     }
     fn map(&self, _step: usize, node: &NodeDef, wf: &Workflow, r: &Arc<Rec>, side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
-        let f = node.str_arg("as").unwrap_or("guideline").to_string();
+        let a = node.settings::<CrossArgs>();
+        let f = &a.field;
         match node.inputs.get(1).map(|p| &wf.nodes[*p]) {
             Some(pool) if pool.decl == DeclKind::Pool => pool
                 .pool_items
                 .iter()
-                .take(node.int_arg("take").map_or(usize::MAX, |t| t.max(0) as usize))
+                .take(a.take)
                 .map(|item| {
                     let text_of = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
                     let gid = text_of("id").to_string();

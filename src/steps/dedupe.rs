@@ -12,6 +12,9 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Dedupe;
 
+/// `dedupe`'s one argument, typed: the field whose values must differ.
+struct DedupeField(String);
+
 impl StepKind for Dedupe {
     fn name(&self) -> &'static str {
         "dedupe"
@@ -34,6 +37,10 @@ impl StepKind for Dedupe {
     fn passes_records_through(&self) -> bool {
         true
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        // The field whose values must differ.
+        StepSettings::new(DedupeField(node.args.get("field").and_then(Value::as_str).unwrap_or("path").to_string()))
+    }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, _) = sum_inputs(inputs);
         Estimate { records, calls: 0.0, upper_bound: true }
@@ -41,7 +48,7 @@ impl StepKind for Dedupe {
     fn gather(&self, node: &NodeDef, _lineage: u64, mut held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
         // By key first: which of two equal records stays does not depend on arrival order.
         held.sort_by(|a, b| a.key.cmp(&b.key));
-        let field = node.str_arg("field").unwrap_or("path");
+        let field = &node.settings::<DedupeField>().0;
         let mut seen = std::collections::HashSet::new();
         held.retain(|r| {
             let v = r.fields.get(field).map(crate::expr::text).unwrap_or_default();

@@ -14,6 +14,17 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Extract;
 
+/// `extract`'s arguments, typed.
+struct ExtractArgs {
+    from: String,
+    answer: AnswerKind,
+    into: String,
+    /// The authors' strict mode: the last box's content or nothing.
+    boxed: bool,
+}
+
+const DEFAULT_INTO: &str = "predicted";
+
 impl StepKind for Extract {
     fn name(&self) -> &'static str {
         "extract"
@@ -30,25 +41,27 @@ impl StepKind for Extract {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        StepSettings::new(ExtractArgs {
+            from: node.args.get("from").and_then(Value::as_str).unwrap_or("path").to_string(),
+            answer: node.args.get("answer").and_then(Value::as_str).and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number),
+            into: node.args.get("into").and_then(Value::as_str).unwrap_or(DEFAULT_INTO).to_string(),
+            boxed: node.args.get("boxed").and_then(Value::as_bool) == Some(true),
+        })
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
-        vec![node.str_arg("into").unwrap_or("predicted").to_string()]
+        vec![node.settings::<ExtractArgs>().into.clone()]
     }
     fn extracted_answer(&self, node: &NodeDef) -> Option<(String, AnswerKind)> {
-        let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);
-        Some((node.str_arg("into").unwrap_or("predicted").to_string(), kind))
+        let a = node.settings::<ExtractArgs>();
+        Some((a.into.clone(), a.answer))
     }
     fn map(&self, _step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
-        let from = node.str_arg("from").unwrap_or("path");
-        let kind = node.str_arg("answer").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number);
-        let text = r.fields.get(from).map(crate::expr::text).unwrap_or_default();
-        // `boxed: true` is the authors' strict mode: the last box's content or nothing.
-        let found = if node.args.get("boxed").and_then(Value::as_bool) == Some(true) {
-            crate::answer::boxed_answer(&text)
-        } else {
-            crate::answer::extract(&text, kind)
-        };
+        let a = node.settings::<ExtractArgs>();
+        let text = r.fields.get(&a.from).map(crate::expr::text).unwrap_or_default();
+        let found = if a.boxed { crate::answer::boxed_answer(&text) } else { crate::answer::extract(&text, a.answer) };
         let mut out = (**r).clone();
-        out.fields.insert(node.str_arg("into").unwrap_or("predicted").into(), found.map_or(Value::Null, Value::String));
+        out.fields.insert(a.into.clone(), found.map_or(Value::Null, Value::String));
         vec![out]
     }
 }

@@ -19,6 +19,9 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Judge;
 
+/// `judge`'s one argument, typed: the verdict's field.
+struct JudgeInto(String);
+
 impl StepKind for Judge {
     fn name(&self) -> &'static str {
         "judge"
@@ -35,8 +38,18 @@ impl StepKind for Judge {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        // The verdict's field; the reply text goes to `<into>_reply`.
+        StepSettings::new(JudgeInto(into_field(node)))
+    }
+    fn call_prompt(&self) -> Option<&'static str> {
+        Some("prompt")
+    }
+    fn reply_field(&self, node: &NodeDef) -> Option<String> {
+        Some(format!("{}_reply", node.settings::<JudgeInto>().0))
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
-        let f = into_field(node);
+        let f = node.settings::<JudgeInto>().0.clone();
         vec![format!("{f}_reply"), f]
     }
     fn estimate(&self, _node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
@@ -47,12 +60,12 @@ impl StepKind for Judge {
         Shape::ModelCall
     }
     fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, Value)> {
-        let into = into_field(node);
+        let into = node.settings::<JudgeInto>().0.clone();
         let verdict = verdict_is_yes(&text);
         vec![(format!("{into}_reply"), Value::String(text)), (into, Value::Bool(verdict))]
     }
     fn verdict(&self, node: &NodeDef) -> Option<String> {
-        Some(into_field(node))
+        Some(node.settings::<JudgeInto>().0.clone())
     }
     fn sees_label_by_design(&self) -> bool {
         true

@@ -20,6 +20,16 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Llm;
 
+/// `llm`'s arguments, typed.
+struct LlmArgs {
+    /// Completions per record (0: none, a variant without this step's output).
+    samples: u32,
+    /// The field the reply goes to.
+    into: String,
+    /// Shows the label on purpose (the hint retry).
+    hint: bool,
+}
+
 impl StepKind for Llm {
     fn name(&self) -> &'static str {
         "llm"
@@ -36,12 +46,31 @@ impl StepKind for Llm {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        StepSettings::new(LlmArgs {
+            samples: node.args.get("samples").and_then(Value::as_i64).unwrap_or(1).clamp(0, 1000) as u32,
+            into: into_field(node),
+            hint: node.args.get("hint").and_then(Value::as_bool) == Some(true),
+        })
+    }
+    fn call_prompt(&self) -> Option<&'static str> {
+        Some("prompt")
+    }
+    fn reply_field(&self, node: &NodeDef) -> Option<String> {
+        Some(node.settings::<LlmArgs>().into.clone())
+    }
+    fn declared_hint(&self, node: &NodeDef) -> bool {
+        node.settings::<LlmArgs>().hint
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
-        vec![into_field(node)]
+        vec![node.settings::<LlmArgs>().into.clone()]
+    }
+    fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, Value)> {
+        vec![(node.settings::<LlmArgs>().into.clone(), Value::String(text))]
     }
     fn estimate(&self, node: &NodeDef, _wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let (records, upper_bound) = sum_inputs(inputs);
-        let samples = node.int_arg("samples").unwrap_or(1) as f64;
+        let samples = f64::from(node.settings::<LlmArgs>().samples);
         Estimate { records: records * samples, calls: records * samples, upper_bound }
     }
     fn shape(&self) -> Shape {
@@ -49,7 +78,7 @@ impl StepKind for Llm {
     }
     fn samples(&self, node: &NodeDef) -> u32 {
         // `samples: 0` (a singles-only variant) asks nothing and emits nothing.
-        node.int_arg("samples").unwrap_or(1).clamp(0, 1000) as u32
+        node.settings::<LlmArgs>().samples
     }
     fn truncation_fails(&self) -> bool {
         // A path cut off at max_tokens is no path.

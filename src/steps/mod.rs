@@ -6,7 +6,9 @@ pub use crate::syntax::ast::DeclKind;
 // the kinds themselves live here, one file each.
 pub use crate::record::{child, Rec};
 pub use crate::step_env::StepEnv;
-pub use crate::workflow::{arg, into_field, required, sum_inputs, ArgSpec, ArgType, DataFormat, Estimate, Positional, Shape, StepKind};
+pub use crate::workflow::{
+    arg, into_field, required, sum_inputs, ArgSpec, ArgType, DataFormat, Estimate, Positional, Shape, StepKind, StepSettings,
+};
 pub use crate::workflow::{NodeDef, Workflow};
 pub use serde_json::Value;
 pub use std::sync::Arc;
@@ -19,6 +21,11 @@ macro_rules! kinds {
         pub static KINDS: &[&dyn StepKind] = &[$(&$file::$kind),*];
     };
 }
+
+mod sink_settings;
+mod source_settings;
+pub use sink_settings::{SinkFormat, SinkSettings};
+pub use source_settings::{SourceSettings, DEFAULT_FIELDS};
 
 kinds![
     source_jsonl::SourceJsonl,
@@ -45,11 +52,6 @@ pub fn find(decl: DeclKind, name: &str) -> Option<&'static dyn StepKind> {
 
 pub fn names_for(decl: DeclKind) -> impl Iterator<Item = &'static str> {
     KINDS.iter().filter(move |k| k.decl() == decl).map(|k| k.name())
-}
-
-/// Field mapping of a `jsonl` source without `fields:`.
-pub fn source_jsonl_default_fields() -> Vec<(String, String)> {
-    source_jsonl::DEFAULT_FIELDS.iter().map(|f| (f.to_string(), f.to_string())).collect()
 }
 
 /// The reference table of every kind and its arguments, as GRAMMAR.md shows it

@@ -12,6 +12,9 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Render;
 
+/// `render`'s `into:`, typed: the field that receives the text.
+struct RenderInto(String);
+
 impl StepKind for Render {
     fn name(&self) -> &'static str {
         "render"
@@ -28,12 +31,16 @@ impl StepKind for Render {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        // The field that receives the text.
+        StepSettings::new(RenderInto(into_field(node)))
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
-        vec![into_field(node)]
+        vec![node.settings::<RenderInto>().0.clone()]
     }
     fn map(&self, step: usize, node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], env: &dyn StepEnv) -> Vec<Rec> {
         match env.render(step, "template", &r.fields) {
-            Ok(text) => vec![child(r, &node.name, [(into_field(node), Value::String(text))])],
+            Ok(text) => vec![child(r, &node.name, [(node.settings::<RenderInto>().0.clone(), Value::String(text))])],
             Err(e) => {
                 env.template_failed(step, r, e);
                 vec![]

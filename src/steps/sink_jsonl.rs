@@ -19,7 +19,10 @@ pub struct SinkJsonl;
 
 impl StepKind for SinkJsonl {
     fn writes_chat(&self, node: &NodeDef) -> bool {
-        node.str_arg("format") == Some("chat")
+        node.settings::<SinkSettings>().format == SinkFormat::Chat
+    }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        SinkSettings::of(node)
     }
     fn name(&self) -> &'static str {
         "jsonl"
@@ -38,7 +41,7 @@ impl StepKind for SinkJsonl {
     }
     fn defaults(&self, node: &NodeDef) -> Vec<(&'static str, serde_json::Value)> {
         // A chat line's assistant turn is the reasoning path unless told otherwise.
-        match node.str_arg("format") {
+        match node.args.get("format").and_then(Value::as_str) {
             Some("chat") => vec![("assistant", "path".into())],
             _ => vec![],
         }

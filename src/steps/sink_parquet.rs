@@ -31,6 +31,9 @@ impl StepKind for SinkParquet {
     fn defaults(&self, node: &NodeDef) -> Vec<(&'static str, Value)> {
         SinkJsonl.defaults(node)
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        SinkSettings::of(node)
+    }
     fn writes_chat(&self, node: &NodeDef) -> bool {
         SinkJsonl.writes_chat(node)
     }

@@ -19,8 +19,6 @@ pub const PARQUET_ARGS: &[ArgSpec] = &[
     arg("split", ArgType::Str, "which split of a dataset folder to read, from its file or folder names (default: train)"),
 ];
 
-pub const DEFAULT_FIELDS: &[&str] = &["id", "question", "answer"];
-
 #[derive(Debug)]
 pub struct SourceJsonl;
 
@@ -40,17 +38,11 @@ impl StepKind for SourceJsonl {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        SourceSettings::of(node)
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
-        match node.args.get("fields").and_then(|v| v.as_object()) {
-            Some(m) => {
-                let mut f: Vec<String> = m.keys().cloned().collect();
-                if !f.iter().any(|k| k == "id") {
-                    f.push("id".into());
-                }
-                f
-            }
-            None => DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect(),
-        }
+        node.settings::<SourceSettings>().fields.iter().map(|(field, _)| field.clone()).collect()
     }
     fn defaults(&self, node: &NodeDef) -> Vec<(&'static str, serde_json::Value)> {
         // The ground truth is `answer` when the records have one.

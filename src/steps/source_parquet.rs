@@ -28,6 +28,9 @@ impl StepKind for SourceParquet {
     fn data_format(&self) -> DataFormat {
         DataFormat::Parquet
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        SourceSettings::of(node)
+    }
     fn adds(&self, node: &NodeDef, wf: &Workflow) -> Vec<String> {
         SourceJsonl.adds(node, wf)
     }

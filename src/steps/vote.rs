@@ -12,6 +12,12 @@ const ARGS: &[ArgSpec] = &[
 #[derive(Debug)]
 pub struct Vote;
 
+/// `vote`'s arguments, typed.
+struct VoteArgs {
+    field: String,
+    into: String,
+}
+
 impl StepKind for Vote {
     fn name(&self) -> &'static str {
         "vote"
@@ -28,27 +34,32 @@ impl StepKind for Vote {
     fn args(&self) -> &'static [ArgSpec] {
         ARGS
     }
+    fn configure(&self, node: &NodeDef) -> StepSettings {
+        StepSettings::new(VoteArgs {
+            field: node.args.get("field").and_then(Value::as_str).unwrap_or("predicted").to_string(),
+            into: node.args.get("into").and_then(Value::as_str).unwrap_or("majority").to_string(),
+        })
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
-        vec![node.str_arg("into").unwrap_or("majority").to_string()]
+        vec![node.settings::<VoteArgs>().into.clone()]
     }
     fn shape(&self) -> Shape {
         Shape::PerSourceRecord
     }
     fn gather(&self, node: &NodeDef, _lineage: u64, held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
-        let field = node.str_arg("field").unwrap_or("predicted");
+        let a = node.settings::<VoteArgs>();
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for r in &held {
-            if let Some(v) = r.fields.get(field).filter(|v| !v.is_null()) {
+            if let Some(v) = r.fields.get(&a.field).filter(|v| !v.is_null()) {
                 *counts.entry(crate::expr::text(v)).or_default() += 1;
             }
         }
         // Ties go to the smallest value, so the result does not depend on order.
         let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| Value::String(k.clone()));
-        let into = node.str_arg("into").unwrap_or("majority").to_string();
         held.into_iter()
             .map(|r| {
                 let mut out = (*r).clone();
-                out.fields.insert(into.clone(), best.clone().unwrap_or(Value::Null));
+                out.fields.insert(a.into.clone(), best.clone().unwrap_or(Value::Null));
                 Arc::new(out)
             })
             .collect()

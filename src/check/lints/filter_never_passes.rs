@@ -46,7 +46,7 @@ impl Lint for FilterNeverPasses {
                     .map(|s| {
                         (
                             wf.nodes[*s].name.clone(),
-                            wf.nodes[*s].str_arg("answers").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number),
+                            wf.nodes[*s].settings.get::<crate::steps::SourceSettings>().map_or(AnswerKind::Number, |s| s.answers),
                         )
                     })
                     .collect();

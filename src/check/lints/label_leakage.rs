@@ -14,16 +14,19 @@ impl Lint for LabelLeakage {
     fn check(&self, cx: &LintContext) -> Vec<Diagnostic> {
         let wf = cx.wf;
         let labels: BTreeSet<String> =
-            wf.nodes.iter().filter(|n| n.decl == DeclKind::Source).filter_map(|n| n.str_arg("label")).map(str::to_string).collect();
+            wf.nodes.iter().filter_map(|n| n.settings.get::<crate::steps::SourceSettings>()?.label.clone()).collect();
         // Per node: fields whose text was written with the label in view (undeclared).
         let mut tainted: Vec<BTreeSet<String>> = vec![BTreeSet::new(); wf.nodes.len()];
         for &id in &cx.analysis.order {
             let n = &wf.nodes[id];
             let mut t: BTreeSet<String> = n.inputs.iter().flat_map(|i| tainted[*i].iter().cloned()).collect();
             if n.kind.calls_llm() && !n.kind.sees_label_by_design() {
-                let into = crate::steps::into_field(n);
-                let hint = n.args.get("hint").and_then(|v| v.as_bool()).unwrap_or(false);
-                let reads = n.prompts.get("prompt").map(|p| p.reads.clone()).unwrap_or_default();
+                let Some(into) = n.kind.reply_field(n) else {
+                    tainted[id] = t;
+                    continue;
+                };
+                let hint = n.kind.declared_hint(n);
+                let reads = n.call_prompt().map(|p| p.reads.clone()).unwrap_or_default();
                 let sees_label = reads.iter().any(|r| labels.contains(r) || t.contains(r));
                 if sees_label && !hint {
                     t.insert(into);
@@ -38,7 +41,7 @@ impl Lint for LabelLeakage {
             if n.decl != DeclKind::Sink || !n.kind.writes_chat(n) {
                 continue;
             }
-            let Some(field) = n.str_arg("assistant") else {
+            let Some(field) = n.settings.get::<crate::steps::SinkSettings>().map(|s| s.assistant.as_str()) else {
                 continue;
             };
             let leaking: Vec<&str> = n.inputs.iter().filter(|i| tainted[**i].contains(field)).map(|i| wf.nodes[*i].name.as_str()).collect();

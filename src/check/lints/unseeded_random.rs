@@ -19,7 +19,7 @@ impl Lint for UnseededRandom {
                         .with_help("add `seed: 1` so reruns keep the same records"),
                 );
             }
-            if n.is_llm() && n.int_arg("samples").unwrap_or(1) > 1 && !n.args.contains_key("seed") && !model_seed {
+            if n.is_llm() && n.kind.samples(n) > 1 && !n.args.contains_key("seed") && !model_seed {
                 out.push(
                     Diagnostic::warning(
                         self.code(),

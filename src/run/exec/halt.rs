@@ -124,10 +124,6 @@ impl Halt {
         }
     }
 
-    pub fn spent(&self) -> (u64, u64, f64) {
-        (self.calls.load(Ordering::SeqCst), self.tokens.load(Ordering::SeqCst), self.cost_micro.load(Ordering::SeqCst) as f64 / 1e6)
-    }
-
     /// Resolves when requests in flight must be abandoned (stop + grace).
     pub async fn cancelled(&self) {
         let mut rx = self.deadline.subscribe();

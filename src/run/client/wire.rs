@@ -1,9 +1,9 @@
 //! One request on the wire: async-openai over our own HTTP service (which counts
 //! every request and notes `Retry-After`), and what went wrong in plain words.
 
-use super::failure::FailReason;
-use super::model::{ModelClient, Reply};
-use super::store::CacheKey;
+use crate::run::client::model::{ModelClient, Reply};
+use crate::run::exec::failure::FailReason;
+use crate::run::store::CacheKey;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,7 @@ impl ModelClient {
             model: &self.model,
             max_tokens: key.max_tokens,
             // The caller chunks samples to MAX_N, so this always fits.
-            n: (n > 1).then(|| n.min(super::model::MAX_N) as u8),
+            n: (n > 1).then(|| n.min(crate::run::client::model::MAX_N) as u8),
             seed: key.request_seed(),
             temperature: key.temperature,
             top_p: key.top_p,

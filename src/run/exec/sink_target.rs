@@ -4,10 +4,11 @@
 //! the partial file replaces the previous output only when the run finishes
 //! cleanly, so a run that fails or stops leaves the last good file as it was.
 
-use super::context::Ctx;
-use super::failure::FailReason;
-use super::stats::FinishedSink;
+use crate::run::exec::context::Ctx;
+use crate::run::exec::failure::FailReason;
+use crate::run::exec::stats::FinishedSink;
 use crate::sandbox::{real, with_suffix};
+use crate::steps::SinkSettings;
 use crate::workflow::{DataFormat, NodeId, Workflow};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,7 @@ pub struct Target {
 /// `train.parquet.partial`.
 pub fn target(wf: &Workflow, id: NodeId, run_dir: &Path) -> Target {
     let node = &wf.nodes[id];
-    let path = run_dir.join(node.str_arg("path").unwrap_or("out.jsonl"));
+    let path = run_dir.join(&node.settings::<SinkSettings>().path);
     let partial = match node.kind.data_format() {
         DataFormat::Jsonl => with_suffix(&path, ".partial"),
         DataFormat::Parquet => with_suffix(&path, ".lines.partial"),
@@ -37,7 +38,7 @@ pub fn target(wf: &Workflow, id: NodeId, run_dir: &Path) -> Target {
 /// not a symlink. Err says what is wrong and what to do, in words.
 pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, String> {
     let node = &wf.nodes[id];
-    let given = node.str_arg("path").unwrap_or("out.jsonl");
+    let given = node.settings::<SinkSettings>().path.as_str();
     let Target { path, partial } = target(wf, id, run_dir);
     let what = format!("sink `{}` cannot write {}", node.name, path.display());
     let names_a_file = std::path::Path::new(given).file_name().is_some_and(|n| n != ".") && !given.ends_with('/');
@@ -151,7 +152,7 @@ pub async fn promote(cx: &Ctx, clean: bool) -> Vec<String> {
         if let Err(e) = moved {
             let raw = format!("cannot finish {}: {e}", path.display());
             tracing::error!(step = %cx.wf.nodes[id].name, "{raw}");
-            super::context::record(cx, id, "(sink)", FailReason::SinkWrite, &raw);
+            crate::run::exec::context::record(cx, id, "(sink)", FailReason::SinkWrite, &raw);
         }
     }
     notes

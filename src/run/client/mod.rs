@@ -1,17 +1,27 @@
-//! LLM calls over async-openai against any OpenAI-compatible endpoint, in three
-//! parts: this file is the cache-first lookup (in-flight sharing, `samples` sent
-//! as the API's `n` in chunks the server takes); `retry.rs` is the retry loop
-//! (backoff, Retry-After, rate buckets, halts, an endpoint nobody answers);
-//! `wire.rs` is the request on the wire (async-openai, timeouts).
+//! The model client: every LLM call, over async-openai, against any
+//! OpenAI-compatible endpoint. `model` is one declared model as the client sees
+//! it; this file is the cache-first lookup (in-flight sharing, `samples` sent as
+//! the API's `n` in chunks the server takes); `retry` is the retry loop (backoff,
+//! Retry-After, rate buckets, halts); `wire` is one request on the wire;
+//! `replica` spreads calls over endpoints, `gate` and `ratelimit` pace them, and
+//! `batch` sends a step's calls through the Batch API instead.
 
-pub use super::failure::CallError;
-use super::failure::FailReason;
-use super::gate::{Gate, Priority};
-pub use super::model::{LocalLaunch, ModelClient, ModelSpec, Reply, MAX_N};
-use super::ratelimit::Bucket;
-use super::replica::Replicas;
-use super::retry::AskError;
-use super::store::{CacheKey, CachedCall, Store};
+pub(crate) mod batch;
+pub(crate) mod gate;
+pub(crate) mod model;
+mod ratelimit;
+pub(crate) mod replica;
+pub(crate) mod retry;
+pub(crate) mod wire;
+
+use crate::run::client::gate::{Gate, Priority};
+pub use crate::run::client::model::{LocalLaunch, ModelClient, ModelSpec, Reply, MAX_N};
+use crate::run::client::ratelimit::Bucket;
+use crate::run::client::replica::Replicas;
+use crate::run::client::retry::AskError;
+pub use crate::run::exec::failure::CallError;
+use crate::run::exec::failure::FailReason;
+use crate::run::store::{CacheKey, CachedCall, Store};
 use async_openai::config::OpenAIConfig;
 use async_openai::Client;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -81,7 +91,7 @@ impl ModelClient {
     }
 
     /// Calls, failures and latency per endpoint (empty before a local server starts).
-    pub fn endpoint_report(&self) -> Vec<super::run_summary::EndpointSummary> {
+    pub fn endpoint_report(&self) -> Vec<crate::run::report::run_summary::EndpointSummary> {
         self.replicas.get().map(Replicas::report).unwrap_or_default()
     }
 
@@ -108,7 +118,7 @@ impl ModelClient {
         }
         // Serialise and hash each key once: the cache lookup, the write and the in-flight map share it.
         let ids: Vec<(String, String)> = keys.iter().map(CacheKey::identity).collect();
-        let flight = super::key_filter::key_slot(&ids[0].0);
+        let flight = crate::run::store::key_filter::key_slot(&ids[0].0);
         let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight).or_default().clone();
         let guard = lock.lock().await;
         // `--refresh` re-asks a prompt once per run; later records with it take the fresh answer.
@@ -226,7 +236,7 @@ impl ModelClient {
 
 fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Result<Client<OpenAIConfig>, String> {
     let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
-    let http = super::wire::model_http_client(endpoint)?;
+    let http = crate::run::client::wire::model_http_client(endpoint)?;
     // `build`, not `with_config`: that would make (and load TLS roots for) a client only to replace it.
-    Ok(Client::build(http.clone(), config).with_http_service(super::wire::http_service(http, http_calls.clone())))
+    Ok(Client::build(http.clone(), config).with_http_service(crate::run::client::wire::http_service(http, http_calls.clone())))
 }

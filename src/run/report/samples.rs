@@ -5,9 +5,9 @@
 //! every upstream field, so a sample is its whole lineage (question → guideline
 //! → adapted → structure → path → verdict).
 
-use super::context::Ctx;
-use super::store::SampleRow;
 use crate::record::Rec;
+use crate::run::exec::context::Ctx;
+use crate::run::store::SampleRow;
 use crate::workflow::NodeId;
 use serde_json::{Map, Value};
 use std::sync::atomic::Ordering;
@@ -15,8 +15,6 @@ use std::sync::Arc;
 
 /// Samples kept per step and outcome.
 pub const PER_STEP: u64 = 25;
-
-pub use super::stats::Best;
 
 pub fn kept(cx: &Ctx, id: NodeId, r: &Rec) {
     if cx.stats.step(id).sampled_kept.fetch_add(1, Ordering::Relaxed) < PER_STEP {
@@ -54,7 +52,7 @@ pub fn finish(cx: &Ctx) {
 
 /// The funnel's label of a filter's condition (only for the records kept as samples).
 fn reason(cx: &Ctx, id: NodeId, condition: usize) -> String {
-    super::funnel::labels(&cx.wf, id).into_iter().nth(condition).map(|l| l.0).unwrap_or_default()
+    crate::run::report::funnel::labels(&cx.wf, id).into_iter().nth(condition).map(|l| l.0).unwrap_or_default()
 }
 
 fn save(cx: &Ctx, id: NodeId, r: &Rec, outcome: &str, reason: &str, depth: usize) {

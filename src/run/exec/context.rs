@@ -2,11 +2,11 @@
 //! counters, the compiled templates; and the helpers that need only that
 //! (rendering, cache keys, recording a failure).
 
-use super::client::ModelClient;
-use super::failure::{CallError, FailReason};
-use super::stats::Stats;
-use super::store::{CacheKey, Store};
 use crate::record::Rec;
+use crate::run::client::ModelClient;
+use crate::run::exec::failure::{CallError, FailReason};
+use crate::run::exec::stats::Stats;
+use crate::run::store::{CacheKey, Store};
 use crate::workflow::{NodeId, Workflow};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -80,7 +80,7 @@ impl Ctx {
     }
 
     /// Calls of older source records first; within one, the deepest step first.
-    pub fn priority(&self, id: NodeId, lineage: u64) -> super::gate::Priority {
+    pub fn priority(&self, id: NodeId, lineage: u64) -> crate::run::client::gate::Priority {
         (lineage & ((1 << 40) - 1), u32::MAX - self.depth.get(id).copied().unwrap_or(0))
     }
 }
@@ -113,7 +113,7 @@ pub fn cache_key(cx: &Ctx, id: NodeId, r: &Rec, messages: Vec<(String, String)>,
 pub fn failure(cx: &Ctx, id: NodeId, r: &Rec, e: &CallError) {
     match e {
         CallError::Failed { reason, raw } => record(cx, id, &r.key, *reason, raw),
-        CallError::Stopped(_) => {
+        CallError::Stopped => {
             cx.stats.step(id).not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }

@@ -1,7 +1,7 @@
 //! The store's record of submitted batches: a chunk of requests (by the hash
 //! of its custom ids) and the batch that answers it.
 
-use super::store::Store;
+use crate::run::store::Store;
 use rusqlite::OptionalExtension;
 
 impl Store {

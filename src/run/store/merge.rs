@@ -2,7 +2,7 @@
 //! entries are written once, so a key already here keeps its reply and the
 //! merge can be repeated.
 
-use super::store::Store;
+use crate::run::store::Store;
 use rusqlite::{params, OptionalExtension};
 use std::path::Path;
 
@@ -46,7 +46,7 @@ fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> 
         let mut rows = read.query([])?;
         while let Some(r) = rows.next()? {
             let (key, reply): (String, String) = (r.get(0)?, r.get(2)?);
-            let slot = super::store_schema::slot(&key);
+            let slot = crate::run::store::schema::slot(&key);
             match here.query_row([slot], |h| Ok((h.get::<_, String>(0)?, h.get::<_, String>(1)?))).optional()? {
                 Some((k, mine)) if k == key => {
                     merge.present += 1;
@@ -73,7 +73,7 @@ mod tests {
         let c = rusqlite::Connection::open(store).unwrap();
         c.execute(
             "INSERT INTO calls (key, slot, request, reply, prompt_tokens, completion_tokens, created) VALUES (?1, ?2, '', ?3, 0, 0, 0)",
-            params![key, super::super::store_schema::slot(key), reply],
+            params![key, crate::run::store::schema::slot(key), reply],
         )
         .unwrap();
     }

@@ -1,9 +1,20 @@
 //! The run store and call cache: one SQLite database (WAL). A finished call is
 //! written before its result moves on, so a killed run repeats no finished call.
+//! `schema` holds the tables and their upgrades, `writer` the one thread that
+//! writes, `key_filter` the in-memory index of cached keys, `merge` joins the
+//! stores of shards, `batches` remembers submitted batches; errors are
+//! [`StoreError`].
 
-use super::store_error::StoreError;
-use super::store_writer::{now, Row, Write};
-pub use super::store_writer::{CachedCall, SampleRow};
+mod batches;
+pub(crate) mod error;
+pub(crate) mod key_filter;
+mod merge;
+mod schema;
+mod writer;
+
+use crate::run::store::error::StoreError;
+use crate::run::store::writer::{now, Row, Write};
+pub use crate::run::store::writer::{CachedCall, SampleRow};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -56,7 +67,7 @@ pub type RunRow = (i64, String, String, f64, Option<f64>, String);
 pub struct Store {
     conn: Mutex<Connection>,
     /// The keys the `calls` table holds, in memory: a miss costs no SQLite read.
-    known: std::sync::Arc<super::key_filter::KnownKeys>,
+    known: std::sync::Arc<crate::run::store::key_filter::KnownKeys>,
     /// Every write goes to one writer thread that commits them in groups: one
     /// transaction (and one set of file locks and WAL syncs) for every call that
     /// finished meanwhile. A call waits for its group's commit, so a reply it
@@ -76,7 +87,7 @@ const WAL_PAGES: u32 = 10_000;
 fn connection_pragmas() -> String {
     format!(
         "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={}; PRAGMA wal_autocheckpoint={WAL_PAGES};",
-        super::store_schema::BUSY_WAIT.as_millis()
+        crate::run::store::schema::BUSY_WAIT.as_millis()
     )
 }
 
@@ -85,16 +96,16 @@ impl Store {
         let mut conn = Connection::open(path)?;
         conn.execute_batch(&connection_pragmas())?;
         conn.execute_batch("PRAGMA journal_mode=WAL;")?;
-        super::store_schema::prepare(&mut conn)?;
+        crate::run::store::schema::prepare(&mut conn)?;
         let writer_conn = Connection::open(path)?;
         writer_conn.execute_batch(&connection_pragmas())?;
-        let known = std::sync::Arc::new(super::key_filter::KnownKeys::default());
+        let known = std::sync::Arc::new(crate::run::store::key_filter::KnownKeys::default());
         let (writer, rx) = std::sync::mpsc::channel();
         let lost = std::sync::Arc::new(Mutex::new(Vec::new()));
         let (writer_known, writer_lost) = (known.clone(), lost.clone());
         std::thread::Builder::new()
             .name("regen-store".into())
-            .spawn(move || super::store_writer::writer_loop(writer_conn, rx, &writer_known, &writer_lost))
+            .spawn(move || crate::run::store::writer::writer_loop(writer_conn, rx, &writer_known, &writer_lost))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(Store { conn: Mutex::new(conn), known, writer, lost })
     }
@@ -124,7 +135,7 @@ impl Store {
         let conn = self.lock();
         let mut stmt =
             conn.prepare_cached("SELECT reply, prompt_tokens, completion_tokens, truncated FROM calls WHERE slot = ?1 AND key = ?2")?;
-        stmt.query_row(params![super::store_schema::slot(key), key], |r| {
+        stmt.query_row(params![crate::run::store::schema::slot(key), key], |r| {
             Ok(CachedCall {
                 reply: r.get(0)?,
                 prompt_tokens: r.get::<_, i64>(1)? as u64,
@@ -147,10 +158,10 @@ impl Store {
     /// wake-up per committed group instead of one per call (see `store_writer::Relay`).
     /// Call it from within the run; without it the writer answers each call itself.
     pub fn relay_answers(&self) -> Result<(), StoreError> {
-        let (relay, mut groups) = tokio::sync::mpsc::unbounded_channel::<Vec<super::store_writer::Answer>>();
+        let (relay, mut groups) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::run::store::writer::Answer>>();
         tokio::spawn(async move {
             while let Some(group) = groups.recv().await {
-                group.into_iter().for_each(super::store_writer::Answer::give);
+                group.into_iter().for_each(crate::run::store::writer::Answer::give);
             }
         });
         self.writer.send(Write::Relay(relay)).map_err(|_| StoreError::WriterGone)

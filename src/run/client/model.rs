@@ -2,9 +2,9 @@
 //! what it has learnt about the server. Behaviour lives in `client` (cache-first
 //! lookup), `retry` (the retry loop) and `wire` (one request).
 
-use super::gate::Gate;
-use super::ratelimit::Bucket;
-use super::replica::{Replicas, Routing};
+use crate::run::client::gate::Gate;
+use crate::run::client::ratelimit::Bucket;
+use crate::run::client::replica::{Replicas, Routing};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,7 +41,7 @@ pub struct ModelClient {
     pub(super) paused_until: Mutex<Option<Instant>>,
     /// Send `samples` as `n`; turned off for good when the server refuses it.
     pub(super) n_per_request: AtomicBool,
-    pub(super) halt: Arc<super::halt::Halt>,
+    pub(super) halt: Arc<crate::run::exec::halt::Halt>,
     /// Until one request gets an answer, requests go one at a time: an endpoint
     /// nobody answers costs a handful of requests, not one per record.
     pub(super) reached: AtomicBool,
@@ -92,7 +92,7 @@ pub struct ModelSpec<'a> {
     pub requests_per_minute: Option<f64>,
     pub tokens_per_minute: Option<f64>,
     pub n_per_request: bool,
-    pub halt: Arc<super::halt::Halt>,
+    pub halt: Arc<crate::run::exec::halt::Halt>,
     pub price_prompt: f64,
     pub price_completion: f64,
 }

@@ -1,8 +1,8 @@
 //! The run, as a step kind's own work sees it ([`StepEnv`]).
 
-use super::context::{failure, Ctx};
-use super::failure::{CallError, FailReason};
 use crate::record::Rec;
+use crate::run::exec::context::{failure, Ctx};
+use crate::run::exec::failure::{CallError, FailReason};
 use crate::step_env::StepEnv;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -12,11 +12,11 @@ impl StepEnv for Ctx {
         Ctx::render(self, step, template, fields).map_err(|e| e.to_string())
     }
     fn kept(&self, step: usize, r: &Arc<Rec>) {
-        super::samples::kept(self, step, r);
+        crate::run::report::samples::kept(self, step, r);
     }
     fn removed(&self, step: usize, r: &Arc<Rec>, condition: usize) {
         self.stats.removed(step, condition);
-        super::samples::removed(self, step, r, condition);
+        crate::run::report::samples::removed(self, step, r, condition);
     }
     fn template_failed(&self, step: usize, r: &Rec, message: String) {
         failure(self, step, r, &CallError::failed(FailReason::Template, message));

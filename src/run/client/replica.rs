@@ -6,7 +6,7 @@
 //! requests keep failing (no connection, 5xx, timeouts) leaves the rotation for
 //! a cool-down that doubles while it stays bad; the retry goes elsewhere.
 
-use super::failure::FailReason;
+use crate::run::exec::failure::FailReason;
 use async_openai::config::OpenAIConfig;
 use async_openai::Client;
 use hdrhistogram::Histogram;
@@ -226,13 +226,13 @@ impl Replicas {
     }
 
     /// Calls, failures and latency percentiles per endpoint, for the run summary.
-    pub fn report(&self) -> Vec<super::run_summary::EndpointSummary> {
+    pub fn report(&self) -> Vec<crate::run::report::run_summary::EndpointSummary> {
         self.list
             .iter()
             .map(|r| {
                 let l = r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner());
                 let pct = |p: f64| (!l.is_empty()).then(|| l.value_at_quantile(p));
-                super::run_summary::EndpointSummary {
+                crate::run::report::run_summary::EndpointSummary {
                     endpoint: r.url.clone(),
                     calls: r.calls.load(Ordering::Relaxed),
                     failures: r.failures.load(Ordering::Relaxed),

@@ -42,7 +42,7 @@ const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The slot a cache key is stored under (see the module comment).
 pub fn slot(key: &str) -> i64 {
-    super::key_filter::key_slot(key) as i64
+    crate::run::store::key_filter::key_slot(key) as i64
 }
 
 /// Create the tables a new store needs, and upgrade an older store's `calls`

@@ -1,8 +1,17 @@
-//! The run summary as text, rendered from the typed summary the store keeps,
-//! so `regen run` and `regen show` print the same tables: steps, the filter
-//! funnel, kept paths per seed guideline, models and sinks.
+//! Reporting a run. `run_summary` is the typed summary the store keeps, built
+//! by `summary`; `funnel`, `samples` and `timeline` feed it; `progress` is the
+//! live line on stderr. This file renders the summary as text, so `regen run`
+//! and `regen show` print the same tables: steps, the filter funnel, kept paths
+//! per seed guideline, models and sinks.
 
-use super::run_summary::{Example, GuidelineRow, RunSummary, StepSummary};
+pub(crate) mod funnel;
+pub(crate) mod progress;
+pub(crate) mod run_summary;
+pub(crate) mod samples;
+pub(crate) mod summary;
+pub(crate) mod timeline;
+
+use crate::run::report::run_summary::{Example, GuidelineRow, RunSummary, StepSummary};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -4,13 +4,13 @@
 //! seconds, or that refuses our key or model, stops the run with advice instead
 //! of being retried record by record.
 
-use super::failure::{CallError, FailReason};
-use super::gate::Priority;
-use super::halt::StopReason;
-use super::model::{ModelClient, Reply};
-use super::replica::Replicas;
-use super::store::CacheKey;
-use super::wire::{WireError, RETRY_AFTER};
+use crate::run::client::gate::Priority;
+use crate::run::client::model::{ModelClient, Reply};
+use crate::run::client::replica::Replicas;
+use crate::run::client::wire::{WireError, RETRY_AFTER};
+use crate::run::exec::failure::{CallError, FailReason};
+use crate::run::exec::halt::StopReason;
+use crate::run::store::CacheKey;
 use rand::Rng;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -47,7 +47,7 @@ impl ModelClient {
             Some(r) => Ok(r),
             None => tokio::select! {
                 r = self.api() => r,
-                _ = self.halt.cancelled() => return Err(AskError::Failed(CallError::Stopped(self.halt.reason().unwrap_or(StopReason::Interrupted)))),
+                _ = self.halt.cancelled() => return Err(AskError::Failed(CallError::Stopped)),
             },
         };
         let replicas = match replicas {
@@ -55,8 +55,8 @@ impl ModelClient {
             Err(e) => {
                 let e = WireError::new(FailReason::LocalServer, e);
                 let stop = self.endpoint_problem(&e, None).await.unwrap_or(StopReason::Interrupted);
-                self.halt.stop(stop.clone());
-                return Err(AskError::Failed(CallError::Stopped(stop)));
+                self.halt.stop(stop);
+                return Err(AskError::Failed(CallError::Stopped));
             }
         };
         // A retry goes to another replica when there is one.
@@ -76,8 +76,8 @@ impl ModelClient {
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            if let Err(why) = self.halt.admit() {
-                return Err(AskError::Failed(CallError::Stopped(why)));
+            if self.halt.admit().is_err() {
+                return Err(AskError::Failed(CallError::Stopped));
             }
             if let Some(b) = &self.rpm {
                 b.take(1.0).await;
@@ -114,7 +114,7 @@ impl ModelClient {
                 *p = Some(p.map_or(until, |old| old.max(until)));
             }
             let Some(result) = result else {
-                return Err(AskError::Failed(CallError::Stopped(self.halt.reason().unwrap_or(StopReason::Interrupted))));
+                return Err(AskError::Failed(CallError::Stopped));
             };
             match result {
                 Err(_) => last = (FailReason::Timeout, format!("no reply within {:?}", self.timeout)),
@@ -133,8 +133,8 @@ impl ModelClient {
                 }
                 Ok(Err(e)) => {
                     if let Some(stop) = self.endpoint_problem(&e, Some(replicas)).await {
-                        self.halt.stop(stop.clone());
-                        return Err(AskError::Failed(CallError::Stopped(stop)));
+                        self.halt.stop(stop);
+                        return Err(AskError::Failed(CallError::Stopped));
                     }
                     let retry = e.reason.retryable();
                     last = (e.reason, self.scrub(&e.raw));
@@ -192,7 +192,7 @@ impl ModelClient {
             )),
             FailReason::Http(404) => {
                 self.answered();
-                let offered = super::wire::list_models(&self.endpoint, &self.key_env).await;
+                let offered = crate::run::client::wire::list_models(&self.endpoint, &self.key_env).await;
                 let advice = match offered {
                     Ok(names) if !names.is_empty() => {
                         format!("the server offers: {}; set `name = \"…\"` in the model (or REGEN_MODEL) to one of them", names.join(", "))

@@ -1,14 +1,14 @@
 //! Calls and tokens over time, for the run report's chart: a point a second,
 //! thinned to at most `MAX_POINTS` by doubling the spacing as the run goes on.
 
-use super::context::Ctx;
-use super::stats::Stats;
+use crate::run::exec::context::Ctx;
+use crate::run::exec::stats::Stats;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MAX_POINTS: usize = 600;
 
-pub use super::stats::Point;
+pub use crate::run::exec::stats::Point;
 
 pub fn start(cx: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {

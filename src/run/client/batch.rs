@@ -5,9 +5,9 @@
 //! same batches again instead of paying twice. Lines that fail or expire are
 //! sent again (up to three rounds); what is still unanswered is asked online.
 
-use super::context::Ctx;
-use super::store::{CacheKey, CachedCall};
 use crate::record::Rec;
+use crate::run::exec::context::Ctx;
+use crate::run::store::{CacheKey, CachedCall};
 use crate::workflow::NodeId;
 use async_openai::types::batches::{BatchCompletionWindow, BatchEndpoint, BatchRequest, BatchStatus};
 use async_openai::types::files::{CreateFileRequest, FileInput, FilePurpose};
@@ -36,7 +36,7 @@ fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, String> 
     let mut wanted: Wanted = BTreeMap::new();
     for r in records {
         // A prompt that does not render is recorded as a failure by the step itself.
-        let Ok(keys) = super::llm::keys(cx, id, r, samples) else { continue };
+        let Ok(keys) = crate::run::exec::llm::keys(cx, id, r, samples) else { continue };
         for key in keys {
             let (hash, json) = key.identity();
             if !cx.refresh[id] && cx.store.get(&hash).map_err(|e| format!("reading the cache failed: {e}"))?.is_some() {
@@ -72,7 +72,7 @@ pub async fn export(cx: &Ctx, id: NodeId, records: &[Arc<Rec>], path: &std::path
 
 /// Loads batch output lines (OpenAI's or vLLM `run-batch`'s format) into the
 /// cache: (answered, failed lines, lines for requests this store never exported).
-pub async fn import(store: &super::store::Store, text: &str) -> Result<(u64, u64, u64), String> {
+pub async fn import(store: &crate::run::store::Store, text: &str) -> Result<(u64, u64, u64), String> {
     let (mut answered, mut failed, mut unknown) = (0, 0, 0);
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
@@ -126,7 +126,7 @@ type Wanted = BTreeMap<String, (CacheKey, String)>;
 type Chunk = (Vec<String>, Vec<u8>);
 
 /// Batch input lines, split at the API's limits.
-fn chunks(model: &super::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, String> {
+fn chunks(model: &crate::run::client::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, String> {
     let mut out = vec![(Vec::new(), Vec::new())];
     for (hash, (key, _)) in wanted {
         let body = model.request(key, 1);
@@ -148,7 +148,7 @@ type Api = async_openai::Client<async_openai::config::OpenAIConfig>;
 /// Submits one chunk (or finds the batch a killed run submitted for it), waits, and stores the answers.
 async fn run_chunk(
     cx: &Ctx,
-    model: &super::model::ModelClient,
+    model: &crate::run::client::model::ModelClient,
     client: &Api,
     chunk: &(Vec<String>, Vec<u8>),
     wanted: &BTreeMap<String, (CacheKey, String)>,

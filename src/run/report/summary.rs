@@ -1,20 +1,20 @@
 //! The end-of-run summary (`RunSummary`, kept in the store; text through `report`).
 
-use super::context::Ctx;
-use super::run_summary::{BatchSummary, Example, FunnelRow, GuidelineRow, ModelSummary, RunSummary, StepSummary};
-use super::stats::{read, Stats};
+use crate::run::exec::context::Ctx;
+use crate::run::exec::stats::{read, Stats};
+use crate::run::report::run_summary::{BatchSummary, Example, FunnelRow, GuidelineRow, ModelSummary, RunSummary, StepSummary};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The end-of-run summary, and the text a person reads, rendered from it so
 /// `regen show` prints the same.
-pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super::halt::StopReason>) -> (String, RunSummary) {
+pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&crate::run::exec::halt::StopReason>) -> (String, RunSummary) {
     let mut steps = Vec::new();
     for (id, n) in cx.wf.nodes.iter().enumerate() {
         let s = cx.stats.step(id);
         let removed = read(&s.removed);
-        let funnel = super::funnel::labels(&cx.wf, id)
+        let funnel = crate::run::report::funnel::labels(&cx.wf, id)
             .into_iter()
             .enumerate()
             .map(|(i, (reason, condition))| FunnelRow { reason, condition, removed: removed.get(i).copied().unwrap_or(0) })
@@ -57,7 +57,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
         });
     }
     let summary = RunSummary {
-        version: super::run_summary::VERSION,
+        version: crate::run::report::run_summary::VERSION,
         run: cx.run_id,
         workflow: cx.wf.name.clone(),
         wall_s: wall.as_secs_f64(),
@@ -80,7 +80,7 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&super
             online: Stats::get(&cx.stats.batch[3]),
         },
     };
-    (super::report::text(&summary), summary)
+    (crate::run::report::text(&summary), summary)
 }
 
 /// Kept records per seed guideline, for each sink whose records name guidelines:

@@ -6,8 +6,8 @@
 //! "calls" counts LLM requests resolved (answered, from the cache or failed) of
 //! the total the plan expects; the total is refined as filters pass records.
 
-use super::context::Ctx;
-use super::stats::Stats;
+use crate::run::exec::context::Ctx;
+use crate::run::exec::stats::Stats;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ pub fn start(
             .map(|(id, n)| Step {
                 id,
                 name: n.name.clone(),
-                samples: n.int_arg("samples").unwrap_or(1).max(0) as u64,
+                samples: u64::from(n.kind.samples(n)),
                 per_input: estimate
                     .as_ref()
                     .and_then(|e| e.steps.iter().find(|s| s.step == n.name))
@@ -80,7 +80,7 @@ async fn bars(cx: &Ctx, steps: &[Step]) {
         tick.tick().await;
         for (step, bar) in &shown {
             let s = cx.stats.step(step.id);
-            let fails: u64 = super::stats::read(&s.failures).values().sum();
+            let fails: u64 = crate::run::exec::stats::read(&s.failures).values().sum();
             let (calls, hits) = (Stats::get(&s.calls), Stats::get(&s.cache_hits));
             bar.set_length(Stats::get(&s.received) * step.samples);
             bar.set_position(calls + hits + fails);
@@ -105,7 +105,7 @@ async fn lines(cx: &Ctx, steps: &[Step], every: Duration, inputs: Option<u64>) {
         let (mut done, mut hits, mut calls, mut failed, mut total) = (0, 0, 0, 0, 0.0);
         for step in steps {
             let s = cx.stats.step(step.id);
-            let f: u64 = super::stats::read(&s.failures).values().sum();
+            let f: u64 = crate::run::exec::stats::read(&s.failures).values().sum();
             let known = (Stats::get(&s.received) * step.samples) as f64;
             // The plan's count for steps every record reaches; what has arrived for the rest.
             total += step.per_input.map_or(known, |p| (p * n).max(known));

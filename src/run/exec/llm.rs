@@ -1,9 +1,9 @@
 //! One LLM or judge call for one record: render, ask (cache first), parse.
 
-use super::client::Reply;
-use super::context::{cache_key, failure, Ctx};
-use super::failure::{CallError, FailReason};
 use crate::record::{child_of, Rec};
+use crate::run::client::Reply;
+use crate::run::exec::context::{cache_key, failure, Ctx};
+use crate::run::exec::failure::{CallError, FailReason};
 use crate::workflow::NodeId;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -41,11 +41,11 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>, samples: u32) -> Vec<O
 
 /// The calls one record makes: its prompt rendered, one cache key per sample
 /// (none for a step without a prompt).
-pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<super::store::CacheKey>, minijinja::Error> {
-    if !cx.wf.nodes[id].prompts.contains_key("prompt") {
+pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<crate::run::store::CacheKey>, minijinja::Error> {
+    let Some(prompt) = cx.wf.nodes[id].kind.call_prompt().filter(|p| cx.wf.nodes[id].prompts.contains_key(*p)) else {
         return Ok(vec![]);
-    }
-    let user = cx.render(id, "prompt", &r.fields)?;
+    };
+    let user = cx.render(id, prompt, &r.fields)?;
     let mut messages = Vec::new();
     if let Some(system) = &cx.wf.nodes[id].call.system {
         messages.push(("system".to_string(), system.clone()));
@@ -87,7 +87,7 @@ fn outcome(cx: &Ctx, id: NodeId, parent: Arc<Rec>, sample: u32, samples: u32, re
 }
 
 /// A reply counts as a cache hit, or as a call with its tokens.
-fn count(stats: &super::stats::StepStats, reply: &Reply) {
+fn count(stats: &crate::run::exec::stats::StepStats, reply: &Reply) {
     if reply.cached {
         stats.cache_hits.fetch_add(1, Ordering::Relaxed);
     } else {

@@ -20,7 +20,7 @@ pub struct SourceSpec {
     pub limit: Option<u64>,
     pub format: DataFormat,
     /// Only the rows of this shard (numbered as in the whole file).
-    pub shard: Option<super::shard::Shard>,
+    pub shard: Option<crate::run::exec::shard::Shard>,
 }
 
 pub enum RowError {

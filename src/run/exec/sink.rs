@@ -5,9 +5,10 @@
 //! Every error (open, render, write, flush, sync, rename) is a recorded failure:
 //! a sink never drops records silently.
 
-use super::context::{failure, Ctx};
-use super::failure::{CallError, FailReason};
 use crate::record::Rec;
+use crate::run::exec::context::{failure, Ctx};
+use crate::run::exec::failure::{CallError, FailReason};
+use crate::steps::{SinkFormat, SinkSettings};
 use crate::workflow::NodeId;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -48,14 +49,15 @@ struct OpenSource {
 /// A record's line, newline included: the chosen fields, or a chat training example.
 fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
     let node = &cx.wf.nodes[id];
-    let text = if !node.kind.writes_chat(node) {
-        match node.args.get("fields").and_then(Value::as_array) {
+    let s = node.settings::<SinkSettings>();
+    let text = if s.format == SinkFormat::Records {
+        match &s.fields {
             Some(list) => serde_json::to_string(&Chosen { list, fields: &r.fields }),
             None => serde_json::to_string(&r.fields),
         }
     } else {
         let mut messages = Vec::new();
-        if let Some(s) = node.str_arg("system") {
+        if let Some(s) = &s.system {
             messages.push(json!({"role": "system", "content": s}));
         }
         let user = match node.prompts.get("user") {
@@ -64,7 +66,7 @@ fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
                 .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
             None => turn(r, "question")?,
         };
-        let assistant = turn(r, node.str_arg("assistant").unwrap_or_default())?;
+        let assistant = turn(r, &s.assistant)?;
         messages.push(json!({"role": "user", "content": user}));
         messages.push(json!({"role": "assistant", "content": assistant}));
         serde_json::to_string(&json!({ "messages": messages }))
@@ -78,14 +80,14 @@ fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
 /// (not copied into a map first). A missing field is `null`; a name listed
 /// twice is written once.
 struct Chosen<'a> {
-    list: &'a [Value],
+    list: &'a [String],
     fields: &'a serde_json::Map<String, Value>,
 }
 
 impl serde::Serialize for Chosen<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let names: Vec<&str> = self.list.iter().filter_map(Value::as_str).collect();
+        let names: Vec<&str> = self.list.iter().map(String::as_str).collect();
         let mut map = s.serialize_map(None)?;
         for (i, f) in names.iter().enumerate() {
             if !names[..i].contains(f) {
@@ -106,12 +108,12 @@ impl Sink {
     pub async fn open(cx: &Ctx, id: NodeId) -> Sink {
         let node = &cx.wf.nodes[id];
         // Checked again at open time: the folders may have changed since the preflight.
-        let (target, opened) = match super::sink_target::prepare(&cx.wf, id, &cx.run_dir) {
+        let (target, opened) = match crate::run::exec::sink_target::prepare(&cx.wf, id, &cx.run_dir) {
             Ok(t) => {
                 let f = std::fs::File::create(&t.partial).map_err(|e| format!("cannot write {}: {e}", t.partial.display()));
                 (t, f)
             }
-            Err(e) => (super::sink_target::target(&cx.wf, id, &cx.run_dir), Err(e)),
+            Err(e) => (crate::run::exec::sink_target::target(&cx.wf, id, &cx.run_dir), Err(e)),
         };
         let file = match opened {
             Ok(f) => Some(std::io::BufWriter::with_capacity(SINK_BUFFER, f)),
@@ -142,7 +144,7 @@ impl Sink {
             Ok(()) => {
                 *count += 1;
                 source.written = true;
-                super::samples::written(cx, *id, r);
+                crate::run::report::samples::written(cx, *id, r);
                 if let Some(guidelines) = guidelines {
                     for g in guideline_ids(cx, r) {
                         *guidelines.entry(g).or_default() += 1;
@@ -173,15 +175,15 @@ impl Sink {
                 let f = f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
                 tokio::task::spawn_blocking(move || f.sync_all()).await.map_err(std::io::Error::other)??;
                 let node = &cx.wf.nodes[id];
-                if node.args.get("shuffle").and_then(Value::as_bool) == Some(true) {
-                    shuffle_file(&partial, node.int_arg("seed").unwrap_or(0) as u64).await?;
+                if let Some(seed) = node.settings::<SinkSettings>().shuffle_seed {
+                    shuffle_file(&partial, seed).await?;
                 }
                 Ok::<(), std::io::Error>(())
             }
             .await;
             match done {
                 // It takes its place when the run's outcome is known (`sink_target::promote`).
-                Ok(()) => cx.stats.finished_sinks.lock().unwrap_or_else(|p| p.into_inner()).push(super::stats::FinishedSink {
+                Ok(()) => cx.stats.finished_sinks.lock().unwrap_or_else(|p| p.into_inner()).push(crate::run::exec::stats::FinishedSink {
                     id,
                     path: path.clone(),
                     partial,
@@ -208,7 +210,7 @@ fn turn(r: &Rec, field: &str) -> Result<String, CallError> {
 
 fn sink_failure(cx: &Ctx, id: NodeId, reason: FailReason, raw: String) {
     tracing::error!(step = %cx.wf.nodes[id].name, "{raw}");
-    super::context::record(cx, id, WHOLE_SINK, reason, &raw);
+    crate::run::exec::context::record(cx, id, WHOLE_SINK, reason, &raw);
 }
 
 /// A seeded random order that does not depend on arrival order (sorted first):

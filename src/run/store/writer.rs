@@ -5,7 +5,7 @@
 //! write lock: before, a sample written from a tokio worker while the writer
 //! committed made one of them sleep in SQLite's busy handler (1, 2, 5, 10 ms…).
 
-use super::key_filter::KnownKeys;
+use crate::run::store::key_filter::KnownKeys;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use std::sync::mpsc::Receiver;
@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 pub enum Write {
     /// A finished call; `done` answers once it is committed, and hands the call back.
-    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<CachedCall, super::store_error::StoreError>> },
+    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<CachedCall, crate::run::store::error::StoreError>> },
     /// A row that is only read later.
     Row(Row),
     /// Answered once everything queued before it is committed (or failed).
@@ -25,7 +25,10 @@ pub enum Write {
 
 /// An answer to a waiting `put` or `flush`.
 pub enum Answer {
-    Call(oneshot::Sender<Result<CachedCall, super::store_error::StoreError>>, Result<CachedCall, super::store_error::StoreError>),
+    Call(
+        oneshot::Sender<Result<CachedCall, crate::run::store::error::StoreError>>,
+        Result<CachedCall, crate::run::store::error::StoreError>,
+    ),
     Flush(oneshot::Sender<()>),
 }
 
@@ -116,7 +119,7 @@ pub fn writer_loop(mut conn: Connection, rx: Receiver<Write>, known: &KnownKeys,
             match w {
                 Write::Call { call, done, .. } => answers.push(Answer::Call(
                     done,
-                    result.as_ref().map(|_| call).map_err(|e| super::store_error::StoreError::Write(e.to_string())),
+                    result.as_ref().map(|_| call).map_err(|e| crate::run::store::error::StoreError::Write(e.to_string())),
                 )),
                 Write::Flush(done) => answers.push(Answer::Flush(done)),
                 Write::Relay(r) => relay = Some(r),
@@ -155,7 +158,7 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
                 Write::Call { key, request, call: c, .. } => {
                     last_call = Some(call.insert(params![
                         key,
-                        super::store_schema::slot(key),
+                        crate::run::store::schema::slot(key),
                         request,
                         c.reply,
                         c.prompt_tokens as i64,

@@ -3,10 +3,24 @@
 //! steps (cap, vote, missing) fire when `Done(lineage)` says that record's
 //! upstream work is complete. No stage waits for the whole dataset. What a
 //! step does to records is its kind's ([`crate::workflow::StepKind`]); this
-//! file only drives the kind's [`Shape`].
+//! file only drives the kind's [`Shape`]. Beside it: `source` and `sink` (rows in
+//! and out, `sink_target` for where files may go), `context` (what every step
+//! shares), `llm` (one model-calling step's record), `failure` (why a record
+//! failed), `halt` (stopping cleanly), `stats` (counters) and `shard`.
 
-pub use super::context::{failure, Ctx};
+pub(crate) mod context;
+mod env;
+pub(crate) mod failure;
+pub(crate) mod halt;
+pub(crate) mod llm;
+pub(crate) mod shard;
+pub(crate) mod sink;
+pub(crate) mod sink_target;
+pub(crate) mod source;
+pub(crate) mod stats;
+
 use crate::record::{Event, Msg, Rec};
+pub use crate::run::exec::context::{failure, Ctx};
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{NodeId, Shape, Workflow};
 use futures::FutureExt;
@@ -53,7 +67,7 @@ struct StepRun {
     /// The side input's records (`cross` with a step), read before the rest.
     other: Vec<Arc<Rec>>,
     eofs: usize,
-    sink: Option<super::sink::Sink>,
+    sink: Option<crate::run::exec::sink::Sink>,
 }
 
 /// Runs one non-source step until all its inputs have ended.
@@ -67,7 +81,7 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut held: Vec<Msg> = Vec::new();
     let mut closed = false;
     let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.size.max(16) * 2);
-    let sink = if node.decl == DeclKind::Sink { Some(super::sink::Sink::open(&cx, id).await) } else { None };
+    let sink = if node.decl == DeclKind::Sink { Some(crate::run::exec::sink::Sink::open(&cx, id).await) } else { None };
     // `--barrier` (for comparison only): hold everything until every input has ended.
     let mut barrier_waiting = cx.barrier && !cross_stream;
     let mut barrier_held: Vec<Msg> = Vec::new();
@@ -93,11 +107,11 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
             if let Some(file) = cx.export.as_ref().filter(|(step, _)| *step == id).map(|(_, f)| f) {
                 let records: Vec<Arc<Rec>> =
                     barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
-                match super::batch::export(&cx, id, &records, file).await {
+                match crate::run::client::batch::export(&cx, id, &records, file).await {
                     // The CLI says what was written once the export stands (a refusal writes nothing).
                     Ok(n) => tracing::debug!(step = %node.name, "wrote {n} requests to {}", file.display()),
                     Err(e) => {
-                        let err = super::failure::CallError::failed(super::failure::FailReason::Request, e);
+                        let err = crate::run::exec::failure::CallError::failed(crate::run::exec::failure::FailReason::Request, e);
                         if let Some(r) = records.first() {
                             failure(&cx, id, r, &err);
                         }
@@ -105,11 +119,11 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
                 }
                 // The exported step answers nothing in this run: its records stop here.
                 barrier_held.retain(|m| !matches!(m.event, Event::Rec(_)));
-            } else if super::batch::batched(&cx, id) {
+            } else if crate::run::client::batch::batched(&cx, id) {
                 let records: Vec<Arc<Rec>> =
                     barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
                 // What the Batch API could not answer is asked online as the records are handled.
-                if let Err(e) = super::batch::prefill(&cx, id, &records).await {
+                if let Err(e) = crate::run::client::batch::prefill(&cx, id, &records).await {
                     tracing::error!(step = %node.name, "batch mode: {e}; the step's calls go online");
                 }
             }
@@ -205,7 +219,7 @@ impl StepRun {
                             // step would wait for them forever: it is a recorded failure.
                             let call = async {
                                 injected_panic(&cx, id, &r);
-                                super::llm::call(&cx, id, r.clone(), samples).await
+                                crate::run::exec::llm::call(&cx, id, r.clone(), samples).await
                             };
                             let outs = match AssertUnwindSafe(call).catch_unwind().await {
                                 Ok(outs) => outs,
@@ -311,9 +325,9 @@ fn injected_panic(cx: &Ctx, id: NodeId, r: &Rec) {
 
 /// A panic on one record is that record's recorded failure, not a lost record.
 fn record_panic(cx: &Ctx, id: NodeId, key: &str, payload: &(dyn std::any::Any + Send)) {
-    let msg = super::failure::panic_message(payload);
+    let msg = crate::run::exec::failure::panic_message(payload);
     tracing::error!(step = %cx.wf.nodes[id].name, record = %key, "{msg}");
-    super::context::record(cx, id, key, super::failure::FailReason::Panic, &msg);
+    crate::run::exec::context::record(cx, id, key, crate::run::exec::failure::FailReason::Panic, &msg);
 }
 
 /// The port of a step's side input, when that input is a record stream (a

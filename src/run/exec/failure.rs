@@ -1,7 +1,6 @@
 //! Why a record failed: a closed set of reasons the store keeps (as their
 //! stable names) and `regen show` groups by, and the error a call returns.
 
-use super::halt::StopReason;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,8 +86,9 @@ impl fmt::Display for FailReason {
 pub enum CallError {
     /// Failed for good: the reason and the raw text seen (a recorded failure).
     Failed { reason: FailReason, raw: String },
-    /// Not attempted, or abandoned, because the run was stopping: "not run", not failed.
-    Stopped(StopReason),
+    /// Not attempted, or abandoned, because the run was stopping: "not run", not failed
+    /// (the halt keeps why).
+    Stopped,
 }
 
 impl CallError {
