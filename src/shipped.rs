@@ -2,6 +2,7 @@
 //! installed away from its source (`pip install`, `cargo install`) unpacks
 //! them once into the cache and reads them from there.
 
+use crate::setup_error::{io, SetupError};
 use include_dir::{include_dir, Dir};
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ static STDLIB: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
 static WORKFLOWS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/workflows");
 
 /// A folder holding `stdlib/` and `workflows/` as this binary was built with.
-pub fn unpacked() -> Result<PathBuf, String> {
+pub fn unpacked() -> Result<PathBuf, SetupError> {
     static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let fp = FINGERPRINT.get_or_init(fingerprint);
     let dir = crate::pypi::cache_dir().join(format!("share-{}-{fp}", env!("CARGO_PKG_VERSION")));
@@ -25,7 +26,7 @@ pub fn unpacked() -> Result<PathBuf, String> {
         WORKFLOWS.extract(tmp.join("workflows"))?;
         std::fs::write(tmp.join(".complete"), "")
     };
-    unpack().map_err(|e| format!("cannot unpack the built-in stdlib into {}: {e}", tmp.display()))?;
+    unpack().map_err(io("unpack the built-in stdlib into", &tmp))?;
     // Another process may have unpacked it meanwhile: theirs is as good as ours.
     if std::fs::rename(&tmp, &dir).is_err() && marker.is_file() {
         if let Err(e) = std::fs::remove_dir_all(&tmp) {
@@ -35,19 +36,19 @@ pub fn unpacked() -> Result<PathBuf, String> {
     if marker.is_file() {
         Ok(dir)
     } else {
-        Err(format!("cannot unpack the built-in stdlib into {}", dir.display()))
+        Err(SetupError::Incomplete(dir))
     }
 }
 
 /// A shipped workflow by name: `@regenesis`, `@ablations/no-hint`,
 /// `@baselines/star`. Where a user types a workflow file, `@name` works from
 /// any folder; a name that is not shipped is refused with the list.
-pub fn workflow(name: &str) -> Result<PathBuf, String> {
+pub fn workflow(name: &str) -> Result<PathBuf, SetupError> {
     let name = name.trim_end_matches(".regen");
     let listed = names();
     if !listed.iter().any(|n| n == name) {
         let hint = crate::diagnostic::did_you_mean(name, listed.iter().map(String::as_str)).map_or(String::new(), |h| format!("; {h}"));
-        return Err(format!("no shipped workflow `@{name}`{hint} (`regen workflows` lists them)"));
+        return Err(SetupError::NoShippedWorkflow { name: name.to_string(), hint });
     }
     Ok(unpacked()?.join("workflows").join(format!("{name}.regen")))
 }

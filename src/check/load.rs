@@ -89,7 +89,10 @@ fn load_file(
         None => dir.join(&base_rel),
         Some(Ok(p)) => p,
         Some(Err(e)) => {
-            diags.push(Diagnostic::error("extends-not-found", file, span, e).with_help("`regen workflows` lists the shipped workflows"));
+            diags.push(
+                Diagnostic::error("extends-not-found", file, span, e.to_string())
+                    .with_help("`regen workflows` lists the shipped workflows"),
+            );
             return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
         }
     };

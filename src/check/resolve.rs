@@ -102,7 +102,7 @@ pub fn resolve(
                     Ok(s) => s,
                     Err(e) => {
                         diags.push(
-                            Diagnostic::error("wrong-type", l.file, name.span, e)
+                            Diagnostic::error("wrong-type", l.file, name.span, format!("model settings: {e}"))
                                 .with_help("a setting passed its check but has no typed field: please report this"),
                         );
                         ModelSettings::default()
@@ -203,10 +203,17 @@ fn describe(v: &Value) -> String {
     }
 }
 
+/// Why a `--set` value is not of its param's type.
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    #[error("expected {0}")]
+    Expected(&'static str),
+}
+
 /// Parse a `--set` value as the param's type.
-pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, String> {
+pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, SetError> {
     match ty {
-        ParamType::Int => raw.trim().parse::<i64>().map(Value::from).map_err(|_| "expected a whole number".into()),
+        ParamType::Int => raw.trim().parse::<i64>().map(Value::from).map_err(|_| SetError::Expected("a whole number")),
         ParamType::Float => raw
             .trim()
             .parse::<f64>()
@@ -214,8 +221,8 @@ pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, String> {
             .filter(|f| f.is_finite())
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
-            .ok_or_else(|| "expected a number".into()),
-        ParamType::Bool => raw.trim().parse::<bool>().map(Value::Bool).map_err(|_| "expected true or false".into()),
+            .ok_or(SetError::Expected("a number")),
+        ParamType::Bool => raw.trim().parse::<bool>().map(Value::Bool).map_err(|_| SetError::Expected("true or false")),
         ParamType::String => Ok(Value::String(raw.to_string())),
         // A path given on the command line is relative to where the user stands.
         ParamType::Path => {

@@ -76,15 +76,15 @@ fn import(
     limit: Option<usize>,
     split: &str,
 ) -> Result<(), String> {
-    let file = crate::datasets::locate(which, from.as_deref())?;
+    let file = crate::datasets::locate(which, from.as_deref()).map_err(|e| e.to_string())?;
     // The hub's Parquet (a file, or a dataset folder of shards) reads as its JSONL export would.
     let parquet = file.is_dir() || file.extension().is_some_and(|x| x == "parquet");
     let text = if parquet {
-        crate::parquet::as_jsonl(&file, split)?
+        crate::parquet::as_jsonl(&file, split).map_err(|e| e.to_string())?
     } else {
         std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
     };
-    let mut rows = which.convert(&text, &file.display().to_string())?;
+    let mut rows = which.convert(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
     rows.truncate(limit.unwrap_or(usize::MAX));
     let name = format!("{which:?}").to_lowercase();
     let out = out.unwrap_or_else(|| PathBuf::from("data").join(format!("{name}.jsonl")));

@@ -134,7 +134,7 @@ async fn model(alias: &str, s: &ModelSettings) -> Vec<Row> {
     let (name, key_env) = (s.model_name(alias), s.key_env());
     let key = std::env::var(&key_env).ok().filter(|k| !k.is_empty());
     if let Some(Err(problem)) = key.as_deref().map(|k| crate::secrets::accept_key(&key_env, k)) {
-        return vec![Row(format!("{what} key"), Status::Fail, problem)];
+        return vec![Row(format!("{what} key"), Status::Fail, problem.to_string())];
     }
     let mut rows = vec![Row(
         format!("{what} key"),

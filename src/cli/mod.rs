@@ -223,7 +223,7 @@ pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked
 /// (`regen run @regenesis` works from any folder; `regen workflows` lists them).
 pub fn workflow_arg(s: &str) -> Result<PathBuf, String> {
     match s.strip_prefix('@') {
-        Some(name) => crate::shipped::workflow(name),
+        Some(name) => crate::shipped::workflow(name).map_err(|e| e.to_string()),
         None => Ok(PathBuf::from(s)),
     }
 }

@@ -34,12 +34,12 @@ pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
         return Err("--shards must be at least 1".into());
     }
     if let Some(s) = &a.shard {
-        return Ok(Some((Shard::parse(s)?, "--shard")));
+        return Ok(Some((Shard::parse(s).map_err(|e| e.to_string())?, "--shard")));
     }
     let slurm_id = env("SLURM_ARRAY_TASK_ID");
     if let Some(n) = a.shards {
         if let Some(k) = env("JOB_COMPLETION_INDEX") {
-            return Ok(Some((Shard::new(num("JOB_COMPLETION_INDEX", k)?, n)?, "JOB_COMPLETION_INDEX")));
+            return Ok(Some((Shard::new(num("JOB_COMPLETION_INDEX", k)?, n).map_err(|e| e.to_string())?, "JOB_COMPLETION_INDEX")));
         }
         // A Slurm array numbered 0..N-1; the count is N, never the array's own
         // (a resubmitted task `--array=K` is an array of one).
@@ -51,7 +51,7 @@ pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
                     n.saturating_sub(1)
                 ));
             }
-            return Ok(Some((Shard::new(k, n)?, "SLURM_ARRAY_TASK_ID")));
+            return Ok(Some((Shard::new(k, n).map_err(|e| e.to_string())?, "SLURM_ARRAY_TASK_ID")));
         }
         return Err(
             "--shards N needs the shard index: give --shard K/N, or run as a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) or a Slurm array task (SLURM_ARRAY_TASK_ID)"

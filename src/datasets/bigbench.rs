@@ -1,6 +1,7 @@
 //! BIG-bench `task.json` files (`examples` with `input` and `target_scores`).
 
 use super::{letter, row, with_choices};
+use crate::data_error::{bad_row, DataError};
 use serde_json::Value;
 
 pub enum Style {
@@ -10,22 +11,22 @@ pub enum Style {
     Choices,
 }
 
-pub fn convert(text: &str, origin: &str, prefix: &str, style: Style) -> Result<Vec<Value>, String> {
-    let task: Value = serde_json::from_str(text).map_err(|e| format!("{origin}: not a BIG-bench task.json: {e}"))?;
-    let examples = task["examples"].as_array().ok_or_else(|| format!("{origin}: no `examples` list"))?;
+pub fn convert(text: &str, origin: &str, prefix: &str, style: Style) -> Result<Vec<Value>, DataError> {
+    let task: Value = serde_json::from_str(text).map_err(|e| bad_row(origin, format!("not a BIG-bench task.json: {e}")))?;
+    let examples = task["examples"].as_array().ok_or_else(|| bad_row(origin, "no `examples` list"))?;
     let mut rows = Vec::with_capacity(examples.len());
     for (i, ex) in examples.iter().enumerate() {
         let at = || format!("{origin}: example {}", i + 1);
-        let input = ex["input"].as_str().ok_or_else(|| format!("{}: no `input` text", at()))?;
-        let scores = ex["target_scores"].as_object().ok_or_else(|| format!("{}: no `target_scores`", at()))?;
-        let best = scores.iter().position(|(_, v)| v.as_f64() == Some(1.0)).ok_or_else(|| format!("{}: no option scores 1", at()))?;
+        let input = ex["input"].as_str().ok_or_else(|| bad_row(at(), "no `input` text"))?;
+        let scores = ex["target_scores"].as_object().ok_or_else(|| bad_row(at(), "no `target_scores`"))?;
+        let best = scores.iter().position(|(_, v)| v.as_f64() == Some(1.0)).ok_or_else(|| bad_row(at(), "no option scores 1"))?;
         let id = format!("{prefix}-{:05}", i + 1);
         let options: Vec<String> = scores.keys().cloned().collect();
         let r = match style {
             Style::YesNo => {
                 let answer = options[best].trim().trim_end_matches('.').to_lowercase();
                 if answer != "yes" && answer != "no" {
-                    return Err(format!("{}: expected Yes/No options, found {options:?}", at()));
+                    return Err(bad_row(at(), format!("expected Yes/No options, found {options:?}")));
                 }
                 row(id, input.trim().to_string(), answer)
             }
@@ -53,6 +54,6 @@ mod tests {
         assert_eq!(rows[0]["answer"], "(B) 240 %");
         assert!(crate::answer::matches("B", rows[0]["answer"].as_str().unwrap(), crate::answer::AnswerKind::Choice));
         let broken = r#"{"examples": [{"input": "x", "target_scores": {"a": 0}}]}"#;
-        assert_eq!(convert(broken, "t.json", "m", Style::Choices).unwrap_err(), "t.json: example 1: no option scores 1");
+        assert_eq!(convert(broken, "t.json", "m", Style::Choices).unwrap_err().to_string(), "t.json: example 1: no option scores 1");
     }
 }

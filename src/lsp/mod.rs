@@ -3,6 +3,9 @@
 //! the disk); hover, definition, completion, formatting, rename and quick fixes
 //! read the checked workflow.
 
+mod error;
+pub use error::{RequestError, ServeError};
+
 mod actions;
 mod complete;
 mod diagnostics;
@@ -34,19 +37,19 @@ pub fn capabilities() -> ServerCapabilities {
 }
 
 /// Serves one editor session on stdin/stdout until `shutdown` and `exit`.
-pub fn serve() -> Result<(), String> {
+pub fn serve() -> Result<(), ServeError> {
     let (conn, io) = Connection::stdio();
-    let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
-    conn.initialize(caps).map_err(|e| format!("the editor's initialize failed: {e}"))?;
+    let caps = serde_json::to_value(capabilities()).map_err(ServeError::Capabilities)?;
+    conn.initialize(caps).map_err(ServeError::Initialize)?;
     let mut docs = Documents::default();
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
-                if conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                if conn.handle_shutdown(&req).map_err(ServeError::Shutdown)? {
                     break;
                 }
                 let resp = answer(&docs, req);
-                conn.sender.send(Message::Response(resp)).map_err(|e| e.to_string())?;
+                conn.sender.send(Message::Response(resp)).map_err(|_| ServeError::Disconnected)?;
             }
             Message::Notification(n) => {
                 if let Some(edited) = changed(&mut docs, n) {
@@ -60,7 +63,7 @@ pub fn serve() -> Result<(), String> {
                             version: Some(doc.version),
                         };
                         let note = Notification::new(PublishDiagnostics::METHOD.into(), params);
-                        conn.sender.send(Message::Notification(note)).map_err(|e| e.to_string())?;
+                        conn.sender.send(Message::Notification(note)).map_err(|_| ServeError::Disconnected)?;
                     }
                 }
             }
@@ -68,7 +71,7 @@ pub fn serve() -> Result<(), String> {
         }
     }
     drop(conn);
-    io.join().map_err(|e| format!("the editor connection ended badly: {e}"))
+    io.join().map_err(ServeError::Ended)
 }
 
 /// Applies an open, change or close; the path of the buffer it touched, when
@@ -115,10 +118,10 @@ fn answer(docs: &Documents, req: Request) -> Response {
             Ok(serde_json::to_value(CompletionResponse::Array(complete::complete(doc, off))).unwrap_or(serde_json::Value::Null))
         }),
         Formatting::METHOD => with::<DocumentFormattingParams>(req, |p| {
-            let doc = docs.open.get(&p.text_document.uri).ok_or("the document is not open")?;
+            let doc = docs.open.get(&p.text_document.uri).ok_or(RequestError::NotOpen)?;
             let parsed = crate::syntax::parse(&doc.text, 0);
             if !parsed.diagnostics.is_empty() {
-                return Err("not formatted: fix the syntax errors first".into());
+                return Err(RequestError::NotFormatted);
             }
             let out = crate::syntax::format::format(&parsed.file, &doc.text);
             let edits = if out == doc.text { vec![] } else { vec![TextEdit::new(text::range(&doc.text, 0, doc.text.len()), out)] };
@@ -130,27 +133,27 @@ fn answer(docs: &Documents, req: Request) -> Response {
             Ok(serde_json::to_value(edit).unwrap_or(serde_json::Value::Null))
         }),
         CodeActionRequest::METHOD => with::<CodeActionParams>(req, |p| {
-            let doc = docs.open.get(&p.text_document.uri).ok_or("the document is not open")?;
+            let doc = docs.open.get(&p.text_document.uri).ok_or(RequestError::NotOpen)?;
             let fixes = actions::quick_fixes(&doc.text, &p.text_document.uri, &p.context.diagnostics);
             Ok(serde_json::to_value(fixes).unwrap_or(serde_json::Value::Null))
         }),
-        other => Err(format!("regen lsp does not answer `{other}`")),
+        other => Err(RequestError::Unknown(other.to_string())),
     };
     match result {
         Ok(v) => Response::new_ok(id, v),
-        Err(e) => Response::new_err(id, ErrorCode::RequestFailed as i32, e),
+        Err(e) => Response::new_err(id, ErrorCode::RequestFailed as i32, e.to_string()),
     }
 }
 
 fn with<P: serde::de::DeserializeOwned>(
     req: Request,
-    f: impl FnOnce(P) -> Result<serde_json::Value, String>,
-) -> Result<serde_json::Value, String> {
-    let p: P = serde_json::from_value(req.params).map_err(|e| format!("invalid params for {}: {e}", req.method))?;
+    f: impl FnOnce(P) -> Result<serde_json::Value, RequestError>,
+) -> Result<serde_json::Value, RequestError> {
+    let p: P = serde_json::from_value(req.params).map_err(|source| RequestError::Params { method: req.method.clone(), source })?;
     f(p)
 }
 
-fn at<'a>(docs: &'a Documents, p: &TextDocumentPositionParams) -> Result<(&'a documents::Document, usize), String> {
-    let doc = docs.open.get(&p.text_document.uri).ok_or("the document is not open")?;
+fn at<'a>(docs: &'a Documents, p: &TextDocumentPositionParams) -> Result<(&'a documents::Document, usize), RequestError> {
+    let doc = docs.open.get(&p.text_document.uri).ok_or(RequestError::NotOpen)?;
     Ok((doc, text::offset(&doc.text, p.position)))
 }

@@ -50,18 +50,18 @@ pub fn definition(doc: &Document, offset: usize) -> Option<Location> {
 /// reference, and — when its records carry a field of the same name (an LLM
 /// step's reply without `into:`) — that field where this file and its prompt
 /// files read it.
-pub fn rename(doc: &Document, uri: &Url, offset: usize, new_name: &str) -> Result<WorkspaceEdit, String> {
+pub fn rename(doc: &Document, uri: &Url, offset: usize, new_name: &str) -> Result<WorkspaceEdit, super::RequestError> {
     let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err(format!("`{new_name}` is not a step name: letters, digits and `_`, starting with a letter"));
+        return Err(super::RequestError::BadName(new_name.to_string()));
     }
-    let checked = doc.checked.as_ref().ok_or("the file could not be checked")?;
+    let checked = doc.checked.as_ref().ok_or(super::RequestError::NotChecked)?;
     let wf = &checked.workflow;
-    let (_, _, old) = text::word_at(&doc.text, offset).ok_or("no name under the cursor")?;
-    let id = wf.node(old).ok_or_else(|| format!("`{old}` is not a step, source or pool of this workflow"))?;
+    let (_, _, old) = text::word_at(&doc.text, offset).ok_or(super::RequestError::NoName)?;
+    let id = wf.node(old).ok_or_else(|| super::RequestError::NotANode(old.to_string()))?;
     if wf.node(new_name).is_some() {
-        return Err(format!("`{new_name}` is already declared"));
+        return Err(super::RequestError::Taken(new_name.to_string()));
     }
     let edits = |t: &str| -> Vec<TextEdit> {
         text::identifier_occurrences(t, old).into_iter().map(|(a, b)| TextEdit::new(text::range(t, a, b), new_name.to_string())).collect()

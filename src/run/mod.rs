@@ -291,7 +291,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     }
     for t in source_tasks {
         match t.await {
-            Ok((_, Err(source::RowError::Fatal(msg)))) => source_error = Some(msg),
+            Ok((_, Err(e))) => source_error = Some(e.to_string()),
             Ok((name, Ok(count))) => {
                 for s in &count.skipped_rows {
                     let raw = format!("{}: {}", s.reason, s.raw);

@@ -21,12 +21,12 @@ pub enum RunError {
     NotAModelStep { step: String, model_steps: Vec<String> },
     #[error("model `{0}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL")]
     NoEndpoint(String),
-    /// A model's client could not be set up (its HTTP client, or its key).
+    /// A model's client could not be set up (its HTTP client, its key, the local model).
     #[error("{0}")]
-    Client(String),
+    Client(#[from] crate::run::client::error::ClientError),
     /// A sink cannot write where it says (checked before the first call).
     #[error("{0}")]
-    Sink(String),
+    Sink(#[from] crate::run::exec::sink_error::SinkError),
     /// A dataset could not be read, or a row was bad; `notes` say where the partial output is.
     #[error("{message}{}", notes.iter().map(|n| format!("\n  note: {n}")).collect::<String>())]
     Data { message: String, notes: Vec<String> },

@@ -42,7 +42,7 @@ impl StepKind for Render {
         match env.render(step, "template", &r.fields) {
             Ok(text) => vec![child(r, &node.name, [(node.settings::<RenderInto>().0.clone(), Value::String(text))])],
             Err(e) => {
-                env.template_failed(step, r, e);
+                env.template_failed(step, r, e.to_string());
                 vec![]
             }
         }

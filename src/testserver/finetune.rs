@@ -26,17 +26,23 @@ pub fn bad(msg: String) -> Response {
 }
 
 /// One line of chat fine-tuning data: `messages` with a user turn and an assistant answer.
-fn check_line(line: &str) -> Result<(), String> {
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    let messages = v["messages"].as_array().ok_or("no `messages` list")?;
+/// What is wrong with the line, if anything.
+fn line_problem(line: &str) -> Option<String> {
+    let v: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("not JSON: {e}")),
+    };
+    let Some(messages) = v["messages"].as_array() else {
+        return Some("no `messages` list".into());
+    };
     let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap_or("")).collect();
     if !roles.contains(&"user") || roles.last() != Some(&"assistant") {
-        return Err(format!("roles {roles:?}: need a user turn and an assistant answer last"));
+        return Some(format!("roles {roles:?}: need a user turn and an assistant answer last"));
     }
     if messages.iter().any(|m| m["content"].as_str().is_none_or(|c| c.trim().is_empty())) {
-        return Err("a message has empty content".into());
+        return Some("a message has empty content".into());
     }
-    Ok(())
+    None
 }
 
 /// A fine-tune upload (the multipart form is read by the files endpoint).
@@ -44,7 +50,7 @@ pub fn upload(s: &FineTuneState, name: String, bytes: &[u8]) -> Response {
     let text = String::from_utf8_lossy(bytes);
     let mut lines = 0;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        if let Err(e) = check_line(line) {
+        if let Some(e) = line_problem(line) {
             return bad(format!("line {}: {e}", i + 1));
         }
         lines += 1;

@@ -6,6 +6,7 @@
 //! sent again (up to three rounds); what is still unanswered is asked online.
 
 use crate::record::Rec;
+use crate::run::client::error::BatchError;
 use crate::run::exec::context::Ctx;
 use crate::run::store::{CacheKey, CachedCall};
 use crate::workflow::NodeId;
@@ -30,7 +31,7 @@ pub fn batched(cx: &Ctx, id: NodeId) -> bool {
 }
 
 /// The step's calls for these records that the cache does not hold.
-fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, String> {
+fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, BatchError> {
     let node = &cx.wf.nodes[id];
     let samples = node.kind.samples(node);
     let mut wanted: Wanted = BTreeMap::new();
@@ -39,7 +40,7 @@ fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, String> 
         let Ok(keys) = crate::run::exec::llm::keys(cx, id, r, samples) else { continue };
         for key in keys {
             let (hash, json) = key.identity();
-            if !cx.refresh[id] && cx.store.get(&hash).map_err(|e| format!("reading the cache failed: {e}"))?.is_some() {
+            if !cx.refresh[id] && cx.store.get(&hash).map_err(BatchError::CacheRead)?.is_some() {
                 continue;
             }
             wanted.insert(hash, (key, json));
@@ -50,40 +51,42 @@ fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, String> 
 
 /// Writes the step's uncached calls as batch input (the OpenAI format, which
 /// vLLM's `run-batch` reads) and remembers them for `regen batch import`.
-pub async fn export(cx: &Ctx, id: NodeId, records: &[Arc<Rec>], path: &std::path::Path) -> Result<usize, String> {
+pub async fn export(cx: &Ctx, id: NodeId, records: &[Arc<Rec>], path: &std::path::Path) -> Result<usize, BatchError> {
     let wanted = wanted(cx, id, records)?;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
     let mut body = Vec::new();
     for (ids, bytes) in chunks(model, &wanted)? {
         body.extend(bytes);
         for hash in ids {
-            cx.store.record_pending(&hash, &wanted[&hash].1).map_err(|e| format!("the run store: {e}"))?;
+            cx.store.record_pending(&hash, &wanted[&hash].1).map_err(BatchError::Store)?;
         }
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|source| BatchError::Io { action: "create", path: dir.to_path_buf(), source })?;
     }
     // Written fresh: a symlink planted at the (temporary) name is replaced, not followed.
-    crate::sandbox::create_fresh(path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, &body))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::sandbox::create_fresh(path).and_then(|mut f| std::io::Write::write_all(&mut f, &body)).map_err(|source| BatchError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(wanted.len())
 }
 
 /// Loads batch output lines (OpenAI's or vLLM `run-batch`'s format) into the
 /// cache: (answered, failed lines, lines for requests this store never exported).
-pub async fn import(store: &crate::run::store::Store, text: &str) -> Result<(u64, u64, u64), String> {
+pub async fn import(store: &crate::run::store::Store, text: &str) -> Result<(u64, u64, u64), BatchError> {
     let (mut answered, mut failed, mut unknown) = (0, 0, 0);
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
-        let hash = v["custom_id"].as_str().ok_or_else(|| format!("line {}: no custom_id", i + 1))?;
-        let Some(request) = store.pending_request(hash).map_err(|e| format!("the run store: {e}"))? else {
+        let v: Value = serde_json::from_str(line).map_err(|e| BatchError::Line { line: i + 1, problem: format!("not JSON: {e}") })?;
+        let hash = v["custom_id"].as_str().ok_or_else(|| BatchError::Line { line: i + 1, problem: "no custom_id".into() })?;
+        let Some(request) = store.pending_request(hash).map_err(BatchError::Store)? else {
             unknown += 1;
             continue;
         };
         match answer(&v) {
             Some(call) => {
-                store.put(hash.to_string(), request, call).await.map_err(|e| format!("the run store did not take an answer: {e}"))?;
+                store.put(hash.to_string(), request, call).await.map_err(BatchError::Answer)?;
                 answered += 1;
             }
             None => failed += 1,
@@ -93,7 +96,7 @@ pub async fn import(store: &crate::run::store::Store, text: &str) -> Result<(u64
 }
 
 /// Fills the cache with the step's calls for these records through the Batch API.
-pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), String> {
+pub async fn prefill(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<(), BatchError> {
     let node = &cx.wf.nodes[id];
     let mut wanted = wanted(cx, id, records)?;
     let model = &cx.models[node.model.unwrap_or(0)];
@@ -126,7 +129,7 @@ type Wanted = BTreeMap<String, (CacheKey, String)>;
 type Chunk = (Vec<String>, Vec<u8>);
 
 /// Batch input lines, split at the API's limits.
-fn chunks(model: &crate::run::client::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, String> {
+fn chunks(model: &crate::run::client::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, BatchError> {
     let mut out = vec![(Vec::new(), Vec::new())];
     for (hash, (key, _)) in wanted {
         let body = model.request(key, 1);
@@ -152,10 +155,10 @@ async fn run_chunk(
     client: &Api,
     chunk: &(Vec<String>, Vec<u8>),
     wanted: &BTreeMap<String, (CacheKey, String)>,
-) -> Result<HashSet<String>, String> {
+) -> Result<HashSet<String>, BatchError> {
     let (ids, body) = chunk;
     let chunk_key = blake3::hash(ids.join("\n").as_bytes()).to_hex().to_string();
-    let batch_id = match cx.store.batch_for(&chunk_key).map_err(|e| format!("the run store: {e}"))? {
+    let batch_id = match cx.store.batch_for(&chunk_key).map_err(BatchError::Store)? {
         Some(b) => {
             tracing::info!("batch {b}: submitted by an earlier run, polled again");
             b
@@ -168,7 +171,11 @@ async fn run_chunk(
                 purpose: FilePurpose::Batch,
                 expires_after: None,
             };
-            let uploaded = client.files().create(file).await.map_err(|e| format!("uploading a batch file failed: {e}"))?;
+            let uploaded = client
+                .files()
+                .create(file)
+                .await
+                .map_err(|source| BatchError::Api { what: "uploading a batch file".into(), source: Box::new(source) })?;
             let request = BatchRequest {
                 input_file_id: uploaded.id,
                 endpoint: BatchEndpoint::V1ChatCompletions,
@@ -176,8 +183,12 @@ async fn run_chunk(
                 metadata: None,
                 output_expires_after: None,
             };
-            let batch = client.batches().create(request).await.map_err(|e| format!("creating a batch failed: {e}"))?;
-            cx.store.record_batch(&chunk_key, &batch.id).map_err(|e| format!("the run store did not take batch {}: {e}", batch.id))?;
+            let batch = client
+                .batches()
+                .create(request)
+                .await
+                .map_err(|source| BatchError::Api { what: "creating a batch".into(), source: Box::new(source) })?;
+            cx.store.record_batch(&chunk_key, &batch.id).map_err(|source| BatchError::RecordBatch { batch: batch.id.clone(), source })?;
             cx.stats.batch[0].fetch_add(ids.len() as u64, Ordering::Relaxed);
             cx.stats.batch[1].fetch_add(1, Ordering::Relaxed);
             batch.id
@@ -185,28 +196,33 @@ async fn run_chunk(
     };
     let mut wait = Duration::from_millis(200);
     let batch = loop {
-        let b = client.batches().retrieve(&batch_id).await.map_err(|e| format!("polling batch {batch_id} failed: {e}"))?;
+        let b = client
+            .batches()
+            .retrieve(&batch_id)
+            .await
+            .map_err(|source| BatchError::Api { what: format!("polling batch {batch_id}"), source: Box::new(source) })?;
         if matches!(b.status, BatchStatus::Completed | BatchStatus::Expired | BatchStatus::Failed | BatchStatus::Cancelled) {
             break b;
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = model.halt.cancelled() => return Err(format!("stopped while batch {batch_id} runs; run again to poll it")),
+            _ = model.halt.cancelled() => return Err(BatchError::Stopped(batch_id)),
         }
         wait = (wait * 2).min(Duration::from_secs(30));
     };
     let mut answered = HashSet::new();
     if let Some(out) = &batch.output_file_id {
-        let bytes = client.files().content(out).await.map_err(|e| format!("downloading batch output {out} failed: {e}"))?;
+        let bytes = client
+            .files()
+            .content(out)
+            .await
+            .map_err(|source| BatchError::Api { what: format!("downloading batch output {out}"), source: Box::new(source) })?;
         for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
-            let v: Value = serde_json::from_str(line).map_err(|e| format!("batch {batch_id}: an output line is not JSON: {e}"))?;
+            let v: Value = serde_json::from_str(line).map_err(|source| BatchError::Output { batch: batch_id.clone(), source })?;
             let hash = v["custom_id"].as_str().unwrap_or_default();
             let Some((_, request)) = wanted.get(hash) else { continue };
             let Some(call) = answer(&v) else { continue };
-            cx.store
-                .put(hash.to_string(), request.clone(), call)
-                .await
-                .map_err(|e| format!("the run store did not take an answer: {e}"))?;
+            cx.store.put(hash.to_string(), request.clone(), call).await.map_err(BatchError::Answer)?;
             answered.insert(hash.to_string());
         }
     }

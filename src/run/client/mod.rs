@@ -7,6 +7,7 @@
 //! `batch` sends a step's calls through the Batch API instead.
 
 pub(crate) mod batch;
+pub(crate) mod error;
 pub(crate) mod gate;
 pub(crate) mod model;
 mod ratelimit;
@@ -14,6 +15,7 @@ pub(crate) mod replica;
 pub(crate) mod retry;
 pub(crate) mod wire;
 
+use crate::run::client::error::ClientError;
 use crate::run::client::gate::{Gate, Priority};
 pub use crate::run::client::model::{LocalLaunch, ModelClient, ModelSpec, Reply, MAX_N};
 use crate::run::client::ratelimit::Bucket;
@@ -30,21 +32,20 @@ use std::time::Duration;
 
 impl ModelClient {
     /// Err when an endpoint's HTTP client cannot be set up.
-    pub fn new(spec: &ModelSpec) -> Result<Self, String> {
+    pub fn new(spec: &ModelSpec) -> Result<Self, ClientError> {
         let key = std::env::var(spec.key_env).ok().filter(|k| !k.is_empty());
         if let Some(k) = &key {
             crate::secrets::accept_key(spec.key_env, k)?;
         }
         let http_calls = Arc::new(AtomicU64::new(0));
-        let replicas = tokio::sync::OnceCell::new();
+        let mut replicas = tokio::sync::OnceCell::new();
         if spec.local.is_none() {
             let clients = spec
                 .endpoints
                 .iter()
                 .map(|u| api_client(u, key.as_deref(), &http_calls).map(|c| (u.clone(), c)))
-                .collect::<Result<Vec<_>, String>>()?;
-            // A fresh cell cannot be full: `set` only fails on a second value.
-            let _ = replicas.set(Replicas::new(clients, spec.routing, spec.concurrency));
+                .collect::<Result<Vec<_>, ClientError>>()?;
+            replicas = tokio::sync::OnceCell::new_with(Some(Replicas::new(clients, spec.routing, spec.concurrency)));
         }
         Ok(ModelClient {
             alias: spec.alias.into(),
@@ -77,10 +78,11 @@ impl ModelClient {
     }
 
     /// The replicas, starting the local server on first use.
-    pub(super) async fn api(&self) -> Result<&Replicas, String> {
+    pub(super) async fn api(&self) -> Result<&Replicas, ClientError> {
         self.replicas
             .get_or_try_init(|| async {
-                let Some(local) = &self.local else { return Err("the model has no endpoint".to_string()) };
+                // A model without a local launch got its replicas when it was made.
+                let Some(local) = &self.local else { return Err(ClientError::NoEndpoint) };
                 let server = crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
                 let url = server.base_url.clone();
                 *self.local_server.lock().await = Some(server);
@@ -234,7 +236,7 @@ impl ModelClient {
     }
 }
 
-fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Result<Client<OpenAIConfig>, String> {
+fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Result<Client<OpenAIConfig>, ClientError> {
     let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
     let http = crate::run::client::wire::model_http_client(endpoint)?;
     // `build`, not `with_config`: that would make (and load TLS roots for) a client only to replace it.

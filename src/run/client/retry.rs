@@ -53,7 +53,7 @@ impl ModelClient {
         let replicas = match replicas {
             Ok(r) => r,
             Err(e) => {
-                let e = WireError::new(FailReason::LocalServer, e);
+                let e = WireError::new(FailReason::LocalServer, e.to_string());
                 let stop = self.endpoint_problem(&e, None).await.unwrap_or(StopReason::Interrupted);
                 self.halt.stop(stop);
                 return Err(AskError::Failed(CallError::Stopped));

@@ -1,6 +1,7 @@
 //! One request on the wire: async-openai over our own HTTP service (which counts
 //! every request and notes `Retry-After`), and what went wrong in plain words.
 
+use crate::run::client::error::ClientError;
 use crate::run::client::model::{ModelClient, Reply};
 use crate::run::exec::failure::FailReason;
 use crate::run::store::CacheKey;
@@ -174,14 +175,13 @@ fn transport(e: &reqwest::Error) -> WireError {
 }
 
 /// The model names an endpoint offers (`GET /models`), for the advice on a 404.
-pub async fn list_models(endpoint: &str, key_env: &str) -> Result<Vec<String>, String> {
+pub async fn list_models(endpoint: &str, key_env: &str) -> Result<Vec<String>, reqwest::Error> {
     let url = format!("{}/models", endpoint.trim_end_matches('/'));
     let mut req = reqwest_client(10.0)?.get(&url);
     if let Ok(key) = std::env::var(key_env) {
         req = req.bearer_auth(key);
     }
-    let resp = req.send().await.map_err(|e| e.to_string())?;
-    let body: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
+    let body: serde_json::Value = req.send().await?.json().await?;
     Ok(body["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect())
 }
 
@@ -222,8 +222,8 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// An HTTP client with a timeout; one that cannot be built is an error, never a
 /// default client without the timeout and the no-redirect policy.
-pub fn reqwest_client(timeout_s: f64) -> Result<reqwest::Client, String> {
-    client_builder().timeout(Duration::from_secs_f64(timeout_s)).build().map_err(|e| format!("cannot set up the HTTP client: {e}"))
+pub fn reqwest_client(timeout_s: f64) -> Result<reqwest::Client, reqwest::Error> {
+    client_builder().timeout(Duration::from_secs_f64(timeout_s)).build()
 }
 
 /// The client under a model's calls to `endpoint`. No timer of its own: the
@@ -232,10 +232,10 @@ pub fn reqwest_client(timeout_s: f64) -> Result<reqwest::Client, String> {
 /// `http://` endpoint (a local vLLM or llama.cpp) never does TLS, and redirects
 /// are off, so its client loads no root certificates (tens of milliseconds at
 /// start-up).
-pub fn model_http_client(endpoint: &str) -> Result<reqwest::Client, String> {
+pub fn model_http_client(endpoint: &str) -> Result<reqwest::Client, ClientError> {
     let plain = endpoint.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
     let builder = if plain { client_builder().tls_certs_only([]) } else { client_builder() };
-    builder.build().map_err(|e| format!("cannot set up the HTTP client for {endpoint}: {e}"))
+    builder.build().map_err(|source| ClientError::Http { endpoint: endpoint.to_string(), source })
 }
 
 fn client_builder() -> reqwest::ClientBuilder {

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 impl StepEnv for Ctx {
-    fn render(&self, step: usize, template: &str, fields: &Map<String, Value>) -> Result<String, String> {
-        Ctx::render(self, step, template, fields).map_err(|e| e.to_string())
+    fn render(&self, step: usize, template: &str, fields: &Map<String, Value>) -> Result<String, minijinja::Error> {
+        Ctx::render(self, step, template, fields)
     }
     fn kept(&self, step: usize, r: &Arc<Rec>) {
         crate::run::report::samples::kept(self, step, r);

@@ -15,6 +15,7 @@ pub(crate) mod halt;
 pub(crate) mod llm;
 pub(crate) mod shard;
 pub(crate) mod sink;
+pub(crate) mod sink_error;
 pub(crate) mod sink_target;
 pub(crate) mod source;
 pub(crate) mod stats;
@@ -111,7 +112,8 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
                     // The CLI says what was written once the export stands (a refusal writes nothing).
                     Ok(n) => tracing::debug!(step = %node.name, "wrote {n} requests to {}", file.display()),
                     Err(e) => {
-                        let err = crate::run::exec::failure::CallError::failed(crate::run::exec::failure::FailReason::Request, e);
+                        let err =
+                            crate::run::exec::failure::CallError::failed(crate::run::exec::failure::FailReason::Request, e.to_string());
                         if let Some(r) = records.first() {
                             failure(&cx, id, r, &err);
                         }

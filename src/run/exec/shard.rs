@@ -8,18 +8,30 @@ pub struct Shard {
     pub count: u64,
 }
 
+/// Why a shard (`--shard K/N`, or a scheduler's task index) names none.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error("`{0}` is not K/N (e.g. 0/4)")]
+    NotKOverN(String),
+    #[error("`{part}` in `{given}` is not a {what}")]
+    NotANumber { part: String, given: String, what: &'static str },
+    #[error("shard {index} of {count} does not exist: shards are numbered 0 to N-1")]
+    OutOfRange { index: u64, count: u64 },
+}
+
 impl Shard {
     /// `K/N` with 0 ≤ K < N.
-    pub fn parse(s: &str) -> Result<Shard, String> {
-        let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not K/N (e.g. 0/4)"))?;
-        let index: u64 = k.trim().parse().map_err(|_| format!("`{k}` in `{s}` is not a shard number"))?;
-        let count: u64 = n.trim().parse().map_err(|_| format!("`{n}` in `{s}` is not a shard count"))?;
-        Shard::new(index, count)
+    pub fn parse(s: &str) -> Result<Shard, ShardError> {
+        let (k, n) = s.split_once('/').ok_or_else(|| ShardError::NotKOverN(s.to_string()))?;
+        let number = |part: &str, what| {
+            part.trim().parse::<u64>().map_err(|_| ShardError::NotANumber { part: part.to_string(), given: s.to_string(), what })
+        };
+        Shard::new(number(k, "shard number")?, number(n, "shard count")?)
     }
 
-    pub fn new(index: u64, count: u64) -> Result<Shard, String> {
+    pub fn new(index: u64, count: u64) -> Result<Shard, ShardError> {
         if count == 0 || index >= count {
-            return Err(format!("shard {index} of {count} does not exist: shards are numbered 0 to N-1"));
+            return Err(ShardError::OutOfRange { index, count });
         }
         Ok(Shard { index, count })
     }

@@ -110,7 +110,11 @@ impl Sink {
         // Checked again at open time: the folders may have changed since the preflight.
         let (target, opened) = match crate::run::exec::sink_target::prepare(&cx.wf, id, &cx.run_dir) {
             Ok(t) => {
-                let f = std::fs::File::create(&t.partial).map_err(|e| format!("cannot write {}: {e}", t.partial.display()));
+                let f = std::fs::File::create(&t.partial).map_err(|e| crate::run::exec::sink_error::SinkError::Target {
+                    sink: node.name.clone(),
+                    path: t.partial.clone(),
+                    problem: crate::run::exec::sink_error::TargetProblem::Create(e),
+                });
                 (t, f)
             }
             Err(e) => (crate::run::exec::sink_target::target(&cx.wf, id, &cx.run_dir), Err(e)),
@@ -118,7 +122,7 @@ impl Sink {
         let file = match opened {
             Ok(f) => Some(std::io::BufWriter::with_capacity(SINK_BUFFER, f)),
             Err(e) => {
-                sink_failure(cx, id, FailReason::SinkOpen, e);
+                sink_failure(cx, id, FailReason::SinkOpen, e.to_string());
                 None
             }
         };

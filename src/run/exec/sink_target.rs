@@ -6,6 +6,7 @@
 
 use crate::run::exec::context::Ctx;
 use crate::run::exec::failure::FailReason;
+use crate::run::exec::sink_error::{SinkError, TargetProblem};
 use crate::run::exec::stats::FinishedSink;
 use crate::sandbox::{real, with_suffix};
 use crate::steps::SinkSettings;
@@ -36,14 +37,14 @@ pub fn target(wf: &Workflow, id: NodeId, run_dir: &Path) -> Target {
 /// A sink's target, its folder made and checked: every folder on the way is a
 /// folder, the real folder is inside the run folder, and the partial file is
 /// not a symlink. Err says what is wrong and what to do, in words.
-pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, String> {
+pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, SinkError> {
     let node = &wf.nodes[id];
     let given = node.settings::<SinkSettings>().path.as_str();
     let Target { path, partial } = target(wf, id, run_dir);
-    let what = format!("sink `{}` cannot write {}", node.name, path.display());
+    let fail = |problem| SinkError::Target { sink: node.name.clone(), path: path.clone(), problem };
     let names_a_file = std::path::Path::new(given).file_name().is_some_and(|n| n != ".") && !given.ends_with('/');
     if !names_a_file {
-        return Err(format!("{what}: `path: {given:?}` names no file\n  help: give the sink a file name, e.g. `path: \"train.jsonl\"`"));
+        return Err(fail(TargetProblem::NoFileName(given.to_string())));
     }
     let dir = path.parent().unwrap_or(run_dir);
     // A file where a folder should be: said in words, not as `File exists (os error 17)`.
@@ -52,42 +53,32 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Stri
             break;
         }
         if folder.exists() && !folder.is_dir() {
-            return Err(format!(
-                "{what}: {} is a file, not a folder\n  help: move that file away, or give the sink another `path:`",
-                folder.display()
-            ));
+            return Err(fail(TargetProblem::FileForFolder(folder.to_path_buf())));
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{what}: cannot create the folder {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| fail(TargetProblem::CreateFolder { folder: dir.to_path_buf(), source }))?;
     if !wf.sandbox.open {
         let (real_dir, real_run) = (real(dir), real(run_dir));
         if !real_dir.starts_with(&real_run) {
-            return Err(format!(
-                "{what}: its folder is really {}, outside the run folder {} (a symlink inside the run folder leads out)\n  help: remove the symlink, or run with --allow-outside",
-                real_dir.display(),
-                real_run.display()
-            ));
+            return Err(fail(TargetProblem::Escapes { real: real_dir, run: real_run }));
         }
     }
     let parquet_tmp = with_suffix(&path, ".partial");
     for file in [&partial, &path, &parquet_tmp] {
         if file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !wf.sandbox.open {
-            return Err(format!(
-                "{what}: {} is a symlink; regen writes its output files itself\n  help: remove the symlink (the run writes a fresh file there)",
-                file.display()
-            ));
+            return Err(fail(TargetProblem::Symlink(file.to_path_buf())));
         }
         if file.is_dir() {
-            return Err(format!("{what}: {} is a folder\n  help: move it away, or give the sink another `path:`", file.display()));
+            return Err(fail(TargetProblem::Folder(file.to_path_buf())));
         }
     }
     Ok(Target { path, partial })
 }
 
 /// The run folder is a folder (or not there yet, to be made).
-pub fn preflight_run_dir(run_dir: &Path) -> Result<(), String> {
+pub fn preflight_run_dir(run_dir: &Path) -> Result<(), SinkError> {
     if run_dir.exists() && !run_dir.is_dir() {
-        return Err(format!("the run folder {} is a file, not a folder\n  help: give --run-dir a folder", run_dir.display()));
+        return Err(SinkError::RunDirIsFile(run_dir.to_path_buf()));
     }
     Ok(())
 }
@@ -95,7 +86,7 @@ pub fn preflight_run_dir(run_dir: &Path) -> Result<(), String> {
 /// Every sink's target, checked before the first call: a sink that cannot
 /// write stops the run before it spends anything. Its partial file is created
 /// (and so proven writable) here.
-pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
+pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), SinkError> {
     preflight_run_dir(run_dir)?;
     let mut taken: Vec<(std::path::PathBuf, &str)> = Vec::new();
     for (id, _) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == crate::syntax::ast::DeclKind::Sink) {
@@ -104,7 +95,7 @@ pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
         // Two sinks on one file would interleave their lines.
         for file in [&t.path, &t.partial] {
             if let Some((_, other)) = taken.iter().find(|(p, _)| p == file) {
-                return Err(format!("sinks `{other}` and `{name}` both write {}\n  help: give each sink its own `path:`", file.display()));
+                return Err(SinkError::Shared { first: other.to_string(), second: name.to_string(), path: file.clone() });
             }
         }
         taken.push((t.path.clone(), name));
@@ -113,7 +104,11 @@ pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), String> {
             // The Parquet file is first written under this name.
             taken.push((with_suffix(&t.path, ".partial"), name));
         }
-        std::fs::File::create(&t.partial).map_err(|e| format!("sink `{}` cannot write {}: {e}", wf.nodes[id].name, t.partial.display()))?;
+        std::fs::File::create(&t.partial).map_err(|e| SinkError::Target {
+            sink: name.to_string(),
+            path: t.partial.clone(),
+            problem: TargetProblem::Create(e),
+        })?;
     }
     Ok(())
 }

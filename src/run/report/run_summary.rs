@@ -118,12 +118,23 @@ pub struct BatchSummary {
     pub online: u64,
 }
 
+/// Why a stored summary cannot be read (never printed as zeros instead).
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    #[error("the stored summary is not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("the stored summary has shape version {0}, newer than this regen reads ({VERSION}); upgrade regen")]
+    Newer(u64),
+    #[error("the stored summary does not have the shape regen reads ({0}); rerun the workflow (its calls are cached)")]
+    Shape(serde_json::Error),
+}
+
 impl RunSummary {
     /// A summary as the store keeps it. Version 1 (no `version`, no `retried`)
     /// is upgraded by adding what it lacks; anything else that does not fit is
     /// an error naming what did not fit.
-    pub fn from_stored(text: &str) -> Result<RunSummary, String> {
-        let mut v: Value = serde_json::from_str(text).map_err(|e| format!("the stored summary is not JSON: {e}"))?;
+    pub fn from_stored(text: &str) -> Result<RunSummary, SummaryError> {
+        let mut v: Value = serde_json::from_str(text).map_err(SummaryError::NotJson)?;
         let version = v.get("version").and_then(Value::as_u64).unwrap_or(1);
         match version {
             1 => {
@@ -133,12 +144,9 @@ impl RunSummary {
                 }
             }
             2 => {}
-            other => {
-                return Err(format!("the stored summary has shape version {other}, newer than this regen reads ({VERSION}); upgrade regen"))
-            }
+            other => return Err(SummaryError::Newer(other)),
         }
-        serde_json::from_value(v)
-            .map_err(|e| format!("the stored summary does not have the shape regen reads ({e}); rerun the workflow (its calls are cached)"))
+        serde_json::from_value(v).map_err(SummaryError::Shape)
     }
 
     /// The summary as the store keeps it.
@@ -172,10 +180,10 @@ mod tests {
         assert_eq!(RunSummary::from_stored(&s.to_stored()).unwrap().run, 3);
         let mut drifted = v1();
         drifted["steps"] = serde_json::json!([{"name": "s"}]);
-        let e = RunSummary::from_stored(&drifted.to_string()).unwrap_err();
+        let e = RunSummary::from_stored(&drifted.to_string()).unwrap_err().to_string();
         assert!(e.contains("does not have the shape") && e.contains("unknown field `name`"), "{e}");
         let mut future = v1();
         future["version"] = 9.into();
-        assert!(RunSummary::from_stored(&future.to_string()).unwrap_err().contains("newer"));
+        assert!(RunSummary::from_stored(&future.to_string()).unwrap_err().to_string().contains("newer"));
     }
 }
