@@ -19,7 +19,10 @@ fn read(r: &mut impl BufRead) -> Value {
     let mut len = 0;
     loop {
         let mut line = String::new();
-        assert!(r.read_line(&mut line).unwrap() > 0, "the server closed its output");
+        assert!(
+            r.read_line(&mut line).unwrap() > 0,
+            "the server closed its output"
+        );
         if line.trim_end().is_empty() {
             break;
         }
@@ -38,7 +41,10 @@ fn percentile(v: &mut [Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(40);
+    let rounds: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(40);
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let file = std::fs::canonicalize(root.join("workflows/regenesis.regen")).unwrap();
     let uri = format!("file://{}", file.display());
@@ -51,17 +57,31 @@ fn main() {
     let mut lint = Vec::new();
     for _ in 0..rounds.min(20) {
         let t = Instant::now();
-        let out = Command::new(bin).args(["lint", file.to_str().unwrap()]).output().unwrap();
+        let out = Command::new(bin)
+            .args(["lint", file.to_str().unwrap()])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         lint.push(t.elapsed());
     }
 
-    let mut child = Command::new(bin).arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(bin)
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    frame(&mut stdin, &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}));
+    frame(
+        &mut stdin,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+    );
     read(&mut stdout);
-    frame(&mut stdin, &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
+    frame(
+        &mut stdin,
+        &json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+    );
     frame(
         &mut stdin,
         &json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "regen", "version": 0, "text": clean}}}),
@@ -77,7 +97,9 @@ fn main() {
         );
         loop {
             let msg = read(&mut stdout);
-            if msg["method"] == "textDocument/publishDiagnostics" && msg["params"]["version"] == version {
+            if msg["method"] == "textDocument/publishDiagnostics"
+                && msg["params"]["version"] == version
+            {
                 let n = msg["params"]["diagnostics"].as_array().unwrap().len();
                 assert_eq!(n > 0, version % 2 == 1, "the typo shows, the fix clears it");
                 break;
@@ -85,15 +107,34 @@ fn main() {
         }
         keystroke.push(t.elapsed());
     }
-    frame(&mut stdin, &json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
+    frame(
+        &mut stdin,
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
+    );
     read(&mut stdout);
-    frame(&mut stdin, &json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
+    frame(
+        &mut stdin,
+        &json!({"jsonrpc": "2.0", "method": "exit", "params": null}),
+    );
     child.wait().unwrap();
 
-    let (k50, k95) = (percentile(&mut keystroke, 0.5), percentile(&mut keystroke, 0.95));
+    let (k50, k95) = (
+        percentile(&mut keystroke, 0.5),
+        percentile(&mut keystroke, 0.95),
+    );
     let l50 = percentile(&mut lint, 0.5);
     println!("workflows/regenesis.regen, {rounds} edits (typo / fix alternately)");
-    println!("keystroke → diagnostics   median {:>7.1} ms   p95 {:>7.1} ms", k50.as_secs_f64() * 1e3, k95.as_secs_f64() * 1e3);
-    println!("regen lint (new process)  median {:>7.1} ms   (baseline, same run)", l50.as_secs_f64() * 1e3);
-    println!("ratio keystroke/lint      {:.2}", k50.as_secs_f64() / l50.as_secs_f64());
+    println!(
+        "keystroke → diagnostics   median {:>7.1} ms   p95 {:>7.1} ms",
+        k50.as_secs_f64() * 1e3,
+        k95.as_secs_f64() * 1e3
+    );
+    println!(
+        "regen lint (new process)  median {:>7.1} ms   (baseline, same run)",
+        l50.as_secs_f64() * 1e3
+    );
+    println!(
+        "ratio keystroke/lint      {:.2}",
+        k50.as_secs_f64() / l50.as_secs_f64()
+    );
 }

@@ -47,20 +47,30 @@ pub fn last_boxed(text: &str) -> Option<&str> {
 /// The final answer of a reasoning path: the boxed content, else the text after
 /// `####` or "answer is", else (numbers only) the last number in the text.
 pub fn extract(text: &str, kind: AnswerKind) -> Option<String> {
-    let region = last_boxed(text).or_else(|| text.rsplit_once("####").map(|(_, a)| a)).or_else(|| {
-        // ASCII lower-casing keeps every byte where it was, so the index found
-        // is an index into `text` (full lower-casing turns `İ` into 3 bytes).
-        let lower = text.to_ascii_lowercase();
-        lower.rfind("answer is").map(|i| &text[i + "answer is".len()..])
-    });
+    let region = last_boxed(text)
+        .or_else(|| text.rsplit_once("####").map(|(_, a)| a))
+        .or_else(|| {
+            // ASCII lower-casing keeps every byte where it was, so the index found
+            // is an index into `text` (full lower-casing turns `İ` into 3 bytes).
+            let lower = text.to_ascii_lowercase();
+            lower
+                .rfind("answer is")
+                .map(|i| &text[i + "answer is".len()..])
+        });
     match kind {
         // Only with no answer region at all does the last number of the whole text
         // count: a box holding "forty-two" must not yield a step number. Digits
         // are read as Python reads them (`٤٢` and `４２` are 42).
-        AnswerKind::Number => last_number(&crate::python_text::ascii_digits(region.unwrap_or(text))),
-        AnswerKind::Choice => region.and_then(choice_letter).or_else(|| region.map(|r| r.trim().to_string())),
+        AnswerKind::Number => {
+            last_number(&crate::python_text::ascii_digits(region.unwrap_or(text)))
+        }
+        AnswerKind::Choice => region
+            .and_then(choice_letter)
+            .or_else(|| region.map(|r| r.trim().to_string())),
         AnswerKind::Bool => region.and_then(bool_word),
-        AnswerKind::Text => region.map(|r| r.trim().trim_end_matches('.').to_string()).filter(|s| !s.is_empty()),
+        AnswerKind::Text => region
+            .map(|r| r.trim().trim_end_matches('.').to_string())
+            .filter(|s| !s.is_empty()),
     }
 }
 
@@ -88,7 +98,9 @@ pub fn matches(predicted: &str, label: &str, kind: AnswerKind) -> bool {
         // As the authors' exact-match check does: the first or the last number
         // of the answer may equal the label (`\boxed{6 = 7}` matches 6 and 7).
         AnswerKind::Number => {
-            let Some(g) = gold.parse::<f64>().ok() else { return false };
+            let Some(g) = gold.parse::<f64>().ok() else {
+                return false;
+            };
             [first_number(predicted), last_number(predicted)]
                 .into_iter()
                 .flatten()
@@ -133,10 +145,15 @@ fn numbers(text: &str) -> Vec<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i].is_ascii_digit() {
-            let start = if i > 0 && bytes[i - 1] == b'-' { i - 1 } else { i };
+            let start = if i > 0 && bytes[i - 1] == b'-' {
+                i - 1
+            } else {
+                i
+            };
             let mut j = i;
             while j < bytes.len()
-                && (bytes[j].is_ascii_digit() || (bytes[j] == b'.' && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
+                && (bytes[j].is_ascii_digit()
+                    || (bytes[j] == b'.' && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
             {
                 j += 1;
             }
@@ -150,7 +167,11 @@ fn numbers(text: &str) -> Vec<String> {
         .into_iter()
         .map(|(s, e)| {
             let n = &cleaned[s..e];
-            let n = if n.contains('.') { n.trim_end_matches('0').trim_end_matches('.') } else { n };
+            let n = if n.contains('.') {
+                n.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                n
+            };
             if n == "-0" || n.is_empty() {
                 "0".into()
             } else {
@@ -163,13 +184,19 @@ fn numbers(text: &str) -> Vec<String> {
 /// `(B)`, `B)`, `B.`, `B`, "option B" → "B".
 pub fn choice_letter(text: &str) -> Option<String> {
     let t = text.trim();
-    let t = t.strip_prefix("\\text{").map_or(t, |x| x.trim_end_matches('}'));
-    let t = t.trim_start_matches("option ").trim_start_matches("Option ");
+    let t = t
+        .strip_prefix("\\text{")
+        .map_or(t, |x| x.trim_end_matches('}'));
+    let t = t
+        .trim_start_matches("option ")
+        .trim_start_matches("Option ");
     let t = t.trim_start_matches('(');
     let mut chars = t.chars();
     let first = chars.next()?;
     let rest = chars.next();
-    if first.is_ascii_alphabetic() && matches!(rest, None | Some(')') | Some('.') | Some(':') | Some(' ')) {
+    if first.is_ascii_alphabetic()
+        && matches!(rest, None | Some(')') | Some('.') | Some(':') | Some(' '))
+    {
         return Some(first.to_ascii_uppercase().to_string());
     }
     None
@@ -196,8 +223,14 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(extract("so \\boxed{1,234.0} dollars", AnswerKind::Number).as_deref(), Some("1234"));
-        assert_eq!(extract("The total is $45.", AnswerKind::Number).as_deref(), Some("45"));
+        assert_eq!(
+            extract("so \\boxed{1,234.0} dollars", AnswerKind::Number).as_deref(),
+            Some("1234")
+        );
+        assert_eq!(
+            extract("The total is $45.", AnswerKind::Number).as_deref(),
+            Some("45")
+        );
         assert!(matches("\\boxed{50%}", "#### 50", AnswerKind::Number));
         assert!(matches("-3", "-3.00", AnswerKind::Number));
         assert!(!matches("12", "13", AnswerKind::Number));
@@ -207,7 +240,10 @@ mod tests {
 
     #[test]
     fn strict_boxed_mode_matches_the_first_or_last_number_of_the_last_box() {
-        assert_eq!(boxed_answer("so 6 = 7, \\boxed{ 6 = 7 }").as_deref(), Some("6 = 7"));
+        assert_eq!(
+            boxed_answer("so 6 = 7, \\boxed{ 6 = 7 }").as_deref(),
+            Some("6 = 7")
+        );
         assert_eq!(boxed_answer("the answer is 6"), None);
         assert!(matches("6 = 7", "6", AnswerKind::Number));
         assert!(matches("6 = 7", "7", AnswerKind::Number));
@@ -217,33 +253,71 @@ mod tests {
 
     #[test]
     fn non_ascii_before_the_answer_phrase_neither_panics_nor_shifts_the_answer() {
-        assert_eq!(extract("İİİİİİİİ so the answer is 5", AnswerKind::Number).as_deref(), Some("5"));
-        assert_eq!(extract("İİ so the answer is 12", AnswerKind::Number).as_deref(), Some("12"));
-        assert_eq!(extract("ẞİ Ǆ THE ANSWER IS (C) ok", AnswerKind::Choice).as_deref(), Some("C"));
-        assert_eq!(extract("İstanbul: the answer is yes", AnswerKind::Bool).as_deref(), Some("true"));
-        assert_eq!(extract("İİİ the answer is İzmir.", AnswerKind::Text).as_deref(), Some("İzmir"));
+        assert_eq!(
+            extract("İİİİİİİİ so the answer is 5", AnswerKind::Number).as_deref(),
+            Some("5")
+        );
+        assert_eq!(
+            extract("İİ so the answer is 12", AnswerKind::Number).as_deref(),
+            Some("12")
+        );
+        assert_eq!(
+            extract("ẞİ Ǆ THE ANSWER IS (C) ok", AnswerKind::Choice).as_deref(),
+            Some("C")
+        );
+        assert_eq!(
+            extract("İstanbul: the answer is yes", AnswerKind::Bool).as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            extract("İİİ the answer is İzmir.", AnswerKind::Text).as_deref(),
+            Some("İzmir")
+        );
     }
 
     #[test]
     fn a_box_without_a_number_is_no_number_and_unicode_digits_read_as_digits() {
-        let path = "1. Read.\n2. Combine.\n3. Check the result. So the answer is \\boxed{forty-two}";
-        assert_eq!(extract(path, AnswerKind::Number), None, "not the step number 3");
-        assert!(!matches(&extract(path, AnswerKind::Number).unwrap_or_default(), "3", AnswerKind::Number));
+        let path =
+            "1. Read.\n2. Combine.\n3. Check the result. So the answer is \\boxed{forty-two}";
+        assert_eq!(
+            extract(path, AnswerKind::Number),
+            None,
+            "not the step number 3"
+        );
+        assert!(!matches(
+            &extract(path, AnswerKind::Number).unwrap_or_default(),
+            "3",
+            AnswerKind::Number
+        ));
         for boxed in ["٤٢", "４２", "४२"] {
-            let got = extract(&format!("1. a\n2. b\n3. c \\boxed{{{boxed}}}"), AnswerKind::Number);
+            let got = extract(
+                &format!("1. a\n2. b\n3. c \\boxed{{{boxed}}}"),
+                AnswerKind::Number,
+            );
             assert_eq!(got.as_deref(), Some("42"), "{boxed}");
         }
     }
 
     #[test]
     fn choices_and_bools() {
-        assert_eq!(extract("thus \\boxed{(B) the cat}", AnswerKind::Choice).as_deref(), Some("B"));
+        assert_eq!(
+            extract("thus \\boxed{(B) the cat}", AnswerKind::Choice).as_deref(),
+            Some("B")
+        );
         assert!(matches("B", "(B) text", AnswerKind::Choice));
         assert!(!matches("C", "(B) text", AnswerKind::Choice));
-        assert!(matches("\\boxed{Yes}", "true", AnswerKind::Bool) || matches("Yes", "true", AnswerKind::Bool));
+        assert!(
+            matches("\\boxed{Yes}", "true", AnswerKind::Bool)
+                || matches("Yes", "true", AnswerKind::Bool)
+        );
         assert!(matches("false", "No", AnswerKind::Bool));
         assert!(matches("Paris, France", "paris", AnswerKind::Text));
-        for kind in [AnswerKind::Choice, AnswerKind::Text, AnswerKind::Bool, AnswerKind::Number] {
+        for kind in [
+            AnswerKind::Choice,
+            AnswerKind::Text,
+            AnswerKind::Bool,
+            AnswerKind::Number,
+        ] {
             assert!(!matches("anything at all", "", kind));
             assert!(!matches("B", "   ", kind));
         }

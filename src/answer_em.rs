@@ -84,7 +84,10 @@ pub fn exact_match(reply: &str, label: &str, keep_sign: bool) -> bool {
 /// `.replace('.00', '').replace('.00%', '').replace('.0%', '').replace('.0', '')`
 /// (the `%` forms never match once `.00` is gone; kept in order all the same).
 fn strip_decimals(s: &str) -> String {
-    s.replace(".00", "").replace(".00%", "").replace(".0%", "").replace(".0", "")
+    s.replace(".00", "")
+        .replace(".00%", "")
+        .replace(".0%", "")
+        .replace(".0", "")
 }
 
 /// `re.findall(r'-?\d+\.?\d*', text)`, `\d` being any Unicode decimal digit.
@@ -127,7 +130,11 @@ fn python_number(n: &str) -> String {
     let n = &crate::python_text::ascii_digits(n);
     if n.bytes().all(|c| c.is_ascii_digit()) {
         let t = n.trim_start_matches('0');
-        return if t.is_empty() { "0".into() } else { t.to_string() };
+        return if t.is_empty() {
+            "0".into()
+        } else {
+            t.to_string()
+        };
     }
     match n.parse::<f64>() {
         Ok(x) => python_float(x),
@@ -139,7 +146,11 @@ fn python_number(n: &str) -> String {
 /// `.0` on whole numbers, and exponent form below 1e-4 or from 1e16 on.
 fn python_float(x: f64) -> String {
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let a = x.abs();
     if (1e-4..1e16).contains(&a) {
@@ -150,7 +161,11 @@ fn python_float(x: f64) -> String {
     let s = format!("{x:e}");
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    format!(
+        "{mantissa}e{}{:02}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
 }
 
 #[cfg(test)]
@@ -159,7 +174,10 @@ mod tests {
 
     #[test]
     fn numbers_read_as_the_authors_read_them() {
-        assert_eq!(read_numbers("a -12 and 3.5.6 then 12."), vec!["-12", "3.5", "6", "12."]);
+        assert_eq!(
+            read_numbers("a -12 and 3.5.6 then 12."),
+            vec!["-12", "3.5", "6", "12."]
+        );
         assert_eq!(python_number("007"), "7");
         assert_eq!(python_number("12."), "12.0");
         assert_eq!(python_number("-3.50"), "-3.5");
@@ -178,18 +196,34 @@ mod tests {
 
     #[test]
     fn no_complete_box_falls_back_to_the_whole_reply() {
-        assert!(exact_match("1. Add 5 and 7.\n2. The answer is boxed 12", "12", false));
+        assert!(exact_match(
+            "1. Add 5 and 7.\n2. The answer is boxed 12",
+            "12",
+            false
+        ));
         assert!(exact_match("Step 12: done, boxed", "12", false));
-        assert!(!exact_match("1. Add 5 and 7 to get 12.\n2. Done.", "12", false), "12 is neither the first nor the last number");
+        assert!(
+            !exact_match("1. Add 5 and 7 to get 12.\n2. Done.", "12", false),
+            "12 is neither the first nor the last number"
+        );
     }
 
     #[test]
     fn labels_that_are_not_numbers_are_contained_in_the_box() {
         assert!(exact_match("\\boxed{(B) 6}", "(B) 6", false));
-        assert!(!exact_match("\\boxed{B}", "(B) 6", false), "a bare letter contains no `(b) 6`");
-        assert!(exact_match("\\boxed{True}", "True", false), "the reconstruction: no digit needed");
+        assert!(
+            !exact_match("\\boxed{B}", "(B) 6", false),
+            "a bare letter contains no `(b) 6`"
+        );
+        assert!(
+            exact_match("\\boxed{True}", "True", false),
+            "the reconstruction: no digit needed"
+        );
         assert!(!exact_match("\\boxed{Yes}", "True", false));
-        assert!(!exact_match("the answer is True", "True", false), "containment needs a box");
+        assert!(
+            !exact_match("the answer is True", "True", false),
+            "containment needs a box"
+        );
     }
 
     #[test]

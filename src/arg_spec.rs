@@ -55,9 +55,19 @@ pub struct ArgSpec {
 }
 
 pub const fn arg(name: &'static str, ty: ArgType, doc: &'static str) -> ArgSpec {
-    ArgSpec { name, ty, required: false, doc }
+    ArgSpec {
+        name,
+        ty,
+        required: false,
+        doc,
+    }
 }
 
 pub const fn required(name: &'static str, ty: ArgType, doc: &'static str) -> ArgSpec {
-    ArgSpec { name, ty, required: true, doc }
+    ArgSpec {
+        name,
+        ty,
+        required: true,
+        doc,
+    }
 }

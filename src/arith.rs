@@ -12,8 +12,13 @@ pub struct Problem {
     pub answer: String,
 }
 
-const NAMES: &[&str] = &["Ana", "Bilal", "Chen", "Dara", "Emeka", "Fatima", "Goran", "Hana", "Ivan", "Juno", "Kofi", "Lena"];
-const ITEMS: &[&str] = &["apples", "marbles", "stickers", "books", "pencils", "cookies", "stamps", "shells"];
+const NAMES: &[&str] = &[
+    "Ana", "Bilal", "Chen", "Dara", "Emeka", "Fatima", "Goran", "Hana", "Ivan", "Juno", "Kofi",
+    "Lena",
+];
+const ITEMS: &[&str] = &[
+    "apples", "marbles", "stickers", "books", "pencils", "cookies", "stamps", "shells",
+];
 
 pub fn generate(count: usize, seed: u64) -> Vec<Problem> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -49,7 +54,11 @@ pub fn generate(count: usize, seed: u64) -> Vec<Problem> {
 }
 
 pub fn to_jsonl(problems: &[Problem]) -> String {
-    problems.iter().filter_map(|p| serde_json::to_string(p).ok()).map(|l| l + "\n").collect()
+    problems
+        .iter()
+        .filter_map(|p| serde_json::to_string(p).ok())
+        .map(|l| l + "\n")
+        .collect()
 }
 
 #[cfg(test)]
@@ -59,6 +68,8 @@ mod tests {
         let a = super::generate(20, 7);
         assert_eq!(a, super::generate(20, 7));
         assert_ne!(a, super::generate(20, 8));
-        assert!(a.iter().all(|p| p.answer.parse::<i64>().is_ok() && p.question.ends_with('?')));
+        assert!(a
+            .iter()
+            .all(|p| p.answer.parse::<i64>().is_ok() && p.question.ends_with('?')));
     }
 }

@@ -20,12 +20,17 @@ pub struct CallSettings {
 
 impl CallSettings {
     /// A step's settings: its own arguments first, then its model's (`inherited`).
-    pub fn resolve(args: &Map<String, Value>, inherited: Option<&Map<String, Value>>) -> CallSettings {
+    pub fn resolve(
+        args: &Map<String, Value>,
+        inherited: Option<&Map<String, Value>>,
+    ) -> CallSettings {
         let get = |k: &str| args.get(k).or_else(|| inherited.and_then(|m| m.get(k)));
         CallSettings {
             temperature: get("temperature").and_then(Value::as_f64),
             top_p: get("top_p").and_then(Value::as_f64),
-            max_tokens: get("max_tokens").and_then(Value::as_u64).and_then(|m| u32::try_from(m).ok()),
+            max_tokens: get("max_tokens")
+                .and_then(Value::as_u64)
+                .and_then(|m| u32::try_from(m).ok()),
             seed: get("seed").and_then(Value::as_i64),
             system: get("system").and_then(Value::as_str).map(str::to_string),
             keep_truncated: get("truncated").and_then(Value::as_str) == Some("keep"),

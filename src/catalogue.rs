@@ -76,6 +76,9 @@ impl Entry {
     /// As `regen explain` prints it.
     pub fn text(&self) -> String {
         let example: String = self.example.lines().map(|l| format!("    {l}\n")).collect();
-        format!("regen::{} ({})\n\n{}\n\nFor example:\n{example}\nFix: {}\n", self.code, self.severity, self.summary, self.fix)
+        format!(
+            "regen::{} ({})\n\n{}\n\nFor example:\n{example}\nFix: {}\n",
+            self.code, self.severity, self.summary, self.fix
+        )
     }
 }

@@ -25,5 +25,7 @@ pub fn estimated_tokens(text: &str) -> f64 {
 
 /// Completion tokens an estimate assumes for a call with this `max_tokens`.
 pub fn estimated_completion(max_tokens: Option<f64>) -> f64 {
-    max_tokens.map_or(TYPICAL_COMPLETION_TOKENS, |m| m.min(TYPICAL_COMPLETION_TOKENS))
+    max_tokens.map_or(TYPICAL_COMPLETION_TOKENS, |m| {
+        m.min(TYPICAL_COMPLETION_TOKENS)
+    })
 }

@@ -12,7 +12,10 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end: end.max(start) }
+        Span {
+            start,
+            end: end.max(start),
+        }
     }
     pub fn join(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
@@ -38,8 +41,13 @@ pub struct SourceMap {
 
 impl SourceMap {
     /// A map that reads `unsaved` texts before the files on disk.
-    pub fn with_unsaved(unsaved: std::sync::Arc<std::collections::HashMap<PathBuf, String>>) -> Self {
-        SourceMap { files: vec![], unsaved }
+    pub fn with_unsaved(
+        unsaved: std::sync::Arc<std::collections::HashMap<PathBuf, String>>,
+    ) -> Self {
+        SourceMap {
+            files: vec![],
+            unsaved,
+        }
     }
     /// A file's bytes: the unsaved text if there is one, else the disk's.
     pub fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
@@ -52,7 +60,10 @@ impl SourceMap {
         std::fs::read(path)
     }
     pub fn add(&mut self, path: &Path, text: String) -> FileId {
-        self.files.push(SourceFile { path: path.to_path_buf(), text });
+        self.files.push(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        });
         self.files.len() - 1
     }
     pub fn path(&self, id: FileId) -> &Path {
@@ -107,17 +118,36 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: Severity::Error, message: message.into(), file, span, labels: vec![], help: None }
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            file,
+            span,
+            labels: vec![],
+            help: None,
+        }
     }
-    pub fn warning(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Self::error(code, file, span, message) }
+    pub fn warning(
+        code: &'static str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Self::error(code, file, span, message)
+        }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
     pub fn is_error(&self) -> bool {
@@ -126,7 +156,10 @@ impl Diagnostic {
 }
 
 /// "did you mean `x`?" from the closest candidate by Jaro-Winkler similarity.
-pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(wanted, c), c))

@@ -11,7 +11,11 @@ pub enum RecordExpr {
     Const(Value),
     Field(Vec<String>),
     Unary(#[serde(skip)] UnOp, Box<RecordExpr>),
-    Binary(#[serde(with = "binop_name")] BinOp, Box<RecordExpr>, Box<RecordExpr>),
+    Binary(
+        #[serde(with = "binop_name")] BinOp,
+        Box<RecordExpr>,
+        Box<RecordExpr>,
+    ),
     Call(Func, Vec<RecordExpr>),
 }
 
@@ -106,13 +110,20 @@ impl RecordExpr {
 
     /// Which condition removes the record (the first that is false), or `None` when it passes.
     pub fn first_failing(&self, record: &Value) -> Option<usize> {
-        self.conjuncts().iter().position(|c| !truthy(&c.eval(record)))
+        self.conjuncts()
+            .iter()
+            .position(|c| !truthy(&c.eval(record)))
     }
 
     /// Source-like text of the expression, params folded in (`tokens(path) < 800`).
     pub fn describe(&self) -> String {
         match self {
-            RecordExpr::Binary(op, l, r) => format!("{} {} {}", l.describe_inner(), op.symbol(), r.describe_inner()),
+            RecordExpr::Binary(op, l, r) => format!(
+                "{} {} {}",
+                l.describe_inner(),
+                op.symbol(),
+                r.describe_inner()
+            ),
             other => other.describe_inner(),
         }
     }
@@ -125,8 +136,17 @@ impl RecordExpr {
             RecordExpr::Unary(UnOp::Neg, e) => format!("-{}", e.describe_inner()),
             RecordExpr::Binary(..) => format!("({})", self.describe()),
             RecordExpr::Call(f, args) => {
-                let name = serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-                format!("{name}({})", args.iter().map(RecordExpr::describe).collect::<Vec<_>>().join(", "))
+                let name = serde_json::to_value(f)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                format!(
+                    "{name}({})",
+                    args.iter()
+                        .map(RecordExpr::describe)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
         }
     }
@@ -134,9 +154,15 @@ impl RecordExpr {
     pub fn eval(&self, record: &Value) -> Value {
         match self {
             RecordExpr::Const(v) => v.clone(),
-            RecordExpr::Field(path) => path.iter().try_fold(record, |v, k| v.get(k)).cloned().unwrap_or(Value::Null),
+            RecordExpr::Field(path) => path
+                .iter()
+                .try_fold(record, |v, k| v.get(k))
+                .cloned()
+                .unwrap_or(Value::Null),
             RecordExpr::Unary(UnOp::Not, e) => Value::Bool(!truthy(&e.eval(record))),
-            RecordExpr::Unary(UnOp::Neg, e) => num(&e.eval(record)).map_or(Value::Null, |n| json_num(-n)),
+            RecordExpr::Unary(UnOp::Neg, e) => {
+                num(&e.eval(record)).map_or(Value::Null, |n| json_num(-n))
+            }
             RecordExpr::Binary(op, l, r) => binary(*op, l, r, record),
             RecordExpr::Call(f, args) => {
                 let a: Vec<Value> = args.iter().map(|x| x.eval(record)).collect();
@@ -171,7 +197,9 @@ fn binary(op: BinOp, l: &RecordExpr, r: &RecordExpr, record: &Value) -> Value {
                 _ => o.is_ge(),
             }))
         }
-        BinOp::Add if a.is_string() || b.is_string() => Value::String(format!("{}{}", text(&a), text(&b))),
+        BinOp::Add if a.is_string() || b.is_string() => {
+            Value::String(format!("{}{}", text(&a), text(&b)))
+        }
         _ => match (num(&a), num(&b)) {
             (Some(x), Some(y)) => match op {
                 BinOp::Add => json_num(x + y),
@@ -197,16 +225,31 @@ fn call(f: Func, a: &[Value]) -> Value {
         },
         Func::Tokens => json_num(crate::tokens::cl100k(&text(arg(0))) as f64),
         Func::Lower => Value::String(text(arg(0)).to_lowercase()),
-        Func::Contains => Value::Bool(text(arg(0)).to_lowercase().contains(&text(arg(1)).to_lowercase())),
-        Func::StartsWith => Value::Bool(text(arg(0)).trim_start().to_lowercase().starts_with(&text(arg(1)).to_lowercase())),
+        Func::Contains => Value::Bool(
+            text(arg(0))
+                .to_lowercase()
+                .contains(&text(arg(1)).to_lowercase()),
+        ),
+        Func::StartsWith => Value::Bool(
+            text(arg(0))
+                .trim_start()
+                .to_lowercase()
+                .starts_with(&text(arg(1)).to_lowercase()),
+        ),
         Func::AnswerMatches => {
             let kind = AnswerKind::parse(&text(arg(2))).unwrap_or(AnswerKind::Text);
             Value::Bool(!arg(0).is_null() && answer::matches(&text(arg(0)), &text(arg(1)), kind))
         }
         Func::IsNull => Value::Bool(arg(0).is_null()),
         Func::HasBoxed => Value::Bool(answer::last_boxed(&text(arg(0))).is_some()),
-        Func::NumberedSteps => Value::Bool(crate::training_text::has_numbered_steps(&text(arg(0)), truthy(arg(1)))),
-        Func::ExactMatch => Value::Bool(!arg(0).is_null() && crate::answer_em::exact_match(&text(arg(0)), &text(arg(1)), truthy(arg(2)))),
+        Func::NumberedSteps => Value::Bool(crate::training_text::has_numbered_steps(
+            &text(arg(0)),
+            truthy(arg(1)),
+        )),
+        Func::ExactMatch => Value::Bool(
+            !arg(0).is_null()
+                && crate::answer_em::exact_match(&text(arg(0)), &text(arg(1)), truthy(arg(2))),
+        ),
         Func::MentionsBoxed => Value::Bool(text(arg(0)).contains("boxed")),
     }
 }
@@ -264,9 +307,23 @@ mod tests {
     #[test]
     fn every_text_function_is_safe_on_non_ascii_case_folding() {
         let s = |t: &str| Value::String(t.into());
-        let tricky = ["İİİİİİİİ so the answer is 5", "ǅǄǆ ẞ ΣΑΣ", "1. İlk adım\n2. İkinci\n\\boxed{İ}", "", "\u{301}"];
+        let tricky = [
+            "İİİİİİİİ so the answer is 5",
+            "ǅǄǆ ẞ ΣΑΣ",
+            "1. İlk adım\n2. İkinci\n\\boxed{İ}",
+            "",
+            "\u{301}",
+        ];
         for t in tricky {
-            for f in [Func::Len, Func::Tokens, Func::Lower, Func::IsNull, Func::HasBoxed, Func::NumberedSteps, Func::MentionsBoxed] {
+            for f in [
+                Func::Len,
+                Func::Tokens,
+                Func::Lower,
+                Func::IsNull,
+                Func::HasBoxed,
+                Func::NumberedSteps,
+                Func::MentionsBoxed,
+            ] {
                 call(f, &[s(t)]);
             }
             for f in [Func::Contains, Func::StartsWith] {
@@ -280,10 +337,25 @@ mod tests {
             call(Func::ExactMatch, &[s(t), s("İ")]);
         }
         assert_eq!(call(Func::Len, &[s("İİ")]), json!(2));
-        assert_eq!(call(Func::Contains, &[s("İSTANBUL"), s("i̇stanbul")]), json!(true));
-        assert_eq!(call(Func::StartsWith, &[s("  İzmir"), s("i̇z")]), json!(true));
-        assert_eq!(call(Func::AnswerMatches, &[s("İİ so the answer is 12"), s("12"), s("number")]), json!(true));
+        assert_eq!(
+            call(Func::Contains, &[s("İSTANBUL"), s("i̇stanbul")]),
+            json!(true)
+        );
+        assert_eq!(
+            call(Func::StartsWith, &[s("  İzmir"), s("i̇z")]),
+            json!(true)
+        );
+        assert_eq!(
+            call(
+                Func::AnswerMatches,
+                &[s("İİ so the answer is 12"), s("12"), s("number")]
+            ),
+            json!(true)
+        );
         assert_eq!(call(Func::HasBoxed, &[s("İİ \\boxed{İ}")]), json!(true));
-        assert_eq!(call(Func::NumberedSteps, &[s("İntro\n\n1. İlk\n2. İkinci")]), json!(true));
+        assert_eq!(
+            call(Func::NumberedSteps, &[s("İntro\n\n1. İlk\n2. İkinci")]),
+            json!(true)
+        );
     }
 }

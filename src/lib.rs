@@ -30,6 +30,7 @@ pub mod secrets;
 pub mod setup_error;
 pub mod shipped;
 pub mod step_env;
+pub mod step_settings;
 pub mod step_shape;
 pub mod steps;
 pub mod syntax;

@@ -8,12 +8,34 @@ use serde_json::{Map, Value};
 
 /// Seeds, on models and steps alike: one range, and per-sample seeds derived
 /// from them wrap instead of overflowing.
-pub const SEED_RANGE: ArgType = ArgType::Int { min: 0, max: i64::MAX };
+pub const SEED_RANGE: ArgType = ArgType::Int {
+    min: 0,
+    max: i64::MAX,
+};
 
-pub const MODEL: ArgSpec = arg("model", ArgType::Model, "the model declaration to call; defaults to the only one declared");
-pub const TEMPERATURE: ArgSpec = arg("temperature", ArgType::Float { min: 0.0, max: 2.0 }, "sampling temperature, 0–2");
-pub const TOP_P: ArgSpec = arg("top_p", ArgType::Float { min: 0.0, max: 1.0 }, "nucleus sampling mass, 0–1");
-pub const MAX_TOKENS: ArgSpec = arg("max_tokens", ArgType::Int { min: 1, max: 131_072 }, "completion token limit");
+pub const MODEL: ArgSpec = arg(
+    "model",
+    ArgType::Model,
+    "the model declaration to call; defaults to the only one declared",
+);
+pub const TEMPERATURE: ArgSpec = arg(
+    "temperature",
+    ArgType::Float { min: 0.0, max: 2.0 },
+    "sampling temperature, 0–2",
+);
+pub const TOP_P: ArgSpec = arg(
+    "top_p",
+    ArgType::Float { min: 0.0, max: 1.0 },
+    "nucleus sampling mass, 0–1",
+);
+pub const MAX_TOKENS: ArgSpec = arg(
+    "max_tokens",
+    ArgType::Int {
+        min: 1,
+        max: 131_072,
+    },
+    "completion token limit",
+);
 pub const SEED: ArgSpec = arg("seed", SEED_RANGE, "sampling seed sent to the server");
 pub const SYSTEM: ArgSpec = arg("system", ArgType::Str, "system prompt for every call");
 
@@ -87,7 +109,9 @@ impl ModelSettings {
     }
     /// `endpoint`, else the `OPENAI_BASE_URL` environment variable.
     pub fn endpoint_or_env(&self) -> Option<String> {
-        self.endpoint.clone().or_else(|| std::env::var("OPENAI_BASE_URL").ok())
+        self.endpoint
+            .clone()
+            .or_else(|| std::env::var("OPENAI_BASE_URL").ok())
     }
     /// The replicas: `endpoints`, else `endpoint`, else `OPENAI_BASE_URL`
     /// (which may be a comma-separated list). Empty when none is set.
@@ -96,7 +120,11 @@ impl ModelSettings {
             return list.clone();
         }
         let one = self.endpoint_or_env().unwrap_or_default();
-        one.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        one.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
     }
     pub fn is_local(&self) -> bool {
         self.local == Some(true)
@@ -106,7 +134,9 @@ impl ModelSettings {
         self.name.clone().unwrap_or_else(|| alias.to_string())
     }
     pub fn key_env(&self) -> String {
-        self.api_key_env.clone().unwrap_or_else(|| "OPENAI_API_KEY".into())
+        self.api_key_env
+            .clone()
+            .unwrap_or_else(|| "OPENAI_API_KEY".into())
     }
     pub fn concurrency(&self) -> usize {
         self.concurrency.unwrap_or(16) as usize

@@ -71,7 +71,10 @@ pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, DataError> {
             let p = e.path();
             // The sandbox checked the folder itself; a link inside it could lead anywhere.
             if e.file_type().map_err(io("read", &p))?.is_symlink() {
-                return Err(DataError::Symlink { folder: path.to_path_buf(), link: p });
+                return Err(DataError::Symlink {
+                    folder: path.to_path_buf(),
+                    link: p,
+                });
             }
             if p.is_dir() {
                 stack.push(p);
@@ -91,8 +94,15 @@ pub fn files(path: &Path, split: &str) -> Result<Vec<PathBuf>, DataError> {
 pub fn rows(path: &Path, split: &str) -> Result<mpsc::Receiver<Result<Row, DataError>>, DataError> {
     let files = files(path, split)?;
     if path.is_dir() {
-        let names: Vec<String> = files.iter().map(|f| f.strip_prefix(path).unwrap_or(f).display().to_string()).collect();
-        tracing::info!("reading the `{split}` split of {}: {}", path.display(), names.join(", "));
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(path).unwrap_or(f).display().to_string())
+            .collect();
+        tracing::info!(
+            "reading the `{split}` split of {}: {}",
+            path.display(),
+            names.join(", ")
+        );
     }
     let (tx, rx) = mpsc::channel(1024);
     std::thread::Builder::new()
@@ -115,24 +125,43 @@ pub fn rows(path: &Path, split: &str) -> Result<mpsc::Receiver<Result<Row, DataE
 fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), DataError> {
     let open = || -> Result<ParquetRecordBatchReaderBuilder<std::fs::File>, DataError> {
         let file = std::fs::File::open(f).map_err(io("read dataset", f))?;
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| DataError::NotParquet { path: f.to_path_buf(), source })
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| DataError::NotParquet {
+            path: f.to_path_buf(),
+            source,
+        })
     };
     let groups = open()?.metadata().num_row_groups();
     for g in 0..groups {
-        let reader = open()?.with_row_groups(vec![g]).with_batch_size(1024).build().map_err(|source| DataError::RowGroup {
-            path: f.to_path_buf(),
-            group: g,
-            source,
-        })?;
+        let reader = open()?
+            .with_row_groups(vec![g])
+            .with_batch_size(1024)
+            .build()
+            .map_err(|source| DataError::RowGroup {
+                path: f.to_path_buf(),
+                group: g,
+                source,
+            })?;
         let mut row = 0usize;
         for batch in reader {
-            let batch = batch.map_err(|source| DataError::Decode { path: f.to_path_buf(), group: g, source })?;
-            let objects = to_objects(&batch).map_err(|source| DataError::Convert { path: f.to_path_buf(), group: g, source })?;
+            let batch = batch.map_err(|source| DataError::Decode {
+                path: f.to_path_buf(),
+                group: g,
+                source,
+            })?;
+            let objects = to_objects(&batch).map_err(|source| DataError::Convert {
+                path: f.to_path_buf(),
+                group: g,
+                source,
+            })?;
             for object in objects {
                 let place = Place::Parquet(format!("{}:{g}:{row}", f.display()));
                 row += 1;
                 let raw = Value::Object(object.clone()).to_string();
-                if !each(Row { place, raw, object: Ok(object) }) {
+                if !each(Row {
+                    place,
+                    raw,
+                    object: Ok(object),
+                }) {
                     return Ok(());
                 }
             }
@@ -143,36 +172,66 @@ fn read_file(f: &Path, each: &mut dyn FnMut(Row) -> bool) -> Result<(), DataErro
 
 fn to_objects(batch: &RecordBatch) -> Result<Vec<Map<String, Value>>, arrow_schema::ArrowError> {
     // Nulls written out, so a null mapped field is reported as null, not as missing.
-    let mut w = arrow_json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow_json::writer::JsonArray>(Vec::new());
+    let mut w = arrow_json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, arrow_json::writer::JsonArray>(Vec::new());
     w.write(batch)?;
     w.finish()?;
     let bytes = w.into_inner();
     if bytes.is_empty() {
         return Ok(vec![]);
     }
-    let rows: Vec<Value> = serde_json::from_slice(&bytes).map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string()))?;
-    Ok(rows.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
+    let rows: Vec<Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string()))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|v| {
+            if let Value::Object(m) = v {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .collect())
 }
 
 /// Writes a finished JSONL file's records as Parquet (schema inferred from all
 /// lines; chat records keep `messages` as a list of structs), via a temporary name.
 pub fn write_from_jsonl(jsonl: &Path, target: &Path) -> Result<(), DataError> {
-    let open = || std::fs::File::open(jsonl).map(std::io::BufReader::new).map_err(io("read", jsonl));
-    let records = |source| DataError::Records { path: jsonl.to_path_buf(), source };
+    let open = || {
+        std::fs::File::open(jsonl)
+            .map(std::io::BufReader::new)
+            .map_err(io("read", jsonl))
+    };
+    let records = |source| DataError::Records {
+        path: jsonl.to_path_buf(),
+        source,
+    };
     let values = open()?.lines().map(|l| {
-        l.map_err(arrow_schema::ArrowError::from)
-            .and_then(|l| serde_json::from_str::<Value>(&l).map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string())))
+        l.map_err(arrow_schema::ArrowError::from).and_then(|l| {
+            serde_json::from_str::<Value>(&l)
+                .map_err(|e| arrow_schema::ArrowError::JsonError(e.to_string()))
+        })
     });
-    let schema = std::sync::Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(records)?);
+    let schema = std::sync::Arc::new(
+        arrow_json::reader::infer_json_schema_from_iterator(values).map_err(records)?,
+    );
     let tmp = crate::sandbox::with_suffix(target, ".partial");
     // A fresh file, never one planted there (a symlink could lead out of the run folder).
     let out = crate::sandbox::create_fresh(&tmp).map_err(io("write", &tmp))?;
     let encode = |action| {
         let path = tmp.clone();
-        move |source| DataError::Encode { action, path, source }
+        move |source| DataError::Encode {
+            action,
+            path,
+            source,
+        }
     };
     let mut writer = ArrowWriter::try_new(out, schema.clone(), None).map_err(encode("starting"))?;
-    let reader = arrow_json::ReaderBuilder::new(schema).with_batch_size(8192).build(open()?).map_err(records)?;
+    let reader = arrow_json::ReaderBuilder::new(schema)
+        .with_batch_size(8192)
+        .build(open()?)
+        .map_err(records)?;
     for batch in reader {
         let batch = batch.map_err(records)?;
         writer.write(&batch).map_err(encode("writing"))?;
@@ -201,7 +260,11 @@ pub fn row_count(path: &Path, split: &str) -> Option<usize> {
     let mut n = 0usize;
     for f in files(path, split).ok()? {
         let file = std::fs::File::open(&f).ok()?;
-        let meta = ParquetRecordBatchReaderBuilder::try_new(file).ok()?.metadata().file_metadata().num_rows();
+        let meta = ParquetRecordBatchReaderBuilder::try_new(file)
+            .ok()?
+            .metadata()
+            .file_metadata()
+            .num_rows();
         n += usize::try_from(meta).ok()?;
     }
     Some(n)

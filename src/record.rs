@@ -31,14 +31,26 @@ pub fn lineage_id(source: usize, row: u64) -> u64 {
     ((source as u64) << 40) | row
 }
 
-pub fn child(parent: &Rec, key_suffix: &str, add: impl IntoIterator<Item = (String, Value)>) -> Rec {
+pub fn child(
+    parent: &Rec,
+    key_suffix: &str,
+    add: impl IntoIterator<Item = (String, Value)>,
+) -> Rec {
     let mut fields = parent.fields.clone();
     fields.extend(add);
-    Rec { lineage: parent.lineage, key: format!("{}/{key_suffix}", parent.key), fields }
+    Rec {
+        lineage: parent.lineage,
+        key: format!("{}/{key_suffix}", parent.key),
+        fields,
+    }
 }
 
 /// `child`, taking the parent's fields instead of copying them when nothing else holds the parent.
-pub fn child_of(parent: Arc<Rec>, key_suffix: &str, add: impl IntoIterator<Item = (String, Value)>) -> Rec {
+pub fn child_of(
+    parent: Arc<Rec>,
+    key_suffix: &str,
+    add: impl IntoIterator<Item = (String, Value)>,
+) -> Rec {
     match Arc::try_unwrap(parent) {
         Ok(mut own) => {
             own.key = format!("{}/{key_suffix}", own.key);

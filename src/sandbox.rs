@@ -25,7 +25,10 @@ impl Sandbox {
 
     /// An open sandbox (`--allow-outside`, or library use without a policy).
     pub fn open() -> Self {
-        Sandbox { roots: vec![], open: true }
+        Sandbox {
+            roots: vec![],
+            open: true,
+        }
     }
 
     pub fn permits(&self, p: &Path) -> bool {
@@ -44,16 +47,25 @@ impl Sandbox {
 fn tree_root(workflow: &Path) -> PathBuf {
     let file = real(workflow);
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    dir.ancestors().find(|d| d.join(".git").exists() || d.join("stdlib").is_dir()).map_or(dir.clone(), Path::to_path_buf)
+    dir.ancestors()
+        .find(|d| d.join(".git").exists() || d.join("stdlib").is_dir())
+        .map_or(dir.clone(), Path::to_path_buf)
 }
 
 /// The real location of a path: symlinks of its existing part resolved, `..` folded.
 pub fn real(p: &Path) -> PathBuf {
-    let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
     let mut existing = abs.clone();
     let mut rest = Vec::new();
     while !existing.exists() {
-        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();
@@ -93,5 +105,8 @@ pub fn create_fresh(path: &Path) -> std::io::Result<std::fs::File> {
     if path.symlink_metadata().is_ok() {
         std::fs::remove_file(path)?;
     }
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }

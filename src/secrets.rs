@@ -17,8 +17,17 @@ const MIN_LEN: usize = 4;
 /// inside a JSON string (a key holding `"` or `\`).
 pub fn register(secret: &str) {
     let trimmed = secret.trim();
-    let escaped = |k: &str| serde_json::to_string(k).map(|q| q[1..q.len() - 1].to_string()).unwrap_or_default();
-    let forms = [secret.to_string(), trimmed.to_string(), escaped(secret), escaped(trimmed)];
+    let escaped = |k: &str| {
+        serde_json::to_string(k)
+            .map(|q| q[1..q.len() - 1].to_string())
+            .unwrap_or_default()
+    };
+    let forms = [
+        secret.to_string(),
+        trimmed.to_string(),
+        escaped(secret),
+        escaped(trimmed),
+    ];
     let mut s = SECRETS.write().unwrap_or_else(|p| p.into_inner());
     for form in forms {
         if form.len() >= MIN_LEN && !s.contains(&form) {
@@ -49,7 +58,10 @@ pub struct KeyProblem {
 /// (a `\r` from a Windows `.env` file) would make every request fail.
 pub fn header_problem(key_env: &str, key: &str) -> Option<KeyProblem> {
     let bad = key.chars().find(|c| c.is_control() || !c.is_ascii())?;
-    Some(KeyProblem { key_env: key_env.to_string(), bad })
+    Some(KeyProblem {
+        key_env: key_env.to_string(),
+        bad,
+    })
 }
 
 /// The text with every registered secret replaced by `[redacted]`.
@@ -71,14 +83,25 @@ mod tests {
     fn registered_keys_are_hidden_and_short_ones_ignored() {
         super::register("sk-test-1234567890");
         super::register("ab");
-        assert_eq!(super::redact("body: {\"key\": \"sk-test-1234567890\"}"), "body: {\"key\": \"[redacted]\"}");
+        assert_eq!(
+            super::redact("body: {\"key\": \"sk-test-1234567890\"}"),
+            "body: {\"key\": \"[redacted]\"}"
+        );
         assert_eq!(super::redact("ab cd"), "ab cd");
         // Echoed trimmed, or JSON-escaped.
         super::register("sk-TRAIL-6666 ");
-        assert_eq!(super::redact("you sent: Bearer sk-TRAIL-6666)"), "you sent: Bearer [redacted])");
+        assert_eq!(
+            super::redact("you sent: Bearer sk-TRAIL-6666)"),
+            "you sent: Bearer [redacted])"
+        );
         super::register("sk-AB\"CD\\EF-4242");
-        assert_eq!(super::redact("{\"e\": \"sk-AB\\\"CD\\\\EF-4242\"}"), "{\"e\": \"[redacted]\"}");
-        assert!(super::header_problem("K", "sk-1\r").is_some_and(|m| m.to_string().contains("Windows")));
+        assert_eq!(
+            super::redact("{\"e\": \"sk-AB\\\"CD\\\\EF-4242\"}"),
+            "{\"e\": \"[redacted]\"}"
+        );
+        assert!(
+            super::header_problem("K", "sk-1\r").is_some_and(|m| m.to_string().contains("Windows"))
+        );
         assert!(super::header_problem("K", "sk-ok-1234").is_none());
     }
 }

@@ -9,21 +9,45 @@ use std::process::ExitStatus;
 pub enum SetupError {
     /// A file or folder could not be made, written, moved or locked.
     #[error("cannot {action} {}: {source}", path.display())]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A program could not be started, or not waited for.
     #[error("cannot start `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error("`{program}` did not finish: {source}")]
-    Wait { program: String, source: std::io::Error },
+    Wait {
+        program: String,
+        source: std::io::Error,
+    },
     /// A program ran and failed; the end of its log says why.
     #[error("{what} failed ({status}); the end of {}:\n{tail}\n({advice})", log.display())]
-    Failed { what: String, status: ExitStatus, log: PathBuf, tail: String, advice: String },
+    Failed {
+        what: String,
+        status: ExitStatus,
+        log: PathBuf,
+        tail: String,
+        advice: String,
+    },
     /// A step said it worked but its result is not there.
     #[error("{what}, but {} is missing; see {}", path.display(), log.display())]
-    Missing { what: String, path: PathBuf, log: PathBuf },
+    Missing {
+        what: String,
+        path: PathBuf,
+        log: PathBuf,
+    },
     /// The local server exited, or never answered its health check.
     #[error("llama-server {problem}; the end of {}:\n{tail}", log.display())]
-    ServerNotReady { problem: String, log: PathBuf, tail: String },
+    ServerNotReady {
+        problem: String,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("no free loopback port: {0}")]
     NoPort(std::io::Error),
     #[error("cannot build an HTTP client: {0}")]
@@ -42,7 +66,14 @@ pub enum SetupError {
 }
 
 /// `map_err` for an I/O step on `path`.
-pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SetupError {
+pub fn io(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> SetupError {
     let path = path.into();
-    move |source| SetupError::Io { action, path, source }
+    move |source| SetupError::Io {
+        action,
+        path,
+        source,
+    }
 }

@@ -47,8 +47,12 @@ pub fn workflow(name: &str) -> Result<PathBuf, SetupError> {
     let name = name.trim_end_matches(".regen");
     let listed = names();
     if !listed.iter().any(|n| n == name) {
-        let hint = crate::diagnostic::did_you_mean(name, listed.iter().map(String::as_str)).map_or(String::new(), |h| format!("; {h}"));
-        return Err(SetupError::NoShippedWorkflow { name: name.to_string(), hint });
+        let hint = crate::diagnostic::did_you_mean(name, listed.iter().map(String::as_str))
+            .map_or(String::new(), |h| format!("; {h}"));
+        return Err(SetupError::NoShippedWorkflow {
+            name: name.to_string(),
+            hint,
+        });
     }
     Ok(unpacked()?.join("workflows").join(format!("{name}.regen")))
 }
@@ -58,8 +62,16 @@ pub fn names() -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![&WORKFLOWS];
     while let Some(dir) = stack.pop() {
-        for f in dir.files().filter(|f| f.path().extension().is_some_and(|x| x == "regen")) {
-            out.push(f.path().with_extension("").to_string_lossy().replace('\\', "/"));
+        for f in dir
+            .files()
+            .filter(|f| f.path().extension().is_some_and(|x| x == "regen"))
+        {
+            out.push(
+                f.path()
+                    .with_extension("")
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
         }
         stack.extend(dir.dirs());
     }
@@ -69,8 +81,14 @@ pub fn names() -> Vec<String> {
 
 /// A shipped workflow's first comment line: what it is.
 pub fn summary(name: &str) -> String {
-    let text = WORKFLOWS.get_file(format!("{name}.regen")).and_then(|f| f.contents_utf8()).unwrap_or("");
-    text.lines().find_map(|l| l.trim().strip_prefix('#')).map(|l| l.trim().to_string()).unwrap_or_default()
+    let text = WORKFLOWS
+        .get_file(format!("{name}.regen"))
+        .and_then(|f| f.contents_utf8())
+        .unwrap_or("");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix('#'))
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// The content's fingerprint: an unpacked copy is reused only by a binary

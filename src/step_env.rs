@@ -8,7 +8,12 @@ use std::sync::Arc;
 
 pub trait StepEnv: Sync {
     /// Renders one of the step's templates (`template:`, `prompt:`) over a record's fields.
-    fn render(&self, step: usize, template: &str, fields: &Map<String, Value>) -> Result<String, minijinja::Error>;
+    fn render(
+        &self,
+        step: usize,
+        template: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<String, minijinja::Error>;
     /// A filter passed `r` (kept for the report's samples).
     fn kept(&self, step: usize, r: &Arc<Rec>);
     /// A filter removed `r`: its `condition`-th condition was the first to fail.

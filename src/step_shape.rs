@@ -53,5 +53,8 @@ impl Shape {
 
 /// Sum of input records, and whether any is an upper bound.
 pub fn sum_inputs(inputs: &[Estimate]) -> (f64, bool) {
-    (inputs.iter().map(|e| e.records).sum(), inputs.iter().any(|e| e.upper_bound))
+    (
+        inputs.iter().map(|e| e.records).sum(),
+        inputs.iter().any(|e| e.upper_bound),
+    )
 }

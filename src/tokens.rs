@@ -7,7 +7,9 @@
 /// counted as ordinary text (the authors' `encode` raises on it, and their
 /// loop then drops the path: a difference only for replies holding that text).
 pub fn cl100k(text: &str) -> usize {
-    tiktoken_rs::cl100k_base_singleton().encode_ordinary(text).len()
+    tiktoken_rs::cl100k_base_singleton()
+        .encode_ordinary(text)
+        .len()
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 /// Paragraphs split on `\n\n`, each trimmed with runs of whitespace made one space; empty ones dropped.
 pub fn paragraphs(text: &str) -> Vec<String> {
     // Python's `strip` and `\s`, as the authors' script reads them (U+001C–U+001F are white space too).
-    text.split("\n\n").map(crate::python_text::collapse_space).filter(|p| !p.is_empty()).collect()
+    text.split("\n\n")
+        .map(crate::python_text::collapse_space)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// Index of the last paragraph that contains "1." and from which on a "2." follows
@@ -18,7 +21,10 @@ pub fn paragraphs(text: &str) -> Vec<String> {
 /// is the default; `first_counts` (the workflow param `numbered_from_first`,
 /// set by the `fixes` variant) keeps such paths.
 pub fn numbered_start(paras: &[String], first_counts: bool) -> Option<usize> {
-    (0..paras.len()).rev().find(|&i| paras[i].contains("1.") && paras[i..].concat().contains("2.")).filter(|&i| i > 0 || first_counts)
+    (0..paras.len())
+        .rev()
+        .find(|&i| paras[i].contains("1.") && paras[i..].concat().contains("2."))
+        .filter(|&i| i > 0 || first_counts)
 }
 
 /// Does the path have numbered steps (where the authors' filter finds them)?
@@ -49,13 +55,25 @@ mod tests {
     #[test]
     fn the_text_starts_at_the_last_numbered_paragraph() {
         let path = "We need the total.\n\n1. Add 2 and 3.\n2. That is 5.\n\nSo \\boxed{5}.";
-        assert_eq!(from_numbered_steps(path, false), "1. Add 2 and 3. 2. That is 5.\n\nSo \\boxed{5}.");
-        assert_eq!(strip_boxes(&from_numbered_steps(path, false)), "1. Add 2 and 3. 2. That is 5.\n\nSo 5.");
+        assert_eq!(
+            from_numbered_steps(path, false),
+            "1. Add 2 and 3. 2. That is 5.\n\nSo \\boxed{5}."
+        );
+        assert_eq!(
+            strip_boxes(&from_numbered_steps(path, false)),
+            "1. Add 2 and 3. 2. That is 5.\n\nSo 5."
+        );
         // "1." in one paragraph and "2." in the next counts; the later "1." paragraph wins
         // only when a "2." follows it.
         let split = "Intro.\n\nStep 1. read\n\nStep 2. add\n\nNote 1.5 kg";
-        assert_eq!(from_numbered_steps(split, false), "Step 1. read\n\nStep 2. add\n\nNote 1.5 kg");
-        assert!(!has_numbered_steps("First read, then add. \\boxed{5}", false));
+        assert_eq!(
+            from_numbered_steps(split, false),
+            "Step 1. read\n\nStep 2. add\n\nNote 1.5 kg"
+        );
+        assert!(!has_numbered_steps(
+            "First read, then add. \\boxed{5}",
+            false
+        ));
         assert!(!has_numbered_steps("1. only one step", false));
         // Steps from the first paragraph on: dropped as the authors drop them, kept by the fix.
         assert!(!has_numbered_steps("1. Add.\n2. Done. \\boxed{5}", false));

@@ -7,6 +7,7 @@ use crate::expr::RecordExpr;
 use crate::model_settings::ModelSettings;
 use crate::record::Rec;
 use crate::step_env::StepEnv;
+pub use crate::step_settings::StepSettings;
 pub use crate::step_shape::{sum_inputs, DataFormat, Estimate, Shape};
 use crate::syntax::ast::DeclKind;
 use serde_json::{Map, Value};
@@ -17,7 +18,14 @@ use std::sync::Arc;
 pub type NodeId = usize;
 
 /// Model settings that change what a call returns (part of a step's identity and the cache key).
-pub const SEMANTIC: &[&str] = &["name", "temperature", "top_p", "max_tokens", "seed", "system"];
+pub const SEMANTIC: &[&str] = &[
+    "name",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "system",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
@@ -129,33 +137,6 @@ pub struct NodeDef {
     pub settings: StepSettings,
 }
 
-/// A kind's arguments parsed into the kind's own type, once, by the checker.
-/// Later stages read them through [`NodeDef::settings`] and never the raw map.
-#[derive(Clone)]
-pub struct StepSettings(Arc<dyn std::any::Any + Send + Sync>);
-
-impl StepSettings {
-    pub fn new<T: std::any::Any + Send + Sync>(settings: T) -> Self {
-        StepSettings(Arc::new(settings))
-    }
-    /// The settings, if they are of type `T`.
-    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
-        self.0.downcast_ref()
-    }
-}
-
-impl Default for StepSettings {
-    fn default() -> Self {
-        StepSettings::new(())
-    }
-}
-
-impl std::fmt::Debug for StepSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StepSettings")
-    }
-}
-
 impl NodeDef {
     pub fn arg_span(&self, key: &str) -> Span {
         self.arg_spans.get(key).copied().unwrap_or(self.span)
@@ -173,7 +154,9 @@ impl NodeDef {
     }
     /// The template a model-calling step sends, if it has one.
     pub fn call_prompt(&self) -> Option<&Prompt> {
-        self.kind.call_prompt().and_then(|arg| self.prompts.get(arg))
+        self.kind
+            .call_prompt()
+            .and_then(|arg| self.prompts.get(arg))
     }
     /// The kind's typed settings. The checker configures every node it builds
     /// with its kind ([`StepKind::configure`]), so a kind reading its own type
@@ -181,7 +164,12 @@ impl NodeDef {
     pub fn settings<T: std::any::Any>(&self) -> &T {
         match self.settings.get::<T>() {
             Some(s) => s,
-            None => panic!("step `{}` ({}) holds no {} settings", self.name, self.kind.name(), std::any::type_name::<T>()),
+            None => panic!(
+                "step `{}` ({}) holds no {} settings",
+                self.name,
+                self.kind.name(),
+                std::any::type_name::<T>()
+            ),
         }
     }
 }
@@ -213,7 +201,11 @@ impl Workflow {
     }
     /// Nodes that read `id` as an input or a reference.
     pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.nodes.iter().enumerate().filter(move |(_, n)| n.inputs.contains(&id) || n.refs.values().any(|r| *r == id)).map(|(i, _)| i)
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.inputs.contains(&id) || n.refs.values().any(|r| *r == id))
+            .map(|(i, _)| i)
     }
 }
 
@@ -233,7 +225,9 @@ impl Workflow {
         if location.ends_with(".yaml") || location.ends_with(".yml") {
             self.locate(location)
         } else {
-            self.stdlib.join("guidelines").join(format!("{location}.yaml"))
+            self.stdlib
+                .join("guidelines")
+                .join(format!("{location}.yaml"))
         }
     }
 }
@@ -277,7 +271,11 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     fn estimate(&self, node: &NodeDef, wf: &Workflow, inputs: &[Estimate]) -> Estimate {
         let _ = (node, wf);
         let records = inputs.iter().map(|e| e.records).sum();
-        Estimate { records, calls: 0.0, upper_bound: inputs.iter().any(|e| e.upper_bound) }
+        Estimate {
+            records,
+            calls: 0.0,
+            upper_bound: inputs.iter().any(|e| e.upper_bound),
+        }
     }
     /// Whether positional input `index` may be a pool (its items, not records).
     fn takes_pool(&self, _index: usize) -> bool {
@@ -294,7 +292,15 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
         false
     }
     /// [`Shape::PerRecord`]: what one record becomes.
-    fn map(&self, _step: usize, _node: &NodeDef, _wf: &Workflow, r: &Arc<Rec>, _side: &[Arc<Rec>], _env: &dyn StepEnv) -> Vec<Rec> {
+    fn map(
+        &self,
+        _step: usize,
+        _node: &NodeDef,
+        _wf: &Workflow,
+        r: &Arc<Rec>,
+        _side: &[Arc<Rec>],
+        _env: &dyn StepEnv,
+    ) -> Vec<Rec> {
         vec![(**r).clone()]
     }
     /// [`Shape::PerSourceRecord`]: whether records arriving on input `port` are
@@ -304,7 +310,13 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     }
     /// [`Shape::PerSourceRecord`]: what a source record's held records become,
     /// once its upstream work is done; `counted` is how many were not held.
-    fn gather(&self, _node: &NodeDef, _lineage: u64, held: Vec<Arc<Rec>>, _counted: usize) -> Vec<Arc<Rec>> {
+    fn gather(
+        &self,
+        _node: &NodeDef,
+        _lineage: u64,
+        held: Vec<Arc<Rec>>,
+        _counted: usize,
+    ) -> Vec<Arc<Rec>> {
         held
     }
     /// [`Shape::ModelCall`]: completions asked per record (0: none).
@@ -318,7 +330,10 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     }
     /// [`Shape::ModelCall`]: the fields one reply adds.
     fn reply(&self, node: &NodeDef, text: String) -> Vec<(String, serde_json::Value)> {
-        self.reply_field(node).map(|f| (f, serde_json::Value::String(text))).into_iter().collect()
+        self.reply_field(node)
+            .map(|f| (f, serde_json::Value::String(text)))
+            .into_iter()
+            .collect()
     }
     /// Sources and sinks: the file format.
     fn data_format(&self) -> DataFormat {
@@ -369,5 +384,8 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
 /// The output field of an LLM-like step: `into:` or the step's own name
 /// (for a kind's [`StepKind::configure`]).
 pub fn into_field(node: &NodeDef) -> String {
-    node.args.get("into").and_then(Value::as_str).map_or_else(|| node.name.clone(), str::to_string)
+    node.args
+        .get("into")
+        .and_then(Value::as_str)
+        .map_or_else(|| node.name.clone(), str::to_string)
 }

@@ -1,6 +1,7 @@
 //! One node's call → its inputs, references and typed argument values.
 
 use super::exprs::{compile, constant, Scope};
+use super::inputs::{check_pools, input_ref};
 use super::templates;
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId};
 use crate::steps::{ArgType, Positional};
@@ -18,7 +19,11 @@ pub fn resolve_args(
     diags: &mut Vec<Diagnostic>,
 ) {
     let kind = wf.nodes[id].kind;
-    let scope = Scope { params, file, fields_allowed: false };
+    let scope = Scope {
+        params,
+        file,
+        fields_allowed: false,
+    };
     let positional: Vec<&Expr> = call.positional().map(|a| &a.value).collect();
 
     match kind.positional() {
@@ -27,10 +32,17 @@ pub fn resolve_args(
                 if let Some(v) = constant(one, &scope, diags) {
                     match v.as_str() {
                         Some(s) => {
-                            wf.nodes[id].args.insert("location".into(), Value::String(s.to_string()));
+                            wf.nodes[id]
+                                .args
+                                .insert("location".into(), Value::String(s.to_string()));
                             wf.nodes[id].arg_spans.insert("location".into(), one.span);
                         }
-                        None => diags.push(Diagnostic::error("wrong-type", file, one.span, "expected a path or name as a string")),
+                        None => diags.push(Diagnostic::error(
+                            "wrong-type",
+                            file,
+                            one.span,
+                            "expected a path or name as a string",
+                        )),
                     }
                 }
             }
@@ -41,7 +53,10 @@ pub fn resolve_args(
                     call.span,
                     format!("`{}` takes exactly one path or name first", call.func.text),
                 )
-                .with_help(format!("e.g. {}(\"stdlib/data/arith-100.jsonl\")", call.func.text)),
+                .with_help(format!(
+                    "e.g. {}(\"stdlib/data/arith-100.jsonl\")",
+                    call.func.text
+                )),
             ),
         },
         Positional::Records { min, max } => {
@@ -55,7 +70,11 @@ pub fn resolve_args(
             }
             let written: usize = positional.iter().map(|e| e.union_operands().len()).sum();
             if written < min {
-                let what = if wf.nodes[id].decl == DeclKind::Sink { "a sink fed by nothing" } else { "too few inputs" };
+                let what = if wf.nodes[id].decl == DeclKind::Sink {
+                    "a sink fed by nothing"
+                } else {
+                    "too few inputs"
+                };
                 diags.push(
                     Diagnostic::error(
                         "missing-input",
@@ -82,15 +101,31 @@ pub fn resolve_args(
     for a in call.args.iter() {
         let Some(key) = &a.name else { continue };
         let Some(spec) = kind.args().iter().find(|s| s.name == key.text) else {
-            let mut d =
-                Diagnostic::error("unknown-argument", file, key.span, format!("`{}` has no argument `{}`", call.func.text, key.text));
+            let mut d = Diagnostic::error(
+                "unknown-argument",
+                file,
+                key.span,
+                format!("`{}` has no argument `{}`", call.func.text, key.text),
+            );
             let names: Vec<&str> = kind.args().iter().map(|s| s.name).collect();
-            d.help = Some(did_you_mean(&key.text, names.iter().copied()).unwrap_or_else(|| format!("arguments: {}", names.join(", "))));
+            d.help = Some(
+                did_you_mean(&key.text, names.iter().copied())
+                    .unwrap_or_else(|| format!("arguments: {}", names.join(", "))),
+            );
             diags.push(d);
             continue;
         };
-        if wf.nodes[id].arg_spans.insert(key.text.clone(), a.value.span).is_some() {
-            diags.push(Diagnostic::error("duplicate-argument", file, key.span, format!("`{}` is given twice", key.text)));
+        if wf.nodes[id]
+            .arg_spans
+            .insert(key.text.clone(), a.value.span)
+            .is_some()
+        {
+            diags.push(Diagnostic::error(
+                "duplicate-argument",
+                file,
+                key.span,
+                format!("`{}` is given twice", key.text),
+            ));
             continue;
         }
         resolve_one(wf, id, spec.name, spec.ty, &a.value, &scope, diags);
@@ -98,8 +133,13 @@ pub fn resolve_args(
     for spec in kind.args().iter().filter(|s| s.required) {
         if call.named(spec.name).is_none() {
             diags.push(
-                Diagnostic::error("missing-argument", file, call.span, format!("`{}` needs `{}:`", call.func.text, spec.name))
-                    .with_help(format!("{}: {}", spec.name, spec.doc)),
+                Diagnostic::error(
+                    "missing-argument",
+                    file,
+                    call.span,
+                    format!("`{}` needs `{}:`", call.func.text, spec.name),
+                )
+                .with_help(format!("{}: {}", spec.name, spec.doc)),
             );
         }
     }
@@ -111,7 +151,11 @@ pub fn resolve_args(
     }
     // A model whose declaration did not parse was reported already.
     let broken_model = wf.models.is_empty() && wf.broken.iter().any(|b| b.starts_with("model:"));
-    if kind.calls_llm() && wf.nodes[id].model.is_none() && call.named("model").is_none() && !broken_model {
+    if kind.calls_llm()
+        && wf.nodes[id].model.is_none()
+        && call.named("model").is_none()
+        && !broken_model
+    {
         match wf.models.len() {
             1 => wf.nodes[id].model = Some(0),
             0 => diags.push(
@@ -128,7 +172,11 @@ pub fn resolve_args(
         super::pools::load_pool(wf, id, file, diags);
     }
     // A template may read a whole pool by name (`{% for g in seeds %}`): that is an edge.
-    let reads: Vec<String> = wf.nodes[id].prompts.values().flat_map(|p| p.reads.clone()).collect();
+    let reads: Vec<String> = wf.nodes[id]
+        .prompts
+        .values()
+        .flat_map(|p| p.reads.clone())
+        .collect();
     for r in reads {
         if let Some(p) = wf.node(&r).filter(|p| wf.nodes[*p].decl == DeclKind::Pool) {
             wf.nodes[id].refs.insert(format!("reads {r}"), p);
@@ -136,83 +184,64 @@ pub fn resolve_args(
     }
 }
 
-fn input_ref(wf: &Workflow, me: NodeId, e: &Expr, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<NodeId> {
-    let Some(n) = e.as_ident() else {
-        diags.push(
-            Diagnostic::error("invalid-input", file, e.span, "inputs are step, source or pool names, joined with `+`")
-                .with_help("named arguments come after the inputs: `llm(questions, prompt: \"…\")`"),
-        );
-        return None;
-    };
-    match wf.node(&n.text) {
-        Some(i) if wf.nodes[i].decl == DeclKind::Sink => {
-            diags.push(Diagnostic::error("sink-as-input", file, n.span, format!("`{}` is a sink; sinks cannot feed steps", n.text)));
-            None
-        }
-        Some(i) if i == me => {
-            diags.push(Diagnostic::error("cycle", file, n.span, format!("`{}` reads its own output", n.text)));
-            None
-        }
-        Some(i) => Some(i),
-        None if wf.broken.contains(&n.text) => None,
-        None => {
-            let mut d = Diagnostic::error("unknown-step", file, n.span, format!("no step, source or pool named `{}`", n.text));
-            let names: Vec<&str> = wf.nodes.iter().filter(|x| x.decl != DeclKind::Sink).map(|x| x.name.as_str()).collect();
-            let params = wf.param(&n.text).is_some();
-            d.help = Some(if params {
-                format!("`{}` is a param; inputs must be steps", n.text)
-            } else {
-                did_you_mean(&n.text, names).unwrap_or_else(|| "declare it with `step`, `source` or `pool`".into())
-            });
-            diags.push(d);
-            None
-        }
-    }
-}
-
-/// Pools feed only the inputs a kind takes them on (`cross`'s second).
-fn check_pools(wf: &Workflow, id: NodeId, inputs: &[NodeId], file: FileId, call: &Call, diags: &mut Vec<Diagnostic>) {
-    for (i, n) in inputs.iter().enumerate() {
-        let pool = wf.nodes[*n].decl == DeclKind::Pool;
-        if pool && !wf.nodes[id].kind.takes_pool(i) {
-            diags.push(
-                Diagnostic::error(
-                    "pool-as-input",
-                    file,
-                    call.span,
-                    format!("`{}` is a pool; pools feed records only through `cross`", wf.nodes[*n].name),
-                )
-                .with_help(format!("step x = cross(questions, {})", wf.nodes[*n].name)),
-            );
-        }
-    }
-}
-
-fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, scope: &Scope, diags: &mut Vec<Diagnostic>) {
+fn resolve_one(
+    wf: &mut Workflow,
+    id: NodeId,
+    key: &str,
+    ty: ArgType,
+    e: &Expr,
+    scope: &Scope,
+    diags: &mut Vec<Diagnostic>,
+) {
     let file = scope.file;
-    let bare = e.as_ident().filter(|n| !scope.params.contains_key(&n.text)).map(|n| n.text.clone());
+    let bare = e
+        .as_ident()
+        .filter(|n| !scope.params.contains_key(&n.text))
+        .map(|n| n.text.clone());
     match ty {
         ArgType::Node | ArgType::Source => {
             let Some(name) = e.as_ident() else {
-                diags.push(Diagnostic::error("wrong-type", file, e.span, format!("`{key}` names a step")));
+                diags.push(Diagnostic::error(
+                    "wrong-type",
+                    file,
+                    e.span,
+                    format!("`{key}` names a step"),
+                ));
                 return;
             };
             match wf.node(&name.text) {
-                Some(n) if ty == ArgType::Source && wf.nodes[n].decl != DeclKind::Source => diags.push(
-                    Diagnostic::error(
-                        "not-a-source",
-                        file,
-                        name.span,
-                        format!("`{key}` must name a source; `{}` is a {}", name.text, wf.nodes[n].decl.keyword()),
-                    )
-                    .with_help("groups are the records of a source (lineage): `per: questions`"),
-                ),
-                Some(n) if n == id => diags.push(Diagnostic::error("cycle", file, name.span, format!("`{}` refers to itself", name.text))),
+                Some(n) if ty == ArgType::Source && wf.nodes[n].decl != DeclKind::Source => diags
+                    .push(
+                        Diagnostic::error(
+                            "not-a-source",
+                            file,
+                            name.span,
+                            format!(
+                                "`{key}` must name a source; `{}` is a {}",
+                                name.text,
+                                wf.nodes[n].decl.keyword()
+                            ),
+                        )
+                        .with_help(
+                            "groups are the records of a source (lineage): `per: questions`",
+                        ),
+                    ),
+                Some(n) if n == id => diags.push(Diagnostic::error(
+                    "cycle",
+                    file,
+                    name.span,
+                    format!("`{}` refers to itself", name.text),
+                )),
                 Some(n) => {
                     wf.nodes[id].refs.insert(key.to_string(), n);
                 }
                 None => {
-                    let mut d = Diagnostic::error("unknown-step", file, name.span, format!("no step or source named `{}`", name.text));
+                    let mut d = Diagnostic::error(
+                        "unknown-step",
+                        file,
+                        name.span,
+                        format!("no step or source named `{}`", name.text),
+                    );
                     d.help = did_you_mean(&name.text, wf.nodes.iter().map(|x| x.name.as_str()));
                     diags.push(d);
                 }
@@ -220,13 +249,23 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
         }
         ArgType::Model => {
             let Some(name) = e.as_ident() else {
-                diags.push(Diagnostic::error("wrong-type", file, e.span, "`model` names a model declaration"));
+                diags.push(Diagnostic::error(
+                    "wrong-type",
+                    file,
+                    e.span,
+                    "`model` names a model declaration",
+                ));
                 return;
             };
             match wf.models.iter().position(|m| m.name == name.text) {
                 Some(m) => wf.nodes[id].model = Some(m),
                 None => {
-                    let mut d = Diagnostic::error("unknown-model", file, name.span, format!("no model named `{}`", name.text));
+                    let mut d = Diagnostic::error(
+                        "unknown-model",
+                        file,
+                        name.span,
+                        format!("no model named `{}`", name.text),
+                    );
                     d.help = Some(
                         did_you_mean(&name.text, wf.models.iter().map(|m| m.name.as_str()))
                             .unwrap_or_else(|| "declare it with `model name { … }`".into()),
@@ -236,16 +275,26 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
             }
         }
         ArgType::Filter => {
-            let scope = Scope { params: scope.params, file, fields_allowed: true };
+            let scope = Scope {
+                params: scope.params,
+                file,
+                fields_allowed: true,
+            };
             if let Some(f) = compile(e, &scope, diags) {
                 wf.nodes[id].filter = Some(f);
             }
         }
         // An enum given by a string param (`answers: answer_format`) takes the param's value.
         ArgType::Enum(options)
-            if bare.as_ref().is_some_and(|b| !options.contains(&b.as_str()) && scope.params.get(b).is_some_and(Value::is_string)) =>
+            if bare.as_ref().is_some_and(|b| {
+                !options.contains(&b.as_str()) && scope.params.get(b).is_some_and(Value::is_string)
+            }) =>
         {
-            let value = scope.params.get(&bare.unwrap_or_default()).cloned().unwrap_or_default();
+            let value = scope
+                .params
+                .get(&bare.unwrap_or_default())
+                .cloned()
+                .unwrap_or_default();
             set_checked(wf, id, key, ty, value, e, file, diags);
         }
         ArgType::FieldIn | ArgType::FieldOut | ArgType::Enum(_) if bare.is_some() => {
@@ -257,7 +306,9 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
                 crate::syntax::ast::ExprKind::List(items) => items
                     .iter()
                     .filter_map(|i| {
-                        i.as_ident().map(|n| Value::String(n.text.clone())).or_else(|| i.as_str().map(|s| Value::String(s.into())))
+                        i.as_ident()
+                            .map(|n| Value::String(n.text.clone()))
+                            .or_else(|| i.as_str().map(|s| Value::String(s.into())))
                     })
                     .collect(),
                 _ => {
@@ -281,7 +332,16 @@ fn resolve_one(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, e: &Expr, 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, e: &Expr, file: FileId, diags: &mut Vec<Diagnostic>) {
+fn set_checked(
+    wf: &mut Workflow,
+    id: NodeId,
+    key: &str,
+    ty: ArgType,
+    v: Value,
+    e: &Expr,
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+) {
     let v = match super::value::check(key, ty, v) {
         Ok(v) => v,
         Err(r) => {
@@ -291,7 +351,12 @@ fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, 
     };
     if ty == ArgType::Template {
         let Some(s) = v.as_str() else {
-            let d = Diagnostic::error("wrong-type", file, e.span, format!("`{key}` expects a template name or text"));
+            let d = Diagnostic::error(
+                "wrong-type",
+                file,
+                e.span,
+                format!("`{key}` expects a template name or text"),
+            );
             return diags.push(d.with_help(arg_doc(wf, id, key)));
         };
         let (dir, stdlib, sandbox) = (wf.dir.clone(), wf.stdlib.clone(), wf.sandbox.clone());
@@ -303,5 +368,10 @@ fn set_checked(wf: &mut Workflow, id: NodeId, key: &str, ty: ArgType, v: Value, 
 }
 
 fn arg_doc(wf: &Workflow, id: NodeId, key: &str) -> String {
-    wf.nodes[id].kind.args().iter().find(|s| s.name == key).map_or(String::new(), |s| format!("{key}: {}", s.doc))
+    wf.nodes[id]
+        .kind
+        .args()
+        .iter()
+        .find(|s| s.name == key)
+        .map_or(String::new(), |s| format!("{key}: {}", s.doc))
 }

@@ -23,7 +23,11 @@ pub struct Analysis {
 
 /// Every node a node depends on: inputs and references.
 pub fn deps(wf: &Workflow, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-    wf.nodes[id].inputs.iter().copied().chain(wf.nodes[id].refs.values().copied())
+    wf.nodes[id]
+        .inputs
+        .iter()
+        .copied()
+        .chain(wf.nodes[id].refs.values().copied())
 }
 
 pub fn analyse(wf: &Workflow, diags: &mut Vec<Diagnostic>) -> Analysis {
@@ -94,7 +98,13 @@ fn cycle_path(wf: &Workflow, start: NodeId) -> Vec<String> {
     // Walk dependencies from `start` until we come back to it.
     let mut path = vec![start];
     let mut seen = BTreeSet::new();
-    fn dfs(wf: &Workflow, cur: NodeId, start: NodeId, path: &mut Vec<NodeId>, seen: &mut BTreeSet<NodeId>) -> bool {
+    fn dfs(
+        wf: &Workflow,
+        cur: NodeId,
+        start: NodeId,
+        path: &mut Vec<NodeId>,
+        seen: &mut BTreeSet<NodeId>,
+    ) -> bool {
         for d in deps(wf, cur) {
             if d == start {
                 return true;
@@ -124,55 +134,89 @@ fn check_reads(wf: &Workflow, a: &Analysis, diags: &mut Vec<Diagnostic>) {
     let anywhere: BTreeSet<String> = a.fields_out.iter().flatten().cloned().collect();
     for &id in &a.order {
         let node = &wf.nodes[id];
-        let have = if a.incomplete[id] { &anywhere } else { &a.fields_in[id] };
+        let have = if a.incomplete[id] {
+            &anywhere
+        } else {
+            &a.fields_in[id]
+        };
         let mut missing = |field: &str, span: Span, what: String| {
-            let is_pool = wf.node(field).is_some_and(|p| wf.nodes[p].decl == DeclKind::Pool);
+            let is_pool = wf
+                .node(field)
+                .is_some_and(|p| wf.nodes[p].decl == DeclKind::Pool);
             // Templates may read params too (`{% if answer_format == "choice" %}`); filters fold them already.
             let is_param = wf.param(field).is_some();
             if have.contains(field) || GLOBALS.contains(&field) || is_pool || is_param {
                 return;
             }
-            let mut d =
-                Diagnostic::error("unknown-field", node.file, span, format!("{what} reads `{field}`, which no upstream step provides"));
+            let mut d = Diagnostic::error(
+                "unknown-field",
+                node.file,
+                span,
+                format!("{what} reads `{field}`, which no upstream step provides"),
+            );
             let avail: Vec<&str> = have.iter().map(String::as_str).collect();
             d.help = Some(match did_you_mean(field, avail.iter().copied()) {
-                Some(dym) => format!("{dym} (fields reaching `{}`: {})", node.name, avail.join(", ")),
+                Some(dym) => format!(
+                    "{dym} (fields reaching `{}`: {})",
+                    node.name,
+                    avail.join(", ")
+                ),
                 None => format!("fields reaching `{}`: {}", node.name, avail.join(", ")),
             });
             diags.push(d);
         };
         for (key, p) in &node.prompts {
             for f in &p.reads {
-                missing(f, p.span, format!("template `{}` (`{key}:` of `{}`)", p.name, node.name));
+                missing(
+                    f,
+                    p.span,
+                    format!("template `{}` (`{key}:` of `{}`)", p.name, node.name),
+                );
             }
         }
         if let Some(filter) = &node.filter {
             let mut fs = Vec::new();
             filter.fields(&mut fs);
             for f in fs {
-                missing(&f, node.arg_span("where"), format!("the condition of `{}`", node.name));
+                missing(
+                    &f,
+                    node.arg_span("where"),
+                    format!("the condition of `{}`", node.name),
+                );
             }
         }
         // The fields a kind declares it reads (`FieldIn`, `FieldList`).
         for spec in node.kind.args() {
             let read: Vec<&str> = match (spec.ty, node.args.get(spec.name)) {
                 (ArgType::FieldIn, Some(v)) => v.as_str().into_iter().collect(),
-                (ArgType::FieldList, Some(v)) => v.as_array().map_or(vec![], |l| l.iter().filter_map(|v| v.as_str()).collect()),
+                (ArgType::FieldList, Some(v)) => v
+                    .as_array()
+                    .map_or(vec![], |l| l.iter().filter_map(|v| v.as_str()).collect()),
                 _ => vec![],
             };
             for f in read {
-                missing(f, node.arg_span(spec.name), format!("`{}:` of `{}`", spec.name, node.name));
+                missing(
+                    f,
+                    node.arg_span(spec.name),
+                    format!("`{}:` of `{}`", spec.name, node.name),
+                );
             }
         }
         if let Some(per) = node.refs.get("per") {
             if !a.lineage[id].contains(per) && !a.lineage[id].is_empty() {
-                let roots: Vec<&str> = a.lineage[id].iter().map(|i| wf.nodes[*i].name.as_str()).collect();
+                let roots: Vec<&str> = a.lineage[id]
+                    .iter()
+                    .map(|i| wf.nodes[*i].name.as_str())
+                    .collect();
                 diags.push(
                     Diagnostic::error(
                         "wrong-group",
                         node.file,
                         node.arg_span("per"),
-                        format!("`{}`'s records do not descend from `{}`", node.name, wf.nodes[*per].name),
+                        format!(
+                            "`{}`'s records do not descend from `{}`",
+                            node.name, wf.nodes[*per].name
+                        ),
                     )
                     .with_help(format!("they descend from: {}", roots.join(", "))),
                 );

@@ -7,11 +7,23 @@ use crate::workflow::Workflow;
 use std::collections::BTreeSet;
 
 pub fn label_readers(wf: &Workflow) -> Vec<String> {
-    let labels: BTreeSet<&str> =
-        wf.nodes.iter().filter_map(|n| n.settings.get::<crate::steps::SourceSettings>()?.label.as_deref()).collect();
+    let labels: BTreeSet<&str> = wf
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            n.settings
+                .get::<crate::steps::SourceSettings>()?
+                .label
+                .as_deref()
+        })
+        .collect();
     let mut out = Vec::new();
     for n in wf.nodes.iter().filter(|n| matches!(n.decl, DeclKind::Step)) {
-        let mut reads: Vec<String> = n.prompts.values().flat_map(|p| p.reads.iter().cloned()).collect();
+        let mut reads: Vec<String> = n
+            .prompts
+            .values()
+            .flat_map(|p| p.reads.iter().cloned())
+            .collect();
         if let Some(f) = &n.filter {
             f.fields(&mut reads);
         }

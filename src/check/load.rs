@@ -22,7 +22,11 @@ pub struct Loaded {
 }
 
 /// Read a file as text; invalid UTF-8 becomes a diagnostic pointing at the first bad byte.
-pub fn read_source(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnostic>) -> std::io::Result<FileId> {
+pub fn read_source(
+    path: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> std::io::Result<FileId> {
     let bytes = sources.read(path)?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(path, text)),
@@ -44,12 +48,21 @@ pub fn read_source(path: &Path, sources: &mut SourceMap, diags: &mut Vec<Diagnos
     }
 }
 
-pub fn load(path: &Path, sources: &mut SourceMap, sandbox: &Sandbox, diags: &mut Vec<Diagnostic>) -> std::io::Result<Loaded> {
+pub fn load(
+    path: &Path,
+    sources: &mut SourceMap,
+    sandbox: &Sandbox,
+    diags: &mut Vec<Diagnostic>,
+) -> std::io::Result<Loaded> {
     let root = read_source(path, sources, diags)?;
     let mut stack = vec![canonical(path)];
     let mut broken = Vec::new();
     let items = load_file(root, sources, sandbox, diags, &mut stack, &mut broken);
-    Ok(Loaded { root, items, broken })
+    Ok(Loaded {
+        root,
+        items,
+        broken,
+    })
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -64,25 +77,49 @@ fn load_file(
     stack: &mut Vec<PathBuf>,
     broken: &mut Vec<String>,
 ) -> Vec<Located> {
-    if diags.iter().any(|d| d.file == file && d.code == "invalid-utf8") {
+    if diags
+        .iter()
+        .any(|d| d.file == file && d.code == "invalid-utf8")
+    {
         return vec![];
     }
     let parsed = parse(sources.text(file), file);
     diags.extend(parsed.diagnostics);
     broken.extend(parsed.file.broken);
-    let own: Vec<Located> = parsed.file.items.into_iter().map(|item| Located { file, item }).collect();
+    let own: Vec<Located> = parsed
+        .file
+        .items
+        .into_iter()
+        .map(|item| Located { file, item })
+        .collect();
     duplicates(&own, diags);
-    let extends: Vec<&Located> = own.iter().filter(|l| matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+    let extends: Vec<&Located> = own
+        .iter()
+        .filter(|l| matches!(l.item.kind, ItemKind::Extends { .. }))
+        .collect();
     for extra in extends.iter().skip(1) {
         diags.push(
-            Diagnostic::error("duplicate-extends", file, extra.item.span, "a workflow extends at most one base")
-                .with_help("keep one `extends` line; chain variants instead"),
+            Diagnostic::error(
+                "duplicate-extends",
+                file,
+                extra.item.span,
+                "a workflow extends at most one base",
+            )
+            .with_help("keep one `extends` line; chain variants instead"),
         );
     }
-    let Some(ItemKind::Extends { path: base_rel, span }) = extends.first().map(|l| l.item.kind.clone()) else {
+    let Some(ItemKind::Extends {
+        path: base_rel,
+        span,
+    }) = extends.first().map(|l| l.item.kind.clone())
+    else {
         return own;
     };
-    let dir = sources.path(file).parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = sources
+        .path(file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     // `extends "@regenesis"`: a shipped workflow, from any folder (the copy built into regen).
     let shipped = base_rel.strip_prefix('@');
     let base_path = match shipped.map(crate::shipped::workflow) {
@@ -93,34 +130,67 @@ fn load_file(
                 Diagnostic::error("extends-not-found", file, span, e.to_string())
                     .with_help("`regen workflows` lists the shipped workflows"),
             );
-            return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+            return own
+                .into_iter()
+                .filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. }))
+                .collect();
         }
     };
     let key = canonical(&base_path);
     if stack.contains(&key) {
-        let chain: Vec<String> =
-            stack.iter().chain([&key]).map(|p| p.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned())).collect();
+        let chain: Vec<String> = stack
+            .iter()
+            .chain([&key])
+            .map(|p| {
+                p.file_name()
+                    .map_or(String::new(), |f| f.to_string_lossy().into_owned())
+            })
+            .collect();
         diags.push(
-            Diagnostic::error("extends-cycle", file, span, format!("`extends` makes a cycle: {}", chain.join(" → ")))
-                .with_help("a variant must extend a base that does not extend it back"),
+            Diagnostic::error(
+                "extends-cycle",
+                file,
+                span,
+                format!("`extends` makes a cycle: {}", chain.join(" → ")),
+            )
+            .with_help("a variant must extend a base that does not extend it back"),
         );
-        return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+        return own
+            .into_iter()
+            .filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. }))
+            .collect();
     }
     if shipped.is_none() && !sandbox.permits(&base_path) {
         diags.push(
-            Diagnostic::error("outside-sandbox", file, span, format!("`extends` reaches `{base_rel}`, outside the workflow's tree"))
-                .with_help(sandbox.help()),
+            Diagnostic::error(
+                "outside-sandbox",
+                file,
+                span,
+                format!("`extends` reaches `{base_rel}`, outside the workflow's tree"),
+            )
+            .with_help(sandbox.help()),
         );
-        return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+        return own
+            .into_iter()
+            .filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. }))
+            .collect();
     }
     let base_file = match read_source(&base_path, sources, diags) {
         Ok(id) => id,
         Err(e) => {
             diags.push(
-                Diagnostic::error("extends-not-found", file, span, format!("cannot read base workflow `{}`: {e}", base_path.display()))
-                    .with_help("the path is relative to this file's folder"),
+                Diagnostic::error(
+                    "extends-not-found",
+                    file,
+                    span,
+                    format!("cannot read base workflow `{}`: {e}", base_path.display()),
+                )
+                .with_help("the path is relative to this file's folder"),
             );
-            return own.into_iter().filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. })).collect();
+            return own
+                .into_iter()
+                .filter(|l| !matches!(l.item.kind, ItemKind::Extends { .. }))
+                .collect();
         }
     };
     stack.push(key);
@@ -131,7 +201,11 @@ fn load_file(
 
 /// Apply a variant's items to its base: same name replaces (model settings merge
 /// key by key), `remove` deletes and rewires consumers to the removed step's inputs.
-fn merge(mut base: Vec<Located>, variant: Vec<Located>, diags: &mut Vec<Diagnostic>) -> Vec<Located> {
+fn merge(
+    mut base: Vec<Located>,
+    variant: Vec<Located>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Located> {
     for v in variant {
         match &v.item.kind {
             ItemKind::Extends { .. } => {}
@@ -141,8 +215,14 @@ fn merge(mut base: Vec<Located>, variant: Vec<Located>, diags: &mut Vec<Diagnost
             }
             ItemKind::Remove(name) => remove(&mut base, name, v.file, diags),
             kind => {
-                let name = kind.declared_name().map(|n| n.text.clone()).unwrap_or_default();
-                match base.iter().position(|b| b.item.kind.declared_name().is_some_and(|n| n.text == name)) {
+                let name = kind
+                    .declared_name()
+                    .map(|n| n.text.clone())
+                    .unwrap_or_default();
+                match base
+                    .iter()
+                    .position(|b| b.item.kind.declared_name().is_some_and(|n| n.text == name))
+                {
                     Some(i) => base[i] = override_item(&base[i], v),
                     None => base.push(v),
                 }
@@ -155,11 +235,33 @@ fn merge(mut base: Vec<Located>, variant: Vec<Located>, diags: &mut Vec<Diagnost
 fn override_item(old: &Located, new: Located) -> Located {
     match (&old.item.kind, &new.item.kind) {
         // A param override may omit the type; keep the base's.
-        (ItemKind::Param { ty: Some(t), .. }, ItemKind::Param { name, ty: None, value }) => {
-            let kind = ItemKind::Param { name: name.clone(), ty: Some(t.clone()), value: value.clone() };
-            Located { file: new.file, item: Item { kind, span: new.item.span } }
+        (
+            ItemKind::Param { ty: Some(t), .. },
+            ItemKind::Param {
+                name,
+                ty: None,
+                value,
+            },
+        ) => {
+            let kind = ItemKind::Param {
+                name: name.clone(),
+                ty: Some(t.clone()),
+                value: value.clone(),
+            };
+            Located {
+                file: new.file,
+                item: Item {
+                    kind,
+                    span: new.item.span,
+                },
+            }
         }
-        (ItemKind::Model { props: base_props, .. }, ItemKind::Model { name, props }) => {
+        (
+            ItemKind::Model {
+                props: base_props, ..
+            },
+            ItemKind::Model { name, props },
+        ) => {
             let mut merged = base_props.clone();
             // `endpoint` and `endpoints` are two shapes of one setting: a variant
             // setting either replaces whichever the base had (setting both in one
@@ -175,18 +277,41 @@ fn override_item(old: &Located, new: Located) -> Located {
                     None => merged.push(p.clone()),
                 }
             }
-            let kind = ItemKind::Model { name: name.clone(), props: merged };
-            Located { file: new.file, item: Item { kind, span: new.item.span } }
+            let kind = ItemKind::Model {
+                name: name.clone(),
+                props: merged,
+            };
+            Located {
+                file: new.file,
+                item: Item {
+                    kind,
+                    span: new.item.span,
+                },
+            }
         }
         _ => new,
     }
 }
 
 fn remove(base: &mut Vec<Located>, name: &Name, file: FileId, diags: &mut Vec<Diagnostic>) {
-    let Some(i) = base.iter().position(|b| matches!(&b.item.kind, ItemKind::Decl { name: n, .. } if n.text == name.text)) else {
-        let names: Vec<&str> = base.iter().filter_map(|b| b.item.kind.declared_name()).map(|n| n.text.as_str()).collect();
-        let mut d = Diagnostic::error("unknown-step", file, name.span, format!("cannot remove `{}`: the base has no such step", name.text));
-        d.help = Some(did_you_mean(&name.text, names).unwrap_or_else(|| "remove names a step, source, pool or sink of the base".into()));
+    let Some(i) = base.iter().position(
+        |b| matches!(&b.item.kind, ItemKind::Decl { name: n, .. } if n.text == name.text),
+    ) else {
+        let names: Vec<&str> = base
+            .iter()
+            .filter_map(|b| b.item.kind.declared_name())
+            .map(|n| n.text.as_str())
+            .collect();
+        let mut d = Diagnostic::error(
+            "unknown-step",
+            file,
+            name.span,
+            format!("cannot remove `{}`: the base has no such step", name.text),
+        );
+        d.help = Some(
+            did_you_mean(&name.text, names)
+                .unwrap_or_else(|| "remove names a step, source, pool or sink of the base".into()),
+        );
         diags.push(d);
         return;
     };
@@ -194,8 +319,11 @@ fn remove(base: &mut Vec<Located>, name: &Name, file: FileId, diags: &mut Vec<Di
     let ItemKind::Decl { call, .. } = &removed.item.kind else {
         return;
     };
-    let replacement: Vec<String> =
-        call.positional().flat_map(|a| a.value.union_operands()).filter_map(|e| e.as_ident().map(|n| n.text.clone())).collect();
+    let replacement: Vec<String> = call
+        .positional()
+        .flat_map(|a| a.value.union_operands())
+        .filter_map(|e| e.as_ident().map(|n| n.text.clone()))
+        .collect();
     for b in base.iter_mut() {
         if let ItemKind::Decl { call, .. } = &mut b.item.kind {
             for a in call.args.iter_mut().filter(|a| a.name.is_none()) {
@@ -208,15 +336,23 @@ fn remove(base: &mut Vec<Located>, name: &Name, file: FileId, diags: &mut Vec<Di
 /// Replace `name` in a `+` chain with the removed step's inputs (spans kept at the use site).
 fn rewire(e: &mut Expr, name: &str, replacement: &[String]) {
     let ops: Vec<Expr> = e.union_operands().into_iter().cloned().collect();
-    if !ops.iter().any(|o| o.as_ident().is_some_and(|n| n.text == name)) || replacement.is_empty() {
+    if !ops
+        .iter()
+        .any(|o| o.as_ident().is_some_and(|n| n.text == name))
+        || replacement.is_empty()
+    {
         return;
     }
     let mut out: Vec<Expr> = Vec::new();
     for o in ops {
         match o.as_ident() {
-            Some(n) if n.text == name => out.extend(
-                replacement.iter().map(|r| Expr { kind: ExprKind::Ref(vec![Name { text: r.clone(), span: o.span }]), span: o.span }),
-            ),
+            Some(n) if n.text == name => out.extend(replacement.iter().map(|r| Expr {
+                kind: ExprKind::Ref(vec![Name {
+                    text: r.clone(),
+                    span: o.span,
+                }]),
+                span: o.span,
+            })),
             _ => out.push(o),
         }
     }
@@ -224,7 +360,10 @@ fn rewire(e: &mut Expr, name: &str, replacement: &[String]) {
     let Some(first) = it.next() else { return };
     *e = it.fold(first, |acc, x| {
         let span = acc.span.join(x.span);
-        Expr { kind: ExprKind::Binary(crate::syntax::ast::BinOp::Add, Box::new(acc), Box::new(x)), span }
+        Expr {
+            kind: ExprKind::Binary(crate::syntax::ast::BinOp::Add, Box::new(acc), Box::new(x)),
+            span,
+        }
     });
 }
 

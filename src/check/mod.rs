@@ -4,6 +4,7 @@
 pub mod args;
 pub mod exprs;
 pub mod fields;
+mod inputs;
 pub mod label_use;
 pub mod lints;
 pub mod load;
@@ -45,7 +46,12 @@ pub fn check_file(path: &Path, opts: &Options, call_threshold: f64) -> std::io::
 
 /// As [`check_file`], reading workflow files through `sources` (an editor's
 /// unsaved buffers win over the disk; `extends` resolves against them too).
-pub fn check_sources(path: &Path, opts: &Options, call_threshold: f64, mut sources: SourceMap) -> std::io::Result<Checked> {
+pub fn check_sources(
+    path: &Path,
+    opts: &Options,
+    call_threshold: f64,
+    mut sources: SourceMap,
+) -> std::io::Result<Checked> {
     let mut diags = Vec::new();
     let given: Vec<String> = opts.sets.iter().map(|(_, v)| v.clone()).collect();
     let sandbox = sandbox::Sandbox::new(path, &opts.stdlib, &given, opts.allow_outside);
@@ -54,14 +60,25 @@ pub fn check_sources(path: &Path, opts: &Options, call_threshold: f64, mut sourc
     sandbox::check(&workflow, &sandbox, &mut diags);
     workflow.sandbox = sandbox;
     let analysis = fields::analyse(&workflow, &mut diags);
-    let lint_cx = lints::LintContext { wf: &workflow, analysis: &analysis, call_threshold };
+    let lint_cx = lints::LintContext {
+        wf: &workflow,
+        analysis: &analysis,
+        call_threshold,
+    };
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(lints::run_all(&lint_cx));
     }
     // Stable order: by file, then position; errors and warnings interleaved as in the text.
     diags.sort_by_key(|d| (d.file, d.span.start, d.span.end));
-    diags.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.file == b.file && a.message == b.message);
-    Ok(Checked { sources, workflow, analysis, diagnostics: diags })
+    diags.dedup_by(|a, b| {
+        a.code == b.code && a.span == b.span && a.file == b.file && a.message == b.message
+    });
+    Ok(Checked {
+        sources,
+        workflow,
+        analysis,
+        diagnostics: diags,
+    })
 }
 
 /// Where the stdlib is: `$REGEN_STDLIB`, else a `stdlib/` beside the workflow or

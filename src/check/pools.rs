@@ -40,13 +40,30 @@ pub fn load_pool(wf: &mut Workflow, id: NodeId, file: FileId, diags: &mut Vec<Di
     }
     match serde_yaml::from_str::<Pool>(&text) {
         Ok(p) if !p.guidelines.is_empty() => {
-            let take = wf.nodes[id].int_arg("take").map_or(usize::MAX, |t| t.max(0) as usize);
-            wf.nodes[id].pool_items = p.guidelines.into_iter().take(take).filter_map(|g| serde_json::to_value(g).ok()).collect();
+            let take = wf.nodes[id]
+                .int_arg("take")
+                .map_or(usize::MAX, |t| t.max(0) as usize);
+            wf.nodes[id].pool_items = p
+                .guidelines
+                .into_iter()
+                .take(take)
+                .filter_map(|g| serde_json::to_value(g).ok())
+                .collect();
         }
-        Ok(_) => diags.push(Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{loc}` is empty"))),
+        Ok(_) => diags.push(Diagnostic::error(
+            "invalid-pool",
+            file,
+            span,
+            format!("guideline pool `{loc}` is empty"),
+        )),
         Err(e) => diags.push(
-            Diagnostic::error("invalid-pool", file, span, format!("guideline pool `{loc}` is not valid: {e}"))
-                .with_help("expected `guidelines:` with a list of {id, title, text}"),
+            Diagnostic::error(
+                "invalid-pool",
+                file,
+                span,
+                format!("guideline pool `{loc}` is not valid: {e}"),
+            )
+            .with_help("expected `guidelines:` with a list of {id, title, text}"),
         ),
     }
 }
@@ -57,7 +74,12 @@ fn known_pools(dir: &std::path::Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".yaml")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     names

@@ -33,7 +33,10 @@ pub fn resolve(
     let root = sources.path(loaded.root).to_path_buf();
     let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut wf = Workflow {
-        name: root.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        name: root
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         root: root.clone(),
         dir,
         stdlib: opts.stdlib.clone(),
@@ -45,13 +48,21 @@ pub fn resolve(
         dataset_rows: std::sync::OnceLock::new(),
     };
     let mut values: HashMap<String, Value> = HashMap::new();
-    let mut sets: Vec<(String, String, bool)> = opts.sets.iter().map(|(k, v)| (k.clone(), v.clone(), false)).collect();
+    let mut sets: Vec<(String, String, bool)> = opts
+        .sets
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone(), false))
+        .collect();
 
     for l in &loaded.items {
         match &l.item.kind {
             ItemKind::Workflow(n) => wf.name = n.text.clone(),
             ItemKind::Param { name, ty, value } => {
-                let scope = Scope { params: &values, file: l.file, fields_allowed: false };
+                let scope = Scope {
+                    params: &values,
+                    file: l.file,
+                    fields_allowed: false,
+                };
                 let declared = ty.as_ref().and_then(|t| ParamType::parse(&t.text));
                 let Some(mut v) = constant(value, &scope, diags) else {
                     continue;
@@ -64,7 +75,9 @@ pub fn resolve(
                             value.span,
                             format!("param `{}` needs a number, bool or string", name.text),
                         )
-                        .with_help("give it a type and a scalar default, e.g. `param keep: int = 5`"),
+                        .with_help(
+                            "give it a type and a scalar default, e.g. `param keep: int = 5`",
+                        ),
                     );
                     continue;
                 };
@@ -74,9 +87,17 @@ pub fn resolve(
                             "param-type",
                             l.file,
                             value.span,
-                            format!("param `{}` is declared {} but its default is {}", name.text, ty.name(), describe(&v)),
+                            format!(
+                                "param `{}` is declared {} but its default is {}",
+                                name.text,
+                                ty.name(),
+                                describe(&v)
+                            ),
                         )
-                        .with_help(format!("write a {} value, or change the declared type", ty.name())),
+                        .with_help(format!(
+                            "write a {} value, or change the declared type",
+                            ty.name()
+                        )),
                     );
                     continue;
                 }
@@ -85,16 +106,34 @@ pub fn resolve(
                     match parse_set(&set.1, ty) {
                         Ok(x) => v = x,
                         Err(why) => diags.push(
-                            Diagnostic::error("invalid-set", l.file, name.span, format!("--set {}={}: {why}", set.0, set.1))
-                                .with_help(format!("`{}` is a {} param", name.text, ty.name())),
+                            Diagnostic::error(
+                                "invalid-set",
+                                l.file,
+                                name.span,
+                                format!("--set {}={}: {why}", set.0, set.1),
+                            )
+                            .with_help(format!(
+                                "`{}` is a {} param",
+                                name.text,
+                                ty.name()
+                            )),
                         ),
                     }
                 }
                 if ty == ParamType::Float {
-                    v = v.as_f64().map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)).unwrap_or(v);
+                    v = v
+                        .as_f64()
+                        .map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
+                        .unwrap_or(v);
                 }
                 values.insert(name.text.clone(), v.clone());
-                wf.params.push(ParamDef { name: name.text.clone(), ty, value: v, file: l.file, span: l.item.span });
+                wf.params.push(ParamDef {
+                    name: name.text.clone(),
+                    ty,
+                    value: v,
+                    file: l.file,
+                    span: l.item.span,
+                });
             }
             ItemKind::Model { name, props } => {
                 let values = super::models::settings(props, &values, diags);
@@ -108,7 +147,13 @@ pub fn resolve(
                         ModelSettings::default()
                     }
                 };
-                wf.models.push(ModelDef { name: name.text.clone(), settings, values, file: l.file, span: l.item.span });
+                wf.models.push(ModelDef {
+                    name: name.text.clone(),
+                    settings,
+                    values,
+                    file: l.file,
+                    span: l.item.span,
+                });
             }
             _ => {}
         }
@@ -122,8 +167,16 @@ pub fn resolve(
                 format!("--set {k}={v}: this workflow has no param `{k}`"),
             );
             d.help = Some(
-                did_you_mean(k, wf.params.iter().map(|p| p.name.as_str()))
-                    .unwrap_or_else(|| format!("params: {}", wf.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "))),
+                did_you_mean(k, wf.params.iter().map(|p| p.name.as_str())).unwrap_or_else(|| {
+                    format!(
+                        "params: {}",
+                        wf.params
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }),
             );
             diags.push(d);
         }
@@ -182,7 +235,10 @@ pub fn resolve(
     // Each model-calling step's call settings, once: its own, else its model's.
     for id in 0..wf.nodes.len() {
         if wf.nodes[id].is_llm() {
-            let inherited = wf.nodes[id].model.and_then(|m| wf.models.get(m)).map(|m| &m.values);
+            let inherited = wf.nodes[id]
+                .model
+                .and_then(|m| wf.models.get(m))
+                .map(|m| &m.values);
             let call = crate::call_settings::CallSettings::resolve(&wf.nodes[id].args, inherited);
             wf.nodes[id].call = call;
         }
@@ -213,7 +269,11 @@ pub enum SetError {
 /// Parse a `--set` value as the param's type.
 pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, SetError> {
     match ty {
-        ParamType::Int => raw.trim().parse::<i64>().map(Value::from).map_err(|_| SetError::Expected("a whole number")),
+        ParamType::Int => raw
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| SetError::Expected("a whole number")),
         ParamType::Float => raw
             .trim()
             .parse::<f64>()
@@ -222,7 +282,11 @@ pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, SetError> {
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .ok_or(SetError::Expected("a number")),
-        ParamType::Bool => raw.trim().parse::<bool>().map(Value::Bool).map_err(|_| SetError::Expected("true or false")),
+        ParamType::Bool => raw
+            .trim()
+            .parse::<bool>()
+            .map(Value::Bool)
+            .map_err(|_| SetError::Expected("true or false")),
         ParamType::String => Ok(Value::String(raw.to_string())),
         // A path given on the command line is relative to where the user stands.
         ParamType::Path => {
@@ -230,7 +294,9 @@ pub fn parse_set(raw: &str, ty: ParamType) -> Result<Value, SetError> {
             let abs = if p.is_absolute() {
                 p.to_path_buf()
             } else {
-                std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+                std::env::current_dir()
+                    .map(|d| d.join(p))
+                    .unwrap_or_else(|_| p.to_path_buf())
             };
             Ok(Value::String(abs.to_string_lossy().into_owned()))
         }

@@ -14,7 +14,11 @@ pub fn refuse(sandbox: &Sandbox, n: &crate::workflow::NodeDef, path: &Path) -> O
             "outside-sandbox",
             n.file,
             n.arg_span("location"),
-            format!("`{}` reads `{}`, outside the workflow's tree", n.name, real(path).display()),
+            format!(
+                "`{}` reads `{}`, outside the workflow's tree",
+                n.name,
+                real(path).display()
+            ),
         )
         .with_help(sandbox.help())
     })
@@ -30,12 +34,17 @@ pub fn check(wf: &Workflow, sandbox: &Sandbox, diags: &mut Vec<Diagnostic>) {
         match n.decl {
             // Pools are checked where they are read (`args::load_pool`), before reading.
             DeclKind::Source => {
-                let Some(loc) = n.str_arg("location") else { continue };
+                let Some(loc) = n.str_arg("location") else {
+                    continue;
+                };
                 diags.extend(refuse(sandbox, n, &wf.locate(loc)));
             }
             DeclKind::Sink => {
                 let Some(p) = n.str_arg("path") else { continue };
-                let escapes = Path::new(p).is_absolute() || Path::new(p).components().any(|c| matches!(c, Component::ParentDir));
+                let escapes = Path::new(p).is_absolute()
+                    || Path::new(p)
+                        .components()
+                        .any(|c| matches!(c, Component::ParentDir));
                 if escapes {
                     diags.push(
                         Diagnostic::error("outside-sandbox", n.file, n.arg_span("path"), format!("sink `{}` writes `{p}`, outside the run folder", n.name))

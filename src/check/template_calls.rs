@@ -35,21 +35,35 @@ pub fn bad_calls(env: &Environment<'_>, template: &Template<'_, '_>) -> Vec<BadC
     let mut out = Vec::new();
     for name in calls.filters.iter().filter(|n| !has_filter(env, n)) {
         let known = COMMON_FILTERS.iter().filter(|n| has_filter(env, n));
-        out.push(BadCall { what: format!("the filter `{name}`"), help: suggest(name, known) });
+        out.push(BadCall {
+            what: format!("the filter `{name}`"),
+            help: suggest(name, known),
+        });
     }
     for name in calls.tests.iter().filter(|n| !has_test(env, n)) {
         let known = TESTS.iter().filter(|n| has_test(env, n));
-        out.push(BadCall { what: format!("the test `{name}`"), help: suggest(name, known) });
+        out.push(BadCall {
+            what: format!("the test `{name}`"),
+            help: suggest(name, known),
+        });
     }
     let globals: BTreeSet<&str> = env.globals().map(|(n, _)| n).collect();
-    for name in calls.functions.iter().filter(|n| !calls.assigned.contains(*n) && !globals.contains(*n) && !SCOPED_FUNCTIONS.contains(*n)) {
+    for name in calls.functions.iter().filter(|n| {
+        !calls.assigned.contains(*n) && !globals.contains(*n) && !SCOPED_FUNCTIONS.contains(*n)
+    }) {
         out.push(BadCall {
             what: format!("the function `{name}()`"),
-            help: format!("templates have the functions {}; a record's fields are values, not functions", list(&globals)),
+            help: format!(
+                "templates have the functions {}; a record's fields are values, not functions",
+                list(&globals)
+            ),
         });
     }
     for name in calls.methods.iter().filter(|n| !LOOP_METHODS.contains(*n)) {
-        out.push(BadCall { what: format!("the method `.{name}()`"), help: method_help(name) });
+        out.push(BadCall {
+            what: format!("the method `.{name}()`"),
+            help: method_help(name),
+        });
     }
     out
 }
@@ -82,12 +96,14 @@ impl<'s> Calls<'s> {
 /// Whether the environment has this filter: a probe render fails for want of
 /// it (any other failure, such as a missing argument, means it exists).
 fn has_filter(env: &Environment<'_>, name: &str) -> bool {
-    !env.render_str(&format!("{{{{ none | {name} }}}}"), ()).is_err_and(|e| e.kind() == ErrorKind::UnknownFilter)
+    !env.render_str(&format!("{{{{ none | {name} }}}}"), ())
+        .is_err_and(|e| e.kind() == ErrorKind::UnknownFilter)
 }
 
 /// Whether the environment has this test (probed as a filter is).
 fn has_test(env: &Environment<'_>, name: &str) -> bool {
-    !env.render_str(&format!("{{{{ none is {name} }}}}"), ()).is_err_and(|e| e.kind() == ErrorKind::UnknownTest)
+    !env.render_str(&format!("{{{{ none is {name} }}}}"), ())
+        .is_err_and(|e| e.kind() == ErrorKind::UnknownTest)
 }
 
 // Names for the did-you-mean (minijinja does not list its filters and tests);
@@ -112,7 +128,11 @@ fn suggest<'a>(name: &str, known: impl Iterator<Item = &'a &'a str>) -> String {
 }
 
 fn list(names: &BTreeSet<&str>) -> String {
-    names.iter().map(|n| format!("`{n}()`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}()`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What to write instead of a Python method.
@@ -121,10 +141,14 @@ fn method_help(name: &str) -> String {
         "split" => "the filter `| split(sep)`",
         "splitlines" => "the filter `| lines`",
         "upper" | "lower" | "title" | "capitalize" | "replace" | "items" => {
-            return format!("templates have no methods; use the filter `| {name}`, with the same arguments")
+            return format!(
+                "templates have no methods; use the filter `| {name}`, with the same arguments"
+            )
         }
         "join" => "the filter on the list: `items | join(sep)`",
-        "format" => "the filter `| format(…)`, which takes printf-style `%s`: `\"%s items\" | format(n)`",
+        "format" => {
+            "the filter `| format(…)`, which takes printf-style `%s`: `\"%s items\" | format(n)`"
+        }
         "strip" | "lstrip" | "rstrip" => "the filter `| trim`",
         "startswith" => "the test `is startingwith(prefix)`",
         "endswith" => "the test `is endingwith(suffix)`",

@@ -45,10 +45,17 @@ pub fn reads(template: &minijinja::Template<'_, '_>) -> Reads {
             sure.insert(name.to_string());
         }
     }
-    Reads { sure: sure.into_iter().collect(), maybe }
+    Reads {
+        sure: sure.into_iter().collect(),
+        maybe,
+    }
 }
 
-fn scan<'s>(code: &Instructions<'s>, looked_up: &mut BTreeSet<&'s str>, assigned: &mut BTreeSet<&'s str>) {
+fn scan<'s>(
+    code: &Instructions<'s>,
+    looked_up: &mut BTreeSet<&'s str>,
+    assigned: &mut BTreeSet<&'s str>,
+) {
     for i in 0..code.len() as u32 {
         match code.get(i) {
             Some(Instruction::Lookup(name)) => drop(looked_up.insert(*name)),
@@ -63,7 +70,11 @@ mod tests {
     use super::*;
 
     fn of(text: &str) -> Reads {
-        reads(&minijinja::Environment::new().template_from_str(text).unwrap())
+        reads(
+            &minijinja::Environment::new()
+                .template_from_str(text)
+                .unwrap(),
+        )
     }
 
     fn names(v: &[&str]) -> Vec<String> {
@@ -72,7 +83,10 @@ mod tests {
 
     #[test]
     fn a_sliced_name_is_read() {
-        assert_eq!(of("{{ path[:20] }} {{ question }}").sure, names(&["path", "question"]));
+        assert_eq!(
+            of("{{ path[:20] }} {{ question }}").sure,
+            names(&["path", "question"])
+        );
         assert_eq!(of("{{ (a ~ b)[1:] }}").sure, names(&["a", "b"]));
         assert_eq!(of("{{ items[::2] | join(', ') }}").sure, names(&["items"]));
     }

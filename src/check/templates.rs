@@ -21,26 +21,44 @@ pub fn load(
     let (name, text, path) = if is_inline(value) {
         ("inline".to_string(), value.to_string(), None)
     } else {
-        let candidates =
-            [dir.join("prompts").join(format!("{value}.j2")), stdlib.join("prompts").join(format!("{value}.j2")), dir.join(value)];
+        let candidates = [
+            dir.join("prompts").join(format!("{value}.j2")),
+            stdlib.join("prompts").join(format!("{value}.j2")),
+            dir.join(value),
+        ];
         match candidates.iter().find(|p| p.is_file()) {
             Some(p) if !sandbox.permits(p) => {
                 diags.push(
-                    Diagnostic::error("outside-sandbox", file, span, format!("prompt `{value}` is outside the workflow's tree"))
-                        .with_help(sandbox.help()),
+                    Diagnostic::error(
+                        "outside-sandbox",
+                        file,
+                        span,
+                        format!("prompt `{value}` is outside the workflow's tree"),
+                    )
+                    .with_help(sandbox.help()),
                 );
                 return None;
             }
             Some(p) => match std::fs::read_to_string(p) {
                 Ok(t) => (value.to_string(), t, Some(p.clone())),
                 Err(e) => {
-                    diags.push(Diagnostic::error("unknown-prompt", file, span, format!("cannot read prompt `{}`: {e}", p.display())));
+                    diags.push(Diagnostic::error(
+                        "unknown-prompt",
+                        file,
+                        span,
+                        format!("cannot read prompt `{}`: {e}", p.display()),
+                    ));
                     return None;
                 }
             },
             None => {
                 let known = known_prompts(&[dir.join("prompts"), stdlib.join("prompts")]);
-                let mut d = Diagnostic::error("unknown-prompt", file, span, format!("no prompt template named `{value}`"));
+                let mut d = Diagnostic::error(
+                    "unknown-prompt",
+                    file,
+                    span,
+                    format!("no prompt template named `{value}`"),
+                );
                 d.help = Some(did_you_mean(value, known.iter().map(String::as_str)).unwrap_or_else(|| {
                     format!("put it in prompts/{value}.j2 next to the workflow or in the stdlib, or write it inline with {{{{ field }}}}")
                 }));
@@ -83,14 +101,24 @@ pub fn load(
                     "template-syntax",
                     file,
                     span,
-                    format!("prompt `{name}` does not parse: {}", e.detail().unwrap_or(&e.to_string())),
+                    format!(
+                        "prompt `{name}` does not parse: {}",
+                        e.detail().unwrap_or(&e.to_string())
+                    ),
                 )
                 .with_help(format!("line {} of the template", e.line().unwrap_or(0))),
             );
             return None;
         }
     };
-    Some(Prompt { name, text, reads: reads.sure, may_read: reads.maybe, span, path })
+    Some(Prompt {
+        name,
+        text,
+        reads: reads.sure,
+        may_read: reads.maybe,
+        span,
+        path,
+    })
 }
 
 /// The template environment used for checking and rendering: no file loader and
@@ -101,10 +129,15 @@ pub fn environment() -> minijinja::Environment<'static> {
     env.set_keep_trailing_newline(false);
     // The ReGenesis training text: the path from its numbered steps on (see `training_text`).
     // `{{ path | from_numbered_steps }}`, or `from_numbered_steps(true)` to keep steps that start in the first paragraph.
-    env.add_filter("from_numbered_steps", |text: String, first_counts: Option<bool>| {
-        crate::training_text::from_numbered_steps(&text, first_counts.unwrap_or(false))
+    env.add_filter(
+        "from_numbered_steps",
+        |text: String, first_counts: Option<bool>| {
+            crate::training_text::from_numbered_steps(&text, first_counts.unwrap_or(false))
+        },
+    );
+    env.add_filter("strip_boxes", |text: String| {
+        crate::training_text::strip_boxes(&text)
     });
-    env.add_filter("strip_boxes", |text: String| crate::training_text::strip_boxes(&text));
     env
 }
 
@@ -140,7 +173,11 @@ fn file_tag(text: &str) -> Option<&'static str> {
         let rest = text[i + 2..].trim_start_matches(['-', '+']).trim_start();
         ["include", "import", "from", "extends"]
             .into_iter()
-            .find(|t| rest.strip_prefix(t).is_some_and(|after| after.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')))
+            .find(|t| {
+                rest.strip_prefix(t).is_some_and(|after| {
+                    after.starts_with(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+                })
+            })
     })
 }
 
@@ -157,17 +194,29 @@ mod call_tests {
     #[test]
     fn calls_that_exist_pass() {
         assert!(bad("{{ question | upper | replace('a', 'b') }}").is_empty());
-        assert!(bad("{{ path | from_numbered_steps }}{% if x is startingwith('a') %}{% endif %}").is_empty());
+        assert!(
+            bad("{{ path | from_numbered_steps }}{% if x is startingwith('a') %}{% endif %}")
+                .is_empty()
+        );
         assert!(bad("{% for i in range(3) %}{{ loop.cycle('a', 'b') }}{% endfor %}").is_empty());
-        assert!(bad("{% macro m(x) %}{{ x }}{% endmacro %}{{ m(question) }}").is_empty(), "a macro the template defines");
-        assert!(bad("{{ xs | join(', ') }}{{ text | split(' ') | first }}").is_empty(), "filters that need arguments still exist");
+        assert!(
+            bad("{% macro m(x) %}{{ x }}{% endmacro %}{{ m(question) }}").is_empty(),
+            "a macro the template defines"
+        );
+        assert!(
+            bad("{{ xs | join(', ') }}{{ text | split(' ') | first }}").is_empty(),
+            "filters that need arguments still exist"
+        );
     }
 
     #[test]
     fn calls_that_cannot_work_are_named() {
         assert_eq!(bad("{{ question.split(' ') }}"), ["the method `.split()`"]);
         assert_eq!(bad("{{ question | uper }}"), ["the filter `uper`"]);
-        assert_eq!(bad("{% if x is startswith('a') %}{% endif %}"), ["the test `startswith`"]);
+        assert_eq!(
+            bad("{% if x is startswith('a') %}{% endif %}"),
+            ["the test `startswith`"]
+        );
         assert_eq!(bad("{{ question() }}"), ["the function `question()`"]);
     }
 
@@ -179,7 +228,11 @@ mod call_tests {
         assert!(calls[0].help.contains("upper"), "{}", calls[0].help);
         assert!(calls[1].help.contains("startingwith"), "{}", calls[1].help);
         // (Methods come last, in name order.)
-        assert!(calls[2].help.contains("items | join(sep)"), "{}", calls[2].help);
+        assert!(
+            calls[2].help.contains("items | join(sep)"),
+            "{}",
+            calls[2].help
+        );
         assert!(calls[3].help.contains("| trim"), "{}", calls[3].help);
     }
 }

@@ -29,7 +29,9 @@ pub fn run(a: AblateArgs) -> i32 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let files: Vec<PathBuf> = std::iter::once(a.base.clone()).chain(a.variants.iter().cloned()).collect();
+    let files: Vec<PathBuf> = std::iter::once(a.base.clone())
+        .chain(a.variants.iter().cloned())
+        .collect();
     // Check every file before spending a single call.
     let mut checked = Vec::new();
     for f in &files {
@@ -39,8 +41,14 @@ pub fn run(a: AblateArgs) -> i32 {
         }
     }
     // What each variant changes against the base, before anything runs.
-    let differs: Vec<Vec<String>> =
-        checked.iter().map(|(_, wf)| crate::plan::diff::diff(&checked[0].1, wf).map(|d| d.own_steps()).unwrap_or_default()).collect();
+    let differs: Vec<Vec<String>> = checked
+        .iter()
+        .map(|(_, wf)| {
+            crate::plan::diff::diff(&checked[0].1, wf)
+                .map(|d| d.own_steps())
+                .unwrap_or_default()
+        })
+        .collect();
     let mut names = std::collections::HashSet::new();
     let mut rows = Vec::new();
     let mut failed = false;
@@ -50,11 +58,18 @@ pub fn run(a: AblateArgs) -> i32 {
             dir_name.push('_');
         }
         let run_dir = a.out.join(&dir_name);
-        let training = training_sink(&wf).map(|p| run_dir.join(p).display().to_string()).unwrap_or_default();
+        let training = training_sink(&wf)
+            .map(|p| run_dir.join(p).display().to_string())
+            .unwrap_or_default();
         let label_read_by = crate::check::label_use::label_readers(&wf);
         let name = wf.name.clone();
         eprintln!("== {name} ({})", file.display());
-        let opts = RunOptions::new(file.clone(), run_dir, a.inputs.store.clone(), a.inputs.limit);
+        let opts = RunOptions::new(
+            file.clone(),
+            run_dir,
+            a.inputs.store.clone(),
+            a.inputs.limit,
+        );
         match rt.block_on(run::run(wf, &opts)) {
             Ok(report) => {
                 // A stopped run (dead endpoint, refused key, budget, Ctrl-C) compares nothing: say so and stop.
@@ -79,12 +94,18 @@ pub fn run(a: AblateArgs) -> i32 {
     }
     let json_path = a.out.join("ablation.json");
     let html_path = a.out.join("ablation.html");
-    let written = std::fs::write(&json_path, serde_json::to_string_pretty(&rows).unwrap_or_default())
-        .and_then(|_| std::fs::write(&html_path, ablate_report::html(&rows)));
+    let written = std::fs::write(
+        &json_path,
+        serde_json::to_string_pretty(&rows).unwrap_or_default(),
+    )
+    .and_then(|_| std::fs::write(&html_path, ablate_report::html(&rows)));
     match written {
         Ok(()) => println!("wrote {} and {}", json_path.display(), html_path.display()),
         Err(e) => {
-            eprintln!("error: cannot write the reports under {}: {e}", a.out.display());
+            eprintln!(
+                "error: cannot write the reports under {}: {e}",
+                a.out.display()
+            );
             return 2;
         }
     }
@@ -93,9 +114,22 @@ pub fn run(a: AblateArgs) -> i32 {
 
 /// The training sink: the first chat-format sink, else the first sink.
 fn training_sink(wf: &crate::workflow::Workflow) -> Option<String> {
-    let sinks: Vec<_> = wf.nodes.iter().filter(|n| n.decl == DeclKind::Sink).collect();
-    let chosen = sinks.iter().find(|n| n.kind.writes_chat(n)).or(sinks.first())?;
-    Some(chosen.settings.get::<crate::steps::SinkSettings>()?.path.clone())
+    let sinks: Vec<_> = wf
+        .nodes
+        .iter()
+        .filter(|n| n.decl == DeclKind::Sink)
+        .collect();
+    let chosen = sinks
+        .iter()
+        .find(|n| n.kind.writes_chat(n))
+        .or(sinks.first())?;
+    Some(
+        chosen
+            .settings
+            .get::<crate::steps::SinkSettings>()?
+            .path
+            .clone(),
+    )
 }
 
 fn row(
@@ -105,7 +139,9 @@ fn row(
     training: &str,
     label_read_by: Vec<String>,
 ) -> Row {
-    let sum = |f: fn(&crate::run::report::run_summary::StepSummary) -> u64| j.steps.iter().map(f).sum::<u64>();
+    let sum = |f: fn(&crate::run::report::run_summary::StepSummary) -> u64| {
+        j.steps.iter().map(f).sum::<u64>()
+    };
     Row {
         workflow: name.to_string(),
         file: file.display().to_string(),
@@ -120,8 +156,22 @@ fn row(
         wall_s: j.wall_s,
         label_read_by,
         training_sink: training.to_string(),
-        funnel: j.steps.iter().flat_map(|s| s.funnel.iter().map(|f| (s.step.clone(), f.reason.clone(), f.removed))).collect(),
-        guidelines: j.guidelines.get(training).into_iter().flatten().map(|g| (g.id.clone(), g.kept)).collect(),
+        funnel: j
+            .steps
+            .iter()
+            .flat_map(|s| {
+                s.funnel
+                    .iter()
+                    .map(|f| (s.step.clone(), f.reason.clone(), f.removed))
+            })
+            .collect(),
+        guidelines: j
+            .guidelines
+            .get(training)
+            .into_iter()
+            .flatten()
+            .map(|g| (g.id.clone(), g.kept))
+            .collect(),
         differs_in: vec![],
     }
 }
@@ -129,7 +179,16 @@ fn row(
 pub fn table(rows: &[Row]) -> String {
     let mut t = format!(
         "{:<24} {:>9} {:>7} {:>6} {:>7} {:>10} {:>10} {:>10} {:>8} {:>7}  label read by\n",
-        "workflow", "questions", "yield", "kept", "calls", "cache hits", "prompt tok", "compl tok", "failures", "wall s"
+        "workflow",
+        "questions",
+        "yield",
+        "kept",
+        "calls",
+        "cache hits",
+        "prompt tok",
+        "compl tok",
+        "failures",
+        "wall s"
     );
     for r in rows {
         let c = r.cells();
@@ -140,18 +199,42 @@ pub fn table(rows: &[Row]) -> String {
     }
     t.push_str("\ndiffers from the base in (`regen diff` tells what):\n");
     for r in rows.iter().skip(1) {
-        t.push_str(&format!("{:<24} {}\n", r.workflow, if r.differs_in.is_empty() { "(nothing)".into() } else { r.differs_in.join(" ") }));
+        t.push_str(&format!(
+            "{:<24} {}\n",
+            r.workflow,
+            if r.differs_in.is_empty() {
+                "(nothing)".into()
+            } else {
+                r.differs_in.join(" ")
+            }
+        ));
     }
     t.push_str("\nfilter funnel (records each condition removed):\n");
     for r in rows {
-        let parts: Vec<String> = r.funnel.iter().map(|(step, reason, n)| format!("{step}: {reason} {n}")).collect();
-        t.push_str(&format!("{:<24} {}\n", r.workflow, if parts.is_empty() { "(no filter)".into() } else { parts.join(" · ") }));
+        let parts: Vec<String> = r
+            .funnel
+            .iter()
+            .map(|(step, reason, n)| format!("{step}: {reason} {n}"))
+            .collect();
+        t.push_str(&format!(
+            "{:<24} {}\n",
+            r.workflow,
+            if parts.is_empty() {
+                "(no filter)".into()
+            } else {
+                parts.join(" · ")
+            }
+        ));
     }
     t.push_str("\nkept paths per seed guideline (top 5):\n");
     for r in rows.iter().filter(|r| !r.guidelines.is_empty()) {
         let mut g = r.guidelines.clone();
         g.sort_by_key(|x| std::cmp::Reverse(x.1));
-        let top: Vec<String> = g.iter().take(5).map(|(id, n)| format!("{id} {n}")).collect();
+        let top: Vec<String> = g
+            .iter()
+            .take(5)
+            .map(|(id, n)| format!("{id} {n}"))
+            .collect();
         t.push_str(&format!("{:<24} {}\n", r.workflow, top.join(", ")));
     }
     t

@@ -25,25 +25,48 @@ pub fn html(rows: &[Row]) -> String {
          <th>cache hits</th><th>prompt tok</th><th>completion tok</th><th>failures</th><th>wall s</th><th>label read by</th></tr>\n",
     );
     for r in rows {
-        let cells: Vec<String> = r.cells().iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
-        h.push_str(&format!("<tr title=\"{}\">{}</tr>\n", esc(&r.file), cells.join("")));
+        let cells: Vec<String> = r
+            .cells()
+            .iter()
+            .map(|c| format!("<td>{}</td>", esc(c)))
+            .collect();
+        h.push_str(&format!(
+            "<tr title=\"{}\">{}</tr>\n",
+            esc(&r.file),
+            cells.join("")
+        ));
     }
     h.push_str("</table>\n");
-    let values: Vec<serde_json::Value> = rows.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect();
+    let values: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
     for (key, title) in METRICS {
-        let data: Vec<(String, f64)> =
-            rows.iter().zip(&values).map(|(r, v)| (r.workflow.clone(), v[*key].as_f64().unwrap_or(0.0))).collect();
+        let data: Vec<(String, f64)> = rows
+            .iter()
+            .zip(&values)
+            .map(|(r, v)| (r.workflow.clone(), v[*key].as_f64().unwrap_or(0.0)))
+            .collect();
         h.push_str(&chart(title, &data));
     }
     h.push_str("<h1>filter funnel</h1>\n<table><tr><th>workflow</th><th>filter</th><th>condition</th><th>removed</th></tr>\n");
     for r in rows {
         for (step, reason, n) in &r.funnel {
-            h.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{n}</td></tr>\n", esc(&r.workflow), esc(step), esc(reason)));
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{n}</td></tr>\n",
+                esc(&r.workflow),
+                esc(step),
+                esc(reason)
+            ));
         }
     }
     h.push_str("</table>\n<h1>kept paths per seed guideline</h1>\n");
     for r in rows.iter().filter(|r| !r.guidelines.is_empty()) {
-        let data: Vec<(String, f64)> = r.guidelines.iter().map(|(id, n)| (id.clone(), *n as f64)).collect();
+        let data: Vec<(String, f64)> = r
+            .guidelines
+            .iter()
+            .map(|(id, n)| (id.clone(), *n as f64))
+            .collect();
         h.push_str(&chart(&r.workflow, &data));
     }
     h.push_str("</body></html>\n");

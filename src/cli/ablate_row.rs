@@ -31,7 +31,11 @@ pub struct Row {
 impl Row {
     /// The table's columns, as shown in the terminal and in the HTML report.
     pub fn cells(&self) -> [String; 11] {
-        let labels = if self.label_read_by.is_empty() { "(none)".to_string() } else { self.label_read_by.join(", ") };
+        let labels = if self.label_read_by.is_empty() {
+            "(none)".to_string()
+        } else {
+            self.label_read_by.join(", ")
+        };
         [
             self.workflow.clone(),
             self.questions.to_string(),

@@ -34,7 +34,12 @@ pub enum BatchCommand {
 
 pub fn run(cmd: BatchCommand) -> i32 {
     match cmd {
-        BatchCommand::Export { file, step, out, inputs } => export(file, step, out, inputs),
+        BatchCommand::Export {
+            file,
+            step,
+            out,
+            inputs,
+        } => export(file, step, out, inputs),
         BatchCommand::Import { outputs, store } => import(&outputs, &store),
     }
 }
@@ -62,7 +67,10 @@ fn export(file: PathBuf, step: String, out: PathBuf, inputs: RunInputs) -> i32 {
     };
     let result = rt.block_on(run::run(wf, &opts));
     if let Err(e) = std::fs::remove_dir_all(&run_dir) {
-        tracing::debug!("the export's scratch folder {} stays: {e}", run_dir.display());
+        tracing::debug!(
+            "the export's scratch folder {} stays: {e}",
+            run_dir.display()
+        );
     }
     let report = match result {
         Ok(r) => r,
@@ -74,7 +82,10 @@ fn export(file: PathBuf, step: String, out: PathBuf, inputs: RunInputs) -> i32 {
     };
     if report.failures > 0 || !partial.is_file() {
         discard(&partial);
-        eprintln!("error: nothing exported: {} record(s) failed before `{step}`", report.failures);
+        eprintln!(
+            "error: nothing exported: {} record(s) failed before `{step}`",
+            report.failures
+        );
         eprintln!(
             "  help: the steps before it must be answered from the cache; export and import them first (`regen show {}` lists what failed)",
             report.run_id
@@ -97,7 +108,10 @@ fn export(file: PathBuf, step: String, out: PathBuf, inputs: RunInputs) -> i32 {
 fn discard(partial: &std::path::Path) {
     if partial.exists() {
         if let Err(e) = std::fs::remove_file(partial) {
-            eprintln!("warning: cannot remove the unfinished export {}: {e}", partial.display());
+            eprintln!(
+                "warning: cannot remove the unfinished export {}: {e}",
+                partial.display()
+            );
         }
     }
 }
@@ -106,7 +120,10 @@ fn import(outputs: &[PathBuf], store_path: &std::path::Path) -> i32 {
     let store = match Store::open(store_path) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot open the run store {}: {e}", store_path.display());
+            eprintln!(
+                "error: cannot open the run store {}: {e}",
+                store_path.display()
+            );
             return 2;
         }
     };

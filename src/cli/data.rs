@@ -43,7 +43,13 @@ pub enum DataKind {
 
 pub fn run(a: DataArgs) -> i32 {
     match a.what {
-        DataKind::Import { which, out, from, limit, split } => match import(which, out, from, limit, &split) {
+        DataKind::Import {
+            which,
+            out,
+            from,
+            limit,
+            split,
+        } => match import(which, out, from, limit, &split) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -82,9 +88,12 @@ fn import(
     let text = if parquet {
         crate::parquet::as_jsonl(&file, split).map_err(|e| e.to_string())?
     } else {
-        std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?
     };
-    let mut rows = which.convert(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
+    let mut rows = which
+        .convert(&text, &file.display().to_string())
+        .map_err(|e| e.to_string())?;
     rows.truncate(limit.unwrap_or(usize::MAX));
     let name = format!("{which:?}").to_lowercase();
     let out = out.unwrap_or_else(|| PathBuf::from("data").join(format!("{name}.jsonl")));

@@ -39,9 +39,15 @@ pub struct Accuracy {
 }
 
 pub fn run(a: EvalArgs) -> i32 {
-    let workflow = a.workflow.clone().unwrap_or_else(|| super::stdlib_for(&a.data[0]).with_file_name("workflows/eval.regen"));
+    let workflow = a
+        .workflow
+        .clone()
+        .unwrap_or_else(|| super::stdlib_for(&a.data[0]).with_file_name("workflows/eval.regen"));
     if !workflow.is_file() {
-        eprintln!("error: no evaluation workflow at {}; name one with --workflow", workflow.display());
+        eprintln!(
+            "error: no evaluation workflow at {}; name one with --workflow",
+            workflow.display()
+        );
         return 2;
     }
     let rt = match super::runtime() {
@@ -68,7 +74,12 @@ pub fn run(a: EvalArgs) -> i32 {
         };
         let stem = data.file_stem().and_then(|s| s.to_str()).unwrap_or("data");
         let run_dir = a.out.join(format!("{i:02}-{stem}"));
-        let opts = RunOptions::new(workflow.clone(), run_dir.clone(), a.inputs.store.clone(), a.inputs.limit);
+        let opts = RunOptions::new(
+            workflow.clone(),
+            run_dir.clone(),
+            a.inputs.store.clone(),
+            a.inputs.limit,
+        );
         let report = match rt.block_on(run::run(wf, &opts)) {
             Ok(r) => r,
             Err(msg) => {
@@ -79,10 +90,18 @@ pub fn run(a: EvalArgs) -> i32 {
         // A run that stopped (a dead endpoint, a refused key, a budget, Ctrl-C) has
         // no accuracy to report: say why and stop, never print 0% as a result.
         if let Some(why) = &report.halted {
-            return super::run::say_stop(&format!("{}: the evaluation stopped: ", data.display()), why);
+            return super::run::say_stop(
+                &format!("{}: the evaluation stopped: ", data.display()),
+                why,
+            );
         }
         let j = &report.summary;
-        let count = |name: &str| j.sinks.get(&run_dir.join(name).display().to_string()).copied().unwrap_or(0);
+        let count = |name: &str| {
+            j.sinks
+                .get(&run_dir.join(name).display().to_string())
+                .copied()
+                .unwrap_or(0)
+        };
         let questions = j.source_records;
         let correct = count("correct.jsonl");
         rows.push(Accuracy {
@@ -90,19 +109,37 @@ pub fn run(a: EvalArgs) -> i32 {
             questions,
             answered: count("graded.jsonl"),
             correct,
-            accuracy: if questions == 0 { 0.0 } else { correct as f64 / questions as f64 },
+            accuracy: if questions == 0 {
+                0.0
+            } else {
+                correct as f64 / questions as f64
+            },
             failures: report.failures,
         });
     }
-    println!("{:<40} {:>9} {:>8} {:>8} {:>9} {:>8}", "dataset", "questions", "answered", "correct", "accuracy", "failures");
+    println!(
+        "{:<40} {:>9} {:>8} {:>8} {:>9} {:>8}",
+        "dataset", "questions", "answered", "correct", "accuracy", "failures"
+    );
     for r in &rows {
-        println!("{:<40} {:>9} {:>8} {:>8} {:>8.1}% {:>8}", r.dataset, r.questions, r.answered, r.correct, 100.0 * r.accuracy, r.failures);
+        println!(
+            "{:<40} {:>9} {:>8} {:>8} {:>8.1}% {:>8}",
+            r.dataset,
+            r.questions,
+            r.answered,
+            r.correct,
+            100.0 * r.accuracy,
+            r.failures
+        );
     }
     println!("(unanswered questions and failed calls count as wrong)");
     let path = a.out.join("eval.json");
-    if let Err(e) =
-        std::fs::create_dir_all(&a.out).and_then(|_| std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap_or_default()))
-    {
+    if let Err(e) = std::fs::create_dir_all(&a.out).and_then(|_| {
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&rows).unwrap_or_default(),
+        )
+    }) {
         eprintln!("error: cannot write {}: {e}", path.display());
         return 2;
     }

@@ -35,7 +35,8 @@ pub fn run(a: ExplainArgs) -> i32 {
             }
             None => {
                 let known = CATALOGUE.iter().map(|e| e.code);
-                let hint = crate::diagnostic::did_you_mean(code, known).unwrap_or_else(|| "`regen explain --all` lists them".into());
+                let hint = crate::diagnostic::did_you_mean(code, known)
+                    .unwrap_or_else(|| "`regen explain --all` lists them".into());
                 eprintln!("error: no diagnostic code `{code}`; {hint}");
                 2
             }

@@ -56,7 +56,11 @@ pub fn run(a: FinetuneArgs) -> i32 {
         eprintln!("error: --beta is a DPO setting; add --method dpo");
         return 2;
     }
-    let checked = if dpo { crate::finetune::check_preference_file(&a.file) } else { crate::finetune::check_training_file(&a.file) };
+    let checked = if dpo {
+        crate::finetune::check_preference_file(&a.file)
+    } else {
+        crate::finetune::check_training_file(&a.file)
+    };
     let examples = match checked {
         Ok(n) => n,
         Err(e) => {
@@ -64,11 +68,18 @@ pub fn run(a: FinetuneArgs) -> i32 {
             return 1;
         }
     };
-    println!("{}: {examples} training examples in {} format", a.file.display(), if dpo { "preference" } else { "chat" });
+    println!(
+        "{}: {examples} training examples in {} format",
+        a.file.display(),
+        if dpo { "preference" } else { "chat" }
+    );
     if a.check {
         return 0;
     }
-    let endpoint = a.endpoint.or_else(|| std::env::var("OPENAI_BASE_URL").ok()).unwrap_or_else(|| "https://api.openai.com/v1".into());
+    let endpoint = a
+        .endpoint
+        .or_else(|| std::env::var("OPENAI_BASE_URL").ok())
+        .unwrap_or_else(|| "https://api.openai.com/v1".into());
     let handoff = crate::finetune::Handoff {
         endpoint: &endpoint,
         key_env: &a.api_key_env,
@@ -89,7 +100,10 @@ pub fn run(a: FinetuneArgs) -> i32 {
     };
     match rt.block_on(crate::finetune::start(&a.file, &handoff)) {
         Ok(job) => {
-            println!("fine-tuning job {} on {}: {:?}", job.id, job.training_file, job.status);
+            println!(
+                "fine-tuning job {} on {}: {:?}",
+                job.id, job.training_file, job.status
+            );
             if let Some(m) = &job.method {
                 println!("method: {}", serde_json::to_string(m).unwrap_or_default());
             }

@@ -33,7 +33,10 @@ pub fn run(a: FmtArgs) -> i32 {
             for d in &diags {
                 eprint!("{}", render::human(d, &sources, super::color()));
             }
-            eprintln!("{}: not formatted, fix the syntax errors first", f.display());
+            eprintln!(
+                "{}: not formatted, fix the syntax errors first",
+                f.display()
+            );
             code = 1;
             continue;
         }

@@ -14,7 +14,11 @@ pub fn chart(title: &str, data: &[(String, f64)]) -> String {
     for (i, (name, v)) in data.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
         let w = bar_w * v / max;
-        let shown = if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.1}") };
+        let shown = if v.fract() == 0.0 {
+            format!("{v}")
+        } else {
+            format!("{v:.1}")
+        };
         s.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"#4a7bd0\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">{shown}</text>",
             label_w - 6.0,
@@ -30,7 +34,10 @@ pub fn chart(title: &str, data: &[(String, f64)]) -> String {
 }
 
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// One line of a line chart: its name, its colour and its (x, y) points.
@@ -39,7 +46,11 @@ pub type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
 /// A line chart of one or more series over x, each in its own colour, scaled to its own maximum.
 pub fn lines(title: &str, x_label: &str, series: &[Series]) -> String {
     let (w, h, pad) = (520.0, 180.0, 36.0);
-    let x_max = series.iter().flat_map(|s| s.2.iter().map(|p| p.0)).fold(0.0, f64::max).max(1e-9);
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.2.iter().map(|p| p.0))
+        .fold(0.0, f64::max)
+        .max(1e-9);
     let mut s = format!(
         "<div class=\"chart\"><h2>{}</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">",
         esc(title),
@@ -57,8 +68,14 @@ pub fn lines(title: &str, x_label: &str, series: &[Series]) -> String {
     ));
     for (i, (name, colour, points)) in series.iter().enumerate() {
         let y_max = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-9);
-        let path: Vec<String> = points.iter().map(|(x, y)| format!("{:.1},{:.1}", pad + w * x / x_max, pad + h - h * y / y_max)).collect();
-        s.push_str(&format!("<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>", path.join(" ")));
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", pad + w * x / x_max, pad + h - h * y / y_max))
+            .collect();
+        s.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+            path.join(" ")
+        ));
         s.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{colour}\">{} (max {y_max:.0})</text>",
             pad + 4.0,

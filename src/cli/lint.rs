@@ -58,7 +58,11 @@ pub fn run(a: LintArgs) -> i32 {
     let mut json = Vec::new();
     let mut checked_files = Vec::new();
     for f in &files {
-        let opts = Options { sets: a.sets.clone(), stdlib: check::find_stdlib(f), allow_outside: super::allow_outside() };
+        let opts = Options {
+            sets: a.sets.clone(),
+            stdlib: check::find_stdlib(f),
+            allow_outside: super::allow_outside(),
+        };
         let checked = match check::check_file(f, &opts, a.call_threshold) {
             Ok(c) => c,
             Err(e) => {
@@ -73,21 +77,39 @@ pub fn run(a: LintArgs) -> i32 {
                 warnings += 1;
             }
             match a.format {
-                LintFormat::Human => eprint!("{}", render::human(d, &checked.sources, super::color())),
+                LintFormat::Human => {
+                    eprint!("{}", render::human(d, &checked.sources, super::color()))
+                }
                 LintFormat::Json => json.push(render::json_value(d, &checked.sources)),
-                LintFormat::Github => println!("{}", lint_formats::github(&Finding { diagnostic: d, sources: &checked.sources })),
+                LintFormat::Github => println!(
+                    "{}",
+                    lint_formats::github(&Finding {
+                        diagnostic: d,
+                        sources: &checked.sources
+                    })
+                ),
                 LintFormat::Sarif => {}
             }
         }
         checked_files.push(checked);
     }
-    let summary =
-        format!("checked {} {}: {errors} error(s), {warnings} warning(s)", files.len(), if files.len() == 1 { "file" } else { "files" });
+    let summary = format!(
+        "checked {} {}: {errors} error(s), {warnings} warning(s)",
+        files.len(),
+        if files.len() == 1 { "file" } else { "files" }
+    );
     match a.format {
         LintFormat::Json => println!("{:#}", serde_json::Value::Array(json)),
         LintFormat::Sarif => {
-            let findings: Vec<Finding> =
-                checked_files.iter().flat_map(|c| c.diagnostics.iter().map(|d| Finding { diagnostic: d, sources: &c.sources })).collect();
+            let findings: Vec<Finding> = checked_files
+                .iter()
+                .flat_map(|c| {
+                    c.diagnostics.iter().map(|d| Finding {
+                        diagnostic: d,
+                        sources: &c.sources,
+                    })
+                })
+                .collect();
             println!("{}", lint_formats::sarif(&findings));
         }
         LintFormat::Human | LintFormat::Github => eprintln!("{summary}"),

@@ -15,9 +15,14 @@ pub struct Finding<'a> {
 
 /// A path as the code host shows it: relative to the current folder when it is inside it.
 fn shown_path(p: &Path) -> String {
-    let cwd = std::env::current_dir().ok().and_then(|c| c.canonicalize().ok());
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| c.canonicalize().ok());
     let abs = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let rel = cwd.as_deref().and_then(|c| abs.strip_prefix(c).ok()).unwrap_or(p);
+    let rel = cwd
+        .as_deref()
+        .and_then(|c| abs.strip_prefix(c).ok())
+        .unwrap_or(p);
     rel.to_string_lossy().replace('\\', "/")
 }
 
@@ -43,9 +48,11 @@ pub fn sarif(findings: &[Finding]) -> Value {
             });
             if let Some(e) = entry {
                 rule["shortDescription"] = json!({ "text": e.summary });
-                rule["fullDescription"] = json!({ "text": format!("{} Example: {}", e.summary, e.example) });
+                rule["fullDescription"] =
+                    json!({ "text": format!("{} Example: {}", e.summary, e.example) });
                 rule["help"] = json!({ "text": e.fix });
-                rule["defaultConfiguration"] = json!({ "level": if e.severity == "error" { "error" } else { "warning" } });
+                rule["defaultConfiguration"] =
+                    json!({ "level": if e.severity == "error" { "error" } else { "warning" } });
             }
             rule
         })
@@ -118,7 +125,9 @@ pub fn github(f: &Finding) -> String {
 
 /// The escapes GitHub's runner undoes in a command's message.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// ... and in a property value, where `:` and `,` separate properties.

@@ -14,10 +14,20 @@ pub fn init(verbose: bool) {
     // Libraries speak only at debug (`--verbose`): async-openai logs every
     // retried reply as an error, although regen retries it and counts it; what
     // failed for good is regen's own `error:` line and a recorded failure.
-    let default = if verbose { "regen=debug,debug,hyper=info,h2=info,rustls=info" } else { "regen=info,off" };
+    let default = if verbose {
+        "regen=debug,debug,hyper=info,h2=info,rustls=info"
+    } else {
+        "regen=info,off"
+    };
     let filter = EnvFilter::try_from_env("REGEN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     // A second call (a test harness, or `run` inside `ablate`) keeps the first subscriber.
-    if tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).event_format(Plain).try_init().is_err() {
+    if tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .event_format(Plain)
+        .try_init()
+        .is_err()
+    {
         tracing::debug!("the log was already set up");
     }
 }
@@ -53,7 +63,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _cx: &FmtContext<'_, S, N>, mut w: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
+    fn format_event(
+        &self,
+        _cx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
         let mut line = Line::default();
         event.record(&mut line);
         let target = event.metadata().target();
@@ -73,7 +88,11 @@ where
         if target == "regen::progress" {
             return writeln!(w, "{message}");
         }
-        let from = if ours { String::new() } else { format!("{}: ", target.split("::").next().unwrap_or(target)) };
+        let from = if ours {
+            String::new()
+        } else {
+            format!("{}: ", target.split("::").next().unwrap_or(target))
+        };
         writeln!(w, "regen: {level}{from}{message}{fields}")
     }
 }

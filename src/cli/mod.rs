@@ -23,6 +23,7 @@ pub mod render;
 mod run;
 mod run_report;
 mod shard;
+mod show;
 
 use crate::check::{self, Checked, Options};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -79,9 +80,9 @@ pub enum Command {
     /// Run a workflow against its endpoints, streaming, cached and resumable.
     Run(run::RunArgs),
     /// List the runs in the run store.
-    Runs(run::StoreArgs),
+    Runs(show::StoreArgs),
     /// Show one run: summary and every failure with its reason.
-    Show(run::ShowArgs),
+    Show(show::ShowArgs),
     /// Run a workflow and its variants on one shared cache and compare them.
     Ablate(ablate::AblateArgs),
     /// The steps a variant changes against its base, and what changes in each (prompt, sampling, arguments, inputs).
@@ -111,7 +112,9 @@ pub const DEFAULT_STORE: &str = ".regen/store.sqlite";
 
 /// `--set name=value`
 pub fn parse_set(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` is not name=value"))?;
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not name=value"))?;
     if k.trim().is_empty() {
         return Err(format!("`{s}` has no param name before `=`"));
     }
@@ -150,8 +153,8 @@ pub fn main() -> i32 {
         },
         Command::Data(a) => data::run(a),
         Command::Run(a) => run::run(a),
-        Command::Runs(a) => run::runs(a),
-        Command::Show(a) => run::show(a),
+        Command::Runs(a) => show::runs(a),
+        Command::Show(a) => show::show(a),
         Command::Ablate(a) => ablate::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Finetune(a) => finetune::run(a),
@@ -179,9 +182,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, i32> {
         Err(std::env::VarError::NotUnicode(v)) => return Err(bad_threads(&v.to_string_lossy())),
     };
     let built = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
     };
     built.map_err(|e| {
         eprintln!("error: cannot start the runtime: {e}");
@@ -201,7 +209,11 @@ pub fn color() -> bool {
 /// Check one file for a command that needs a valid workflow: print its
 /// diagnostics; None (with the exit code) when it has errors.
 pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked, i32> {
-    let opts = Options { sets: sets.to_vec(), stdlib: check::find_stdlib(file), allow_outside: allow_outside() };
+    let opts = Options {
+        sets: sets.to_vec(),
+        stdlib: check::find_stdlib(file),
+        allow_outside: allow_outside(),
+    };
     let checked = match check::check_file(file, &opts, check::CALL_THRESHOLD) {
         Ok(c) => c,
         Err(e) => {
@@ -213,7 +225,11 @@ pub fn checked_or_exit(file: &Path, sets: &[(String, String)]) -> Result<Checked
         eprint!("{}", render::human(d, &checked.sources, color()));
     }
     if checked.has_errors() {
-        eprintln!("{}: {}", file.display(), render::summary(&checked.diagnostics));
+        eprintln!(
+            "{}: {}",
+            file.display(),
+            render::summary(&checked.diagnostics)
+        );
         return Err(1);
     }
     Ok(checked)
@@ -245,6 +261,8 @@ pub fn stdlib_for(file: &Path) -> PathBuf {
 pub fn positive_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x > 0.0 && x.is_finite() && x < 86_400.0 => Ok(x),
-        _ => Err(format!("`{s}` is not a number of seconds between 0 and 86400")),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0 and 86400"
+        )),
     }
 }

@@ -66,7 +66,10 @@ pub fn run(a: NewArgs) -> i32 {
             println!("created {}", dir.display());
             println!("  lint:  regen lint {}", wf.display());
             println!("  plan:  regen plan {}", wf.display());
-            println!("  run:   OPENAI_BASE_URL=http://127.0.0.1:8080/v1 regen run {}", wf.display());
+            println!(
+                "  run:   OPENAI_BASE_URL=http://127.0.0.1:8080/v1 regen run {}",
+                wf.display()
+            );
             0
         }
         Err(e) => {
@@ -77,14 +80,26 @@ pub fn run(a: NewArgs) -> i32 {
 }
 
 fn create(a: &NewArgs) -> Result<PathBuf, String> {
-    let valid = a.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && a.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let valid = a
+        .name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && a.name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
-        return Err(format!("`{}` cannot name a workflow: use letters, digits, `_` and `-`, starting with a letter", a.name));
+        return Err(format!(
+            "`{}` cannot name a workflow: use letters, digits, `_` and `-`, starting with a letter",
+            a.name
+        ));
     }
     let dir = a.dir.join(&a.name);
     if dir.exists() && std::fs::read_dir(&dir).map_or(true, |mut d| d.next().is_some()) {
-        return Err(format!("{} already exists and is not empty; choose another name or --dir", dir.display()));
+        return Err(format!(
+            "{} already exists and is not empty; choose another name or --dir",
+            dir.display()
+        ));
     }
     let stdlib = crate::check::find_stdlib(&a.dir.join("x.regen"));
     let text = match a.from {
@@ -95,7 +110,8 @@ fn create(a: &NewArgs) -> Result<PathBuf, String> {
     let write = |rel: &str, body: &str| -> Result<(), String> {
         let p = dir.join(rel);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         std::fs::write(&p, body).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
@@ -107,11 +123,13 @@ fn create(a: &NewArgs) -> Result<PathBuf, String> {
     for name in prompt_names(&text) {
         let src = stdlib.join("prompts").join(format!("{name}.j2"));
         if src.is_file() {
-            let body = std::fs::read_to_string(&src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+            let body = std::fs::read_to_string(&src)
+                .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
             write(&format!("prompts/{name}.j2"), &body)?;
         }
     }
-    let rows = std::fs::read_to_string(stdlib.join("data/arith-100.jsonl")).map_err(|e| format!("cannot read the stdlib's data: {e}"))?;
+    let rows = std::fs::read_to_string(stdlib.join("data/arith-100.jsonl"))
+        .map_err(|e| format!("cannot read the stdlib's data: {e}"))?;
     let tiny: Vec<&str> = rows.lines().take(5).collect();
     write("data/tiny.jsonl", &(tiny.join("\n") + "\n"))?;
     Ok(dir)
@@ -119,9 +137,18 @@ fn create(a: &NewArgs) -> Result<PathBuf, String> {
 
 /// A shipped workflow, renamed and reading the project's own dataset.
 fn shipped(stdlib: &Path, rel: &str, name: &str) -> Result<String, String> {
-    let path = stdlib.parent().map(|p| p.join("workflows").join(rel)).filter(|p| p.is_file());
-    let path = path.ok_or_else(|| format!("the shipped workflow {rel} is not beside the stdlib at {}", stdlib.display()))?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let path = stdlib
+        .parent()
+        .map(|p| p.join("workflows").join(rel))
+        .filter(|p| p.is_file());
+    let path = path.ok_or_else(|| {
+        format!(
+            "the shipped workflow {rel} is not beside the stdlib at {}",
+            stdlib.display()
+        )
+    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut out = String::new();
     for line in text.lines() {
         if line.starts_with("workflow ") {

@@ -34,7 +34,11 @@ pub fn run(a: PlanArgs) -> i32 {
         Err(code) => return code,
     };
     let wf = &checked.workflow;
-    let n = a.inputs.map(|n| n as f64).or_else(|| dataset_rows(wf).map(|r| r as f64)).unwrap_or(1.0);
+    let n = a
+        .inputs
+        .map(|n| n as f64)
+        .or_else(|| dataset_rows(wf).map(|r| r as f64))
+        .unwrap_or(1.0);
     let Some(est) = estimate(wf, n) else { return 1 };
     budget_warnings(wf, &est, &a);
     if a.format == OutputFormat::Json {
@@ -96,39 +100,76 @@ fn trim(x: f64) -> String {
 }
 
 /// Estimated cost from the models' prices (per million tokens), if any model has one.
-fn estimated_cost(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate, batch: bool) -> Option<f64> {
+fn estimated_cost(
+    wf: &crate::workflow::Workflow,
+    est: &crate::plan::estimate::PlanEstimate,
+    batch: bool,
+) -> Option<f64> {
     let mut cost = 0.0;
     let mut priced = false;
     for s in &est.steps {
-        let Some(node) = wf.node(&s.step).map(|id| &wf.nodes[id]) else { continue };
-        let Some(model) = node.model.and_then(|m| wf.models.get(m)).or(wf.models.first()) else { continue };
+        let Some(node) = wf.node(&s.step).map(|id| &wf.nodes[id]) else {
+            continue;
+        };
+        let Some(model) = node
+            .model
+            .and_then(|m| wf.models.get(m))
+            .or(wf.models.first())
+        else {
+            continue;
+        };
         if let (None, None) = (model.settings.price_prompt, model.settings.price_completion) {
             continue;
         }
         priced = true;
-        let share = if batch || model.settings.batch == Some(true) { BATCH_PRICE } else { 1.0 };
-        cost += share * (s.prompt_tokens * model.settings.price_prompt() + s.completion_tokens * model.settings.price_completion()) / 1e6;
+        let share = if batch || model.settings.batch == Some(true) {
+            BATCH_PRICE
+        } else {
+            1.0
+        };
+        cost += share
+            * (s.prompt_tokens * model.settings.price_prompt()
+                + s.completion_tokens * model.settings.price_completion())
+            / 1e6;
     }
     priced.then_some(cost)
 }
 
-fn budget_warnings(wf: &crate::workflow::Workflow, est: &crate::plan::estimate::PlanEstimate, a: &PlanArgs) {
+fn budget_warnings(
+    wf: &crate::workflow::Workflow,
+    est: &crate::plan::estimate::PlanEstimate,
+    a: &PlanArgs,
+) {
     let tokens = est.total_prompt_tokens + est.total_completion_tokens;
     let cost = estimated_cost(wf, est, a.batch);
     if let Some(c) = cost {
-        let how = if a.batch { ", at Batch API prices (half)" } else { "" };
+        let how = if a.batch {
+            ", at Batch API prices (half)"
+        } else {
+            ""
+        };
         eprintln!("estimated cost: {c:.2} (from the models' price_prompt / price_completion per million tokens{how})");
     }
     let stop = "a run with this budget stops there (resumable)";
     if let Some(m) = a.budget.max_calls.filter(|m| est.total_calls > *m as f64) {
-        eprintln!("warning: about {} calls, above --max-calls {m}: {stop}", trim(est.total_calls));
+        eprintln!(
+            "warning: about {} calls, above --max-calls {m}: {stop}",
+            trim(est.total_calls)
+        );
     }
     if let Some(m) = a.budget.max_tokens.filter(|m| tokens > *m as f64) {
-        eprintln!("warning: about {} tokens, above --max-tokens {m}: {stop}", trim(tokens));
+        eprintln!(
+            "warning: about {} tokens, above --max-tokens {m}: {stop}",
+            trim(tokens)
+        );
     }
     match (a.budget.max_cost, cost) {
-        (Some(m), Some(c)) if c > m => eprintln!("warning: estimated cost {c:.2}, above --max-cost {m}: {stop}"),
-        (Some(_), None) => eprintln!("warning: --max-cost given but no model declares price_prompt / price_completion"),
+        (Some(m), Some(c)) if c > m => {
+            eprintln!("warning: estimated cost {c:.2}, above --max-cost {m}: {stop}")
+        }
+        (Some(_), None) => eprintln!(
+            "warning: --max-cost given but no model declares price_prompt / price_completion"
+        ),
         _ => {}
     }
 }

@@ -44,15 +44,24 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.d.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let mut v = vec![LabeledSpan::new_primary_with_span(Some("here".into()), self.clamp(self.d.span))];
+        let mut v = vec![LabeledSpan::new_primary_with_span(
+            Some("here".into()),
+            self.clamp(self.d.span),
+        )];
         for l in &self.d.labels {
-            v.push(LabeledSpan::new_with_span(Some(l.message.clone()), self.clamp(l.span)));
+            v.push(LabeledSpan::new_with_span(
+                Some(l.message.clone()),
+                self.clamp(l.span),
+            ));
         }
         Some(Box::new(v.into_iter()))
     }
@@ -72,7 +81,11 @@ const LONGEST_MESSAGE: usize = 300;
 fn shorten(s: &str) -> String {
     match s.char_indices().nth(LONGEST_MESSAGE) {
         None => s.to_string(),
-        Some((cut, _)) => format!("{}… ({} more characters)", &s[..cut], s[cut..].chars().count()),
+        Some((cut, _)) => format!(
+            "{}… ({} more characters)",
+            &s[..cut],
+            s[cut..].chars().count()
+        ),
     }
 }
 
@@ -93,14 +106,30 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     if let Some(out) = windowed(d, sources) {
         return out;
     }
-    let report =
-        Report { d, source: NamedSource::new(sources.path(d.file).display().to_string(), text.to_string()), len: text.len(), text };
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let report = Report {
+        d,
+        source: NamedSource::new(sources.path(d.file).display().to_string(), text.to_string()),
+        len: text.len(),
+        text,
+    };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         let (line, col) = sources.line_col(d.file, d.span.start);
-        out = format!("{}:{line}:{col}: {:?}[{}]: {}\n", sources.path(d.file).display(), d.severity, d.code, d.message);
+        out = format!(
+            "{}:{line}:{col}: {:?}[{}]: {}\n",
+            sources.path(d.file).display(),
+            d.severity,
+            d.code,
+            d.message
+        );
     }
     out
 }
@@ -116,7 +145,10 @@ fn windowed(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     region_start = text[..region_start].rfind('\n').map_or(0, |i| i + 1);
     let after = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
     let region_end = after((after(end) + 1).min(text.len()));
-    if text[region_start..region_end].split('\n').all(|l| l.len() <= LONG_LINE) {
+    if text[region_start..region_end]
+        .split('\n')
+        .all(|l| l.len() <= LONG_LINE)
+    {
         return None;
     }
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -128,7 +160,10 @@ fn windowed(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     while !text.is_char_boundary(to) {
         to += 1;
     }
-    let (lead, tail) = (if from > line_start { "…" } else { "" }, if to < line_end { "…" } else { "" });
+    let (lead, tail) = (
+        if from > line_start { "…" } else { "" },
+        if to < line_end { "…" } else { "" },
+    );
     let pad = lead.chars().count() + text[from..start].chars().count();
     let width = text[start..shown_end].chars().count().max(1);
     let gutter = line.to_string().len();

@@ -1,4 +1,4 @@
-//! `regen run FILE`, `regen runs`, `regen show RUN`.
+//! `regen run FILE`.
 
 use crate::run::{self, store::Store, RunOptions};
 use clap::Args;
@@ -74,31 +74,6 @@ pub struct BudgetArgs {
     pub max_cost: Option<f64>,
 }
 
-#[derive(Args)]
-pub struct StoreArgs {
-    #[arg(long, default_value = ".regen/store.sqlite")]
-    pub store: PathBuf,
-}
-
-#[derive(Args)]
-pub struct ShowArgs {
-    pub run: i64,
-    #[arg(long, default_value = ".regen/store.sqlite")]
-    pub store: PathBuf,
-    /// List every failed record, not one example per step and reason.
-    #[arg(long)]
-    pub all: bool,
-    /// Print the stored summary as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Print K sample records per step (kept and removed, with the reason and lineage).
-    #[arg(long, value_name = "K")]
-    pub samples: Option<usize>,
-    /// Write the run report, one self-contained HTML page, to this file.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-}
-
 pub fn run(a: RunArgs) -> i32 {
     let checked = match super::checked_or_exit(&a.file, &a.inputs.sets) {
         Ok(c) => c,
@@ -108,7 +83,12 @@ pub fn run(a: RunArgs) -> i32 {
     // before money is spent, one line each (`regen lint` shows the source).
     for d in checked.diagnostics.iter().filter(|d| !d.is_error()) {
         let (line, col) = checked.sources.line_col(d.file, d.span.start);
-        eprintln!("warning[{}]: {} ({}:{line}:{col})", d.code, d.message, checked.sources.path(d.file).display());
+        eprintln!(
+            "warning[{}]: {} ({}:{line}:{col})",
+            d.code,
+            d.message,
+            checked.sources.path(d.file).display()
+        );
     }
     let wf = checked.workflow;
     let shard = match super::shard::resolve(&a.sharding) {
@@ -118,7 +98,9 @@ pub fn run(a: RunArgs) -> i32 {
             return 2;
         }
     };
-    let mut run_dir = a.run_dir.unwrap_or_else(|| PathBuf::from("runs").join(&wf.name));
+    let mut run_dir = a
+        .run_dir
+        .unwrap_or_else(|| PathBuf::from("runs").join(&wf.name));
     let mut store = a.inputs.store;
     let sinks = super::shard::sinks(&wf);
     if let Some((s, from)) = shard {
@@ -128,7 +110,12 @@ pub fn run(a: RunArgs) -> i32 {
         if store == std::path::Path::new(super::DEFAULT_STORE) {
             store = run_dir.join("store.sqlite");
         }
-        eprintln!("regen: shard {} of {} (from {from}) → {}", s.index, s.count, run_dir.display());
+        eprintln!(
+            "regen: shard {} of {} (from {from}) → {}",
+            s.index,
+            s.count,
+            run_dir.display()
+        );
         if let Err(e) = std::fs::remove_file(run_dir.join(super::shard::MARKER)).or_else(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Ok(())
@@ -136,7 +123,10 @@ pub fn run(a: RunArgs) -> i32 {
                 Err(e)
             }
         }) {
-            eprintln!("error: cannot clear the old completion marker in {}: {e}", run_dir.display());
+            eprintln!(
+                "error: cannot clear the old completion marker in {}: {e}",
+                run_dir.display()
+            );
             return 2;
         }
     }
@@ -145,7 +135,11 @@ pub fn run(a: RunArgs) -> i32 {
         batch: a.batch,
         refresh: a.refresh,
         barrier: a.barrier,
-        budget: run::exec::halt::Budget { max_calls: a.budget.max_calls, max_tokens: a.budget.max_tokens, max_cost: a.budget.max_cost },
+        budget: run::exec::halt::Budget {
+            max_calls: a.budget.max_calls,
+            max_tokens: a.budget.max_tokens,
+            max_cost: a.budget.max_cost,
+        },
         grace: std::time::Duration::from_secs(a.grace),
         progress: a.progress,
         progress_every: std::time::Duration::from_secs_f64(a.progress_every),
@@ -163,9 +157,19 @@ pub fn run(a: RunArgs) -> i32 {
             if a.report {
                 let path = opts.run_dir.join("report.html");
                 let written = match Store::open(&opts.store) {
-                    Ok(store) => write_report(&store, report.run_id, &report.workflow, &report.status, Some(&report.summary), &path),
+                    Ok(store) => super::show::write_report(
+                        &store,
+                        report.run_id,
+                        &report.workflow,
+                        &report.status,
+                        Some(&report.summary),
+                        &path,
+                    ),
                     Err(e) => {
-                        eprintln!("error: cannot open {} for the report: {e}", opts.store.display());
+                        eprintln!(
+                            "error: cannot open {} for the report: {e}",
+                            opts.store.display()
+                        );
                         2
                     }
                 };
@@ -178,15 +182,28 @@ pub fn run(a: RunArgs) -> i32 {
                     say_stop("", why);
                 }
                 let shown = crate::secrets::redact(&why.to_string()).into_owned();
-                println!("stopped early ({shown}); finished calls are cached. Resume with:\n  {}", resume_command(why));
+                println!(
+                    "stopped early ({shown}); finished calls are cached. Resume with:\n  {}",
+                    resume_command(why)
+                );
                 return why.exit_code();
             }
             if report.failures > 0 {
                 return 1;
             }
             if let Some((s, _)) = shard {
-                if let Err(e) = super::shard::write_marker(&opts.run_dir, s, &report.workflow, report.run_id, &opts.store, sinks) {
-                    eprintln!("error: cannot write the shard's completion marker in {}: {e}", opts.run_dir.display());
+                if let Err(e) = super::shard::write_marker(
+                    &opts.run_dir,
+                    s,
+                    &report.workflow,
+                    report.run_id,
+                    &opts.store,
+                    sinks,
+                ) {
+                    eprintln!(
+                        "error: cannot write the shard's completion marker in {}: {e}",
+                        opts.run_dir.display()
+                    );
                     return 2;
                 }
             }
@@ -203,103 +220,14 @@ pub fn run(a: RunArgs) -> i32 {
 /// it has one); the exit code that goes with it. `context` leads the line
 /// (`"data.jsonl: the evaluation stopped: "`), or is empty.
 pub(super) fn say_stop(context: &str, why: &run::exec::halt::StopReason) -> i32 {
-    eprintln!("error: {context}{}", crate::secrets::redact(&why.to_string()));
+    eprintln!(
+        "error: {context}{}",
+        crate::secrets::redact(&why.to_string())
+    );
     if let run::exec::halt::StopReason::Endpoint { advice, .. } = why {
         eprintln!("  help: {advice}");
     }
     why.exit_code()
-}
-
-pub fn runs(a: StoreArgs) -> i32 {
-    let store = match open_store(&a.store) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    match store.runs() {
-        Ok(rows) => {
-            println!("{:>4}  {:<24} {:<10} {:>8}  file", "id", "workflow", "status", "seconds");
-            for (id, wf, file, started, finished, status) in rows {
-                let secs = finished.map_or("-".into(), |f| format!("{:.1}", f - started));
-                println!("{id:>4}  {wf:<24} {status:<10} {secs:>8}  {file}");
-            }
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            2
-        }
-    }
-}
-
-pub fn show(a: ShowArgs) -> i32 {
-    let store = match open_store(&a.store) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    match store.run_summary(a.run) {
-        Ok(Some((wf, status, summary))) => {
-            // A stored summary of an older shape is upgraded; one that cannot be read is said, never shown as zeros.
-            let summary = match summary.map(|s| crate::run::report::run_summary::RunSummary::from_stored(&s)).transpose() {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: run {}: {e}", a.run);
-                    return 2;
-                }
-            };
-            let failures = match store.failures(a.run) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("error: cannot read the failures of run {}: {e}", a.run);
-                    return 2;
-                }
-            };
-            if let Some(path) = &a.html {
-                return write_report(&store, a.run, &wf, &status, summary.as_ref(), path);
-            }
-            if a.json {
-                match serde_json::to_string_pretty(&summary) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => {
-                        eprintln!("error: cannot print the summary of run {}: {e}", a.run);
-                        return 2;
-                    }
-                }
-                return 0;
-            }
-            println!("run {} of `{wf}`: {status}", a.run);
-            match &summary {
-                Some(s) => print!("{}", crate::run::report::text(s)),
-                None => println!("(no summary: the run did not finish)"),
-            }
-            print!("{}", failure_groups(&failures, a.all));
-            if let Some(k) = a.samples {
-                match store.samples(a.run) {
-                    Ok(rows) => print!("{}", crate::run::report::samples(&rows, k)),
-                    Err(e) => {
-                        eprintln!("error: cannot read the samples of run {}: {e}", a.run);
-                        return 2;
-                    }
-                }
-            }
-            0
-        }
-        Ok(None) => {
-            eprintln!("error: no run {} in {}", a.run, a.store.display());
-            1
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            2
-        }
-    }
-}
-
-/// The run store for `regen runs` / `regen show`; Err is the exit code.
-fn open_store(path: &std::path::Path) -> Result<Store, i32> {
-    Store::open(path).map_err(|e| {
-        eprintln!("error: cannot open {}: {e}", path.display());
-        2
-    })
 }
 
 /// The command line that resumes this run (the same one, without a spent budget).
@@ -317,75 +245,29 @@ fn resume_command(why: &run::exec::halt::StopReason) -> String {
                 skip = true;
                 continue;
             }
-            if ["--max-calls=", "--max-tokens=", "--max-cost="].iter().any(|p| a.starts_with(p)) {
+            if ["--max-calls=", "--max-tokens=", "--max-cost="]
+                .iter()
+                .any(|p| a.starts_with(p))
+            {
                 continue;
             }
             kept.push(a);
         }
         args = kept;
     }
-    args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
-/// Failures grouped by step and reason, with a count and one example each
-/// (raw text included); with `all`, every record.
-fn failure_groups(failures: &[(String, String, String, String)], all: bool) -> String {
-    let mut t = String::new();
-    if all {
-        for (step, record, reason, raw) in failures {
-            t.push_str(&format!("failed: {step} {record}: {reason}: {}\n", raw.chars().take(300).collect::<String>()));
-        }
-        return t;
-    }
-    let mut groups: std::collections::BTreeMap<(&str, &str), (u64, &str, &str)> = std::collections::BTreeMap::new();
-    for (step, record, reason, raw) in failures {
-        groups.entry((step, reason)).or_insert((0, record, raw)).0 += 1;
-    }
-    if !groups.is_empty() {
-        t.push_str("failures by step and reason (--all lists every record):\n");
-    }
-    for ((step, reason), (count, record, raw)) in groups {
-        t.push_str(&format!("  {count:>6} × {step}: {reason}\n         e.g. {record}: {}\n", raw.chars().take(300).collect::<String>()));
-    }
-    t
-}
-
-/// The run report as HTML (see `run_report`); exit code.
-fn write_report(
-    store: &Store,
-    run: i64,
-    wf: &str,
-    status: &str,
-    summary: Option<&crate::run::report::run_summary::RunSummary>,
-    path: &std::path::Path,
-) -> i32 {
-    let Some(summary) = summary else {
-        eprintln!("error: run {run} has no summary (it did not finish); nothing to report");
-        return 1;
-    };
-    let samples = match store.samples(run) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read the samples of run {run}: {e}");
-            return 2;
-        }
-    };
-    match std::fs::write(path, super::run_report::html(run, wf, status, summary, &samples)) {
-        Ok(()) => {
-            println!("wrote the report of run {run} to {}", path.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            2
-        }
     }
 }

@@ -10,7 +10,13 @@ use crate::run::report::LINEAGE;
 use crate::run::store::SampleRow;
 use serde_json::Value;
 
-pub fn html(run: i64, workflow: &str, status: &str, j: &RunSummary, samples: &[(String, SampleRow)]) -> String {
+pub fn html(
+    run: i64,
+    workflow: &str,
+    status: &str,
+    j: &RunSummary,
+    samples: &[(String, SampleRow)],
+) -> String {
     let mut h = String::from(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>regen run report</title>\n<style>\
          body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}table{border-collapse:collapse}\
@@ -33,7 +39,11 @@ pub fn html(run: i64, workflow: &str, status: &str, j: &RunSummary, samples: &[(
     ));
     h.push_str("<h2>steps</h2>\n<table id=\"steps\"><tr><th>step</th><th>kind</th><th>records</th><th>calls</th><th>cache hits</th><th>prompt tok</th><th>completion tok</th><th>failures</th></tr>\n");
     for s in &j.steps {
-        let fails: Vec<String> = s.failures.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let fails: Vec<String> = s
+            .failures
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&s.step),
@@ -48,16 +58,31 @@ pub fn html(run: i64, workflow: &str, status: &str, j: &RunSummary, samples: &[(
     }
     h.push_str("</table>\n<h2>filter funnel</h2>\n");
     for s in j.steps.iter().filter(|s| s.received > 0) {
-        let rows: Vec<(String, f64)> = s.funnel.iter().map(|f| (f.reason.clone(), f.removed as f64)).collect();
+        let rows: Vec<(String, f64)> = s
+            .funnel
+            .iter()
+            .map(|f| (f.reason.clone(), f.removed as f64))
+            .collect();
         if !rows.is_empty() {
-            h.push_str(&chart(&format!("{}: {} in, removed by each condition", s.step, s.received), &rows));
+            h.push_str(&chart(
+                &format!("{}: {} in, removed by each condition", s.step, s.received),
+                &rows,
+            ));
         }
     }
-    let timeline: Vec<(f64, f64, f64)> = j.timeline.iter().map(|&(t, c, k)| (t, c as f64, k as f64)).collect();
+    let timeline: Vec<(f64, f64, f64)> = j
+        .timeline
+        .iter()
+        .map(|&(t, c, k)| (t, c as f64, k as f64))
+        .collect();
     if !timeline.is_empty() {
         let calls = timeline.iter().map(|p| (p.0, p.1)).collect();
         let tokens = timeline.iter().map(|p| (p.0, p.2)).collect();
-        h.push_str(&lines("calls and tokens over time", "seconds", &[("calls", "#4a7bd0", calls), ("tokens", "#d07a4a", tokens)]));
+        h.push_str(&lines(
+            "calls and tokens over time",
+            "seconds",
+            &[("calls", "#4a7bd0", calls), ("tokens", "#d07a4a", tokens)],
+        ));
     }
     for (sink, rows) in &j.guidelines {
         let data: Vec<(String, f64)> = rows.iter().map(|g| (g.id.clone(), g.kept as f64)).collect();
@@ -71,21 +96,40 @@ pub fn html(run: i64, workflow: &str, status: &str, j: &RunSummary, samples: &[(
 /// Kept and rejected samples; the summary's example (a kept line, else the
 /// closest rejected candidate) is unfolded, or the first sample when it has none.
 fn sample_table(samples: &[(String, SampleRow)], example: Option<&Example>) -> String {
-    let mut h = String::from("<h2>samples: kept and rejected, with their lineage</h2>\n<div id=\"samples\">\n");
-    let is_example = |step: &str, s: &SampleRow| example.is_some_and(|e| e.step == step && e.record == s.record && e.outcome == s.outcome);
-    let open_at = samples.iter().position(|(step, s)| is_example(step, s)).or((!samples.is_empty()).then_some(0));
+    let mut h = String::from(
+        "<h2>samples: kept and rejected, with their lineage</h2>\n<div id=\"samples\">\n",
+    );
+    let is_example = |step: &str, s: &SampleRow| {
+        example.is_some_and(|e| e.step == step && e.record == s.record && e.outcome == s.outcome)
+    };
+    let open_at = samples
+        .iter()
+        .position(|(step, s)| is_example(step, s))
+        .or((!samples.is_empty()).then_some(0));
     // The unfolded one first, then the rest in the order they were kept.
-    let order: Vec<usize> = open_at.into_iter().chain((0..samples.len()).filter(|i| Some(*i) != open_at)).collect();
+    let order: Vec<usize> = open_at
+        .into_iter()
+        .chain((0..samples.len()).filter(|i| Some(*i) != open_at))
+        .collect();
     for i in order {
         let (step, s) = &samples[i];
         let fields: Value = serde_json::from_str(&s.fields).unwrap_or(Value::Null);
-        let class = if s.outcome == "removed" || s.outcome == "best-rejected" { "removed" } else { "kept" };
+        let class = if s.outcome == "removed" || s.outcome == "best-rejected" {
+            "removed"
+        } else {
+            "kept"
+        };
         let verdict = match s.outcome.as_str() {
             "removed" => format!("removed: {}", s.reason),
             "best-rejected" => format!("closest rejected: {}", s.reason),
             other => other.to_string(),
         };
-        let question: String = fields["question"].as_str().unwrap_or("").chars().take(90).collect();
+        let question: String = fields["question"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .take(90)
+            .collect();
         h.push_str(&format!(
             "<details class=\"lineage\"{}><summary><b>{}</b> <span class=\"{class}\">{}</span> · {}</summary><dl>",
             if Some(i) == open_at { " open" } else { "" },
@@ -96,7 +140,10 @@ fn sample_table(samples: &[(String, SampleRow)], example: Option<&Example>) -> S
         h.push_str(&format!("<dt>record</dt><dd>{}</dd>", esc(&s.record)));
         for key in LINEAGE {
             if let Some(v) = fields.get(*key).filter(|v| !v.is_null()) {
-                h.push_str(&format!("<dt>{key}</dt><dd>{}</dd>", esc(&crate::expr::text(v))));
+                h.push_str(&format!(
+                    "<dt>{key}</dt><dd>{}</dd>",
+                    esc(&crate::expr::text(v))
+                ));
             }
         }
         h.push_str("</dl></details>\n");

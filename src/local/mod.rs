@@ -12,7 +12,11 @@ use server::{LocalServer, ServerSpec};
 use std::path::Path;
 
 /// Set up (if needed) and start the local server for one model declaration.
-pub async fn start(alias: &str, settings: &ModelSettings, run_dir: &Path) -> Result<LocalServer, SetupError> {
+pub async fn start(
+    alias: &str,
+    settings: &ModelSettings,
+    run_dir: &Path,
+) -> Result<LocalServer, SetupError> {
     let cache = crate::pypi::cache_dir();
     std::fs::create_dir_all(&cache).map_err(io("create the cache folder", &cache))?;
     let c = cache.clone();
@@ -25,12 +29,25 @@ pub async fn start(alias: &str, settings: &ModelSettings, run_dir: &Path) -> Res
     .map_err(|e| SetupError::Stopped(e.to_string()))??;
     let (slots, context) = (settings.local_slots(), settings.local_context());
     let log = run_dir.join(format!("llama-server-{alias}.log"));
-    tracing::info!("local model: starting llama-server ({slots} slots, {context} tokens each) — log {}", log.display());
+    tracing::info!(
+        "local model: starting llama-server ({slots} slots, {context} tokens each) — log {}",
+        log.display()
+    );
     let started = std::time::Instant::now();
-    let spec =
-        ServerSpec { binary: &binary, weights: &weights, slots, context, threads: settings.local_threads.map(|t| t as usize), log: &log };
+    let spec = ServerSpec {
+        binary: &binary,
+        weights: &weights,
+        slots,
+        context,
+        threads: settings.local_threads.map(|t| t as usize),
+        log: &log,
+    };
     let s = LocalServer::start(&spec).await?;
-    tracing::info!("local model: ready at {} in {:.1} s", s.base_url, started.elapsed().as_secs_f64());
+    tracing::info!(
+        "local model: ready at {} in {:.1} s",
+        s.base_url,
+        started.elapsed().as_secs_f64()
+    );
     Ok(s)
 }
 

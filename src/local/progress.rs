@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 
 /// `[12/310]` → (12, 310); `[ 45%]` → (45, 100).
 pub fn step(line: &str) -> Option<(u64, u64)> {
-    let inner = line.trim_start().strip_prefix('[')?.split(']').next()?.trim();
+    let inner = line
+        .trim_start()
+        .strip_prefix('[')?
+        .split(']')
+        .next()?
+        .trim();
     if let Some(pct) = inner.strip_suffix('%') {
         return Some((pct.trim().parse().ok()?, 100));
     }
@@ -23,8 +28,14 @@ pub fn step(line: &str) -> Option<(u64, u64)> {
 pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), SetupError> {
     let mut file = std::fs::File::create(log).map_err(io("write", log))?;
     let shown = format!("{cmd:?}");
-    let mut child =
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|source| SetupError::Spawn { program: shown.clone(), source })?;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| SetupError::Spawn {
+            program: shown.clone(),
+            source,
+        })?;
     // stderr goes to the log as it comes, on its own thread (a full pipe would stall the build).
     let err_log = file.try_clone().map_err(io("write", log))?;
     let stderr = child.stderr.take();
@@ -42,9 +53,11 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), SetupError> 
     let bar = tty.then(|| {
         let b = ProgressBar::new(0);
         b.set_style(
-            ProgressStyle::with_template("regen: local model: {msg} [{bar:30}] {pos}/{len} ({elapsed}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "regen: local model: {msg} [{bar:30}] {pos}/{len} ({elapsed}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         b.set_message(what.to_string());
         b
@@ -67,10 +80,16 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), SetupError> 
             }
         }
     }
-    let status = child.wait().map_err(|source| SetupError::Wait { program: shown.clone(), source })?;
+    let status = child.wait().map_err(|source| SetupError::Wait {
+        program: shown.clone(),
+        source,
+    })?;
     // The stderr thread ends when the pipe closes; a panic there only loses log lines.
     if err_thread.join().is_err() {
-        tracing::warn!("the build's stderr reader stopped early; {} may lack lines", log.display());
+        tracing::warn!(
+            "the build's stderr reader stopped early; {} may lack lines",
+            log.display()
+        );
     }
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -91,7 +110,10 @@ pub fn run(cmd: &mut Command, log: &Path, what: &str) -> Result<(), SetupError> 
 mod tests {
     #[test]
     fn ninja_and_make_lines() {
-        assert_eq!(super::step("[12/310] Building CXX object ggml.o"), Some((12, 310)));
+        assert_eq!(
+            super::step("[12/310] Building CXX object ggml.o"),
+            Some((12, 310))
+        );
         assert_eq!(super::step("[ 45%] Building C object"), Some((45, 100)));
         assert_eq!(super::step("-- Configuring done"), None);
     }

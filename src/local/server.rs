@@ -45,15 +45,24 @@ impl LocalServer {
             cmd.args(["--threads", &t.to_string()]);
         }
         die_with_parent(&mut cmd);
-        let child = cmd.spawn().map_err(|source| SetupError::Spawn { program: spec.binary.display().to_string(), source })?;
-        let mut server = LocalServer { child, base_url: format!("http://127.0.0.1:{port}/v1"), log: spec.log.to_path_buf() };
+        let child = cmd.spawn().map_err(|source| SetupError::Spawn {
+            program: spec.binary.display().to_string(),
+            source,
+        })?;
+        let mut server = LocalServer {
+            child,
+            base_url: format!("http://127.0.0.1:{port}/v1"),
+            log: spec.log.to_path_buf(),
+        };
         server.wait_healthy(port, Duration::from_secs(180)).await?;
         Ok(server)
     }
 
     /// Poll `/health` until the model is loaded; fail early if the process exits.
     async fn wait_healthy(&mut self, port: u16, limit: Duration) -> Result<(), SetupError> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
         let url = format!("http://127.0.0.1:{port}/health");
         let started = Instant::now();
         loop {

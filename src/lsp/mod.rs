@@ -16,8 +16,13 @@ pub mod text;
 
 use documents::Documents;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
-use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _, PublishDiagnostics};
-use lsp_types::request::{CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, Rename, Request as _};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
+    PublishDiagnostics,
+};
+use lsp_types::request::{
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, Rename, Request as _,
+};
 use lsp_types::*;
 
 pub fn capabilities() -> ServerCapabilities {
@@ -49,13 +54,20 @@ pub fn serve() -> Result<(), ServeError> {
                     break;
                 }
                 let resp = answer(&docs, req);
-                conn.sender.send(Message::Response(resp)).map_err(|_| ServeError::Disconnected)?;
+                conn.sender
+                    .send(Message::Response(resp))
+                    .map_err(|_| ServeError::Disconnected)?;
             }
             Message::Notification(n) => {
                 if let Some(edited) = changed(&mut docs, n) {
                     let started = std::time::Instant::now();
                     let checked = docs.check_affected(&edited);
-                    tracing::debug!("checked {} of {} buffer(s) in {:?}", checked.len(), docs.open.len(), started.elapsed());
+                    tracing::debug!(
+                        "checked {} of {} buffer(s) in {:?}",
+                        checked.len(),
+                        docs.open.len(),
+                        started.elapsed()
+                    );
                     for (uri, doc) in checked.iter().filter_map(|u| docs.open.get_key_value(u)) {
                         let params = PublishDiagnosticsParams {
                             uri: uri.clone(),
@@ -63,7 +75,9 @@ pub fn serve() -> Result<(), ServeError> {
                             version: Some(doc.version),
                         };
                         let note = Notification::new(PublishDiagnostics::METHOD.into(), params);
-                        conn.sender.send(Message::Notification(note)).map_err(|_| ServeError::Disconnected)?;
+                        conn.sender
+                            .send(Message::Notification(note))
+                            .map_err(|_| ServeError::Disconnected)?;
                     }
                 }
             }
@@ -78,20 +92,34 @@ pub fn serve() -> Result<(), ServeError> {
 /// anything needs checking again.
 fn changed(docs: &mut Documents, n: Notification) -> Option<std::path::PathBuf> {
     match n.method.as_str() {
-        DidOpenTextDocument::METHOD => match serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
-            Ok(p) => Some(docs.set(p.text_document.uri, p.text_document.text, p.text_document.version)),
-            Err(e) => bad_params("didOpen", e),
-        },
-        DidChangeTextDocument::METHOD => match serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
-            // Full sync: the last change holds the whole text.
-            Ok(p) => p.content_changes.into_iter().last().map(|c| docs.set(p.text_document.uri, c.text, p.text_document.version)),
-            Err(e) => bad_params("didChange", e),
-        },
+        DidOpenTextDocument::METHOD => {
+            match serde_json::from_value::<DidOpenTextDocumentParams>(n.params) {
+                Ok(p) => Some(docs.set(
+                    p.text_document.uri,
+                    p.text_document.text,
+                    p.text_document.version,
+                )),
+                Err(e) => bad_params("didOpen", e),
+            }
+        }
+        DidChangeTextDocument::METHOD => {
+            match serde_json::from_value::<DidChangeTextDocumentParams>(n.params) {
+                // Full sync: the last change holds the whole text.
+                Ok(p) => p
+                    .content_changes
+                    .into_iter()
+                    .last()
+                    .map(|c| docs.set(p.text_document.uri, c.text, p.text_document.version)),
+                Err(e) => bad_params("didChange", e),
+            }
+        }
         // Buffers that read the closed one read the disk now.
-        DidCloseTextDocument::METHOD => match serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
-            Ok(p) => docs.open.remove(&p.text_document.uri).map(|d| d.path),
-            Err(e) => bad_params("didClose", e),
-        },
+        DidCloseTextDocument::METHOD => {
+            match serde_json::from_value::<DidCloseTextDocumentParams>(n.params) {
+                Ok(p) => docs.open.remove(&p.text_document.uri).map(|d| d.path),
+                Err(e) => bad_params("didClose", e),
+            }
+        }
         _ => None,
     }
 }
@@ -115,26 +143,48 @@ fn answer(docs: &Documents, req: Request) -> Response {
         }),
         Completion::METHOD => with::<CompletionParams>(req, |p| {
             let (doc, off) = at(docs, &p.text_document_position)?;
-            Ok(serde_json::to_value(CompletionResponse::Array(complete::complete(doc, off))).unwrap_or(serde_json::Value::Null))
+            Ok(
+                serde_json::to_value(CompletionResponse::Array(complete::complete(doc, off)))
+                    .unwrap_or(serde_json::Value::Null),
+            )
         }),
         Formatting::METHOD => with::<DocumentFormattingParams>(req, |p| {
-            let doc = docs.open.get(&p.text_document.uri).ok_or(RequestError::NotOpen)?;
+            let doc = docs
+                .open
+                .get(&p.text_document.uri)
+                .ok_or(RequestError::NotOpen)?;
             let parsed = crate::syntax::parse(&doc.text, 0);
             if !parsed.diagnostics.is_empty() {
                 return Err(RequestError::NotFormatted);
             }
             let out = crate::syntax::format::format(&parsed.file, &doc.text);
-            let edits = if out == doc.text { vec![] } else { vec![TextEdit::new(text::range(&doc.text, 0, doc.text.len()), out)] };
+            let edits = if out == doc.text {
+                vec![]
+            } else {
+                vec![TextEdit::new(
+                    text::range(&doc.text, 0, doc.text.len()),
+                    out,
+                )]
+            };
             Ok(serde_json::to_value(edits).unwrap_or(serde_json::Value::Null))
         }),
         Rename::METHOD => with::<RenameParams>(req, |p| {
             let (doc, off) = at(docs, &p.text_document_position)?;
-            let edit = navigate::rename(doc, &p.text_document_position.text_document.uri, off, &p.new_name)?;
+            let edit = navigate::rename(
+                doc,
+                &p.text_document_position.text_document.uri,
+                off,
+                &p.new_name,
+            )?;
             Ok(serde_json::to_value(edit).unwrap_or(serde_json::Value::Null))
         }),
         CodeActionRequest::METHOD => with::<CodeActionParams>(req, |p| {
-            let doc = docs.open.get(&p.text_document.uri).ok_or(RequestError::NotOpen)?;
-            let fixes = actions::quick_fixes(&doc.text, &p.text_document.uri, &p.context.diagnostics);
+            let doc = docs
+                .open
+                .get(&p.text_document.uri)
+                .ok_or(RequestError::NotOpen)?;
+            let fixes =
+                actions::quick_fixes(&doc.text, &p.text_document.uri, &p.context.diagnostics);
             Ok(serde_json::to_value(fixes).unwrap_or(serde_json::Value::Null))
         }),
         other => Err(RequestError::Unknown(other.to_string())),
@@ -149,11 +199,20 @@ fn with<P: serde::de::DeserializeOwned>(
     req: Request,
     f: impl FnOnce(P) -> Result<serde_json::Value, RequestError>,
 ) -> Result<serde_json::Value, RequestError> {
-    let p: P = serde_json::from_value(req.params).map_err(|source| RequestError::Params { method: req.method.clone(), source })?;
+    let p: P = serde_json::from_value(req.params).map_err(|source| RequestError::Params {
+        method: req.method.clone(),
+        source,
+    })?;
     f(p)
 }
 
-fn at<'a>(docs: &'a Documents, p: &TextDocumentPositionParams) -> Result<(&'a documents::Document, usize), RequestError> {
-    let doc = docs.open.get(&p.text_document.uri).ok_or(RequestError::NotOpen)?;
+fn at<'a>(
+    docs: &'a Documents,
+    p: &TextDocumentPositionParams,
+) -> Result<(&'a documents::Document, usize), RequestError> {
+    let doc = docs
+        .open
+        .get(&p.text_document.uri)
+        .ok_or(RequestError::NotOpen)?;
     Ok((doc, text::offset(&doc.text, p.position)))
 }

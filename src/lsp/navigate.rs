@@ -8,12 +8,18 @@ use std::collections::HashMap;
 use std::path::Path;
 
 fn location(path: &Path, file_text: &str, start: usize, end: usize) -> Option<Location> {
-    Some(Location { uri: Url::from_file_path(std::fs::canonicalize(path).ok()?).ok()?, range: text::range(file_text, start, end) })
+    Some(Location {
+        uri: Url::from_file_path(std::fs::canonicalize(path).ok()?).ok()?,
+        range: text::range(file_text, start, end),
+    })
 }
 
 fn whole_file(path: &Path) -> Option<Location> {
     let uri = Url::from_file_path(std::fs::canonicalize(path).ok()?).ok()?;
-    Some(Location { uri, range: Range::new(Position::new(0, 0), Position::new(0, 0)) })
+    Some(Location {
+        uri,
+        range: Range::new(Position::new(0, 0), Position::new(0, 0)),
+    })
 }
 
 /// Steps, sources, pools, models and params go to their declaration; a prompt
@@ -23,7 +29,12 @@ pub fn definition(doc: &Document, offset: usize) -> Option<Location> {
     let wf = &checked.workflow;
     let src = &checked.sources;
     if let Some((_, _, s)) = text::string_at(&doc.text, offset) {
-        if let Some(p) = wf.nodes.iter().flat_map(|n| n.prompts.values()).find(|p| p.name == s) {
+        if let Some(p) = wf
+            .nodes
+            .iter()
+            .flat_map(|n| n.prompts.values())
+            .find(|p| p.name == s)
+        {
             return whole_file(p.path.as_deref()?);
         }
         let line_start = doc.text[..offset].rfind('\n').map_or(0, |i| i + 1);
@@ -50,31 +61,61 @@ pub fn definition(doc: &Document, offset: usize) -> Option<Location> {
 /// reference, and — when its records carry a field of the same name (an LLM
 /// step's reply without `into:`) — that field where this file and its prompt
 /// files read it.
-pub fn rename(doc: &Document, uri: &Url, offset: usize, new_name: &str) -> Result<WorkspaceEdit, super::RequestError> {
-    let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+pub fn rename(
+    doc: &Document,
+    uri: &Url,
+    offset: usize,
+    new_name: &str,
+) -> Result<WorkspaceEdit, super::RequestError> {
+    let valid = new_name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && new_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
         return Err(super::RequestError::BadName(new_name.to_string()));
     }
-    let checked = doc.checked.as_ref().ok_or(super::RequestError::NotChecked)?;
+    let checked = doc
+        .checked
+        .as_ref()
+        .ok_or(super::RequestError::NotChecked)?;
     let wf = &checked.workflow;
     let (_, _, old) = text::word_at(&doc.text, offset).ok_or(super::RequestError::NoName)?;
-    let id = wf.node(old).ok_or_else(|| super::RequestError::NotANode(old.to_string()))?;
+    let id = wf
+        .node(old)
+        .ok_or_else(|| super::RequestError::NotANode(old.to_string()))?;
     if wf.node(new_name).is_some() {
         return Err(super::RequestError::Taken(new_name.to_string()));
     }
     let edits = |t: &str| -> Vec<TextEdit> {
-        text::identifier_occurrences(t, old).into_iter().map(|(a, b)| TextEdit::new(text::range(t, a, b), new_name.to_string())).collect()
+        text::identifier_occurrences(t, old)
+            .into_iter()
+            .map(|(a, b)| TextEdit::new(text::range(t, a, b), new_name.to_string()))
+            .collect()
     };
     let mut changes = HashMap::new();
     changes.insert(uri.clone(), edits(&doc.text));
     let n = &wf.nodes[id];
     let field_is_name = n.decl != DeclKind::Source && n.kind.adds(n, wf).iter().any(|f| f == old);
     if field_is_name {
-        for p in wf.nodes.iter().flat_map(|n| n.prompts.values()).filter(|p| p.reads.iter().any(|r| r == old)) {
+        for p in wf
+            .nodes
+            .iter()
+            .flat_map(|n| n.prompts.values())
+            .filter(|p| p.reads.iter().any(|r| r == old))
+        {
             let Some(path) = &p.path else { continue };
-            let Ok(t) = std::fs::read_to_string(path) else { continue };
-            let Some(url) = std::fs::canonicalize(path).ok().and_then(|c| Url::from_file_path(c).ok()) else { continue };
+            let Ok(t) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let Some(url) = std::fs::canonicalize(path)
+                .ok()
+                .and_then(|c| Url::from_file_path(c).ok())
+            else {
+                continue;
+            };
             // A template file is all template: every identifier in a tag.
             let wrapped: Vec<TextEdit> = template_occurrences(&t, old)
                 .into_iter()
@@ -83,7 +124,10 @@ pub fn rename(doc: &Document, uri: &Url, offset: usize, new_name: &str) -> Resul
             changes.insert(url, wrapped);
         }
     }
-    Ok(WorkspaceEdit { changes: Some(changes), ..Default::default() })
+    Ok(WorkspaceEdit {
+        changes: Some(changes),
+        ..Default::default()
+    })
 }
 
 /// Identifier occurrences inside `{{ }}` and `{% %}` of a template file.
@@ -106,7 +150,9 @@ fn template_occurrences(t: &str, name: &str) -> Vec<(usize, usize)> {
         while let Some(pos) = inner[i..].find(name).map(|p| i + p) {
             let before = inner[..pos].chars().next_back();
             let after = inner[pos + name.len()..].chars().next();
-            let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            let is_word = |c: Option<char>| {
+                c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            };
             if !is_word(before) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                 out.push((open + 2 + pos, open + 2 + pos + name.len()));
             }

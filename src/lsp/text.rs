@@ -20,7 +20,9 @@ pub fn offset(text: &str, pos: Position) -> usize {
             None => return text.len(),
         }
     }
-    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
     let mut units = 0;
     for (i, c) in text[line_start..line_end].char_indices() {
         if units >= pos.character as usize {
@@ -42,8 +44,12 @@ fn is_word(c: char) -> bool {
 /// The identifier at `offset` (touching it from either side), with its byte range.
 pub fn word_at(text: &str, offset: usize) -> Option<(usize, usize, &str)> {
     let offset = crate::diagnostic::floor_char_boundary(text, offset.min(text.len()));
-    let start = text[..offset].rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
-    let end = text[offset..].find(|c: char| !is_word(c)).map_or(text.len(), |i| offset + i);
+    let start = text[..offset]
+        .rfind(|c: char| !is_word(c))
+        .map_or(0, |i| i + 1);
+    let end = text[offset..]
+        .find(|c: char| !is_word(c))
+        .map_or(text.len(), |i| offset + i);
     (start < end).then(|| (start, end, &text[start..end]))
 }
 
@@ -99,7 +105,9 @@ pub fn identifier_occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
                 continue;
             }
             if is_word(c) && (i == 0 || !is_word(bytes[i - 1] as char)) {
-                let end = line[i..].find(|ch: char| !is_word(ch)).map_or(line.len(), |e| i + e);
+                let end = line[i..]
+                    .find(|ch: char| !is_word(ch))
+                    .map_or(line.len(), |e| i + e);
                 if &line[i..end] == name && (!in_string || inside_template_tag(&line[..i])) {
                     out.push((offset + i, offset + end));
                 }
@@ -140,8 +148,12 @@ mod tests {
 
     #[test]
     fn occurrences_skip_comments_and_plain_strings_but_not_template_tags() {
-        let text = "step a = llm(q, prompt: \"about a: {{ a }}\") # a\nstep b = keep(a, where: a > 1)\n";
-        let found: Vec<&str> = identifier_occurrences(text, "a").iter().map(|(s, e)| &text[*s..*e]).collect();
+        let text =
+            "step a = llm(q, prompt: \"about a: {{ a }}\") # a\nstep b = keep(a, where: a > 1)\n";
+        let found: Vec<&str> = identifier_occurrences(text, "a")
+            .iter()
+            .map(|(s, e)| &text[*s..*e])
+            .collect();
         assert_eq!(found.len(), 4, "{found:?}");
     }
 }

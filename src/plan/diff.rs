@@ -29,7 +29,11 @@ pub struct WorkflowDiff {
 impl WorkflowDiff {
     /// The steps a variant differs in by itself: changed, added and removed.
     pub fn own_steps(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.changed.iter().map(|c| format!("~{}", c.step)).collect();
+        let mut out: Vec<String> = self
+            .changed
+            .iter()
+            .map(|c| format!("~{}", c.step))
+            .collect();
         out.extend(self.only_in_variant.iter().map(|s| format!("+{s}")));
         out.extend(self.only_in_base.iter().map(|s| format!("-{s}")));
         out
@@ -37,9 +41,21 @@ impl WorkflowDiff {
 
     pub fn text(&self) -> String {
         let mut t = String::new();
-        let list = |v: &[String]| if v.is_empty() { "(none)".to_string() } else { v.join(", ") };
-        t.push_str(&format!("only in the base:    {}\n", list(&self.only_in_base)));
-        t.push_str(&format!("only in the variant: {}\n", list(&self.only_in_variant)));
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        t.push_str(&format!(
+            "only in the base:    {}\n",
+            list(&self.only_in_base)
+        ));
+        t.push_str(&format!(
+            "only in the variant: {}\n",
+            list(&self.only_in_variant)
+        ));
         if self.changed.is_empty() {
             t.push_str("changed: (none)\n");
         } else {
@@ -51,14 +67,20 @@ impl WorkflowDiff {
                 }
             }
         }
-        t.push_str(&format!("downstream of a change (same step, different input): {}\n", list(&self.downstream)));
+        t.push_str(&format!(
+            "downstream of a change (same step, different input): {}\n",
+            list(&self.downstream)
+        ));
         t
     }
 }
 
 pub fn diff(base: &Workflow, variant: &Workflow) -> Option<WorkflowDiff> {
     let (bp, vp) = (super::compile(base)?, super::compile(variant)?);
-    let (bids, vids) = (identity::identities(base, &bp.order), identity::identities(variant, &vp.order));
+    let (bids, vids) = (
+        identity::identities(base, &bp.order),
+        identity::identities(variant, &vp.order),
+    );
     let mut d = WorkflowDiff::default();
     for &i in &bp.order {
         let name = &base.nodes[i].name;
@@ -75,7 +97,10 @@ pub fn diff(base: &Workflow, variant: &Workflow) -> Option<WorkflowDiff> {
         if what.is_empty() {
             d.downstream.push(name.clone());
         } else {
-            d.changed.push(StepChange { step: name.clone(), what });
+            d.changed.push(StepChange {
+                step: name.clone(),
+                what,
+            });
         }
     }
     for &j in &vp.order {
@@ -91,15 +116,26 @@ pub fn diff(base: &Workflow, variant: &Workflow) -> Option<WorkflowDiff> {
 fn own(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
     let mut v = identity::describe(wf, i, ids);
     let n = &wf.nodes[i];
-    let mut inputs: Vec<&str> = n.inputs.iter().map(|x| wf.nodes[*x].name.as_str()).collect();
+    let mut inputs: Vec<&str> = n
+        .inputs
+        .iter()
+        .map(|x| wf.nodes[*x].name.as_str())
+        .collect();
     if n.kind.side_input().is_none() {
         inputs.sort();
     }
     v["inputs"] = inputs.into();
-    let refs: Map<String, Value> = n.refs.iter().map(|(k, r)| (k.clone(), Value::String(wf.nodes[*r].name.clone()))).collect();
+    let refs: Map<String, Value> = n
+        .refs
+        .iter()
+        .map(|(k, r)| (k.clone(), Value::String(wf.nodes[*r].name.clone())))
+        .collect();
     v["refs"] = Value::Object(refs);
     // A filter as it is written, not as its syntax tree.
-    v["filter"] = n.filter.as_ref().map_or(Value::Null, |f| Value::String(f.describe()));
+    v["filter"] = n
+        .filter
+        .as_ref()
+        .map_or(Value::Null, |f| Value::String(f.describe()));
     v
 }
 
@@ -114,18 +150,37 @@ fn compare(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
             keys.sort();
             keys.dedup();
             for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                compare(&p, x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), out);
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                compare(
+                    &p,
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
             }
         }
-        (Value::String(x), Value::String(y)) if x.chars().count() > 100 || y.chars().count() > 100 => {
+        (Value::String(x), Value::String(y))
+            if x.chars().count() > 100 || y.chars().count() > 100 =>
+        {
             // Long text (a prompt): where it starts to differ, with some context.
-            let at = x.char_indices().zip(y.chars()).find(|((_, c), d)| c != d).map_or(x.len().min(y.len()), |((i, _), _)| i);
+            let at = x
+                .char_indices()
+                .zip(y.chars())
+                .find(|((_, c), d)| c != d)
+                .map_or(x.len().min(y.len()), |((i, _), _)| i);
             let from = x[..at].char_indices().rev().nth(30).map_or(0, |(i, _)| i);
             let window = |s: &str| {
                 let s = &s[from.min(s.len())..];
                 let cut: String = s.chars().take(90).collect();
-                format!("{}{cut:?}{}", if from > 0 { "…" } else { "" }, if s.chars().count() > 90 { "…" } else { "" })
+                format!(
+                    "{}{cut:?}{}",
+                    if from > 0 { "…" } else { "" },
+                    if s.chars().count() > 90 { "…" } else { "" }
+                )
             };
             out.push(format!("{path}: {} → {}", window(x), window(y)));
         }

@@ -55,12 +55,21 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
             }
         }
         // Fields taken from a pool are about the size of its items.
-        if let Some(pool) = n.inputs.iter().map(|p| &wf.nodes[*p]).find(|p| p.decl == DeclKind::Pool) {
+        if let Some(pool) = n
+            .inputs
+            .iter()
+            .map(|p| &wf.nodes[*p])
+            .find(|p| p.decl == DeclKind::Pool)
+        {
             let items = &pool.pool_items;
             let avg = if items.is_empty() {
                 40.0
             } else {
-                items.iter().map(|x| estimated_tokens(&x.to_string())).sum::<f64>() / items.len() as f64
+                items
+                    .iter()
+                    .map(|x| estimated_tokens(&x.to_string()))
+                    .sum::<f64>()
+                    / items.len() as f64
             };
             for f in n.kind.adds(n, wf) {
                 size.insert(f, avg);
@@ -72,15 +81,29 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
             let max_tokens = max_tokens.unwrap_or(crate::defaults::UNSET_MAX_TOKENS_BOUND);
             let prompt: f64 = n
                 .call_prompt()
-                .map(|p| estimated_tokens(&p.text) + p.reads.iter().map(|f| size.get(f).copied().unwrap_or(60.0)).sum::<f64>())
+                .map(|p| {
+                    estimated_tokens(&p.text)
+                        + p.reads
+                            .iter()
+                            .map(|f| size.get(f).copied().unwrap_or(60.0))
+                            .sum::<f64>()
+                })
                 .unwrap_or(0.0);
             let repeat = repeats[id].map(|a| wf.nodes[a].name.clone());
-            let calls = if repeat.is_some() { 0.0 } else { est[id].calls * inputs };
+            let calls = if repeat.is_some() {
+                0.0
+            } else {
+                est[id].calls * inputs
+            };
             steps.push(StepEstimate {
                 repeats: repeat,
                 step: n.name.clone(),
                 kind: n.kind.name().into(),
-                calls_per_input: if repeats[id].is_some() { 0.0 } else { est[id].calls },
+                calls_per_input: if repeats[id].is_some() {
+                    0.0
+                } else {
+                    est[id].calls
+                },
                 calls,
                 prompt_tokens: calls * prompt,
                 completion_tokens: calls * completion,
@@ -96,7 +119,13 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
     let total_calls = steps.iter().map(|s| s.calls).sum();
     let total_prompt_tokens = steps.iter().map(|s| s.prompt_tokens).sum();
     let total_completion_tokens = steps.iter().map(|s| s.completion_tokens).sum();
-    Some(PlanEstimate { inputs, steps, total_calls, total_prompt_tokens, total_completion_tokens })
+    Some(PlanEstimate {
+        inputs,
+        steps,
+        total_calls,
+        total_prompt_tokens,
+        total_completion_tokens,
+    })
 }
 
 /// Rows of the first source's dataset, when the file exists (for the threshold
@@ -143,7 +172,11 @@ fn non_blank_lines(mut file: impl std::io::Read) -> std::io::Result<usize> {
 mod tests {
     #[test]
     fn counts_non_blank_lines_across_chunks() {
-        let text = format!("{}\n\n  \n{}", "x".repeat(70_000), "last line without newline");
+        let text = format!(
+            "{}\n\n  \n{}",
+            "x".repeat(70_000),
+            "last line without newline"
+        );
         assert_eq!(super::non_blank_lines(text.as_bytes()).unwrap(), 2);
         assert_eq!(super::non_blank_lines(&b""[..]).unwrap(), 0);
         assert_eq!(super::non_blank_lines(&b"a\nb\n"[..]).unwrap(), 2);

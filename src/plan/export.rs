@@ -40,9 +40,16 @@ fn shape(wf: &Workflow, id: NodeId) -> &'static str {
 }
 
 pub fn dot(wf: &Workflow, plan: &Plan) -> String {
-    let mut s = format!("digraph \"{}\" {{\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n", wf.name);
+    let mut s = format!(
+        "digraph \"{}\" {{\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
+        wf.name
+    );
     for &id in &plan.order {
-        let style = if wf.nodes[id].is_llm() { ", style=\"rounded,filled\", fillcolor=\"#e8f0fe\"" } else { "" };
+        let style = if wf.nodes[id].is_llm() {
+            ", style=\"rounded,filled\", fillcolor=\"#e8f0fe\""
+        } else {
+            ""
+        };
         s.push_str(&format!(
             "  \"{}\" [label=\"{}\", shape={}{}];\n",
             wf.nodes[id].name,
@@ -52,10 +59,15 @@ pub fn dot(wf: &Workflow, plan: &Plan) -> String {
         ));
     }
     for e in plan.graph.edge_references() {
-        let (a, b) = (&wf.nodes[plan.graph[e.source()]].name, &wf.nodes[plan.graph[e.target()]].name);
+        let (a, b) = (
+            &wf.nodes[plan.graph[e.source()]].name,
+            &wf.nodes[plan.graph[e.target()]].name,
+        );
         match e.weight() {
             Edge::Records => s.push_str(&format!("  \"{a}\" -> \"{b}\";\n")),
-            Edge::Ref(k) => s.push_str(&format!("  \"{a}\" -> \"{b}\" [style=dashed, label=\"{k}\"];\n")),
+            Edge::Ref(k) => s.push_str(&format!(
+                "  \"{a}\" -> \"{b}\" [style=dashed, label=\"{k}\"];\n"
+            )),
         }
     }
     s.push_str("}\n");
@@ -79,7 +91,10 @@ pub fn mermaid(wf: &Workflow, plan: &Plan) -> String {
         s.push_str(&format!("  {}{}\"{}\"{}\n", n.name, open, text, close));
     }
     for e in plan.graph.edge_references() {
-        let (a, b) = (&wf.nodes[plan.graph[e.source()]].name, &wf.nodes[plan.graph[e.target()]].name);
+        let (a, b) = (
+            &wf.nodes[plan.graph[e.source()]].name,
+            &wf.nodes[plan.graph[e.target()]].name,
+        );
         match e.weight() {
             Edge::Records => s.push_str(&format!("  {a} --> {b}\n")),
             Edge::Ref(k) => s.push_str(&format!("  {a} -. {k} .-> {b}\n")),

@@ -35,10 +35,18 @@ pub fn describe(wf: &Workflow, i: NodeId, ids: &[String]) -> Value {
     if n.kind.side_input().is_none() {
         inputs.sort();
     }
-    let refs: Map<String, Value> = n.refs.iter().map(|(k, r)| (k.clone(), Value::String(ids[*r].clone()))).collect();
+    let refs: Map<String, Value> = n
+        .refs
+        .iter()
+        .map(|(k, r)| (k.clone(), Value::String(ids[*r].clone())))
+        .collect();
     let model = n.model.and_then(|m| wf.models.get(m)).map(|m| {
-        let s: Map<String, Value> =
-            m.values.iter().filter(|(k, _)| SEMANTIC.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let s: Map<String, Value> = m
+            .values
+            .iter()
+            .filter(|(k, _)| SEMANTIC.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         json!({ "alias": m.name, "settings": s })
     });
     json!({

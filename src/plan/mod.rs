@@ -38,7 +38,16 @@ pub fn compile(wf: &Workflow) -> Option<Plan> {
             graph.add_edge(index[r], index[i], Edge::Ref(k.clone()));
         }
     }
-    let order: Vec<NodeId> = petgraph::algo::toposort(&graph, None).ok()?.into_iter().map(|x| graph[x]).collect();
+    let order: Vec<NodeId> = petgraph::algo::toposort(&graph, None)
+        .ok()?
+        .into_iter()
+        .map(|x| graph[x])
+        .collect();
     let identity = identity::identities(wf, &order);
-    Some(Plan { graph, index, order, identity })
+    Some(Plan {
+        graph,
+        index,
+        order,
+        identity,
+    })
 }

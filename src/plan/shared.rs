@@ -13,7 +13,10 @@ pub fn repeats(wf: &Workflow, order: &[NodeId]) -> Vec<Option<NodeId>> {
         if !wf.nodes[b].is_llm() {
             continue;
         }
-        out[b] = order[..i].iter().copied().find(|&a| wf.nodes[a].is_llm() && same_calls(wf, a, b));
+        out[b] = order[..i]
+            .iter()
+            .copied()
+            .find(|&a| wf.nodes[a].is_llm() && same_calls(wf, a, b));
     }
     out
 }
@@ -37,7 +40,8 @@ fn same_calls(wf: &Workflow, a: NodeId, b: NodeId) -> bool {
 fn records_of(wf: &Workflow, mut id: NodeId) -> NodeId {
     loop {
         let n = &wf.nodes[id];
-        let passes_through = n.decl == DeclKind::Step && n.kind.passes_records_through() && !n.inputs.is_empty();
+        let passes_through =
+            n.decl == DeclKind::Step && n.kind.passes_records_through() && !n.inputs.is_empty();
         if !passes_through {
             return id;
         }

@@ -2,6 +2,8 @@
 
 pub(crate) mod client;
 pub(crate) mod exec;
+mod models;
+mod options;
 pub(crate) mod report;
 mod run_error;
 pub(crate) mod store;
@@ -9,131 +11,66 @@ pub(crate) mod store;
 use crate::record::{Event, Msg};
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{ArgType, Workflow};
-use client::{replica, ModelClient};
-use exec::{context, failure, halt, shard, sink_target, source, stats};
+use exec::{context, failure, halt, sink_target, source, stats};
 use exec::{run_step, Ctx, Outputs, CHANNEL};
-use report::{progress, run_summary, samples, summary, timeline};
+pub use options::{RunOptions, RunReport, DEFAULT_GRACE_S};
+use report::{progress, samples, summary, timeline};
 pub use run_error::RunError;
 use serde_json::{Map, Value};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 pub use store::error::StoreError;
 use tokio::sync::mpsc;
 
-pub struct RunOptions {
-    pub limit: Option<u64>,
-    /// Send every model's uncached calls through the Batch API.
-    pub batch: bool,
-    /// Write this step's uncached calls to this file as batch input and make no call at all.
-    pub export: Option<(String, PathBuf)>,
-    /// Only this shard's rows of every source.
-    pub shard: Option<shard::Shard>,
-    pub run_dir: PathBuf,
-    pub store: PathBuf,
-    pub refresh: Vec<String>,
-    pub file: PathBuf,
-    /// Stage by stage instead of streaming (a baseline for benchmarks).
-    pub barrier: bool,
-    pub budget: halt::Budget,
-    /// How long calls in flight may finish after a stop.
-    pub grace: std::time::Duration,
-    pub progress: progress::ProgressMode,
-    /// Seconds between progress lines (when not drawing bars).
-    pub progress_every: std::time::Duration,
-}
-
-/// Seconds calls in flight may finish after a stop, unless told otherwise.
-pub const DEFAULT_GRACE_S: u64 = 30;
-
-impl RunOptions {
-    /// A plain run: no refresh, streaming, no budget, the default grace.
-    pub fn new(file: PathBuf, run_dir: PathBuf, store: PathBuf, limit: Option<u64>) -> Self {
-        RunOptions {
-            limit,
-            batch: false,
-            export: None,
-            shard: None,
-            run_dir,
-            store,
-            refresh: vec![],
-            file,
-            barrier: false,
-            budget: halt::Budget::default(),
-            grace: std::time::Duration::from_secs(DEFAULT_GRACE_S),
-            progress: progress::ProgressMode::Auto,
-            progress_every: std::time::Duration::from_secs(10),
-        }
-    }
-}
-
-pub struct RunReport {
-    pub run_id: i64,
-    pub workflow: String,
-    /// As recorded in the store: ok, failures, stopped.
-    pub status: String,
-    pub text: String,
-    pub summary: run_summary::RunSummary,
-    pub failures: u64,
-    pub http_calls: u64,
-    /// Why the run stopped early (interrupt or budget), if it did.
-    pub halted: Option<halt::StopReason>,
-}
-
 pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let plan = crate::plan::compile(&wf).ok_or(RunError::Cycle)?;
     if let Some(dir) = opts.store.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| RunError::CreateFolder { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| RunError::CreateFolder {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     // The sinks' preflight names a run folder that is a file in words.
     sink_target::preflight_run_dir(&opts.run_dir).map_err(RunError::Sink)?;
-    std::fs::create_dir_all(&opts.run_dir).map_err(|source| RunError::CreateFolder { path: opts.run_dir.clone(), source })?;
-    let store =
-        Arc::new(store::Store::open(&opts.store).map_err(|e| RunError::OpenStore { path: opts.store.clone(), reason: e.to_string() })?);
-    store.relay_answers().map_err(|e| RunError::Store(e.to_string()))?;
-    let unknown: Vec<String> = opts.refresh.iter().filter(|s| wf.node(s).is_none()).cloned().collect();
+    std::fs::create_dir_all(&opts.run_dir).map_err(|source| RunError::CreateFolder {
+        path: opts.run_dir.clone(),
+        source,
+    })?;
+    let store = Arc::new(
+        store::Store::open(&opts.store).map_err(|e| RunError::OpenStore {
+            path: opts.store.clone(),
+            reason: e.to_string(),
+        })?,
+    );
+    store
+        .relay_answers()
+        .map_err(|e| RunError::Store(e.to_string()))?;
+    let unknown: Vec<String> = opts
+        .refresh
+        .iter()
+        .filter(|s| wf.node(s).is_none())
+        .cloned()
+        .collect();
     if !unknown.is_empty() {
         return Err(RunError::UnknownRefresh(unknown));
     }
     if let Some((step, _)) = &opts.export {
         if !wf.node(step).is_some_and(|id| wf.nodes[id].is_llm()) {
-            let model_steps = wf.nodes.iter().filter(|n| n.is_llm()).map(|n| n.name.clone()).collect();
-            return Err(RunError::NotAModelStep { step: step.clone(), model_steps });
+            let model_steps = wf
+                .nodes
+                .iter()
+                .filter(|n| n.is_llm())
+                .map(|n| n.name.clone())
+                .collect();
+            return Err(RunError::NotAModelStep {
+                step: step.clone(),
+                model_steps,
+            });
         }
     }
     let halt = Arc::new(halt::Halt::new(opts.budget, opts.grace));
-    let mut models = Vec::new();
-    for m in &wf.models {
-        let s = &m.settings;
-        // A local model's server starts when its first call misses the cache (a warm run starts none).
-        let local = s.is_local().then(|| client::LocalLaunch { settings: s.clone(), run_dir: opts.run_dir.clone() });
-        let endpoints = if s.is_local() { vec![] } else { s.endpoint_list() };
-        if endpoints.is_empty() && !s.is_local() {
-            return Err(RunError::NoEndpoint(m.name.clone()));
-        }
-        let (name, key_env) = (s.model_name(&m.name), s.key_env());
-        models.push(Arc::new(
-            ModelClient::new(&client::ModelSpec {
-                local,
-                alias: &m.name,
-                model: &name,
-                endpoints: &endpoints,
-                routing: replica::Routing::parse(s.routing.as_deref()),
-                key_env: &key_env,
-                concurrency: s.concurrency(),
-                timeout_s: s.timeout_s(),
-                retries: s.retries(),
-                requests_per_minute: s.requests_per_minute,
-                tokens_per_minute: s.tokens_per_minute,
-                n_per_request: s.n_per_request(),
-                halt: halt.clone(),
-                price_prompt: s.price_prompt(),
-                price_completion: s.price_completion(),
-            })
-            .map_err(RunError::Client)?,
-        ));
-    }
+    let models = models::clients(&wf, opts, &halt)?;
     if opts.export.is_some() {
         for m in &models {
             m.offline.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -141,7 +78,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     }
     // A sink that cannot write stops the run before its first call.
     sink_target::preflight(&wf, &opts.run_dir).map_err(RunError::Sink)?;
-    let run_id = store.start_run(&wf.name, &opts.file.display().to_string()).map_err(|e| RunError::Store(format!("run store: {e}")))?;
+    let run_id = store
+        .start_run(&wf.name, &opts.file.display().to_string())
+        .map_err(|e| RunError::Store(format!("run store: {e}")))?;
     let mut pools = Map::new();
     for n in wf.nodes.iter().filter(|n| n.decl == DeclKind::Pool) {
         pools.insert(n.name.clone(), Value::Array(n.pool_items.clone()));
@@ -160,7 +99,11 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
             let mut env = crate::check::templates::environment();
             for n in &wf.nodes {
                 for (arg, p) in &n.prompts {
-                    let _ = env.add_template_owned(context::template_name(&n.name, arg), p.text.clone());
+                    env.add_template_owned(context::template_name(&n.name, arg), p.text.clone())
+                        .map_err(|source| RunError::Template {
+                            step: n.name.clone(),
+                            source,
+                        })?;
                 }
             }
             env
@@ -168,9 +111,15 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
         // Batch mode is stage by stage: a step's batch holds all of its calls.
-        barrier: opts.barrier || opts.batch || opts.export.is_some() || wf.models.iter().any(|m| m.settings.batch == Some(true)),
+        barrier: opts.barrier
+            || opts.batch
+            || opts.export.is_some()
+            || wf.models.iter().any(|m| m.settings.batch == Some(true)),
         batch: opts.batch,
-        export: opts.export.as_ref().and_then(|(step, file)| wf.node(step).map(|id| (id, file.clone()))),
+        export: opts
+            .export
+            .as_ref()
+            .and_then(|(step, file)| wf.node(step).map(|id| (id, file.clone()))),
         in_scope: match opts.export.as_ref().and_then(|(step, _)| wf.node(step)) {
             Some(id) => context::upstream_of(&wf, id),
             None => vec![true; wf.nodes.len()],
@@ -223,13 +172,24 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     for &id in &plan.order {
         if let Some(rx) = inboxes[id].take() {
             let (lp, p) = port_counts[id];
-            let handle = tasks.spawn(run_step(cx.clone(), id, rx, std::mem::take(&mut outs[id]), lp, p));
+            let handle = tasks.spawn(run_step(
+                cx.clone(),
+                id,
+                rx,
+                std::mem::take(&mut outs[id]),
+                lp,
+                p,
+            ));
             task_steps.insert(handle.id(), wf.nodes[id].name.clone());
         }
     }
     let timeline = timeline::start(cx.clone());
     // The progress line's total: the dataset's rows (this shard's share), capped by --limit.
-    let rows = crate::plan::estimate::dataset_rows(&wf).map(|n| opts.shard.as_ref().map_or(n as u64, |s| (n as u64).div_ceil(s.count)));
+    let rows = crate::plan::estimate::dataset_rows(&wf).map(|n| {
+        opts.shard
+            .as_ref()
+            .map_or(n as u64, |s| (n as u64).div_ceil(s.count))
+    });
     let inputs = match (opts.limit, rows) {
         (Some(l), Some(r)) => Some(l.min(r)),
         (l, r) => l.or(r),
@@ -240,11 +200,22 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     if let (Some(n), Some(e)) = (inputs, &per_input) {
         store.expect_calls((e.total_calls * n as f64).ceil() as u64);
     }
-    let progress = progress::start(cx.clone(), opts.progress, opts.progress_every, inputs, per_input);
+    let progress = progress::start(
+        cx.clone(),
+        opts.progress,
+        opts.progress_every,
+        inputs,
+        per_input,
+    );
     let signals = halt::on_signals(halt.clone());
     let mut source_error = None;
     let mut source_tasks = Vec::new();
-    for (id, node) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == DeclKind::Source) {
+    for (id, node) in wf
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.decl == DeclKind::Source)
+    {
         let s = node.settings::<crate::steps::SourceSettings>();
         let spec = source::SourceSpec {
             node: id,
@@ -273,9 +244,12 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
                         return false;
                     }
                     let l = rec.lineage;
-                    st.source_records.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    st.source_records
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     // A source's "records" are the rows it read (the run report's step table).
-                    st.step(spec_node).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    st.step(spec_node)
+                        .received
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     exec::send(o, Event::Rec(Arc::new(rec))).await;
                     exec::send(o, Event::Done(l)).await;
                     true
@@ -284,7 +258,8 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
             .await;
             exec::send(&o, Event::Eof).await;
             if let Ok(count) = &result {
-                st.skipped_rows.fetch_add(count.skipped, std::sync::atomic::Ordering::Relaxed);
+                st.skipped_rows
+                    .fetch_add(count.skipped, std::sync::atomic::Ordering::Relaxed);
             }
             (source_name, result)
         }));
@@ -295,8 +270,16 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
             Ok((name, Ok(count))) => {
                 for s in &count.skipped_rows {
                     let raw = format!("{}: {}", s.reason, s.raw);
-                    if let Err(e) = store.record_failure(run_id, &name, &s.line, &failure::FailReason::BadRow.to_string(), &raw) {
-                        source_error = Some(format!("the run store could not record a skipped row of `{name}`: {e}"));
+                    if let Err(e) = store.record_failure(
+                        run_id,
+                        &name,
+                        &s.line,
+                        &failure::FailReason::BadRow.to_string(),
+                        &raw,
+                    ) {
+                        source_error = Some(format!(
+                            "the run store could not record a skipped row of `{name}`: {e}"
+                        ));
                     }
                 }
             }
@@ -308,7 +291,11 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     while let Some(joined) = tasks.join_next_with_id().await {
         if let Err(e) = joined {
             let step = task_steps.get(&e.id()).map_or("?", String::as_str);
-            let why = if e.is_panic() { failure::panic_message(&*e.into_panic()) } else { e.to_string() };
+            let why = if e.is_panic() {
+                failure::panic_message(&*e.into_panic())
+            } else {
+                e.to_string()
+            };
             source_error.get_or_insert(format!("step `{step}` stopped: {why}"));
         }
     }
@@ -317,7 +304,10 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     for m in &models {
         m.stop_local().await;
     }
-    let http_calls: u64 = models.iter().map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed)).sum();
+    let http_calls: u64 = models
+        .iter()
+        .map(|m| m.http_calls.load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
     timeline.abort();
     timeline::finish(&cx, started);
     samples::finish(&cx);
@@ -325,7 +315,10 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     match store.flush().await {
         Ok(lost) => {
             for step in lost {
-                stats.fail(wf.node(&step).unwrap_or(0), &failure::FailReason::Store.to_string());
+                stats.fail(
+                    wf.node(&step).unwrap_or(0),
+                    &failure::FailReason::Store.to_string(),
+                );
             }
         }
         Err(e) => source_error = Some(format!("the run store: {e}")),
@@ -353,6 +346,19 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     if let Some(message) = source_error {
         return Err(RunError::Data { message, notes });
     }
-    finished.map_err(|e| RunError::Store(format!("the run store could not record the end of run {run_id}: {e}")))?;
-    Ok(RunReport { run_id, workflow: cx.wf.name.clone(), status: status.to_string(), text, summary, failures, http_calls, halted })
+    finished.map_err(|e| {
+        RunError::Store(format!(
+            "the run store could not record the end of run {run_id}: {e}"
+        ))
+    })?;
+    Ok(RunReport {
+        run_id,
+        workflow: cx.wf.name.clone(),
+        status: status.to_string(),
+        text,
+        summary,
+        failures,
+        http_calls,
+        halted,
+    })
 }

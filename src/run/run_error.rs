@@ -8,8 +8,17 @@ use std::path::PathBuf;
 pub enum RunError {
     #[error("the workflow has a cycle")]
     Cycle,
+    /// A template that passed the checker could not be compiled for the run.
+    #[error("step `{step}`: its template does not compile: {source}")]
+    Template {
+        step: String,
+        source: minijinja::Error,
+    },
     #[error("cannot create {}: {source}", path.display())]
-    CreateFolder { path: PathBuf, source: std::io::Error },
+    CreateFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the run store {}: {reason}", path.display())]
     OpenStore { path: PathBuf, reason: String },
     /// Reading or writing the run store failed.
@@ -18,7 +27,10 @@ pub enum RunError {
     #[error("--refresh names no step of this workflow: {0:?}")]
     UnknownRefresh(Vec<String>),
     #[error("`{step}` is not a step that calls a model; export one of: {}", model_steps.join(", "))]
-    NotAModelStep { step: String, model_steps: Vec<String> },
+    NotAModelStep {
+        step: String,
+        model_steps: Vec<String>,
+    },
     #[error("model `{0}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL")]
     NoEndpoint(String),
     /// A model's client could not be set up (its HTTP client, its key, the local model).

@@ -7,7 +7,8 @@ pub use crate::syntax::ast::DeclKind;
 pub use crate::record::{child, Rec};
 pub use crate::step_env::StepEnv;
 pub use crate::workflow::{
-    arg, into_field, required, sum_inputs, ArgSpec, ArgType, DataFormat, Estimate, Positional, Shape, StepKind, StepSettings,
+    arg, into_field, required, sum_inputs, ArgSpec, ArgType, DataFormat, Estimate, Positional,
+    Shape, StepKind, StepSettings,
 };
 pub use crate::workflow::{NodeDef, Workflow};
 pub use serde_json::Value;
@@ -47,28 +48,44 @@ kinds![
 ];
 
 pub fn find(decl: DeclKind, name: &str) -> Option<&'static dyn StepKind> {
-    KINDS.iter().copied().find(|k| k.decl() == decl && k.name() == name)
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.decl() == decl && k.name() == name)
 }
 
 pub fn names_for(decl: DeclKind) -> impl Iterator<Item = &'static str> {
-    KINDS.iter().filter(move |k| k.decl() == decl).map(|k| k.name())
+    KINDS
+        .iter()
+        .filter(move |k| k.decl() == decl)
+        .map(|k| k.name())
 }
 
 /// The reference table of every kind and its arguments, as GRAMMAR.md shows it
 /// (generated from the declarations; a test keeps the document in step).
 pub fn reference_table() -> String {
-    let mut t = String::from("| declaration | kind | role | runs | arguments |\n|---|---|---|---|---|\n");
+    let mut t =
+        String::from("| declaration | kind | role | runs | arguments |\n|---|---|---|---|---|\n");
     for k in KINDS {
         let positional = match k.positional() {
             Positional::Location => "a path or stdlib name".to_string(),
-            Positional::Records { min, max } if max == usize::MAX => format!("{min}+ record inputs"),
+            Positional::Records { min, max } if max == usize::MAX => {
+                format!("{min}+ record inputs")
+            }
             Positional::Records { min, max } if min == max => format!("{min} record input(s)"),
             Positional::Records { min, max } => format!("{min}–{max} record inputs"),
         };
         let args: Vec<String> = k
             .args()
             .iter()
-            .map(|a| format!("`{}`{}: {}", a.name, if a.required { " (required)" } else { "" }, a.doc.replace('|', "\\|")))
+            .map(|a| {
+                format!(
+                    "`{}`{}: {}",
+                    a.name,
+                    if a.required { " (required)" } else { "" },
+                    a.doc.replace('|', "\\|")
+                )
+            })
             .collect();
         t.push_str(&format!(
             "| `{}` | `{}` | {} | {} | {}; {} |\n",
@@ -77,7 +94,11 @@ pub fn reference_table() -> String {
             k.role(),
             k.shape().describe(),
             positional,
-            if args.is_empty() { "no named arguments".into() } else { args.join("<br>") }
+            if args.is_empty() {
+                "no named arguments".into()
+            } else {
+                args.join("<br>")
+            }
         ));
     }
     t

@@ -36,15 +36,25 @@ impl SinkSettings {
         let shuffle = node.args.get("shuffle").and_then(Value::as_bool) == Some(true);
         StepSettings::new(SinkSettings {
             path: text("path").unwrap_or(DEFAULT_PATH).to_string(),
-            format: if text("format") == Some("chat") { SinkFormat::Chat } else { SinkFormat::Records },
+            format: if text("format") == Some("chat") {
+                SinkFormat::Chat
+            } else {
+                SinkFormat::Records
+            },
             fields: node
                 .args
                 .get("fields")
                 .and_then(Value::as_array)
-                .map(|list| list.iter().filter_map(Value::as_str).map(str::to_string).collect()),
+                .map(|list| {
+                    list.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                }),
             system: text("system").map(str::to_string),
             assistant: text("assistant").unwrap_or_default().to_string(),
-            shuffle_seed: shuffle.then(|| node.args.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64),
+            shuffle_seed: shuffle
+                .then(|| node.args.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64),
         })
     }
 }

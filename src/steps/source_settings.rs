@@ -27,21 +27,31 @@ impl SourceSettings {
         let text = |k: &str| node.args.get(k).and_then(Value::as_str);
         let fields = match node.args.get("fields").and_then(Value::as_object) {
             Some(m) => {
-                let mut f: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())).collect();
+                let mut f: Vec<(String, String)> = m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string()))
+                    .collect();
                 if !m.contains_key("id") {
                     f.push(("id".into(), "id".into()));
                 }
                 f
             }
-            None => DEFAULT_FIELDS.iter().map(|f| (f.to_string(), f.to_string())).collect(),
+            None => DEFAULT_FIELDS
+                .iter()
+                .map(|f| (f.to_string(), f.to_string()))
+                .collect(),
         };
         StepSettings::new(SourceSettings {
             location: text("location").unwrap_or_default().to_string(),
             fields,
             label: text("label").map(str::to_string),
-            answers: text("answers").and_then(AnswerKind::parse).unwrap_or(AnswerKind::Number),
+            answers: text("answers")
+                .and_then(AnswerKind::parse)
+                .unwrap_or(AnswerKind::Number),
             skip_bad_rows: text("on_bad_row") == Some("skip"),
-            split: text("split").unwrap_or(crate::dataset_split::DEFAULT_SPLIT).to_string(),
+            split: text("split")
+                .unwrap_or(crate::dataset_split::DEFAULT_SPLIT)
+                .to_string(),
         })
     }
 }

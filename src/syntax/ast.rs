@@ -44,10 +44,24 @@ impl DeclKind {
 #[derive(Debug, Clone)]
 pub enum ItemKind {
     Workflow(Name),
-    Extends { path: String, span: Span },
-    Param { name: Name, ty: Option<Name>, value: Expr },
-    Model { name: Name, props: Vec<Prop> },
-    Decl { decl: DeclKind, name: Name, call: Call },
+    Extends {
+        path: String,
+        span: Span,
+    },
+    Param {
+        name: Name,
+        ty: Option<Name>,
+        value: Expr,
+    },
+    Model {
+        name: Name,
+        props: Vec<Prop>,
+    },
+    Decl {
+        decl: DeclKind,
+        name: Name,
+        call: Call,
+    },
     Remove(Name),
 }
 
@@ -55,7 +69,9 @@ impl ItemKind {
     /// The name this item declares, if any (variants override by name).
     pub fn declared_name(&self) -> Option<&Name> {
         match self {
-            ItemKind::Param { name, .. } | ItemKind::Model { name, .. } | ItemKind::Decl { name, .. } => Some(name),
+            ItemKind::Param { name, .. }
+            | ItemKind::Model { name, .. }
+            | ItemKind::Decl { name, .. } => Some(name),
             _ => None,
         }
     }
@@ -79,7 +95,9 @@ pub struct Call {
 
 impl Call {
     pub fn named(&self, key: &str) -> Option<&Arg> {
-        self.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.text == key))
+        self.args
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.text == key))
     }
     pub fn positional(&self) -> impl Iterator<Item = &Arg> {
         self.args.iter().filter(|a| a.name.is_none())

@@ -30,7 +30,10 @@ pub fn scan(text: &str) -> Vec<Comment> {
             }
             b'#' => {
                 let end = find(&bytes[i..], b"\n").map_or(bytes.len(), |e| i + e);
-                out.push(Comment { span: Span::new(i, end), text: text[i..end].trim_end().to_string() });
+                out.push(Comment {
+                    span: Span::new(i, end),
+                    text: text[i..end].trim_end().to_string(),
+                });
                 i = end;
             }
             _ => i += 1,

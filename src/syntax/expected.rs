@@ -19,9 +19,11 @@ pub fn describe_failure(text: &str, base: usize, e: &pest::error::Error<Rule>) -
         .map_or(text.len(), |(i, _)| at + i.max(1));
     let found = text.get(at..end).filter(|s| !s.is_empty());
     let mut expected: Vec<String> = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(|r| rule_words(*r)).map(String::from).collect()
-        }
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|r| rule_words(*r))
+            .map(String::from)
+            .collect(),
         pest::error::ErrorVariant::CustomError { .. } => vec![],
     };
     // With error detail on, pest also knows the literal tokens it tried (`,` `)` `=`).
@@ -29,8 +31,11 @@ pub fn describe_failure(text: &str, base: usize, e: &pest::error::Error<Rule>) -
         if attempts.max_position == pos {
             for t in attempts.expected_tokens() {
                 let token = t.to_string();
-                let punct = token.len() <= 3 && !token.contains("..") && token.chars().all(|c| c.is_ascii_punctuation());
-                const OPERATORS: &[&str] = &["!=", "%", "*", "+", "-", "/", "<=", "<", "==", ">=", ">"];
+                let punct = token.len() <= 3
+                    && !token.contains("..")
+                    && token.chars().all(|c| c.is_ascii_punctuation());
+                const OPERATORS: &[&str] =
+                    &["!=", "%", "*", "+", "-", "/", "<=", "<", "==", ">=", ">"];
                 if OPERATORS.contains(&token.as_str()) {
                     expected.push("an operator".into());
                 } else if punct && token != "#" && token != "_" {
@@ -45,15 +50,24 @@ pub fn describe_failure(text: &str, base: usize, e: &pest::error::Error<Rule>) -
         0 => "a declaration".to_string(),
         1 => expected[0].clone(),
         _ => {
-            let (last, rest) = expected.split_last().map(|(l, r)| (l.clone(), r.to_vec())).unwrap_or_default();
+            let (last, rest) = expected
+                .split_last()
+                .map(|(l, r)| (l.clone(), r.to_vec()))
+                .unwrap_or_default();
             format!("{} or {}", rest.join(", "), last)
         }
     };
     let message = match found {
-        Some(f) => format!("expected {expected}, found `{}`", f.chars().take(40).collect::<String>()),
+        Some(f) => format!(
+            "expected {expected}, found `{}`",
+            f.chars().take(40).collect::<String>()
+        ),
         None => format!("expected {expected}, found the end of the line"),
     };
-    (Span::new(at, end.max(at + 1).min(text.len().max(at))), message)
+    (
+        Span::new(at, end.max(at + 1).min(text.len().max(at))),
+        message,
+    )
 }
 
 fn rule_words(rule: Rule) -> Option<&'static str> {

@@ -6,7 +6,13 @@ use super::comments::{scan, Comment};
 const WIDTH: usize = 100;
 
 pub fn format(file: &File, text: &str) -> String {
-    let mut f = Formatter { text, comments: scan(text), next: 0, out: String::new(), last_end: 0 };
+    let mut f = Formatter {
+        text,
+        comments: scan(text),
+        next: 0,
+        out: String::new(),
+        last_end: 0,
+    };
     for item in &file.items {
         f.item(item);
     }
@@ -28,7 +34,10 @@ impl Formatter<'_> {
     fn blank_before(&self, at: usize) -> bool {
         let gap = &self.text[self.last_end.min(at)..at];
         let lines: Vec<&str> = gap.split('\n').collect();
-        lines.len() >= 3 && lines[1..lines.len() - 1].iter().any(|l| l.trim().is_empty())
+        lines.len() >= 3
+            && lines[1..lines.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     fn separate(&mut self, at: usize) {
@@ -58,7 +67,11 @@ impl Formatter<'_> {
         let c = self.comments.get(self.next)?;
         let between = self.text.get(end..c.span.start)?;
         // Only a comment that follows this construct directly (nothing else between).
-        if between.contains('\n') || !between.chars().all(|ch| ch.is_whitespace() || matches!(ch, ',' | ')' | '}' | ']')) {
+        if between.contains('\n')
+            || !between
+                .chars()
+                .all(|ch| ch.is_whitespace() || matches!(ch, ',' | ')' | '}' | ']'))
+        {
             return None;
         }
         self.next += 1;
@@ -142,19 +155,37 @@ fn arg(a: &Arg) -> String {
 
 pub fn expr(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Str { value, triple: true } => format!("\"\"\"{value}\"\"\""),
+        ExprKind::Str {
+            value,
+            triple: true,
+        } => format!("\"\"\"{value}\"\"\""),
         ExprKind::Str { value, .. } => quote(value),
         ExprKind::Num { text, .. } => text.clone(),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Null => "null".into(),
-        ExprKind::Ref(parts) => parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("."),
-        ExprKind::Call { func, args } => format!("{}({})", func.text, args.iter().map(expr).collect::<Vec<_>>().join(", ")),
-        ExprKind::List(items) => format!("[{}]", items.iter().map(expr).collect::<Vec<_>>().join(", ")),
+        ExprKind::Ref(parts) => parts
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("."),
+        ExprKind::Call { func, args } => format!(
+            "{}({})",
+            func.text,
+            args.iter().map(expr).collect::<Vec<_>>().join(", ")
+        ),
+        ExprKind::List(items) => format!(
+            "[{}]",
+            items.iter().map(expr).collect::<Vec<_>>().join(", ")
+        ),
         ExprKind::Map(entries) => {
             let body: Vec<String> = entries
                 .iter()
                 .map(|(k, v)| {
-                    let key = if is_ident(&k.text) { k.text.clone() } else { quote(&k.text) };
+                    let key = if is_ident(&k.text) {
+                        k.text.clone()
+                    } else {
+                        quote(&k.text)
+                    };
                     format!("{key}: {}", expr(v))
                 })
                 .collect();
@@ -172,7 +203,10 @@ pub fn expr(e: &Expr) -> String {
         }
         ExprKind::Binary(op, l, r) => {
             let side = |x: &Expr, right: bool| match &x.kind {
-                ExprKind::Binary(o, ..) if o.precedence() < op.precedence() || (right && o.precedence() == op.precedence()) => {
+                ExprKind::Binary(o, ..)
+                    if o.precedence() < op.precedence()
+                        || (right && o.precedence() == op.precedence()) =>
+                {
                     format!("({})", expr(x))
                 }
                 _ => expr(x),
@@ -184,7 +218,8 @@ pub fn expr(e: &Expr) -> String {
 
 fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
         && !matches!(s, "and" | "or" | "not" | "true" | "false" | "null")
 }

@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod comments;
 mod expected;
+mod expr_parse;
 pub mod format;
 pub mod grammar;
 pub mod parser;

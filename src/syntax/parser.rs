@@ -7,9 +7,7 @@ use super::expected::describe_failure;
 use super::recovery::{bracket_balance, declared_name, starts_with_keyword, too_deep};
 use crate::diagnostic::{Diagnostic, FileId, Span};
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
-use std::sync::OnceLock;
 
 pub use super::grammar::{RegenGrammar, Rule};
 
@@ -21,7 +19,13 @@ pub struct Parsed {
 pub fn parse(text: &str, file: FileId) -> Parsed {
     let mut diagnostics = Vec::new();
     if let Some(d) = too_deep(text, file) {
-        return Parsed { file: File { items: vec![], broken: vec![] }, diagnostics: vec![d] };
+        return Parsed {
+            file: File {
+                items: vec![],
+                broken: vec![],
+            },
+            diagnostics: vec![d],
+        };
     }
     let pairs = match RegenGrammar::parse(Rule::file, text) {
         Ok(p) => p,
@@ -29,17 +33,31 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
             // The catch-all rules make this unreachable in practice; still, never panic.
             let (span, message) = describe_failure(text, 0, &e);
             diagnostics.push(Diagnostic::error("syntax-error", file, span, message));
-            return Parsed { file: File { items: vec![], broken: vec![] }, diagnostics };
+            return Parsed {
+                file: File {
+                    items: vec![],
+                    broken: vec![],
+                },
+                diagnostics,
+            };
         }
     };
-    let mut b = Builder { file, text, diagnostics: &mut diagnostics, broken: vec![] };
+    let mut b = Builder {
+        file,
+        text,
+        diagnostics: &mut diagnostics,
+        broken: vec![],
+    };
     let items = b.items(pairs);
     let broken = b.broken;
-    Parsed { file: File { items, broken }, diagnostics }
+    Parsed {
+        file: File { items, broken },
+        diagnostics,
+    }
 }
 
 /// A pair's span without the whitespace and comments pest skipped after it.
-fn span_of(p: &Pair<Rule>) -> Span {
+pub(super) fn span_of(p: &Pair<Rule>) -> Span {
     let s = p.as_span();
     Span::new(s.start(), tight_end(s.get_input(), s.start(), s.end()))
 }
@@ -56,29 +74,11 @@ fn tight_end(text: &str, start: usize, mut end: usize) -> usize {
     }
 }
 
-fn pratt() -> &'static PrattParser<Rule> {
-    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
-    P.get_or_init(|| {
-        PrattParser::new()
-            .op(Op::infix(Rule::or, Assoc::Left))
-            .op(Op::infix(Rule::and, Assoc::Left))
-            .op(Op::infix(Rule::eq, Assoc::Left)
-                | Op::infix(Rule::ne, Assoc::Left)
-                | Op::infix(Rule::lt, Assoc::Left)
-                | Op::infix(Rule::le, Assoc::Left)
-                | Op::infix(Rule::gt, Assoc::Left)
-                | Op::infix(Rule::ge, Assoc::Left))
-            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-            .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left) | Op::infix(Rule::rem, Assoc::Left))
-            .op(Op::prefix(Rule::not) | Op::prefix(Rule::neg))
-    })
-}
-
-struct Builder<'a> {
-    file: FileId,
-    text: &'a str,
-    diagnostics: &'a mut Vec<Diagnostic>,
-    broken: Vec<String>,
+pub(super) struct Builder<'a> {
+    pub(super) file: FileId,
+    pub(super) text: &'a str,
+    pub(super) diagnostics: &'a mut Vec<Diagnostic>,
+    pub(super) broken: Vec<String>,
 }
 
 impl Builder<'_> {
@@ -102,7 +102,8 @@ impl Builder<'_> {
                             self.broken.extend(declared_name(line));
                             if line.trim_start().starts_with("model ") {
                                 // Marks that a model was meant, so steps are not told none is declared.
-                                self.broken.extend(declared_name(line).map(|n| format!("model:{n}")));
+                                self.broken
+                                    .extend(declared_name(line).map(|n| format!("model:{n}")));
                             }
                             self.report_bad_line(span);
                             open_error = Some((span, bracket_balance(line)));
@@ -156,7 +157,10 @@ impl Builder<'_> {
             Rule::workflow_decl => ItemKind::Workflow(name(inner.next()?)),
             Rule::extends_decl => {
                 let s = inner.next()?;
-                ItemKind::Extends { span: span_of(&s), path: unescape(s.as_str()) }
+                ItemKind::Extends {
+                    span: span_of(&s),
+                    path: unescape(s.as_str()),
+                }
             }
             Rule::param_decl => {
                 let n = name(inner.next()?);
@@ -168,7 +172,11 @@ impl Builder<'_> {
                 } else {
                     None
                 };
-                ItemKind::Param { name: n, ty, value: self.expr(next, 0) }
+                ItemKind::Param {
+                    name: n,
+                    ty,
+                    value: self.expr(next, 0),
+                }
             }
             Rule::model_decl => {
                 let n = name(inner.next()?);
@@ -200,8 +208,15 @@ impl Builder<'_> {
                             continue;
                         }
                         self.diagnostics.push(
-                            Diagnostic::error("syntax-error", self.file, pspan, "expected a model setting `name = value`")
-                                .with_help("model settings look like `temperature = 0.85`, one per line"),
+                            Diagnostic::error(
+                                "syntax-error",
+                                self.file,
+                                pspan,
+                                "expected a model setting `name = value`",
+                            )
+                            .with_help(
+                                "model settings look like `temperature = 0.85`, one per line",
+                            ),
                         );
                         continue;
                     }
@@ -209,7 +224,12 @@ impl Builder<'_> {
                     let (Some(pn), Some(pv)) = (pi.next(), pi.next()) else {
                         continue;
                     };
-                    props.push(Prop { name: name(pn), value: self.expr(pv, 0), span: pspan, file: self.file });
+                    props.push(Prop {
+                        name: name(pn),
+                        value: self.expr(pv, 0),
+                        span: pspan,
+                        file: self.file,
+                    });
                 }
                 ItemKind::Model { name: n, props }
             }
@@ -221,7 +241,11 @@ impl Builder<'_> {
                     _ => DeclKind::Sink,
                 };
                 let n = name(inner.next()?);
-                ItemKind::Decl { decl, name: n, call: self.call(inner.next()?) }
+                ItemKind::Decl {
+                    decl,
+                    name: n,
+                    call: self.call(inner.next()?),
+                }
             }
             Rule::remove_decl => ItemKind::Remove(name(inner.next()?)),
             _ => return None,
@@ -232,7 +256,10 @@ impl Builder<'_> {
     fn call(&mut self, p: Pair<Rule>) -> Call {
         let span = span_of(&p);
         let mut inner = p.into_inner();
-        let func = inner.next().map(name).unwrap_or(Name { text: String::new(), span });
+        let func = inner.next().map(name).unwrap_or(Name {
+            text: String::new(),
+            span,
+        });
         let mut args = Vec::new();
         for arg in inner {
             let aspan = span_of(&arg);
@@ -244,131 +271,42 @@ impl Builder<'_> {
                 let (Some(n), Some(v)) = (ai.next(), ai.next()) else {
                     continue;
                 };
-                args.push(Arg { name: Some(name(n)), value: self.expr(v, 0), span: aspan });
+                args.push(Arg {
+                    name: Some(name(n)),
+                    value: self.expr(v, 0),
+                    span: aspan,
+                });
             } else {
-                args.push(Arg { name: None, value: self.expr(a, 0), span: aspan });
+                args.push(Arg {
+                    name: None,
+                    value: self.expr(a, 0),
+                    span: aspan,
+                });
             }
         }
         Call { func, args, span }
     }
+}
 
-    fn expr(&mut self, p: Pair<Rule>, depth: usize) -> Expr {
-        let span = span_of(&p);
-        // (Brackets deeper than MAX_DEPTH were refused before parsing.)
-        // Each operator is one level of the tree every later pass walks
-        // recursively (checker, formatter, evaluator): a chain of thousands
-        // would overflow the stack there, so it is refused here, in words.
-        let operators = p.clone().into_inner().filter(|q| is_operator(q.as_rule())).count();
-        if depth + operators > MAX_EXPR_DEPTH {
-            self.diagnostics.push(
-                Diagnostic::error(
-                    "expression-too-deep",
-                    self.file,
-                    span,
-                    format!(
-                        "this expression is {} levels deep ({operators} operators); at most {MAX_EXPR_DEPTH} are allowed",
-                        depth + operators
-                    ),
-                )
-                .with_help("split it into smaller steps or params"),
-            );
-            return Expr { kind: ExprKind::Null, span };
-        }
-        let depth = depth + operators;
-        let file = self.file;
-        let text = self.text;
-        let diags = &mut *self.diagnostics;
-        // The Pratt closures cannot borrow `self` mutably three times; primaries only
-        // need the file id, text and diagnostics, so build them with a plain recursive helper.
-        pratt()
-            .map_primary(|prim| primary(prim, file, text, depth, diags))
-            .map_prefix(|op, rhs| {
-                let s = span_of(&op).join(rhs.span);
-                let u = if op.as_rule() == Rule::not { UnOp::Not } else { UnOp::Neg };
-                Expr { kind: ExprKind::Unary(u, Box::new(rhs)), span: s }
-            })
-            .map_infix(|lhs, op, rhs| {
-                let s = lhs.span.join(rhs.span);
-                Expr { kind: ExprKind::Binary(binop(op.as_rule()), Box::new(lhs), Box::new(rhs)), span: s }
-            })
-            .parse(p.into_inner())
+pub(super) fn name(p: Pair<Rule>) -> Name {
+    Name {
+        text: p.as_str().to_string(),
+        span: span_of(&p),
     }
-}
-
-/// Operators inside one expression's own level (not inside brackets).
-fn is_operator(rule: Rule) -> bool {
-    use Rule::*;
-    matches!(rule, not | neg | or | and | eq | ne | le | ge | lt | gt | add | sub | mul | div | rem)
-}
-
-/// How deep an expression tree may grow (brackets and operators together).
-const MAX_EXPR_DEPTH: usize = 512;
-
-fn primary(p: Pair<Rule>, file: FileId, text: &str, depth: usize, diags: &mut Vec<Diagnostic>) -> Expr {
-    let span = span_of(&p);
-    let mut sub = |p: Pair<Rule>| -> Expr {
-        let mut b = Builder { file, text, diagnostics: &mut *diags, broken: vec![] };
-        b.expr(p, depth + 1)
-    };
-    let kind = match p.as_rule() {
-        Rule::expr => return sub(p),
-        Rule::string => {
-            let triple = p.as_str().starts_with("\"\"\"");
-            ExprKind::Str { value: unescape(p.as_str()), triple }
-        }
-        Rule::number => ExprKind::Num { value: p.as_str().parse().unwrap_or(f64::NAN), text: p.as_str().to_string() },
-        Rule::boolean => ExprKind::Bool(p.as_str() == "true"),
-        Rule::null => ExprKind::Null,
-        Rule::dotted => ExprKind::Ref(p.into_inner().map(name).collect()),
-        Rule::func_call => {
-            let mut inner = p.into_inner();
-            let func = inner.next().map(name).unwrap_or(Name { text: String::new(), span });
-            ExprKind::Call { func, args: inner.map(sub).collect() }
-        }
-        Rule::list => ExprKind::List(p.into_inner().map(sub).collect()),
-        Rule::map => ExprKind::Map(
-            p.into_inner()
-                .filter_map(|e| {
-                    let mut ei = e.into_inner();
-                    let k = ei.next()?;
-                    let key = if k.as_rule() == Rule::string { Name { text: unescape(k.as_str()), span: span_of(&k) } } else { name(k) };
-                    Some((key, sub(ei.next()?)))
-                })
-                .collect(),
-        ),
-        _ => ExprKind::Null,
-    };
-    Expr { kind, span }
-}
-
-fn binop(rule: Rule) -> BinOp {
-    match rule {
-        Rule::or => BinOp::Or,
-        Rule::and => BinOp::And,
-        Rule::eq => BinOp::Eq,
-        Rule::ne => BinOp::Ne,
-        Rule::lt => BinOp::Lt,
-        Rule::le => BinOp::Le,
-        Rule::gt => BinOp::Gt,
-        Rule::ge => BinOp::Ge,
-        Rule::add => BinOp::Add,
-        Rule::sub => BinOp::Sub,
-        Rule::mul => BinOp::Mul,
-        Rule::div => BinOp::Div,
-        _ => BinOp::Rem,
-    }
-}
-
-fn name(p: Pair<Rule>) -> Name {
-    Name { text: p.as_str().to_string(), span: span_of(&p) }
 }
 
 /// Decode a string literal's source text (with quotes) into its value.
 pub fn unescape(src: &str) -> String {
-    if let Some(body) = src.strip_prefix("\"\"\"").and_then(|s| s.strip_suffix("\"\"\"")) {
+    if let Some(body) = src
+        .strip_prefix("\"\"\"")
+        .and_then(|s| s.strip_suffix("\"\"\""))
+    {
         return body.to_string();
     }
-    let body = src.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(src);
+    let body = src
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(src);
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars();
     while let Some(c) = chars.next() {

@@ -8,7 +8,9 @@ use crate::diagnostic::{Diagnostic, FileId, Span};
 pub const MAX_DEPTH: usize = 64;
 
 /// Words that start a declaration.
-const KEYWORDS: &[&str] = &["workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove"];
+const KEYWORDS: &[&str] = &[
+    "workflow", "extends", "param", "model", "source", "pool", "step", "sink", "remove",
+];
 
 /// pest recurses per nesting level; refuse absurd nesting before it does.
 pub fn too_deep(text: &str, file: FileId) -> Option<Diagnostic> {
@@ -38,7 +40,11 @@ pub fn too_deep(text: &str, file: FileId) -> Option<Diagnostic> {
 }
 
 pub fn starts_with_keyword(line: &str) -> bool {
-    let word: String = line.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let word: String = line
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     KEYWORDS.contains(&word.as_str())
 }
 
@@ -46,7 +52,11 @@ pub fn starts_with_keyword(line: &str) -> bool {
 pub fn declared_name(line: &str) -> Option<String> {
     let mut words = line.split_whitespace();
     let kw = words.next()?;
-    let name: String = words.next()?.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let name: String = words
+        .next()?
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     (KEYWORDS.contains(&kw) && !name.is_empty()).then_some(name)
 }
 

@@ -55,15 +55,25 @@ pub async fn upload(State(app): State<Arc<AppState>>, mut form: Multipart) -> Re
             _ => {}
         }
     }
-    let Some((name, bytes)) = file else { return bad("no file part".into()) };
+    let Some((name, bytes)) = file else {
+        return bad("no file part".into());
+    };
     match purpose.as_str() {
         "fine-tune" => super::finetune::upload(&app.finetune, name, &bytes),
         "batch" => {
             let text = String::from_utf8_lossy(&bytes);
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let ok = serde_json::from_str::<Value>(line).is_ok_and(|v| v["custom_id"].is_string() && v["body"].is_object());
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let ok = serde_json::from_str::<Value>(line)
+                    .is_ok_and(|v| v["custom_id"].is_string() && v["body"].is_object());
                 if !ok {
-                    return bad(format!("line {}: not a batch request (custom_id, method, url, body)", i + 1));
+                    return bad(format!(
+                        "line {}: not a batch request (custom_id, method, url, body)",
+                        i + 1
+                    ));
                 }
             }
             let len = bytes.len();
@@ -71,7 +81,9 @@ pub async fn upload(State(app): State<Arc<AppState>>, mut form: Multipart) -> Re
             Json(json!({"id": id, "object": "file", "bytes": len, "created_at": 1_700_000_000u64, "filename": name, "purpose": "batch"}))
                 .into_response()
         }
-        other => bad(format!("purpose `{other}`: this server takes batch and fine-tune files")),
+        other => bad(format!(
+            "purpose `{other}`: this server takes batch and fine-tune files"
+        )),
     }
 }
 
@@ -84,17 +96,40 @@ pub async fn content(State(app): State<Arc<AppState>>, Path(id): Path<String>) -
 }
 
 pub async fn create(State(app): State<Arc<AppState>>, Json(req): Json<Value>) -> Response {
-    let Some(input) = req["input_file_id"].as_str() else { return bad("`input_file_id` is required".into()) };
-    if !app.batches.files.lock().unwrap_or_else(|p| p.into_inner()).contains_key(input) {
+    let Some(input) = req["input_file_id"].as_str() else {
+        return bad("`input_file_id` is required".into());
+    };
+    if !app
+        .batches
+        .files
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(input)
+    {
         return bad(format!("no file `{input}`"));
     }
     if req["endpoint"] != "/v1/chat/completions" {
-        return bad(format!("endpoint {}: this server batches /v1/chat/completions", req["endpoint"]));
+        return bad(format!(
+            "endpoint {}: this server batches /v1/chat/completions",
+            req["endpoint"]
+        ));
     }
-    let mut batches = app.batches.batches.lock().unwrap_or_else(|p| p.into_inner());
+    let mut batches = app
+        .batches
+        .batches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let expire = app.cfg.batch_expire_first && batches.is_empty();
     let id = format!("batch_{}", batches.len() + 1);
-    batches.insert(id.clone(), Batch { input: input.into(), created: Instant::now(), done: None, expire });
+    batches.insert(
+        id.clone(),
+        Batch {
+            input: input.into(),
+            created: Instant::now(),
+            done: None,
+            expire,
+        },
+    );
     Json(batch_json(&id, input, "validating", None, None, 0, 0)).into_response()
 }
 
@@ -117,7 +152,11 @@ fn batch_json(
 
 pub async fn retrieve(State(app): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let (input, created, expire) = {
-        let batches = app.batches.batches.lock().unwrap_or_else(|p| p.into_inner());
+        let batches = app
+            .batches
+            .batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let Some(b) = batches.get(&id) else {
             return (StatusCode::NOT_FOUND, Json(json!({"error": {"message": format!("no batch {id}"), "type": "invalid_request_error"}})))
                 .into_response();
@@ -131,7 +170,13 @@ pub async fn retrieve(State(app): State<Arc<AppState>>, Path(id): Path<String>) 
         return Json(batch_json(&id, &input, "in_progress", None, None, 0, 0)).into_response();
     }
     let done = finish(&app, &id, &input, expire);
-    if let Some(b) = app.batches.batches.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+    if let Some(b) = app
+        .batches
+        .batches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_mut(&id)
+    {
         b.done = Some(done.clone());
     }
     Json(done).into_response()
@@ -140,14 +185,26 @@ pub async fn retrieve(State(app): State<Arc<AppState>>, Path(id): Path<String>) 
 /// Answers every line of the input: output lines shuffled, injected errors and
 /// (when expiring) the unanswered half in the error file.
 fn finish(app: &AppState, id: &str, input: &str, expire: bool) -> Value {
-    let text =
-        String::from_utf8_lossy(&app.batches.files.lock().unwrap_or_else(|p| p.into_inner()).get(input).cloned().unwrap_or_default())
-            .into_owned();
-    let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let text = String::from_utf8_lossy(
+        &app.batches
+            .files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(input)
+            .cloned()
+            .unwrap_or_default(),
+    )
+    .into_owned();
+    let lines: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     for (i, line) in lines.iter().enumerate() {
         let custom_id = line["custom_id"].clone();
-        let n = app.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = app
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if expire && i % 2 == 1 {
             errors.push(json!({"id": format!("br-{n}"), "custom_id": custom_id, "response": null,
                 "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}}));
@@ -160,10 +217,27 @@ fn finish(app: &AppState, id: &str, input: &str, expire: bool) -> Value {
         }
     }
     // Output order is not input order.
-    out.sort_by_key(|l| blake3::hash(l["custom_id"].to_string().as_bytes()).to_hex().to_string());
-    let jsonl = |v: &[Value]| v.iter().map(|l| format!("{l}\n")).collect::<String>().into_bytes();
+    out.sort_by_key(|l| {
+        blake3::hash(l["custom_id"].to_string().as_bytes())
+            .to_hex()
+            .to_string()
+    });
+    let jsonl = |v: &[Value]| {
+        v.iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_bytes()
+    };
     let (done, failed) = (out.len(), errors.len());
     let output = (!out.is_empty()).then(|| new_file(&app.batches, jsonl(&out)));
     let error = (!errors.is_empty()).then(|| new_file(&app.batches, jsonl(&errors)));
-    batch_json(id, input, if expire { "expired" } else { "completed" }, output, error, done, failed)
+    batch_json(
+        id,
+        input,
+        if expire { "expired" } else { "completed" },
+        output,
+        error,
+        done,
+        failed,
+    )
 }

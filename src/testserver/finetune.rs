@@ -35,11 +35,19 @@ fn line_problem(line: &str) -> Option<String> {
     let Some(messages) = v["messages"].as_array() else {
         return Some("no `messages` list".into());
     };
-    let roles: Vec<&str> = messages.iter().map(|m| m["role"].as_str().unwrap_or("")).collect();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or(""))
+        .collect();
     if !roles.contains(&"user") || roles.last() != Some(&"assistant") {
-        return Some(format!("roles {roles:?}: need a user turn and an assistant answer last"));
+        return Some(format!(
+            "roles {roles:?}: need a user turn and an assistant answer last"
+        ));
     }
-    if messages.iter().any(|m| m["content"].as_str().is_none_or(|c| c.trim().is_empty())) {
+    if messages
+        .iter()
+        .any(|m| m["content"].as_str().is_none_or(|c| c.trim().is_empty()))
+    {
         return Some("a message has empty content".into());
     }
     None
@@ -49,7 +57,11 @@ fn line_problem(line: &str) -> Option<String> {
 pub fn upload(s: &FineTuneState, name: String, bytes: &[u8]) -> Response {
     let text = String::from_utf8_lossy(bytes);
     let mut lines = 0;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         if let Some(e) = line_problem(line) {
             return bad(format!("line {}: {e}", i + 1));
         }
@@ -67,19 +79,36 @@ pub fn upload(s: &FineTuneState, name: String, bytes: &[u8]) -> Response {
     .into_response()
 }
 
-pub async fn create_job(State(app): State<Arc<super::AppState>>, Json(req): Json<Value>) -> Response {
+pub async fn create_job(
+    State(app): State<Arc<super::AppState>>,
+    Json(req): Json<Value>,
+) -> Response {
     let s = &app.finetune;
     let (Some(model), Some(file)) = (req["model"].as_str(), req["training_file"].as_str()) else {
         return bad("`model` and `training_file` are required".into());
     };
-    if !s.files.lock().unwrap_or_else(|p| p.into_inner()).contains_key(file) {
+    if !s
+        .files
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(file)
+    {
         return bad(format!("no file `{file}`"));
     }
     let mut jobs = s.jobs.lock().unwrap_or_else(|p| p.into_inner());
     let id = format!("ftjob-{}", jobs.len() + 1);
     // The method (and its hyperparameters) is echoed back as a provider does.
     let method = req.get("method").cloned().unwrap_or(Value::Null);
-    jobs.insert(id.clone(), (model.into(), file.into(), req["suffix"].as_str().map(str::to_string), 0, method.clone()));
+    jobs.insert(
+        id.clone(),
+        (
+            model.into(),
+            file.into(),
+            req["suffix"].as_str().map(str::to_string),
+            0,
+            method.clone(),
+        ),
+    );
     let mut job = job_json(&id, model, file, None, "queued");
     job["method"] = method;
     Json(job).into_response()

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 mod batch;
 mod finetune;
+mod reply;
+use reply::reply;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerConfig {
@@ -137,8 +139,14 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
 }
 
 async fn models(State(s): State<Arc<AppState>>) -> Json<Value> {
-    let names: Vec<&str> = if s.cfg.models.is_empty() { vec!["test"] } else { s.cfg.models.iter().map(String::as_str).collect() };
-    Json(json!({"object": "list", "data": names.iter().map(|n| json!({"id": n, "object": "model"})).collect::<Vec<_>>()}))
+    let names: Vec<&str> = if s.cfg.models.is_empty() {
+        vec!["test"]
+    } else {
+        s.cfg.models.iter().map(String::as_str).collect()
+    };
+    Json(
+        json!({"object": "list", "data": names.iter().map(|n| json!({"id": n, "object": "model"})).collect::<Vec<_>>()}),
+    )
 }
 
 fn api_error(status: StatusCode, message: String) -> Response {
@@ -146,7 +154,9 @@ fn api_error(status: StatusCode, message: String) -> Response {
 }
 
 async fn stats(State(s): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed), "batches": s.batches.count()}))
+    Json(
+        json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed), "batches": s.batches.count()}),
+    )
 }
 
 /// A uniform number in [0, 1) from a counter (deterministic per server run).
@@ -155,15 +165,29 @@ fn unit(seed: u64, n: u64, salt: &str) -> f64 {
     u64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or_default()) as f64 / u64::MAX as f64
 }
 
-async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn chat(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
     let n = s.counter.fetch_add(1, Ordering::Relaxed);
     let cfg = &s.cfg;
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let echo = if cfg.echo_key { format!(" (you sent: {auth})") } else { String::new() };
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let echo = if cfg.echo_key {
+        format!(" (you sent: {auth})")
+    } else {
+        String::new()
+    };
     if let Some(key) = &cfg.require_key {
         if auth != format!("Bearer {key}") {
-            return api_error(StatusCode::UNAUTHORIZED, format!("Incorrect API key provided.{echo}"));
+            return api_error(
+                StatusCode::UNAUTHORIZED,
+                format!("Incorrect API key provided.{echo}"),
+            );
         }
     }
     if cfg.latency_ms > 0.0 {
@@ -189,7 +213,11 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
     };
     if fault(cfg.p429) {
         let mut h = HeaderMap::new();
-        h.insert("retry-after", "1".parse().unwrap_or(axum::http::HeaderValue::from_static("1")));
+        h.insert(
+            "retry-after",
+            "1".parse()
+                .unwrap_or(axum::http::HeaderValue::from_static("1")),
+        );
         return (
             StatusCode::TOO_MANY_REQUESTS,
             h,
@@ -198,14 +226,25 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
             .into_response();
     }
     if fault(cfg.p500) {
-        return (StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (injected){echo}")).into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error (injected){echo}"),
+        )
+            .into_response();
     }
     if fault(cfg.pmalformed) {
-        return (StatusCode::OK, [("content-type", "application/json")], format!("{{\"choices\": [ {{\"message\": {echo}")).into_response();
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            format!("{{\"choices\": [ {{\"message\": {echo}"),
+        )
+            .into_response();
     }
     if fault(cfg.pdrop) {
-        let stream =
-            futures::stream::iter(vec![Ok(axum::body::Bytes::from_static(b"{\"id\":")), Err(std::io::Error::other("dropped (injected)"))]);
+        let stream = futures::stream::iter(vec![
+            Ok(axum::body::Bytes::from_static(b"{\"id\":")),
+            Err(std::io::Error::other("dropped (injected)")),
+        ]);
         return Response::builder()
             .status(200)
             .header("content-type", "application/json")
@@ -226,7 +265,10 @@ async fn chat(State(s): State<Arc<AppState>>, headers: HeaderMap, body: axum::bo
     };
     let asked = req["model"].as_str().unwrap_or_default();
     if !cfg.models.is_empty() && !cfg.models.iter().any(|m| m == asked) {
-        return api_error(StatusCode::NOT_FOUND, format!("The model `{asked}` does not exist.{echo}"));
+        return api_error(
+            StatusCode::NOT_FOUND,
+            format!("The model `{asked}` does not exist.{echo}"),
+        );
     }
     let choices_n = req["n"].as_u64().unwrap_or(1);
     if cfg.reject_n && choices_n > 1 {
@@ -245,12 +287,24 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
     let choices_n = req["n"].as_u64().unwrap_or(1);
     let prompt: String = req["messages"]
         .as_array()
-        .map(|m| m.iter().filter_map(|x| x["content"].as_str()).collect::<Vec<_>>().join("\n"))
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x["content"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .unwrap_or_default();
     let seed = req["seed"].as_i64().unwrap_or(0);
     // Replies honour max_tokens (≈ 4 characters a token): longer ones are cut, finish_reason "length".
-    let limit = req["max_tokens"].as_u64().or(req["max_completion_tokens"].as_u64()).map(|t| t as usize * 4);
-    let shown = if fewer && choices_n > 1 { choices_n - 1 } else { choices_n };
+    let limit = req["max_tokens"]
+        .as_u64()
+        .or(req["max_completion_tokens"].as_u64())
+        .map(|t| t as usize * 4);
+    let shown = if fewer && choices_n > 1 {
+        choices_n - 1
+    } else {
+        choices_n
+    };
     let choices: Vec<Value> = (0..shown)
         .map(|i| {
             let mut text = if empty { String::new() } else { reply(s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0)) };
@@ -262,88 +316,13 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
             json!({"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish})
         })
         .collect();
-    let completion: usize = choices.iter().map(|c| c["message"]["content"].as_str().unwrap_or("").len() / 4 + 1).sum();
+    let completion: usize = choices
+        .iter()
+        .map(|c| c["message"]["content"].as_str().unwrap_or("").len() / 4 + 1)
+        .sum();
     json!({
         "id": format!("cmpl-{n}"), "object": "chat.completion", "created": 0, "model": req["model"],
         "choices": choices,
         "usage": {"prompt_tokens": prompt.len() / 4 + 1, "completion_tokens": completion, "total_tokens": prompt.len() / 4 + 1 + completion}
     })
-}
-
-fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
-    text.rfind(marker).map(|i| text[i + marker.len()..].lines().next().unwrap_or("").trim())
-}
-
-/// The text between the first marker found and the first end marker after it.
-fn between<'a>(text: &'a str, starts: &[&str], ends: &[&str]) -> &'a str {
-    let Some(from) = starts.iter().find_map(|m| text.find(m).map(|i| i + m.len())) else { return "" };
-    let rest = &text[from..];
-    let to = ends.iter().filter_map(|m| rest.find(m)).min().unwrap_or(rest.len());
-    &rest[..to]
-}
-
-fn reply(s: &AppState, prompt: &str, seed: i64, i: u64, _temperature: f64) -> String {
-    use crate::answer::{self, AnswerKind};
-    let h = |salt: &str| unit(seed as u64 ^ s.cfg.seed, i, &format!("{salt}{prompt}"));
-    let lower = prompt.to_lowercase();
-    if lower.contains("yes or no") || lower.contains("reply \"yes\" or \"no\"") {
-        let reference = after(prompt, "Correct answer:").or_else(|| after(prompt, "Reference answer:")).unwrap_or("");
-        let solution = between(prompt, &["Solution written by a model:", "Proposed solution:"], &["Correct answer:", "Reference answer:"]);
-        let boxed = answer::boxed_answer(solution);
-        let ok = boxed.is_some_and(|b| answer::matches(&b, reference, AnswerKind::Number));
-        return if ok { "Yes, the final answers agree.".into() } else { "No, the final answer differs.".into() };
-    }
-    if prompt.contains("\\boxed{") {
-        let question = after(prompt, "Task:").or_else(|| after(prompt, "Problem:")).or_else(|| after(prompt, "Q:")).unwrap_or("");
-        let question = question.trim_end_matches(|c: char| c == ')' || c == '.' || c.is_ascii_digit() || c == ' ').trim();
-        let key = s.answers.iter().find(|(q, _)| question.starts_with(q.as_str()) || q.starts_with(question)).map(|(_, a)| a.clone());
-        // A hint: "the correct final answer is X." or "… the final answer, which is X, in …".
-        let hinted = ["the correct final answer is", "the final answer, which is"].iter().find_map(|m| {
-            let at = lower.rfind(m)?;
-            let rest = &prompt[at + m.len()..];
-            Some(
-                rest.lines()
-                    .next()
-                    .unwrap_or("")
-                    .split(". ")
-                    .next()
-                    .unwrap_or("")
-                    .split(", ")
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_end_matches('.')
-                    .to_string(),
-            )
-        });
-        let right = key.clone().or(hinted.clone()).unwrap_or_else(|| "0".into());
-        let answer = if hinted.is_some() || h("correct") < s.cfg.correct {
-            right
-        } else {
-            right.parse::<i64>().map(|x| (x + 1 + (h("off") * 5.0) as i64).to_string()).unwrap_or_else(|_| "unknown".into())
-        };
-        // The draft number keeps distinct prompts' paths distinct, as a real model's are.
-        let draft = (h("draft") * 1e6) as u64;
-        return s.cfg.path_format.replace("\\n", "\n").replace("{answer}", &answer).replace("{draft}", &draft.to_string());
-    }
-    if lower.contains("guidelines above") {
-        // A selection: two of the numbered guidelines, written out as listed.
-        let listed: Vec<&str> = prompt
-            .lines()
-            .filter(|l| l.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
-            .collect();
-        if !listed.is_empty() {
-            let a = (h("pick1") * listed.len() as f64) as usize % listed.len();
-            let b = (a + 1 + (h("pick2") * (listed.len() - 1).max(1) as f64) as usize) % listed.len();
-            let strip = |l: &str| l.split_once(". ").map_or(l, |x| x.1).to_string();
-            return format!("{}\n{}", strip(listed[a]), strip(listed[b]));
-        }
-    }
-    let variants = [
-        "Focus on the quantities given and how each operation changes the total.",
-        "Break the task into the amounts before and after each event, then combine them.",
-        "Write the unknown as a variable and translate each sentence into an operation.",
-    ];
-    let pick = (h("text") * variants.len() as f64) as usize % variants.len();
-    format!("{} (variant {})", variants[pick], (h("n") * 1e6) as u64)
 }

@@ -21,7 +21,11 @@ pub fn regen(args: &[&str]) -> Run {
 
 pub fn regen_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regen"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("REGEN_STDLIB").env_remove("OPENAI_BASE_URL");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("REGEN_STDLIB")
+        .env_remove("OPENAI_BASE_URL");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -37,7 +41,8 @@ pub fn regen_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 pub fn normalise(s: &str) -> String {
     let root = root();
     let canon = std::fs::canonicalize(&root).unwrap_or(root.clone());
-    s.replace(&canon.display().to_string(), "$ROOT").replace(&root.display().to_string(), "$ROOT")
+    s.replace(&canon.display().to_string(), "$ROOT")
+        .replace(&root.display().to_string(), "$ROOT")
 }
 
 /// Compare with a golden file; `REGEN_BLESS=1` rewrites it.
@@ -46,7 +51,12 @@ pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
         std::fs::write(path, actual).map_err(|e| e.to_string())?;
         return Ok(());
     }
-    let expected = std::fs::read_to_string(path).map_err(|e| format!("{}: {e} (run with REGEN_BLESS=1 to create it)", path.display()))?;
+    let expected = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {e} (run with REGEN_BLESS=1 to create it)",
+            path.display()
+        )
+    })?;
     if expected != actual {
         return Err(format!("{} differs (REGEN_BLESS=1 regenerates it)\n--- expected\n{expected}\n--- actual\n{actual}", path.display()));
     }
@@ -87,13 +97,17 @@ impl Server {
             .spawn()
             .expect("start test server");
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let url = line.trim().trim_start_matches("listening on ").to_string();
         Server { child, url }
     }
     /// Chat requests the server has answered.
     pub fn requests(&self) -> u64 {
-        server_stats(&self.url).expect("the test server answers /stats")["requests"].as_u64().unwrap()
+        server_stats(&self.url).expect("the test server answers /stats")["requests"]
+            .as_u64()
+            .unwrap()
     }
 }
 
@@ -128,7 +142,11 @@ pub fn setup_step(c: &mut Command) -> Result<(), String> {
     if o.status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("").to_string())
+        Err(String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string())
     }
 }
 
@@ -138,6 +156,10 @@ pub fn pip_venv(name: &str, packages: &[&str]) -> Result<PathBuf, String> {
     let venv = std::env::temp_dir().join(name);
     let base = std::env::var("REGEN_PYTHON").unwrap_or_else(|_| "python3".into());
     setup_step(Command::new(base).args(["-m", "venv"]).arg(&venv))?;
-    setup_step(Command::new(venv.join("bin/pip")).args(["install", "-q"]).args(packages))?;
+    setup_step(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "-q"])
+            .args(packages),
+    )?;
     Ok(venv)
 }

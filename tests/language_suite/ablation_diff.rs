@@ -10,15 +10,34 @@ fn each_ablation_differs_from_the_base_only_where_it_says() {
     let base = root().join("workflows/regenesis.regen");
     let mut listed = String::new();
     for f in files_with_ext(&root().join("workflows/ablations"), "regen") {
-        let r = regen(&["diff", base.to_str().unwrap(), f.to_str().unwrap(), "--json"]);
+        let r = regen(&[
+            "diff",
+            base.to_str().unwrap(),
+            f.to_str().unwrap(),
+            "--json",
+        ]);
         assert_eq!(r.code, 0, "{}: {}", f.display(), r.stderr);
         let d: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-        let names = |k: &str| d[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>();
+        let names = |k: &str| {
+            d[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
         let mut line = format!("{}:", f.file_stem().unwrap().to_string_lossy());
         for c in d["changed"].as_array().unwrap() {
-            let what: Vec<String> =
-                c["what"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().split(':').next().unwrap().to_string()).collect();
-            line.push_str(&format!(" ~{}({})", c["step"].as_str().unwrap(), what.join(",")));
+            let what: Vec<String> = c["what"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w.as_str().unwrap().split(':').next().unwrap().to_string())
+                .collect();
+            line.push_str(&format!(
+                " ~{}({})",
+                c["step"].as_str().unwrap(),
+                what.join(",")
+            ));
         }
         for s in names("only_in_variant") {
             line.push_str(&format!(" +{s}"));

@@ -9,7 +9,8 @@ use crate::common::*;
 /// `regen lint FLAGS FILE`, plus the words of `FILE.args` beside it if there is
 /// one (extra command-line words, one a line: `--set`, `k=v`).
 fn lint(flags: &[&str], file: &str) -> Run {
-    let extra = std::fs::read_to_string(root().join(file).with_extension("args")).unwrap_or_default();
+    let extra =
+        std::fs::read_to_string(root().join(file).with_extension("args")).unwrap_or_default();
     let mut args = vec!["lint"];
     args.extend_from_slice(flags);
     args.push(file);
@@ -33,8 +34,17 @@ fn golden_diagnostics() {
     for f in &files {
         let rel = f.strip_prefix(root()).unwrap().display().to_string();
         let run = lint(&[], &rel);
-        assert!(run.code == 0 || run.code == 1, "{rel}: exit {} (a crash?)\n{}", run.code, run.stderr);
-        assert!(!run.stderr.contains("panicked"), "{rel} panicked:\n{}", run.stderr);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "{rel}: exit {} (a crash?)\n{}",
+            run.code,
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{rel} panicked:\n{}",
+            run.stderr
+        );
         let actual = normalise(&format!("exit: {}\n{}", run.code, run.stderr));
         if let Err(e) = golden(&f.with_extension("expected"), &actual) {
             failures.push(e);
@@ -47,11 +57,26 @@ fn golden_diagnostics() {
 fn five_independent_mistakes_give_five_coded_diagnostics_with_spans() {
     let diags = errors_as_json("tests/diagnostics/five-mistakes.regen");
     let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["unknown-field", "out-of-range", "unknown-step", "syntax-error", "syntax-error"]);
+    assert_eq!(
+        codes,
+        [
+            "unknown-field",
+            "out-of-range",
+            "unknown-step",
+            "syntax-error",
+            "syntax-error"
+        ]
+    );
     for d in &diags {
-        assert!(d["line"].as_u64().unwrap() > 1 && d["column"].as_u64().unwrap() > 1, "{d}");
+        assert!(
+            d["line"].as_u64().unwrap() > 1 && d["column"].as_u64().unwrap() > 1,
+            "{d}"
+        );
         assert_eq!(d["severity"], "error");
-        assert!(d["help"].is_string(), "every diagnostic here has a help line: {d}");
+        assert!(
+            d["help"].is_string(),
+            "every diagnostic here has a help line: {d}"
+        );
     }
 }
 
@@ -61,9 +86,22 @@ fn a_mistake_downstream_of_another_is_still_reported_without_cascades() {
     let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
     // Unknown setting, unknown step, unknown prompt, a misspelt field downstream of
     // the unknown step (with its did-you-mean), and a wrong type: five, no more.
-    assert_eq!(codes, ["unknown-setting", "unknown-step", "unknown-prompt", "unknown-field", "wrong-type"]);
+    assert_eq!(
+        codes,
+        [
+            "unknown-setting",
+            "unknown-step",
+            "unknown-prompt",
+            "unknown-field",
+            "wrong-type"
+        ]
+    );
     assert!(diags[3]["message"].as_str().unwrap().contains("predictd"));
-    assert!(diags[3]["help"].as_str().unwrap().contains("predicted"), "{}", diags[3]);
+    assert!(
+        diags[3]["help"].as_str().unwrap().contains("predicted"),
+        "{}",
+        diags[3]
+    );
 }
 
 #[test]
@@ -71,12 +109,22 @@ fn every_diagnostic_in_the_corpus_has_a_code_and_a_span_in_its_file() {
     let dir = root().join("tests/diagnostics");
     for f in files_with_ext(&dir, "regen") {
         let run = lint(&["--format", "json"], f.to_str().unwrap());
-        let diags: Vec<serde_json::Value> =
-            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{}: {e}: {}", f.display(), run.stdout));
-        assert!(!diags.is_empty(), "{} is in the bad corpus but has no diagnostic", f.display());
+        let diags: Vec<serde_json::Value> = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{}: {e}: {}", f.display(), run.stdout));
+        assert!(
+            !diags.is_empty(),
+            "{} is in the bad corpus but has no diagnostic",
+            f.display()
+        );
         for d in diags {
             let code = d["code"].as_str().unwrap();
-            assert!(!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()), "{code}");
+            assert!(
+                !code.is_empty()
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit()),
+                "{code}"
+            );
             assert!(d["line"].as_u64().unwrap() >= 1);
         }
     }
@@ -87,11 +135,20 @@ fn codes_in_source() -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
     for f in files_with_ext(&root().join("src"), "rs") {
         let text = std::fs::read_to_string(&f).unwrap();
-        for marker in ["error(", "warning(", "code: ", "fn code(&self) -> &'static str {"] {
+        for marker in [
+            "error(",
+            "warning(",
+            "code: ",
+            "fn code(&self) -> &'static str {",
+        ] {
             for (i, _) in text.match_indices(marker) {
                 let rest = text[i + marker.len()..].trim_start();
                 if let Some(lit) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
-                    if !lit.is_empty() && lit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                    if !lit.is_empty()
+                        && lit
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    {
                         out.insert(lit.to_string());
                     }
                 }
@@ -112,18 +169,36 @@ fn every_code_has_a_catalogue_entry_and_a_golden_file() {
     // A guard the other rules pre-empt: no input reaches it, so it has no golden.
     let unreachable = ["not-constant"];
     for code in &codes {
-        assert!(regen::catalogue::find(code).is_some(), "`{code}` has no entry in src/catalogue.rs");
+        assert!(
+            regen::catalogue::find(code).is_some(),
+            "`{code}` has no entry in src/catalogue.rs"
+        );
         if !unreachable.contains(&code.as_str()) {
-            assert!(goldens.contains(&format!("regen::{code}")), "`{code}` has no golden file under tests/diagnostics");
+            assert!(
+                goldens.contains(&format!("regen::{code}")),
+                "`{code}` has no golden file under tests/diagnostics"
+            );
         }
     }
     for e in regen::catalogue::CATALOGUE {
-        assert!(codes.contains(e.code), "the catalogue lists `{}`, which nothing emits", e.code);
+        assert!(
+            codes.contains(e.code),
+            "the catalogue lists `{}`, which nothing emits",
+            e.code
+        );
     }
     let run = regen(&["explain", "unknown-field"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.starts_with("regen::unknown-field (error)") && run.stdout.contains("Fix:"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("regen::unknown-field (error)") && run.stdout.contains("Fix:"),
+        "{}",
+        run.stdout
+    );
     let typo = regen(&["explain", "unknown-feild"]);
     assert_eq!(typo.code, 2);
-    assert!(typo.stderr.contains("did you mean `unknown-field`"), "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("did you mean `unknown-field`"),
+        "{}",
+        typo.stderr
+    );
 }

@@ -11,11 +11,20 @@ fn neovim_shows_regen_diagnostics_and_hover() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(regen_in(dir.path(), &["new", "demo", "--from", "cot"], &[]).code, 0);
+    assert_eq!(
+        regen_in(dir.path(), &["new", "demo", "--from", "cot"], &[]).code,
+        0
+    );
     let file = dir.path().join("demo/demo.regen");
-    let text = std::fs::read_to_string(&file).unwrap().replace("answer_matches(predicted,", "answer_matches(predictd,");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("answer_matches(predicted,", "answer_matches(predictd,");
     std::fs::write(&file, &text).unwrap();
-    let lint = regen_in(dir.path(), &["lint", "--format", "json", file.to_str().unwrap()], &[]);
+    let lint = regen_in(
+        dir.path(),
+        &["lint", "--format", "json", file.to_str().unwrap()],
+        &[],
+    );
     let expected: Vec<serde_json::Value> = serde_json::from_str(&lint.stdout).unwrap();
 
     let at = text.find("step answered").unwrap() + "step ".len();
@@ -24,7 +33,10 @@ fn neovim_shows_regen_diagnostics_and_hover() {
     let out = dir.path().join("nvim.json");
     let run = Command::new("nvim")
         .args(["--headless", "--clean", "-n", "-c"])
-        .arg(format!("luafile {}", root().join("tests/editor/nvim-check.lua").display()))
+        .arg(format!(
+            "luafile {}",
+            root().join("tests/editor/nvim-check.lua").display()
+        ))
         .env("REGEN_BIN", env!("CARGO_BIN_EXE_regen"))
         .env("REGEN_NVIM_PLUGIN", root().join("editors/nvim/regen.lua"))
         .env("REGEN_FILE", &file)
@@ -47,17 +59,31 @@ fn neovim_shows_regen_diagnostics_and_hover() {
     }
     let run = run.wait_with_output().unwrap();
     let seen = std::fs::read_to_string(&out).unwrap_or_else(|e| {
-        panic!("Neovim wrote no result ({e}): {}\n{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr))
+        panic!(
+            "Neovim wrote no result ({e}): {}\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        )
     });
     let seen: serde_json::Value = serde_json::from_str(&seen).unwrap();
-    assert!(seen.get("error").is_none(), "the Neovim script failed: {seen}");
+    assert!(
+        seen.get("error").is_none(),
+        "the Neovim script failed: {seen}"
+    );
     assert_eq!(seen["filetype"], "regen");
     let diags = seen["diagnostics"].as_array().unwrap();
-    assert_eq!(diags.len(), expected.len(), "the editor shows what `regen lint` reports: {seen}");
+    assert_eq!(
+        diags.len(),
+        expected.len(),
+        "the editor shows what `regen lint` reports: {seen}"
+    );
     for (d, e) in diags.iter().zip(&expected) {
         assert_eq!(d["code"], e["code"]);
         assert_eq!(d["lnum"].as_u64().unwrap() + 1, e["line"].as_u64().unwrap());
-        assert_eq!(d["col"].as_u64().unwrap() + 1, e["column"].as_u64().unwrap());
+        assert_eq!(
+            d["col"].as_u64().unwrap() + 1,
+            e["column"].as_u64().unwrap()
+        );
     }
     let hover = seen["hover"].as_str().unwrap_or_default();
     assert!(hover.contains("`answered` = `extract`"), "{seen}");

@@ -12,18 +12,37 @@ fn shipped() -> Vec<std::path::PathBuf> {
 fn shipped_workflows_lint_clean() {
     let run = regen(&["lint", "--deny", "warnings", "workflows/"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("0 error(s), 0 warning(s)"), "{}", run.stderr);
-    assert!(shipped().len() >= 15, "regenesis + 11 ablations + 3 baselines expected");
+    assert!(
+        run.stderr.contains("0 error(s), 0 warning(s)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        shipped().len() >= 15,
+        "regenesis + 11 ablations + 3 baselines expected"
+    );
 }
 
 #[test]
 fn lint_exit_codes() {
     assert_eq!(regen(&["lint", "tests/diagnostics/warnings.regen"]).code, 0);
-    assert_eq!(regen(&["lint", "--deny", "warnings", "tests/diagnostics/warnings.regen"]).code, 1);
+    assert_eq!(
+        regen(&[
+            "lint",
+            "--deny",
+            "warnings",
+            "tests/diagnostics/warnings.regen"
+        ])
+        .code,
+        1
+    );
     assert_eq!(regen(&["lint", "tests/diagnostics/cycle.regen"]).code, 1);
     assert_eq!(regen(&["lint", "no/such/file.regen"]).code, 2);
     assert_eq!(regen(&["lint", "--format", "yaml", "workflows/"]).code, 2);
-    assert_eq!(regen(&["plan", "workflows/regenesis.regen", "--set", "nonsense"]).code, 2);
+    assert_eq!(
+        regen(&["plan", "workflows/regenesis.regen", "--set", "nonsense"]).code,
+        2
+    );
 }
 
 #[test]
@@ -31,16 +50,39 @@ fn fmt_round_trip_on_every_shipped_workflow() {
     for f in shipped() {
         let text = std::fs::read_to_string(&f).unwrap();
         let p = parse(&text, 0);
-        assert!(p.diagnostics.is_empty(), "{}: {:?}", f.display(), p.diagnostics);
+        assert!(
+            p.diagnostics.is_empty(),
+            "{}: {:?}",
+            f.display(),
+            p.diagnostics
+        );
         let once = format(&p.file, &text);
-        assert_eq!(once, text, "{} is not in canonical form; run `regen fmt`", f.display());
+        assert_eq!(
+            once,
+            text,
+            "{} is not in canonical form; run `regen fmt`",
+            f.display()
+        );
         let again = parse(&once, 0);
         assert!(again.diagnostics.is_empty());
-        assert_eq!(format(&again.file, &once), once, "{}: fmt is not idempotent", f.display());
+        assert_eq!(
+            format(&again.file, &once),
+            once,
+            "{}: fmt is not idempotent",
+            f.display()
+        );
         // Comments survive.
-        assert_eq!(text.matches('#').count(), once.matches('#').count(), "{}", f.display());
+        assert_eq!(
+            text.matches('#').count(),
+            once.matches('#').count(),
+            "{}",
+            f.display()
+        );
     }
-    assert_eq!(regen(&["fmt", "--check", "workflows/regenesis.regen"]).code, 0);
+    assert_eq!(
+        regen(&["fmt", "--check", "workflows/regenesis.regen"]).code,
+        0
+    );
 }
 
 #[test]
@@ -58,7 +100,10 @@ fn fmt_canonicalises_and_keeps_comments() {
         out,
         "# head\nworkflow messy\nparam k: int = 1 + 2 * 3  # trailing\n\nmodel m {\n  temperature = 0.5  # warm\n  name = \"x\"\n}\nstep a = keep(q, where: not (k > 1 and true))\n"
     );
-    assert_eq!(regen_in(dir.path(), &["fmt", "--check", "messy.regen"], &[]).code, 0);
+    assert_eq!(
+        regen_in(dir.path(), &["fmt", "--check", "messy.regen"], &[]).code,
+        0
+    );
 }
 
 #[test]
@@ -81,48 +126,101 @@ fn dot_snapshot_of_regenesis_shows_the_method_roles() {
     }
     insta::assert_snapshot!("regenesis_dot", run.stdout);
     let mermaid = regen(&["graph", "workflows/regenesis.regen", "--format", "mermaid"]);
-    assert!(mermaid.stdout.starts_with("flowchart TD") && mermaid.stdout.contains("picked --> adapted"));
+    assert!(
+        mermaid.stdout.starts_with("flowchart TD") && mermaid.stdout.contains("picked --> adapted")
+    );
 }
 
 #[test]
 fn plan_reports_the_official_call_shape_per_question() {
-    let run = regen(&["plan", "workflows/regenesis.regen", "--inputs", "100", "--format", "json"]);
+    let run = regen(&[
+        "plan",
+        "workflows/regenesis.regen",
+        "--inputs",
+        "100",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let per = |step: &str| {
-        let s = v["steps"].as_array().unwrap().iter().find(|s| s["step"] == step).unwrap_or_else(|| panic!("{step}"));
-        (s["calls_per_input"].as_f64().unwrap(), s["upper_bound"].as_bool().unwrap(), s["calls"].as_f64().unwrap())
+        let s = v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == step)
+            .unwrap_or_else(|| panic!("{step}"));
+        (
+            s["calls_per_input"].as_f64().unwrap(),
+            s["upper_bound"].as_bool().unwrap(),
+            s["calls"].as_f64().unwrap(),
+        )
     };
     assert_eq!(per("picked"), (20.0, false, 2000.0));
     assert_eq!(per("adapted"), (45.0, false, 4500.0));
     assert_eq!(per("structured"), (45.0, false, 4500.0));
     assert_eq!(per("solved"), (45.0, false, 4500.0));
     assert_eq!(per("judged"), (45.0, false, 4500.0));
-    assert!(per("hint_solved").1, "the hint branch runs only for unsolved questions");
+    assert!(
+        per("hint_solved").1,
+        "the hint branch runs only for unsolved questions"
+    );
     // The hint pass (truth_convert_reason.py): 20 fresh selections, each adapted,
     // structured, solved and judged; only for unsolved questions.
     assert_eq!(per("hint_picked"), (20.0, true, 2000.0));
     assert_eq!(per("hint_judged"), (20.0, true, 2000.0));
-    let total: f64 = v["steps"].as_array().unwrap().iter().map(|s| s["calls_per_input"].as_f64().unwrap()).sum();
+    let total: f64 = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["calls_per_input"].as_f64().unwrap())
+        .sum();
     assert_eq!(total, 20.0 + 45.0 * 4.0 + 20.0 + 20.0 * 4.0);
     let human = regen(&["plan", "workflows/regenesis.regen", "--inputs", "100"]);
     assert!(human.stdout.contains("total") && human.stdout.contains("upper bound"));
     // --set changes the shape.
-    let run = regen(&["plan", "workflows/regenesis.regen", "--inputs", "1", "--set", "selections=3", "--format", "json"]);
+    let run = regen(&[
+        "plan",
+        "workflows/regenesis.regen",
+        "--inputs",
+        "1",
+        "--set",
+        "selections=3",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["steps"][0]["calls_per_input"], 3.0);
-    let bad = regen(&["plan", "workflows/regenesis.regen", "--set", "selections=many"]);
+    let bad = regen(&[
+        "plan",
+        "workflows/regenesis.regen",
+        "--set",
+        "selections=many",
+    ]);
     assert_eq!(bad.code, 1);
-    assert!(bad.stderr.contains("expected a whole number"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("expected a whole number"),
+        "{}",
+        bad.stderr
+    );
 }
 
 fn identities(path: &str) -> std::collections::BTreeMap<String, String> {
     let file = root().join(path);
-    let opts = Options { sets: vec![], stdlib: regen::check::find_stdlib(&file), allow_outside: false };
+    let opts = Options {
+        sets: vec![],
+        stdlib: regen::check::find_stdlib(&file),
+        allow_outside: false,
+    };
     let c = check_file(&file, &opts, CALL_THRESHOLD).unwrap();
     assert!(!c.has_errors());
     let plan = regen::plan::compile(&c.workflow).unwrap();
-    c.workflow.nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), plan.identity[i].clone())).collect()
+    c.workflow
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.clone(), plan.identity[i].clone()))
+        .collect()
 }
 
 #[test]
@@ -130,7 +228,8 @@ fn step_identities_are_shared_with_variants_wherever_nothing_changed() {
     let base = identities("workflows/regenesis.regen");
     let keep1 = identities("workflows/ablations/keep-1.regen");
     for (name, id) in &base {
-        let changed = ["kept", "hint_kept", "trained", "train", "paths", "unsolved"].contains(&name.as_str())
+        let changed = ["kept", "hint_kept", "trained", "train", "paths", "unsolved"]
+            .contains(&name.as_str())
             || (name.starts_with("hint_") && name != "hint_seeds");
         assert_eq!(keep1[name] == *id, !changed, "{name}");
     }
@@ -150,8 +249,19 @@ fn step_identities_are_shared_with_variants_wherever_nothing_changed() {
         )
     );
     let f = dir.path().join("edited.regen");
-    std::fs::write(&f, edited.replace("\"stdlib/data", &format!("\"{}/stdlib/data", root().display()))).unwrap();
-    let opts = Options { sets: vec![], stdlib: root().join("stdlib"), allow_outside: false };
+    std::fs::write(
+        &f,
+        edited.replace(
+            "\"stdlib/data",
+            &format!("\"{}/stdlib/data", root().display()),
+        ),
+    )
+    .unwrap();
+    let opts = Options {
+        sets: vec![],
+        stdlib: root().join("stdlib"),
+        allow_outside: false,
+    };
     let c = check_file(&f, &opts, CALL_THRESHOLD).unwrap();
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
     let plan = regen::plan::compile(&c.workflow).unwrap();
@@ -168,7 +278,10 @@ fn no_input_makes_the_checker_panic() {
     let text = std::fs::read(root().join("workflows/regenesis.regen")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let stdlib = root().join("stdlib");
-    let mut inputs: Vec<Vec<u8>> = (0..text.len()).step_by(13).map(|n| text[..n].to_vec()).collect();
+    let mut inputs: Vec<Vec<u8>> = (0..text.len())
+        .step_by(13)
+        .map(|n| text[..n].to_vec())
+        .collect();
     let mut state: u64 = 0x9e3779b97f4a7c15;
     for _ in 0..300 {
         let mut t = text.clone();
@@ -185,17 +298,27 @@ fn no_input_makes_the_checker_panic() {
     for (i, bytes) in inputs.iter().enumerate() {
         let f = dir.path().join(format!("case{i}.regen"));
         std::fs::write(&f, bytes).unwrap();
-        let opts = Options { sets: vec![], stdlib: stdlib.clone(), allow_outside: false };
+        let opts = Options {
+            sets: vec![],
+            stdlib: stdlib.clone(),
+            allow_outside: false,
+        };
         let c = check_file(&f, &opts, CALL_THRESHOLD).unwrap();
         for d in &c.diagnostics {
-            assert!(d.span.start <= c.sources.text(d.file).len() + 1, "span outside the file: {d:?}");
+            assert!(
+                d.span.start <= c.sources.text(d.file).len() + 1,
+                "span outside the file: {d:?}"
+            );
         }
         if let Ok(s) = std::str::from_utf8(bytes) {
             let p = parse(s, 0);
             if p.diagnostics.is_empty() {
                 let once = format(&p.file, s);
                 let again = parse(&once, 0);
-                assert!(again.diagnostics.is_empty(), "fmt output does not parse:\n{once}");
+                assert!(
+                    again.diagnostics.is_empty(),
+                    "fmt output does not parse:\n{once}"
+                );
                 assert_eq!(format(&again.file, &once), once);
             }
         }
@@ -205,11 +328,18 @@ fn no_input_makes_the_checker_panic() {
 #[test]
 fn the_readme_example_workflow_lints_clean() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let after = readme.split("## A workflow\n```\n").nth(1).expect("README has an example workflow");
+    let after = readme
+        .split("## A workflow\n```\n")
+        .nth(1)
+        .expect("README has an example workflow");
     let example = after.split("\n```").next().unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tiny.regen"), example).unwrap();
-    let r = regen_in(dir.path(), &["lint", "--deny", "warnings", "tiny.regen"], &[]);
+    let r = regen_in(
+        dir.path(),
+        &["lint", "--deny", "warnings", "tiny.regen"],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}\n{}", example, r.stderr);
 }
 
@@ -220,14 +350,34 @@ fn the_grammar_documents_every_kind_as_declared() {
     let path = root().join("grammar/GRAMMAR.md");
     let doc = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = ("<!-- kinds:begin -->\n", "<!-- kinds:end -->");
-    let a = doc.find(begin).expect("GRAMMAR.md has the kinds:begin marker") + begin.len();
+    let a = doc
+        .find(begin)
+        .expect("GRAMMAR.md has the kinds:begin marker")
+        + begin.len();
     let b = doc.find(end).expect("GRAMMAR.md has the kinds:end marker");
     if std::env::var_os("REGEN_BLESS").is_some() {
         std::fs::write(&path, format!("{}{}{}", &doc[..a], run.stdout, &doc[b..])).unwrap();
         return;
     }
-    assert_eq!(&doc[a..b], run.stdout, "GRAMMAR.md's kind table is out of date: REGEN_BLESS=1 cargo test --test language_suite");
-    for kind in ["llm", "judge", "render", "extract", "keep", "cap", "cross", "vote", "missing", "union", "jsonl", "guidelines"] {
+    assert_eq!(
+        &doc[a..b],
+        run.stdout,
+        "GRAMMAR.md's kind table is out of date: REGEN_BLESS=1 cargo test --test language_suite"
+    );
+    for kind in [
+        "llm",
+        "judge",
+        "render",
+        "extract",
+        "keep",
+        "cap",
+        "cross",
+        "vote",
+        "missing",
+        "union",
+        "jsonl",
+        "guidelines",
+    ] {
         assert!(run.stdout.contains(&format!("`{kind}`")), "{kind}");
     }
 }

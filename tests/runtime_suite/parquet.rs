@@ -8,20 +8,32 @@ use std::process::Command;
 /// A venv with pyarrow, made once under the temp folder; `Err` says why not.
 fn python_with_pyarrow() -> Result<PathBuf, String> {
     let py = std::env::temp_dir().join("regen-test-pyarrow/bin/python");
-    let has = |py: &Path| Command::new(py).args(["-c", "import pyarrow.parquet"]).output().is_ok_and(|o| o.status.success());
+    let has = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import pyarrow.parquet"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if has(&py) {
         return Ok(py);
     }
     let venv = pip_venv("regen-test-pyarrow", &["pyarrow"])?;
     // `datasets` reads the training set as users will; pyarrow alone is the fallback.
-    if let Err(e) = setup_step(Command::new(venv.join("bin/pip")).args(["install", "-q", "datasets"])) {
+    if let Err(e) =
+        setup_step(Command::new(venv.join("bin/pip")).args(["install", "-q", "datasets"]))
+    {
         println!("datasets could not be installed ({e}): Parquet output is read back with pyarrow");
     }
     Ok(py)
 }
 
 fn python(py: &Path, dir: &Path, script: &str) {
-    let o = Command::new(py).arg("-c").arg(script).current_dir(dir).output().unwrap();
+    let o = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -47,7 +59,9 @@ fn a_parquet_dataset_in_and_parquet_training_sets_out() {
     let py = match python_with_pyarrow() {
         Ok(p) => p,
         Err(e) => {
-            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            println!(
+                "pyarrow could not be installed from PyPI ({e}): the Parquet check did not run"
+            );
             return;
         }
     };
@@ -67,9 +81,16 @@ fn a_parquet_dataset_in_and_parquet_training_sets_out() {
              \x20   pq.write_table(pa.Table.from_pylist(part), f'data/train-0000{{k}}-of-00002.parquet', row_group_size=3)\n"
         ),
     );
-    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
+    let env = [
+        ("OPENAI_BASE_URL", server.url.as_str()),
+        ("OPENAI_API_KEY", "sk-test"),
+    ];
     let plan = regen_in(dir.path(), &["plan", "pq.regen"], &[]);
-    assert!(plan.stdout.contains("estimate for 10 source records"), "the row count comes from the footers: {}", plan.stdout);
+    assert!(
+        plan.stdout.contains("estimate for 10 source records"),
+        "the row count comes from the footers: {}",
+        plan.stdout
+    );
     // Killed mid-run (kill -9): no Parquet file is left half-written; the resumed run writes one whole.
     let mut killed = Command::new(env!("CARGO_BIN_EXE_regen"))
         .args(["run", "pq.regen", "--run-dir", "out", "--progress", "none"])
@@ -84,10 +105,21 @@ fn a_parquet_dataset_in_and_parquet_training_sets_out() {
     }
     killed.kill().unwrap();
     killed.wait().unwrap();
-    assert!(!dir.path().join("out/train.parquet").exists(), "no Parquet file before the run ends");
-    let r = regen_in(dir.path(), &["run", "pq.regen", "--run-dir", "out", "--progress", "none"], &env);
+    assert!(
+        !dir.path().join("out/train.parquet").exists(),
+        "no Parquet file before the run ends"
+    );
+    let r = regen_in(
+        dir.path(),
+        &["run", "pq.regen", "--run-dir", "out", "--progress", "none"],
+        &env,
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("source") || r.stdout.contains("wrote"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("source") || r.stdout.contains("wrote"),
+        "{}",
+        r.stdout
+    );
 
     // The Parquet training set holds exactly the JSONL one's records; the rows file has all ten.
     python(
@@ -102,8 +134,15 @@ fn a_parquet_dataset_in_and_parquet_training_sets_out() {
          rows = pq.read_table('out/rows.parquet').to_pylist()\n\
          assert len(rows) == 10 and set(rows[0]) == {'id', 'question', 'answer', 'predicted'}, rows[:1]\n",
     );
-    for leftover in ["train.jsonl.partial", "train.parquet.partial", "train.parquet.lines.partial"] {
-        assert!(!dir.path().join("out").join(leftover).exists(), "{leftover}");
+    for leftover in [
+        "train.jsonl.partial",
+        "train.parquet.partial",
+        "train.parquet.lines.partial",
+    ] {
+        assert!(
+            !dir.path().join("out").join(leftover).exists(),
+            "{leftover}"
+        );
     }
 }
 
@@ -112,7 +151,9 @@ fn bad_parquet_rows_are_named_by_file_row_group_and_row() {
     let py = match python_with_pyarrow() {
         Ok(p) => p,
         Err(e) => {
-            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            println!(
+                "pyarrow could not be installed from PyPI ({e}): the Parquet check did not run"
+            );
             return;
         }
     };
@@ -138,23 +179,72 @@ fn bad_parquet_rows_are_named_by_file_row_group_and_row() {
     };
     std::fs::write(dir.path().join("strict.regen"), wf(false)).unwrap();
     std::fs::write(dir.path().join("skip.regen"), wf(true)).unwrap();
-    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
-    let strict = regen_in(dir.path(), &["run", "strict.regen", "--run-dir", "o1", "--progress", "none"], &env);
+    let env = [
+        ("OPENAI_BASE_URL", server.url.as_str()),
+        ("OPENAI_API_KEY", "sk-test"),
+    ];
+    let strict = regen_in(
+        dir.path(),
+        &[
+            "run",
+            "strict.regen",
+            "--run-dir",
+            "o1",
+            "--progress",
+            "none",
+        ],
+        &env,
+    );
     assert_ne!(strict.code, 0);
-    assert!(strict.stderr.contains("bad.parquet:1:0: field `question` (mapped to `question`) is null"), "{}", strict.stderr);
-    std::fs::write(dir.path().join("typed.regen"), wf(false).replace("bad.parquet", "typed.parquet")).unwrap();
-    let typed = regen_in(dir.path(), &["run", "typed.regen", "--run-dir", "o3", "--progress", "none"], &env);
+    assert!(
+        strict
+            .stderr
+            .contains("bad.parquet:1:0: field `question` (mapped to `question`) is null"),
+        "{}",
+        strict.stderr
+    );
+    std::fs::write(
+        dir.path().join("typed.regen"),
+        wf(false).replace("bad.parquet", "typed.parquet"),
+    )
+    .unwrap();
+    let typed = regen_in(
+        dir.path(),
+        &[
+            "run",
+            "typed.regen",
+            "--run-dir",
+            "o3",
+            "--progress",
+            "none",
+        ],
+        &env,
+    );
     assert_ne!(typed.code, 0);
     assert!(
         typed.stderr.contains("typed.parquet:0:0: field `question` (mapped to `question`) should be text, found [\"2\"]"),
         "{}",
         typed.stderr
     );
-    let skip = regen_in(dir.path(), &["run", "skip.regen", "--run-dir", "o2", "--progress", "none"], &env);
+    let skip = regen_in(
+        dir.path(),
+        &["run", "skip.regen", "--run-dir", "o2", "--progress", "none"],
+        &env,
+    );
     assert_eq!(skip.code, 0, "{}\n{}", skip.stdout, skip.stderr);
-    assert_eq!(std::fs::read_to_string(dir.path().join("o2/o.jsonl")).unwrap().lines().count(), 5);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("o2/o.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
     let show = regen_in(dir.path(), &["show", "3", "--all"], &[]);
-    assert!(show.stdout.contains("bad.parquet:1:0: bad-row: ") && show.stdout.contains("failed: q "), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("bad.parquet:1:0: bad-row: ") && show.stdout.contains("failed: q "),
+        "{}",
+        show.stdout
+    );
 }
 
 #[test]
@@ -162,7 +252,9 @@ fn data_import_reads_a_hub_parquet_folder() {
     let py = match python_with_pyarrow() {
         Ok(p) => p,
         Err(e) => {
-            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            println!(
+                "pyarrow could not be installed from PyPI ({e}): the Parquet check did not run"
+            );
             return;
         }
     };
@@ -180,18 +272,59 @@ fn data_import_reads_a_hub_parquet_folder() {
          test = [{'question': 'TEST QUESTION: 2 + 2?', 'answer': '2 + 2 = 4\\n#### 4'}]\n\
          pq.write_table(pa.Table.from_pylist(test), 'gsm8k/main/test-00000-of-00001.parquet')\n",
     );
-    let r = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k/main", "--out", "g.jsonl"], &[]);
+    let r = regen_in(
+        dir.path(),
+        &[
+            "data",
+            "import",
+            "gsm8k",
+            "--from",
+            "gsm8k/main",
+            "--out",
+            "g.jsonl",
+        ],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let text = std::fs::read_to_string(dir.path().join("g.jsonl")).unwrap();
-    assert!(!text.contains("TEST QUESTION"), "the test split leaked into training questions:\n{text}");
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        !text.contains("TEST QUESTION"),
+        "the test split leaked into training questions:\n{text}"
+    );
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["answer"], "30");
-    assert!(lines[0]["question"].as_str().unwrap().starts_with("Tom has 3 apples"));
+    assert!(lines[0]["question"]
+        .as_str()
+        .unwrap()
+        .starts_with("Tom has 3 apples"));
     // The test split, when asked for by name.
-    let t = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k/main", "--split", "test", "--out", "t.jsonl"], &[]);
+    let t = regen_in(
+        dir.path(),
+        &[
+            "data",
+            "import",
+            "gsm8k",
+            "--from",
+            "gsm8k/main",
+            "--split",
+            "test",
+            "--out",
+            "t.jsonl",
+        ],
+        &[],
+    );
     assert_eq!(t.code, 0, "{}", t.stderr);
-    assert_eq!(std::fs::read_to_string(dir.path().join("t.jsonl")).unwrap().lines().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("t.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
 
     // A folder source reads the train split only, and says which files it read.
     std::fs::write(
@@ -201,10 +334,18 @@ fn data_import_reads_a_hub_parquet_folder() {
     )
     .unwrap();
     let server = Server::start(&[]);
-    let run =
-        regen_in(dir.path(), &["run", "w.regen", "--run-dir", "out", "--progress", "none"], &[("OPENAI_BASE_URL", server.url.as_str())]);
+    let run = regen_in(
+        dir.path(),
+        &["run", "w.regen", "--run-dir", "out", "--progress", "none"],
+        &[("OPENAI_BASE_URL", server.url.as_str())],
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("reading the `train` split") && run.stderr.contains("train-00000-of-00001.parquet"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("reading the `train` split")
+            && run.stderr.contains("train-00000-of-00001.parquet"),
+        "{}",
+        run.stderr
+    );
     let out = std::fs::read_to_string(dir.path().join("out/out.jsonl")).unwrap();
     assert_eq!(out.lines().count(), 3, "{out}");
     assert!(!out.contains("TEST QUESTION"), "{out}");
@@ -217,10 +358,18 @@ fn data_import_reads_a_hub_parquet_folder() {
          os.makedirs('gsm8k/socratic', exist_ok=True)\n\
          pq.write_table(pa.Table.from_pylist([{'question': 'q', 'answer': '#### 1'}]), 'gsm8k/socratic/train-00000-of-00001.parquet')\n",
     );
-    let both = regen_in(dir.path(), &["data", "import", "gsm8k", "--from", "gsm8k", "--out", "b.jsonl"], &[]);
+    let both = regen_in(
+        dir.path(),
+        &[
+            "data", "import", "gsm8k", "--from", "gsm8k", "--out", "b.jsonl",
+        ],
+        &[],
+    );
     assert_ne!(both.code, 0, "{}", both.stdout);
     assert!(
-        both.stderr.contains("main") && both.stderr.contains("socratic") && both.stderr.contains("point the source at one of them"),
+        both.stderr.contains("main")
+            && both.stderr.contains("socratic")
+            && both.stderr.contains("point the source at one of them"),
         "{}",
         both.stderr
     );
@@ -232,7 +381,9 @@ fn regenesis_from_a_parquet_dataset_to_a_parquet_training_set_that_datasets_load
     let py = match python_with_pyarrow() {
         Ok(p) => p,
         Err(e) => {
-            println!("pyarrow could not be installed from PyPI ({e}): the Parquet check did not run");
+            println!(
+                "pyarrow could not be installed from PyPI ({e}): the Parquet check did not run"
+            );
             return;
         }
     };
@@ -258,15 +409,41 @@ fn regenesis_from_a_parquet_dataset_to_a_parquet_training_set_that_datasets_load
         .replace("path: \"train.jsonl\"", "path: \"train.parquet\"");
     assert_ne!(variant, shipped);
     std::fs::write(dir.path().join("regenesis-parquet.regen"), variant).unwrap();
-    let env = [("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")];
-    let common = ["--limit", "6", "--set", "selections=3", "--progress", "none", "--store", "s.sqlite"];
-    let mut pq_args = vec!["run", "regenesis-parquet.regen", "--run-dir", "pq", "--set", "data=ds"];
+    let env = [
+        ("OPENAI_BASE_URL", server.url.as_str()),
+        ("OPENAI_API_KEY", "sk-test"),
+    ];
+    let common = [
+        "--limit",
+        "6",
+        "--set",
+        "selections=3",
+        "--progress",
+        "none",
+        "--store",
+        "s.sqlite",
+    ];
+    let mut pq_args = vec![
+        "run",
+        "regenesis-parquet.regen",
+        "--run-dir",
+        "pq",
+        "--set",
+        "data=ds",
+    ];
     pq_args.extend(common);
     let r = regen_in(dir.path(), &pq_args, &env);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let data = format!("data={}", arith.display());
     let wf = root().join("workflows/regenesis.regen");
-    let mut jsonl_args = vec!["run", wf.to_str().unwrap(), "--run-dir", "js", "--set", &data];
+    let mut jsonl_args = vec![
+        "run",
+        wf.to_str().unwrap(),
+        "--run-dir",
+        "js",
+        "--set",
+        &data,
+    ];
     jsonl_args.extend(common);
     let r = regen_in(dir.path(), &jsonl_args, &env);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);

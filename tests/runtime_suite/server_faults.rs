@@ -12,7 +12,11 @@ fn one_step(dir: &std::path::Path, model: &str, step_args: &str) {
 }
 
 fn run(dir: &std::path::Path, server: &Server, limit: &str) -> Run {
-    regen_in(dir, &["run", "f.regen", "--limit", limit, "--run-dir", "out"], &[("OPENAI_BASE_URL", &server.url)])
+    regen_in(
+        dir,
+        &["run", "f.regen", "--limit", limit, "--run-dir", "out"],
+        &[("OPENAI_BASE_URL", &server.url)],
+    )
 }
 
 #[test]
@@ -41,7 +45,11 @@ fn empty_and_malformed_replies_that_persist_are_recorded_with_their_reason() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("malformed-reply: 3"), "{}", r.stdout);
     let show = regen_in(dir.path(), &["show", "1"], &[]);
-    assert!(show.stdout.contains("upstream busy"), "the raw reply is kept: {}", show.stdout);
+    assert!(
+        show.stdout.contains("upstream busy"),
+        "the raw reply is kept: {}",
+        show.stdout
+    );
 }
 
 #[test]
@@ -52,12 +60,24 @@ fn a_reply_cut_at_max_tokens_is_a_failure_with_its_text_unless_kept() {
     let r = run(dir.path(), &server, "4");
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stdout.contains("truncated: 4"), "{}", r.stdout);
-    assert_eq!(server.requests(), 4, "retrying cannot lengthen a reply: not retried");
+    assert_eq!(
+        server.requests(),
+        4,
+        "retrying cannot lengthen a reply: not retried"
+    );
     let show = regen_in(dir.path(), &["show", "1"], &[]);
-    assert!(show.stdout.contains("cut off at max_tokens: "), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("cut off at max_tokens: "),
+        "{}",
+        show.stdout
+    );
     // A warm re-run decides the same from the cache.
     let again = run(dir.path(), &server, "4");
-    assert!(again.stdout.contains("truncated: 4") && server.requests() == 4, "{}", again.stdout);
+    assert!(
+        again.stdout.contains("truncated: 4") && server.requests() == 4,
+        "{}",
+        again.stdout
+    );
     // `truncated = "keep"` keeps them.
     let dir = tempfile::tempdir().unwrap();
     one_step(dir.path(), "  truncated = \"keep\"", ", max_tokens: 5");
@@ -70,11 +90,19 @@ fn a_reply_cut_at_max_tokens_is_a_failure_with_its_text_unless_kept() {
 fn missing_n_choices_are_asked_again_one_by_one() {
     let server = Server::start(&["--pfewer", "1.0"]);
     let dir = tempfile::tempdir().unwrap();
-    one_step(dir.path(), "  retries = 1", ", samples: 3, temperature: 1.0");
+    one_step(
+        dir.path(),
+        "  retries = 1",
+        ", samples: 3, temperature: 1.0",
+    );
     let r = run(dir.path(), &server, "2");
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("wrote 6 records"), "{}", r.stdout);
-    assert_eq!(server.requests(), 4, "per question: one n = 3 request answered with 2, then 1 more");
+    assert_eq!(
+        server.requests(),
+        4,
+        "per question: one n = 3 request answered with 2, then 1 more"
+    );
 }
 
 #[test]
@@ -96,7 +124,11 @@ fn retry_after_is_honoured() {
     one_step(dir.path(), "  retries = 2", "");
     let t0 = std::time::Instant::now();
     let r = run(dir.path(), &server, "1");
-    assert!(t0.elapsed() >= std::time::Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= std::time::Duration::from_secs(2),
+        "{:?}",
+        t0.elapsed()
+    );
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("http-429: 1"), "{}", r.stdout);
     assert_eq!(server.requests(), 3);

@@ -35,8 +35,20 @@ sink kept = jsonl(distinct, path: "kept.jsonl", fields: [id, opening])
     let set = format!("data={}", data.display());
     let r = regen_in(
         dir.path(),
-        &["run", wf.to_str().unwrap(), "--run-dir", "out", "--limit", "4", "--set", &set],
-        &[("OPENAI_BASE_URL", server.url.as_str()), ("OPENAI_API_KEY", "sk-test")],
+        &[
+            "run",
+            wf.to_str().unwrap(),
+            "--run-dir",
+            "out",
+            "--limit",
+            "4",
+            "--set",
+            &set,
+        ],
+        &[
+            ("OPENAI_BASE_URL", server.url.as_str()),
+            ("OPENAI_API_KEY", "sk-test"),
+        ],
     );
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let read = |name: &str| -> Vec<(String, String)> {
@@ -45,7 +57,10 @@ sink kept = jsonl(distinct, path: "kept.jsonl", fields: [id, opening])
             .lines()
             .map(|l| {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (v["id"].to_string(), v["opening"].as_str().unwrap().to_string())
+                (
+                    v["id"].to_string(),
+                    v["opening"].as_str().unwrap().to_string(),
+                )
             })
             .collect()
     };
@@ -53,12 +68,24 @@ sink kept = jsonl(distinct, path: "kept.jsonl", fields: [id, opening])
     assert_eq!(all.len(), 4 * 6, "every sample reaches the first sink");
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (id, opening) in &all {
-        expected.entry(id.clone()).or_default().insert(opening.clone());
+        expected
+            .entry(id.clone())
+            .or_default()
+            .insert(opening.clone());
     }
     let mut got: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (id, opening) in &kept {
-        assert!(got.entry(id.clone()).or_default().insert(opening.clone()), "{opening} kept twice for question {id}");
+        assert!(
+            got.entry(id.clone()).or_default().insert(opening.clone()),
+            "{opening} kept twice for question {id}"
+        );
     }
-    assert_eq!(got, expected, "each distinct opening of each question, once");
-    assert!(kept.len() < all.len(), "the test server repeats openings, so some records go");
+    assert_eq!(
+        got, expected,
+        "each distinct opening of each question, once"
+    );
+    assert!(
+        kept.len() < all.len(),
+        "the test server repeats openings, so some records go"
+    );
 }

@@ -46,7 +46,10 @@ impl Lint for FilterNeverPasses {
                     .map(|s| {
                         (
                             wf.nodes[*s].name.clone(),
-                            wf.nodes[*s].settings.get::<crate::steps::SourceSettings>().map_or(AnswerKind::Number, |s| s.answers),
+                            wf.nodes[*s]
+                                .settings
+                                .get::<crate::steps::SourceSettings>()
+                                .map_or(AnswerKind::Number, |s| s.answers),
                         )
                     })
                     .collect();
@@ -86,7 +89,9 @@ impl Lint for FilterNeverPasses {
 fn answer_calls(e: &RecordExpr, out: &mut Vec<(String, AnswerKind)>) {
     match e {
         RecordExpr::Call(Func::AnswerMatches, args) => {
-            if let (Some(RecordExpr::Field(f)), Some(RecordExpr::Const(Value::String(k)))) = (args.first(), args.get(2)) {
+            if let (Some(RecordExpr::Field(f)), Some(RecordExpr::Const(Value::String(k)))) =
+                (args.first(), args.get(2))
+            {
                 if let Some(kind) = AnswerKind::parse(k) {
                     out.push((f[0].clone(), kind));
                 }

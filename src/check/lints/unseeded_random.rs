@@ -12,11 +12,19 @@ impl Lint for UnseededRandom {
         let wf = cx.wf;
         let mut out = Vec::new();
         for n in &wf.nodes {
-            let model_seed = n.model.and_then(|m| wf.models.get(m)).is_some_and(|m| m.settings.seed.is_some());
+            let model_seed = n
+                .model
+                .and_then(|m| wf.models.get(m))
+                .is_some_and(|m| m.settings.seed.is_some());
             if n.kind.chooses_at_random() && !n.args.contains_key("seed") {
                 out.push(
-                    Diagnostic::warning(self.code(), n.file, n.name_span, format!("`{}` chooses at random without a seed", n.name))
-                        .with_help("add `seed: 1` so reruns keep the same records"),
+                    Diagnostic::warning(
+                        self.code(),
+                        n.file,
+                        n.name_span,
+                        format!("`{}` chooses at random without a seed", n.name),
+                    )
+                    .with_help("add `seed: 1` so reruns keep the same records"),
                 );
             }
             if n.is_llm() && n.kind.samples(n) > 1 && !n.args.contains_key("seed") && !model_seed {

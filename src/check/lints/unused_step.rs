@@ -15,8 +15,13 @@ impl Lint for UnusedStep {
             .filter(|&i| wf.nodes[i].decl != DeclKind::Sink && wf.consumers(i).next().is_none())
             .map(|i| {
                 let n = &wf.nodes[i];
-                Diagnostic::warning(self.code(), n.file, n.name_span, format!("{} `{}` is never used", n.decl.keyword(), n.name))
-                    .with_help("feed it to a step or a sink, or remove it")
+                Diagnostic::warning(
+                    self.code(),
+                    n.file,
+                    n.name_span,
+                    format!("{} `{}` is never used", n.decl.keyword(), n.name),
+                )
+                .with_help("feed it to a step or a sink, or remove it")
             })
             .collect()
     }

@@ -10,7 +10,9 @@ use crate::run::client::error::BatchError;
 use crate::run::exec::context::Ctx;
 use crate::run::store::{CacheKey, CachedCall};
 use crate::workflow::NodeId;
-use async_openai::types::batches::{BatchCompletionWindow, BatchEndpoint, BatchRequest, BatchStatus};
+use async_openai::types::batches::{
+    BatchCompletionWindow, BatchEndpoint, BatchRequest, BatchStatus,
+};
 use async_openai::types::files::{CreateFileRequest, FileInput, FilePurpose};
 use async_openai::types::InputSource;
 use serde_json::{json, Value};
@@ -27,7 +29,12 @@ const ROUNDS: usize = 3;
 /// Whether this step's model runs in batch mode.
 pub fn batched(cx: &Ctx, id: NodeId) -> bool {
     let node = &cx.wf.nodes[id];
-    node.is_llm() && (cx.batch || node.model.and_then(|m| cx.wf.models.get(m)).is_some_and(|m| m.settings.batch == Some(true)))
+    node.is_llm()
+        && (cx.batch
+            || node
+                .model
+                .and_then(|m| cx.wf.models.get(m))
+                .is_some_and(|m| m.settings.batch == Some(true)))
 }
 
 /// The step's calls for these records that the cache does not hold.
@@ -37,10 +44,18 @@ fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, BatchErr
     let mut wanted: Wanted = BTreeMap::new();
     for r in records {
         // A prompt that does not render is recorded as a failure by the step itself.
-        let Ok(keys) = crate::run::exec::llm::keys(cx, id, r, samples) else { continue };
+        let Ok(keys) = crate::run::exec::llm::keys(cx, id, r, samples) else {
+            continue;
+        };
         for key in keys {
             let (hash, json) = key.identity();
-            if !cx.refresh[id] && cx.store.get(&hash).map_err(BatchError::CacheRead)?.is_some() {
+            if !cx.refresh[id]
+                && cx
+                    .store
+                    .get(&hash)
+                    .map_err(BatchError::CacheRead)?
+                    .is_some()
+            {
                 continue;
             }
             wanted.insert(hash, (key, json));
@@ -51,42 +66,71 @@ fn wanted(cx: &Ctx, id: NodeId, records: &[Arc<Rec>]) -> Result<Wanted, BatchErr
 
 /// Writes the step's uncached calls as batch input (the OpenAI format, which
 /// vLLM's `run-batch` reads) and remembers them for `regen batch import`.
-pub async fn export(cx: &Ctx, id: NodeId, records: &[Arc<Rec>], path: &std::path::Path) -> Result<usize, BatchError> {
+pub async fn export(
+    cx: &Ctx,
+    id: NodeId,
+    records: &[Arc<Rec>],
+    path: &std::path::Path,
+) -> Result<usize, BatchError> {
     let wanted = wanted(cx, id, records)?;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
     let mut body = Vec::new();
     for (ids, bytes) in chunks(model, &wanted)? {
         body.extend(bytes);
         for hash in ids {
-            cx.store.record_pending(&hash, &wanted[&hash].1).map_err(BatchError::Store)?;
+            cx.store
+                .record_pending(&hash, &wanted[&hash].1)
+                .map_err(BatchError::Store)?;
         }
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| BatchError::Io { action: "create", path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| BatchError::Io {
+            action: "create",
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     // Written fresh: a symlink planted at the (temporary) name is replaced, not followed.
-    crate::sandbox::create_fresh(path).and_then(|mut f| std::io::Write::write_all(&mut f, &body)).map_err(|source| BatchError::Io {
-        action: "write",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    crate::sandbox::create_fresh(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &body))
+        .map_err(|source| BatchError::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(wanted.len())
 }
 
 /// Loads batch output lines (OpenAI's or vLLM `run-batch`'s format) into the
 /// cache: (answered, failed lines, lines for requests this store never exported).
-pub async fn import(store: &crate::run::store::Store, text: &str) -> Result<(u64, u64, u64), BatchError> {
+pub async fn import(
+    store: &crate::run::store::Store,
+    text: &str,
+) -> Result<(u64, u64, u64), BatchError> {
     let (mut answered, mut failed, mut unknown) = (0, 0, 0);
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).map_err(|e| BatchError::Line { line: i + 1, problem: format!("not JSON: {e}") })?;
-        let hash = v["custom_id"].as_str().ok_or_else(|| BatchError::Line { line: i + 1, problem: "no custom_id".into() })?;
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: Value = serde_json::from_str(line).map_err(|e| BatchError::Line {
+            line: i + 1,
+            problem: format!("not JSON: {e}"),
+        })?;
+        let hash = v["custom_id"].as_str().ok_or_else(|| BatchError::Line {
+            line: i + 1,
+            problem: "no custom_id".into(),
+        })?;
         let Some(request) = store.pending_request(hash).map_err(BatchError::Store)? else {
             unknown += 1;
             continue;
         };
         match answer(&v) {
             Some(call) => {
-                store.put(hash.to_string(), request, call).await.map_err(BatchError::Answer)?;
+                store
+                    .put(hash.to_string(), request, call)
+                    .await
+                    .map_err(BatchError::Answer)?;
                 answered += 1;
             }
             None => failed += 1,
@@ -129,13 +173,18 @@ type Wanted = BTreeMap<String, (CacheKey, String)>;
 type Chunk = (Vec<String>, Vec<u8>);
 
 /// Batch input lines, split at the API's limits.
-fn chunks(model: &crate::run::client::model::ModelClient, wanted: &Wanted) -> Result<Vec<Chunk>, BatchError> {
+fn chunks(
+    model: &crate::run::client::model::ModelClient,
+    wanted: &Wanted,
+) -> Result<Vec<Chunk>, BatchError> {
     let mut out = vec![(Vec::new(), Vec::new())];
     for (hash, (key, _)) in wanted {
         let body = model.request(key, 1);
         let line = json!({"custom_id": hash, "method": "POST", "url": "/v1/chat/completions", "body": body}).to_string();
         let last = out.last_mut().expect("starts with one chunk");
-        if !last.0.is_empty() && (last.0.len() >= MAX_LINES || last.1.len() + line.len() + 1 > MAX_BYTES) {
+        if !last.0.is_empty()
+            && (last.0.len() >= MAX_LINES || last.1.len() + line.len() + 1 > MAX_BYTES)
+        {
             out.push((Vec::new(), Vec::new()));
         }
         let last = out.last_mut().expect("just pushed");
@@ -166,7 +215,10 @@ async fn run_chunk(
         None => {
             let file = CreateFileRequest {
                 file: FileInput {
-                    source: InputSource::Bytes { filename: format!("regen-{}.jsonl", &chunk_key[..12]), bytes: body.clone().into() },
+                    source: InputSource::Bytes {
+                        filename: format!("regen-{}.jsonl", &chunk_key[..12]),
+                        bytes: body.clone().into(),
+                    },
                 },
                 purpose: FilePurpose::Batch,
                 expires_after: None,
@@ -175,7 +227,10 @@ async fn run_chunk(
                 .files()
                 .create(file)
                 .await
-                .map_err(|source| BatchError::Api { what: "uploading a batch file".into(), source: Box::new(source) })?;
+                .map_err(|source| BatchError::Api {
+                    what: "uploading a batch file".into(),
+                    source: Box::new(source),
+                })?;
             let request = BatchRequest {
                 input_file_id: uploaded.id,
                 endpoint: BatchEndpoint::V1ChatCompletions,
@@ -183,12 +238,21 @@ async fn run_chunk(
                 metadata: None,
                 output_expires_after: None,
             };
-            let batch = client
-                .batches()
-                .create(request)
-                .await
-                .map_err(|source| BatchError::Api { what: "creating a batch".into(), source: Box::new(source) })?;
-            cx.store.record_batch(&chunk_key, &batch.id).map_err(|source| BatchError::RecordBatch { batch: batch.id.clone(), source })?;
+            let batch =
+                client
+                    .batches()
+                    .create(request)
+                    .await
+                    .map_err(|source| BatchError::Api {
+                        what: "creating a batch".into(),
+                        source: Box::new(source),
+                    })?;
+            cx.store
+                .record_batch(&chunk_key, &batch.id)
+                .map_err(|source| BatchError::RecordBatch {
+                    batch: batch.id.clone(),
+                    source,
+                })?;
             cx.stats.batch[0].fetch_add(ids.len() as u64, Ordering::Relaxed);
             cx.stats.batch[1].fetch_add(1, Ordering::Relaxed);
             batch.id
@@ -200,8 +264,17 @@ async fn run_chunk(
             .batches()
             .retrieve(&batch_id)
             .await
-            .map_err(|source| BatchError::Api { what: format!("polling batch {batch_id}"), source: Box::new(source) })?;
-        if matches!(b.status, BatchStatus::Completed | BatchStatus::Expired | BatchStatus::Failed | BatchStatus::Cancelled) {
+            .map_err(|source| BatchError::Api {
+                what: format!("polling batch {batch_id}"),
+                source: Box::new(source),
+            })?;
+        if matches!(
+            b.status,
+            BatchStatus::Completed
+                | BatchStatus::Expired
+                | BatchStatus::Failed
+                | BatchStatus::Cancelled
+        ) {
             break b;
         }
         tokio::select! {
@@ -216,17 +289,36 @@ async fn run_chunk(
             .files()
             .content(out)
             .await
-            .map_err(|source| BatchError::Api { what: format!("downloading batch output {out}"), source: Box::new(source) })?;
-        for line in String::from_utf8_lossy(&bytes).lines().filter(|l| !l.trim().is_empty()) {
-            let v: Value = serde_json::from_str(line).map_err(|source| BatchError::Output { batch: batch_id.clone(), source })?;
+            .map_err(|source| BatchError::Api {
+                what: format!("downloading batch output {out}"),
+                source: Box::new(source),
+            })?;
+        for line in String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let v: Value = serde_json::from_str(line).map_err(|source| BatchError::Output {
+                batch: batch_id.clone(),
+                source,
+            })?;
             let hash = v["custom_id"].as_str().unwrap_or_default();
-            let Some((_, request)) = wanted.get(hash) else { continue };
+            let Some((_, request)) = wanted.get(hash) else {
+                continue;
+            };
             let Some(call) = answer(&v) else { continue };
-            cx.store.put(hash.to_string(), request.clone(), call).await.map_err(BatchError::Answer)?;
+            cx.store
+                .put(hash.to_string(), request.clone(), call)
+                .await
+                .map_err(BatchError::Answer)?;
             answered.insert(hash.to_string());
         }
     }
-    tracing::info!("batch {batch_id}: {:?}, {} of {} answered", batch.status, answered.len(), ids.len());
+    tracing::info!(
+        "batch {batch_id}: {:?}, {} of {} answered",
+        batch.status,
+        answered.len(),
+        ids.len()
+    );
     Ok(answered)
 }
 
@@ -238,7 +330,9 @@ fn answer(line: &Value) -> Option<CachedCall> {
     }
     let body = &resp["body"];
     let choice = &body["choices"][0];
-    let text = choice["message"]["content"].as_str().filter(|t| !t.trim().is_empty())?;
+    let text = choice["message"]["content"]
+        .as_str()
+        .filter(|t| !t.trim().is_empty())?;
     Some(CachedCall {
         reply: text.to_string(),
         prompt_tokens: body["usage"]["prompt_tokens"].as_u64().unwrap_or(0),

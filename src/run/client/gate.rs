@@ -72,7 +72,14 @@ impl Drop for Pending {
 impl Gate {
     pub fn new(size: usize) -> Arc<Self> {
         let size = size.max(1);
-        Arc::new(Gate { state: Mutex::new(State { available: size, seq: 0, waiting: BinaryHeap::new() }), size })
+        Arc::new(Gate {
+            state: Mutex::new(State {
+                available: size,
+                seq: 0,
+                waiting: BinaryHeap::new(),
+            }),
+            size,
+        })
     }
 
     pub async fn acquire(self: &Arc<Self>, priority: Priority) -> Permit {
@@ -88,7 +95,11 @@ impl Gate {
             s.waiting.push(Reverse((priority, seq, Slot(tx))));
             rx
         };
-        let mut pending = Pending { rx, gate: self.clone(), granted: false };
+        let mut pending = Pending {
+            rx,
+            gate: self.clone(),
+            granted: false,
+        };
         // The sender lives in the heap until granted, so an error cannot happen while waiting.
         let _ = (&mut pending.rx).await;
         pending.granted = true;
@@ -146,7 +157,8 @@ mod tests {
         waiter.abort();
         let _ = waiter.await;
         drop(held);
-        let again = tokio::time::timeout(std::time::Duration::from_secs(1), gate.acquire((2, 0))).await;
+        let again =
+            tokio::time::timeout(std::time::Duration::from_secs(1), gate.acquire((2, 0))).await;
         assert!(again.is_ok(), "the permit came back");
     }
 }

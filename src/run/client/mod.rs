@@ -45,16 +45,27 @@ impl ModelClient {
                 .iter()
                 .map(|u| api_client(u, key.as_deref(), &http_calls).map(|c| (u.clone(), c)))
                 .collect::<Result<Vec<_>, ClientError>>()?;
-            replicas = tokio::sync::OnceCell::new_with(Some(Replicas::new(clients, spec.routing, spec.concurrency)));
+            replicas = tokio::sync::OnceCell::new_with(Some(Replicas::new(
+                clients,
+                spec.routing,
+                spec.concurrency,
+            )));
         }
         Ok(ModelClient {
             alias: spec.alias.into(),
             model: spec.model.into(),
-            endpoint: if spec.local.is_some() { "(embedded local model)".into() } else { spec.endpoints.join(", ") },
+            endpoint: if spec.local.is_some() {
+                "(embedded local model)".into()
+            } else {
+                spec.endpoints.join(", ")
+            },
             key_env: spec.key_env.into(),
             replicas,
             routing: spec.routing,
-            local: spec.local.as_ref().map(|l| LocalLaunch { settings: l.settings.clone(), run_dir: l.run_dir.clone() }),
+            local: spec.local.as_ref().map(|l| LocalLaunch {
+                settings: l.settings.clone(),
+                run_dir: l.run_dir.clone(),
+            }),
             local_server: tokio::sync::Mutex::new(None),
             // `concurrency` is per endpoint: the model's gate holds that much per replica.
             limit: Gate::new(spec.concurrency * spec.endpoints.len().max(1)),
@@ -82,19 +93,29 @@ impl ModelClient {
         self.replicas
             .get_or_try_init(|| async {
                 // A model without a local launch got its replicas when it was made.
-                let Some(local) = &self.local else { return Err(ClientError::NoEndpoint) };
-                let server = crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
+                let Some(local) = &self.local else {
+                    return Err(ClientError::NoEndpoint);
+                };
+                let server =
+                    crate::local::start(&self.alias, &local.settings, &local.run_dir).await?;
                 let url = server.base_url.clone();
                 *self.local_server.lock().await = Some(server);
                 let client = api_client(&url, self.secret.as_deref(), &self.http_calls)?;
-                Ok(Replicas::new(vec![(url, client)], self.routing, self.limit.size))
+                Ok(Replicas::new(
+                    vec![(url, client)],
+                    self.routing,
+                    self.limit.size,
+                ))
             })
             .await
     }
 
     /// Calls, failures and latency per endpoint (empty before a local server starts).
     pub fn endpoint_report(&self) -> Vec<crate::run::report::run_summary::EndpointSummary> {
-        self.replicas.get().map(Replicas::report).unwrap_or_default()
+        self.replicas
+            .get()
+            .map(Replicas::report)
+            .unwrap_or_default()
     }
 
     /// Stop the local server if this run started one.
@@ -114,18 +135,37 @@ impl ModelClient {
     /// the store, the rest as one request with `n` where the server takes it,
     /// else one request each. Results are in the order of `keys`; a fresh reply is
     /// stored before it is returned.
-    pub async fn call_samples(&self, keys: &[CacheKey], store: &Store, refresh: bool, priority: Priority) -> Vec<Result<Reply, CallError>> {
+    pub async fn call_samples(
+        &self,
+        keys: &[CacheKey],
+        store: &Store,
+        refresh: bool,
+        priority: Priority,
+    ) -> Vec<Result<Reply, CallError>> {
         if keys.is_empty() {
             return vec![];
         }
         // Serialise and hash each key once: the cache lookup, the write and the in-flight map share it.
         let ids: Vec<(String, String)> = keys.iter().map(CacheKey::identity).collect();
         let flight = crate::run::store::key_filter::key_slot(&ids[0].0);
-        let lock = self.inflight.lock().unwrap_or_else(|p| p.into_inner()).entry(flight).or_default().clone();
+        let lock = self
+            .inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(flight)
+            .or_default()
+            .clone();
         let guard = lock.lock().await;
         // `--refresh` re-asks a prompt once per run; later records with it take the fresh answer.
-        let refresh = refresh && self.refreshed.lock().unwrap_or_else(|p| p.into_inner()).insert(ids[0].0.clone());
-        let out = self.call_samples_once(keys, ids, store, refresh, priority).await;
+        let refresh = refresh
+            && self
+                .refreshed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(ids[0].0.clone());
+        let out = self
+            .call_samples_once(keys, ids, store, refresh, priority)
+            .await;
         drop(guard);
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         if Arc::strong_count(&lock) <= 2 {
@@ -161,7 +201,12 @@ impl ModelClient {
                 }
                 Ok(None) => missing.push(i),
                 // A store that cannot be read is an error, never a miss paid for again.
-                Err(e) => out[i] = Some(Err(CallError::failed(FailReason::Store, format!("reading the cache failed: {e}")))),
+                Err(e) => {
+                    out[i] = Some(Err(CallError::failed(
+                        FailReason::Store,
+                        format!("reading the cache failed: {e}"),
+                    )))
+                }
             }
         }
         if self.offline.load(Ordering::Relaxed) {
@@ -171,7 +216,12 @@ impl ModelClient {
                     "not in the cache, and this run makes no calls: export and import this step first",
                 )));
             }
-            return out.into_iter().map(|r| r.unwrap_or_else(|| Err(CallError::failed(FailReason::Client, "no result")))).collect();
+            return out
+                .into_iter()
+                .map(|r| {
+                    r.unwrap_or_else(|| Err(CallError::failed(FailReason::Client, "no result")))
+                })
+                .collect();
         }
         // Samples as `n`, in chunks the API accepts; what a chunk does not cover goes one by one.
         let mut one_by_one = Vec::new();
@@ -213,16 +263,30 @@ impl ModelClient {
         let singles = match one_by_one[..] {
             // The common case, one call: no join over a list of one.
             [i] => vec![single(i, std::mem::take(&mut ids[i])).await],
-            _ => futures::future::join_all(one_by_one.iter().map(|&i| single(i, std::mem::take(&mut ids[i])))).await,
+            _ => {
+                futures::future::join_all(
+                    one_by_one
+                        .iter()
+                        .map(|&i| single(i, std::mem::take(&mut ids[i]))),
+                )
+                .await
+            }
         };
         for (i, r) in singles {
             out[i] = Some(r);
         }
-        out.into_iter().map(|r| r.unwrap_or_else(|| Err(CallError::failed(FailReason::Client, "no result")))).collect()
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(CallError::failed(FailReason::Client, "no result"))))
+            .collect()
     }
 
     /// Store a fresh reply before anyone sees it: the cache is the resume log.
-    async fn keep(&self, (key, request): (String, String), reply: Reply, store: &Store) -> Result<Reply, CallError> {
+    async fn keep(
+        &self,
+        (key, request): (String, String),
+        reply: Reply,
+        store: &Store,
+    ) -> Result<Reply, CallError> {
         let cached = CachedCall {
             reply: reply.text,
             prompt_tokens: reply.prompt_tokens,
@@ -230,15 +294,26 @@ impl ModelClient {
             truncated: reply.truncated,
         };
         match store.put(key, request, cached).await {
-            Ok(c) => Ok(Reply { text: c.reply, ..reply }),
+            Ok(c) => Ok(Reply {
+                text: c.reply,
+                ..reply
+            }),
             Err(e) => Err(CallError::failed(FailReason::Store, e.to_string())),
         }
     }
 }
 
-fn api_client(endpoint: &str, key: Option<&str>, http_calls: &Arc<AtomicU64>) -> Result<Client<OpenAIConfig>, ClientError> {
-    let config = OpenAIConfig::new().with_api_base(endpoint.trim_end_matches('/')).with_api_key(key.unwrap_or("none"));
+fn api_client(
+    endpoint: &str,
+    key: Option<&str>,
+    http_calls: &Arc<AtomicU64>,
+) -> Result<Client<OpenAIConfig>, ClientError> {
+    let config = OpenAIConfig::new()
+        .with_api_base(endpoint.trim_end_matches('/'))
+        .with_api_key(key.unwrap_or("none"));
     let http = crate::run::client::wire::model_http_client(endpoint)?;
     // `build`, not `with_config`: that would make (and load TLS roots for) a client only to replace it.
-    Ok(Client::build(http.clone(), config).with_http_service(crate::run::client::wire::http_service(http, http_calls.clone())))
+    Ok(Client::build(http.clone(), config).with_http_service(
+        crate::run::client::wire::http_service(http, http_calls.clone()),
+    ))
 }

@@ -16,7 +16,11 @@ impl Bucket {
     pub fn per_minute(limit: f64) -> Self {
         let per_sec = (limit / 60.0).max(1e-9);
         let cap = per_sec.max(1.0);
-        Bucket { per_sec, cap, state: Mutex::new((cap, Instant::now())) }
+        Bucket {
+            per_sec,
+            cap,
+            state: Mutex::new((cap, Instant::now())),
+        }
     }
 
     /// Wait until `n` units are available, then take them. A request larger than

@@ -89,7 +89,11 @@ impl Drop for InFlight<'_> {
 }
 
 impl Replicas {
-    pub fn new(clients: Vec<(String, Client<OpenAIConfig>)>, routing: Routing, per_replica: usize) -> Replicas {
+    pub fn new(
+        clients: Vec<(String, Client<OpenAIConfig>)>,
+        routing: Routing,
+        per_replica: usize,
+    ) -> Replicas {
         let list = clients
             .into_iter()
             .map(|(url, client)| Replica {
@@ -104,11 +108,21 @@ impl Replicas {
                 refusing_since: Mutex::new(None),
             })
             .collect();
-        Replicas { list, routing, per_replica: per_replica.max(1), turn: AtomicUsize::new(0), freed: tokio::sync::Notify::new() }
+        Replicas {
+            list,
+            routing,
+            per_replica: per_replica.max(1),
+            turn: AtomicUsize::new(0),
+            freed: tokio::sync::Notify::new(),
+        }
     }
 
     fn in_rotation(&self, i: usize, now: Instant) -> bool {
-        self.list[i].out_until.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|(until, _)| now >= until)
+        self.list[i]
+            .out_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|(until, _)| now >= until)
     }
 
     /// The replica for the next attempt, waiting while every replica it may use
@@ -139,17 +153,29 @@ impl Replicas {
             return Some(self.take(0));
         }
         let now = Instant::now();
-        let mut up: Vec<usize> = (0..n).filter(|&i| self.in_rotation(i, now) && Some(i) != avoid).collect();
+        let mut up: Vec<usize> = (0..n)
+            .filter(|&i| self.in_rotation(i, now) && Some(i) != avoid)
+            .collect();
         if up.is_empty() {
             up = (0..n).filter(|&i| self.in_rotation(i, now)).collect();
         }
         if up.is_empty() {
             // All out: the one that comes back first.
-            let back = |i: usize| self.list[i].out_until.lock().unwrap_or_else(|p| p.into_inner()).map_or(now, |(t, _)| t);
+            let back = |i: usize| {
+                self.list[i]
+                    .out_until
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .map_or(now, |(t, _)| t)
+            };
             up = (0..n).min_by_key(|&i| back(i)).into_iter().collect();
         }
         let load = |i: &usize| self.list[*i].outstanding.load(Ordering::Acquire);
-        let room: Vec<usize> = up.iter().copied().filter(|i| load(i) < self.per_replica).collect();
+        let room: Vec<usize> = up
+            .iter()
+            .copied()
+            .filter(|i| load(i) < self.per_replica)
+            .collect();
         let least = || room.iter().copied().min_by_key(|i| (load(i), *i));
         let index = match self.routing {
             Routing::Affinity => {
@@ -169,14 +195,28 @@ impl Replicas {
         }?;
         // Taken only if it still has room (another request may have won the race).
         let r = &self.list[index];
-        r.outstanding.fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| (o < self.per_replica).then_some(o + 1)).ok()?;
-        Some(InFlight { index, replica: r, started: Instant::now(), freed: Some(&self.freed) })
+        r.outstanding
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |o| {
+                (o < self.per_replica).then_some(o + 1)
+            })
+            .ok()?;
+        Some(InFlight {
+            index,
+            replica: r,
+            started: Instant::now(),
+            freed: Some(&self.freed),
+        })
     }
 
     fn take(&self, index: usize) -> InFlight<'_> {
         let replica = &self.list[index];
         replica.outstanding.fetch_add(1, Ordering::AcqRel);
-        InFlight { index, replica, started: Instant::now(), freed: None }
+        InFlight {
+            index,
+            replica,
+            started: Instant::now(),
+            freed: None,
+        }
     }
 
     /// The attempt got an HTTP answer that says nothing bad about the replica.
@@ -188,7 +228,10 @@ impl Replicas {
         *r.refusing_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let ms = f.started.elapsed().as_millis().min(u128::from(LONGEST_MS)) as u64;
         // `saturating_record` clamps into the histogram's range, so it cannot fail.
-        r.latencies_ms.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(ms);
+        r.latencies_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .saturating_record(ms);
     }
 
     /// The attempt failed. Failures that speak of the replica (no connection,
@@ -198,10 +241,15 @@ impl Replicas {
         r.calls.fetch_add(1, Ordering::Relaxed);
         r.failures.fetch_add(1, Ordering::Relaxed);
         if reason == FailReason::Connection {
-            r.refusing_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
+            r.refusing_since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert_with(Instant::now);
         }
-        let the_replicas_fault = matches!(reason, FailReason::Connection | FailReason::Disconnected | FailReason::Timeout)
-            || matches!(reason, FailReason::Http(code) if code >= 500);
+        let the_replicas_fault = matches!(
+            reason,
+            FailReason::Connection | FailReason::Disconnected | FailReason::Timeout
+        ) || matches!(reason, FailReason::Http(code) if code >= 500);
         if !the_replicas_fault || self.list.len() < 2 {
             return;
         }
@@ -250,7 +298,14 @@ mod tests {
     use super::*;
 
     fn replicas(n: usize, routing: Routing, per: usize) -> Replicas {
-        let clients = (0..n).map(|i| (format!("http://r{i}/v1"), Client::with_config(OpenAIConfig::new()))).collect();
+        let clients = (0..n)
+            .map(|i| {
+                (
+                    format!("http://r{i}/v1"),
+                    Client::with_config(OpenAIConfig::new()),
+                )
+            })
+            .collect();
         Replicas::new(clients, routing, per)
     }
 
@@ -258,7 +313,9 @@ mod tests {
     fn least_outstanding_spreads_and_skips_a_replica_out_of_rotation() {
         let r = replicas(3, Routing::LeastOutstanding, 8);
         let held: Vec<InFlight> = (0..6).map(|_| r.try_begin(0, None).unwrap()).collect();
-        let per: Vec<usize> = (0..3).map(|i| held.iter().filter(|f| f.index == i).count()).collect();
+        let per: Vec<usize> = (0..3)
+            .map(|i| held.iter().filter(|f| f.index == i).count())
+            .collect();
         assert_eq!(per, vec![2, 2, 2]);
         drop(held);
         for _ in 0..STRIKES {
@@ -267,7 +324,9 @@ mod tests {
             r.failed(&f, FailReason::Connection);
             assert_eq!(bad, 0, "least loaded, lowest index first while it is in");
         }
-        let picks: Vec<usize> = (0..4).map(|_| r.try_begin(0, None).unwrap().index).collect();
+        let picks: Vec<usize> = (0..4)
+            .map(|_| r.try_begin(0, None).unwrap().index)
+            .collect();
         assert!(picks.iter().all(|&i| i != 0), "{picks:?}");
     }
 
@@ -276,15 +335,24 @@ mod tests {
         let r = replicas(4, Routing::Affinity, 2);
         let home = r.try_begin(42, None).unwrap().index;
         for _ in 0..5 {
-            assert_eq!(r.try_begin(42, None).unwrap().index, home, "same record, same replica");
+            assert_eq!(
+                r.try_begin(42, None).unwrap().index,
+                home,
+                "same record, same replica"
+            );
         }
         let a = r.try_begin(42, None).unwrap();
         let b = r.try_begin(42, None).unwrap();
         assert_eq!((a.index, b.index), (home, home));
         let spilled = r.try_begin(42, None).unwrap();
         assert_ne!(spilled.index, home, "full: spills to the least loaded");
-        let homes: std::collections::BTreeSet<usize> = (0..64u64).map(|k| r.try_begin(k * 7919, None).unwrap().index).collect();
-        assert!(homes.len() > 1, "different records land on different replicas");
+        let homes: std::collections::BTreeSet<usize> = (0..64u64)
+            .map(|k| r.try_begin(k * 7919, None).unwrap().index)
+            .collect();
+        assert!(
+            homes.len() > 1,
+            "different records land on different replicas"
+        );
     }
 
     #[test]
@@ -297,7 +365,10 @@ mod tests {
         }
         let held: Vec<InFlight> = (0..2).map(|_| r.try_begin(0, None).unwrap()).collect();
         assert!(held.iter().all(|f| f.index == 1));
-        assert!(r.try_begin(0, None).is_none(), "the survivor is full: the third request waits instead of making 3 in flight");
+        assert!(
+            r.try_begin(0, None).is_none(),
+            "the survivor is full: the third request waits instead of making 3 in flight"
+        );
         drop(held);
         assert_eq!(r.try_begin(0, None).map(|f| f.index), Some(1));
     }
@@ -316,7 +387,14 @@ mod tests {
         }
         let report = &r.report()[0];
         assert_eq!((report.p50_ms, report.p95_ms), (Some(501), Some(951)));
-        assert_eq!(r.list[0].latencies_ms.lock().unwrap().distinct_values(), size, "fixed size");
-        assert!(r.list[0].latencies_ms.lock().unwrap().max() >= LONGEST_MS, "a huge latency is clamped, not lost");
+        assert_eq!(
+            r.list[0].latencies_ms.lock().unwrap().distinct_values(),
+            size,
+            "fixed size"
+        );
+        assert!(
+            r.list[0].latencies_ms.lock().unwrap().max() >= LONGEST_MS,
+            "a huge latency is clamped, not lost"
+        );
     }
 }

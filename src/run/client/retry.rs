@@ -27,7 +27,12 @@ pub enum AskError {
 
 impl ModelClient {
     /// One logical request (`n` completions), retried on what retrying can fix.
-    pub(super) async fn ask(&self, key: &CacheKey, n: usize, priority: Priority) -> Result<Vec<Reply>, AskError> {
+    pub(super) async fn ask(
+        &self,
+        key: &CacheKey,
+        n: usize,
+        priority: Priority,
+    ) -> Result<Vec<Reply>, AskError> {
         // Until the endpoint has answered once, one request at a time.
         // A request that queued behind the probe before the answer came goes on at
         // once: holding the lock for its whole request made every request queued
@@ -39,7 +44,11 @@ impl ModelClient {
             (!self.reached.load(Ordering::Acquire)).then_some(guard)
         };
         let mut last = (FailReason::Client, String::new());
-        let estimate = key.messages.iter().map(|(_, m)| crate::defaults::estimated_tokens(m)).sum::<f64>()
+        let estimate = key
+            .messages
+            .iter()
+            .map(|(_, m)| crate::defaults::estimated_tokens(m))
+            .sum::<f64>()
             + crate::defaults::estimated_completion(key.max_tokens.map(f64::from)) * n as f64;
         // The replicas (a local model's server starts here, on the first call that misses the cache).
         // (Once they are there, no wait to race against a stop.)
@@ -54,7 +63,10 @@ impl ModelClient {
             Ok(r) => r,
             Err(e) => {
                 let e = WireError::new(FailReason::LocalServer, e.to_string());
-                let stop = self.endpoint_problem(&e, None).await.unwrap_or(StopReason::Interrupted);
+                let stop = self
+                    .endpoint_problem(&e, None)
+                    .await
+                    .unwrap_or(StopReason::Interrupted);
                 self.halt.stop(stop);
                 return Err(AskError::Failed(CallError::Stopped));
             }
@@ -70,7 +82,11 @@ impl ModelClient {
                 let jitter = rand::rng().random_range(0.5..1.5);
                 delay = Duration::from_secs_f64((base * jitter).min(20.0));
             }
-            let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.saturating_duration_since(Instant::now()));
+            let paused = self
+                .paused_until
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .map(|t| t.saturating_duration_since(Instant::now()));
             // (A zero sleep still takes a trip through the timer: skipped.)
             let wait = delay.max(paused.unwrap_or_default());
             if !wait.is_zero() {
@@ -117,17 +133,27 @@ impl ModelClient {
                 return Err(AskError::Failed(CallError::Stopped));
             };
             match result {
-                Err(_) => last = (FailReason::Timeout, format!("no reply within {:?}", self.timeout)),
+                Err(_) => {
+                    last = (
+                        FailReason::Timeout,
+                        format!("no reply within {:?}", self.timeout),
+                    )
+                }
                 Ok(Ok(replies)) => {
                     self.answered();
-                    let (p, c) = replies.iter().fold((0, 0), |a, r| (a.0 + r.prompt_tokens, a.1 + r.completion_tokens));
+                    let (p, c) = replies.iter().fold((0, 0), |a, r| {
+                        (a.0 + r.prompt_tokens, a.1 + r.completion_tokens)
+                    });
                     self.halt.charge(p, c, self.prices.0, self.prices.1);
                     if let Some(b) = &self.tpm {
                         b.settle((p + c) as f64 - estimate);
                     }
                     return Ok(replies);
                 }
-                Ok(Err(WireError { reason: FailReason::Http(400), .. })) if n > 1 => {
+                Ok(Err(WireError {
+                    reason: FailReason::Http(400),
+                    ..
+                })) if n > 1 => {
                     self.answered();
                     return Err(AskError::NRefused);
                 }
@@ -155,7 +181,11 @@ impl ModelClient {
     /// Errors that waiting will not fix: nobody answers (for `UNREACHABLE_AFTER`),
     /// the key is refused, or the model does not exist. Transient errors (429,
     /// 5xx, timeouts) are not among them.
-    async fn endpoint_problem(&self, e: &WireError, replicas: Option<&Replicas>) -> Option<StopReason> {
+    async fn endpoint_problem(
+        &self,
+        e: &WireError,
+        replicas: Option<&Replicas>,
+    ) -> Option<StopReason> {
         let stop = |problem: String, advice: String| StopReason::Endpoint {
             model: self.alias.clone(),
             endpoint: self.endpoint.clone(),

@@ -26,7 +26,10 @@ pub struct WireError {
 
 impl WireError {
     pub fn new(reason: FailReason, raw: impl Into<String>) -> Self {
-        WireError { reason, raw: raw.into() }
+        WireError {
+            reason,
+            raw: raw.into(),
+        }
     }
 }
 
@@ -37,35 +40,69 @@ impl ModelClient {
         key: &CacheKey,
         n: usize,
     ) -> Result<Vec<Reply>, WireError> {
-        match client.chat().create_byot::<_, ChatReply>(self.request(key, n)).await {
+        match client
+            .chat()
+            .create_byot::<_, ChatReply>(self.request(key, n))
+            .await
+        {
             Ok(resp) => {
                 if resp.choices.is_empty() {
-                    return Err(WireError::new(FailReason::NoChoices, "the reply had no choices"));
+                    return Err(WireError::new(
+                        FailReason::NoChoices,
+                        "the reply had no choices",
+                    ));
                 }
-                if resp.choices.iter().all(|c| c.message.content.as_deref().unwrap_or_default().trim().is_empty()) {
-                    return Err(WireError::new(FailReason::EmptyReply, format!("{resp:?}").chars().take(2000).collect::<String>()));
+                if resp.choices.iter().all(|c| {
+                    c.message
+                        .content
+                        .as_deref()
+                        .unwrap_or_default()
+                        .trim()
+                        .is_empty()
+                }) {
+                    return Err(WireError::new(
+                        FailReason::EmptyReply,
+                        format!("{resp:?}").chars().take(2000).collect::<String>(),
+                    ));
                 }
                 // Usage covers every choice: it goes on the first so totals stay right.
                 let usage = resp.usage;
                 Ok(resp
                     .choices
                     .into_iter()
-                    .map(|c| (c.message.content.unwrap_or_default(), c.finish_reason.as_deref() == Some("length")))
+                    .map(|c| {
+                        (
+                            c.message.content.unwrap_or_default(),
+                            c.finish_reason.as_deref() == Some("length"),
+                        )
+                    })
                     .filter(|t| !t.0.trim().is_empty())
                     .enumerate()
                     .map(|(i, (text, truncated))| Reply {
                         text,
                         truncated,
-                        prompt_tokens: if i == 0 { usage.map_or(0, |u| u.prompt_tokens) } else { 0 },
-                        completion_tokens: if i == 0 { usage.map_or(0, |u| u.completion_tokens) } else { 0 },
+                        prompt_tokens: if i == 0 {
+                            usage.map_or(0, |u| u.prompt_tokens)
+                        } else {
+                            0
+                        },
+                        completion_tokens: if i == 0 {
+                            usage.map_or(0, |u| u.completion_tokens)
+                        } else {
+                            0
+                        },
                         cached: false,
                     })
                     .collect())
             }
-            Err(OpenAIError::ApiError(e)) => Err(WireError::new(FailReason::Http(e.status_code.as_u16()), e.api_error.message.clone())),
-            Err(OpenAIError::JSONDeserialize(e, raw)) => {
-                Err(WireError::new(FailReason::MalformedReply, format!("{e}: {}", raw.chars().take(2000).collect::<String>())))
-            }
+            Err(OpenAIError::ApiError(e)) => Err(WireError::new(
+                FailReason::Http(e.status_code.as_u16()),
+                e.api_error.message.clone(),
+            )),
+            Err(OpenAIError::JSONDeserialize(e, raw)) => Err(WireError::new(
+                FailReason::MalformedReply,
+                format!("{e}: {}", raw.chars().take(2000).collect::<String>()),
+            )),
             Err(OpenAIError::Reqwest(e)) => Err(transport(&e)),
             Err(e) => Err(WireError::new(FailReason::Client, e.to_string())),
         }
@@ -77,7 +114,10 @@ impl ModelClient {
             messages: key
                 .messages
                 .iter()
-                .map(|(role, content)| ChatMessage { role: if role == "system" { "system" } else { "user" }, content })
+                .map(|(role, content)| ChatMessage {
+                    role: if role == "system" { "system" } else { "user" },
+                    content,
+                })
                 .collect(),
             model: &self.model,
             max_tokens: key.max_tokens,
@@ -182,7 +222,12 @@ pub async fn list_models(endpoint: &str, key_env: &str) -> Result<Vec<String>, r
         req = req.bearer_auth(key);
     }
     let body: serde_json::Value = req.send().await?.json().await?;
-    Ok(body["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect())
+    Ok(body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["id"].as_str().map(str::to_string))
+        .collect())
 }
 
 /// The HTTP path under async-openai: count every request that reaches the wire and
@@ -205,7 +250,10 @@ pub fn http_service(
         async move {
             let request = factory.build().await?;
             counter.fetch_add(1, Ordering::Relaxed);
-            let response = client.execute(request).await.map_err(OpenAIError::Reqwest)?;
+            let response = client
+                .execute(request)
+                .await
+                .map_err(OpenAIError::Reqwest)?;
             if let Some(d) = retry_after(response.headers()) {
                 let _ = RETRY_AFTER.try_with(|c| c.set(Some(d)));
             }
@@ -217,13 +265,19 @@ pub fn http_service(
 /// `Retry-After: <seconds>` (the HTTP-date form is rare on these APIs and ignored).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 /// An HTTP client with a timeout; one that cannot be built is an error, never a
 /// default client without the timeout and the no-redirect policy.
 pub fn reqwest_client(timeout_s: f64) -> Result<reqwest::Client, reqwest::Error> {
-    client_builder().timeout(Duration::from_secs_f64(timeout_s)).build()
+    client_builder()
+        .timeout(Duration::from_secs_f64(timeout_s))
+        .build()
 }
 
 /// The client under a model's calls to `endpoint`. No timer of its own: the
@@ -233,12 +287,24 @@ pub fn reqwest_client(timeout_s: f64) -> Result<reqwest::Client, reqwest::Error>
 /// are off, so its client loads no root certificates (tens of milliseconds at
 /// start-up).
 pub fn model_http_client(endpoint: &str) -> Result<reqwest::Client, ClientError> {
-    let plain = endpoint.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
-    let builder = if plain { client_builder().tls_certs_only([]) } else { client_builder() };
-    builder.build().map_err(|source| ClientError::Http { endpoint: endpoint.to_string(), source })
+    let plain = endpoint
+        .trim_start()
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+    let builder = if plain {
+        client_builder().tls_certs_only([])
+    } else {
+        client_builder()
+    };
+    builder.build().map_err(|source| ClientError::Http {
+        endpoint: endpoint.to_string(),
+        source,
+    })
 }
 
 fn client_builder() -> reqwest::ClientBuilder {
     // No redirects: an API endpoint does not send them, and the policy runs on every request.
-    reqwest::Client::builder().pool_max_idle_per_host(1024).redirect(reqwest::redirect::Policy::none())
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .redirect(reqwest::redirect::Policy::none())
 }

@@ -58,16 +58,28 @@ impl Ctx {
     /// every value it is given, and a record carries all its upstream text.
     /// (Undefined names are errors, so a name missed here would fail loudly,
     /// never render empty.)
-    pub fn render(&self, id: NodeId, arg: &str, fields: &Map<String, Value>) -> Result<String, minijinja::Error> {
+    pub fn render(
+        &self,
+        id: NodeId,
+        arg: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<String, minijinja::Error> {
         let node = &self.wf.nodes[id];
-        let Some(p) = node.prompts.get(arg) else { return self.templates.render_str("", fields) };
-        let mut context: std::collections::BTreeMap<&str, &Value> = (p.reads.iter().chain(&p.may_read))
-            .filter_map(|name| fields.get_key_value(name.as_str()))
-            .map(|(k, v)| (k.as_str(), v))
-            .collect();
+        let Some(p) = node.prompts.get(arg) else {
+            return self.templates.render_str("", fields);
+        };
+        let mut context: std::collections::BTreeMap<&str, &Value> =
+            (p.reads.iter().chain(&p.may_read))
+                .filter_map(|name| fields.get_key_value(name.as_str()))
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
         for name in &p.reads {
             if !context.contains_key(name.as_str()) {
-                if let Some(v) = self.pools.get(name).or_else(|| self.wf.param(name).map(|p| &p.value)) {
+                if let Some(v) = self
+                    .pools
+                    .get(name)
+                    .or_else(|| self.wf.param(name).map(|p| &p.value))
+                {
                     context.insert(name.as_str(), v);
                 }
             }
@@ -81,7 +93,10 @@ impl Ctx {
 
     /// Calls of older source records first; within one, the deepest step first.
     pub fn priority(&self, id: NodeId, lineage: u64) -> crate::run::client::gate::Priority {
-        (lineage & ((1 << 40) - 1), u32::MAX - self.depth.get(id).copied().unwrap_or(0))
+        (
+            lineage & ((1 << 40) - 1),
+            u32::MAX - self.depth.get(id).copied().unwrap_or(0),
+        )
     }
 }
 
@@ -90,7 +105,13 @@ pub fn template_name(step: &str, arg: &str) -> String {
     format!("{step}#{arg}")
 }
 
-pub fn cache_key(cx: &Ctx, id: NodeId, r: &Rec, messages: Vec<(String, String)>, sample: u32) -> CacheKey {
+pub fn cache_key(
+    cx: &Ctx,
+    id: NodeId,
+    r: &Rec,
+    messages: Vec<(String, String)>,
+    sample: u32,
+) -> CacheKey {
     let s = &cx.wf.nodes[id].call;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
     // Only greedy calls (temperature 0) with the same prompt are one call; a
@@ -114,7 +135,10 @@ pub fn failure(cx: &Ctx, id: NodeId, r: &Rec, e: &CallError) {
     match e {
         CallError::Failed { reason, raw } => record(cx, id, &r.key, *reason, raw),
         CallError::Stopped => {
-            cx.stats.step(id).not_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            cx.stats
+                .step(id)
+                .not_run
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -123,7 +147,13 @@ pub fn failure(cx: &Ctx, id: NodeId, r: &Rec, e: &CallError) {
 /// run ends "failed" all the same (the count is in memory) and the log says why.
 pub fn record(cx: &Ctx, id: NodeId, key: &str, reason: FailReason, raw: &str) {
     cx.stats.fail(id, &reason.to_string());
-    if let Err(e) = cx.store.record_failure(cx.run_id, &cx.wf.nodes[id].name, key, &reason.to_string(), raw) {
+    if let Err(e) = cx.store.record_failure(
+        cx.run_id,
+        &cx.wf.nodes[id].name,
+        key,
+        &reason.to_string(),
+        raw,
+    ) {
         cx.stats.fail(id, &FailReason::Store.to_string());
         tracing::error!(step = %cx.wf.nodes[id].name, record = key, "the run store did not take a failure ({reason}: {raw}): {e}");
     }

@@ -8,7 +8,12 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 impl StepEnv for Ctx {
-    fn render(&self, step: usize, template: &str, fields: &Map<String, Value>) -> Result<String, minijinja::Error> {
+    fn render(
+        &self,
+        step: usize,
+        template: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<String, minijinja::Error> {
         Ctx::render(self, step, template, fields)
     }
     fn kept(&self, step: usize, r: &Arc<Rec>) {
@@ -19,6 +24,11 @@ impl StepEnv for Ctx {
         crate::run::report::samples::removed(self, step, r, condition);
     }
     fn template_failed(&self, step: usize, r: &Rec, message: String) {
-        failure(self, step, r, &CallError::failed(FailReason::Template, message));
+        failure(
+            self,
+            step,
+            r,
+            &CallError::failed(FailReason::Template, message),
+        );
     }
 }

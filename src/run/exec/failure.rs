@@ -93,7 +93,10 @@ pub enum CallError {
 
 impl CallError {
     pub fn failed(reason: FailReason, raw: impl Into<String>) -> Self {
-        CallError::Failed { reason, raw: raw.into() }
+        CallError::Failed {
+            reason,
+            raw: raw.into(),
+        }
     }
 }
 

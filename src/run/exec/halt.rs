@@ -25,7 +25,12 @@ pub enum StopReason {
     /// A `--max-calls/--max-tokens/--max-cost` limit was reached (the message says which).
     Budget(String),
     /// Nobody answers at a model's endpoint, or it refuses us: waiting will not help.
-    Endpoint { model: String, endpoint: String, problem: String, advice: String },
+    Endpoint {
+        model: String,
+        endpoint: String,
+        problem: String,
+        advice: String,
+    },
 }
 
 impl StopReason {
@@ -46,7 +51,12 @@ impl std::fmt::Display for StopReason {
         match self {
             StopReason::Interrupted => f.write_str("interrupted"),
             StopReason::Budget(why) => write!(f, "budget: {why}"),
-            StopReason::Endpoint { model, endpoint, problem, .. } => write!(f, "model `{model}` at {endpoint}: {problem}"),
+            StopReason::Endpoint {
+                model,
+                endpoint,
+                problem,
+                ..
+            } => write!(f, "model `{model}` at {endpoint}: {problem}"),
         }
     }
 }
@@ -84,7 +94,8 @@ impl Halt {
             return;
         }
         *self.reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
-        self.deadline.send_replace(Some(Instant::now() + self.grace));
+        self.deadline
+            .send_replace(Some(Instant::now() + self.grace));
     }
 
     pub fn stopped(&self) -> bool {
@@ -92,7 +103,10 @@ impl Halt {
     }
 
     pub fn reason(&self) -> Option<StopReason> {
-        self.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// May a new HTTP request start? Counts it against `max_calls`.
@@ -112,15 +126,21 @@ impl Halt {
 
     /// Account a reply's tokens and cost; stop new requests once a budget is spent.
     pub fn charge(&self, prompt: u64, completion: u64, price_prompt: f64, price_completion: f64) {
-        let tokens = self.tokens.fetch_add(prompt + completion, Ordering::SeqCst) + prompt + completion;
+        let tokens =
+            self.tokens.fetch_add(prompt + completion, Ordering::SeqCst) + prompt + completion;
         // Prices are per million tokens, the tally is in millionths: tokens × price.
         let cost = (prompt as f64 * price_prompt + completion as f64 * price_completion) as u64;
         let spent = self.cost_micro.fetch_add(cost, Ordering::SeqCst) + cost;
         if let Some(max) = self.budget.max_tokens.filter(|m| tokens >= *m) {
-            self.stop(StopReason::Budget(format!("--max-tokens {max} reached ({tokens} tokens)")));
+            self.stop(StopReason::Budget(format!(
+                "--max-tokens {max} reached ({tokens} tokens)"
+            )));
         }
         if let Some(max) = self.budget.max_cost.filter(|m| spent as f64 / 1e6 >= *m) {
-            self.stop(StopReason::Budget(format!("--max-cost {max} reached ({:.4} spent)", spent as f64 / 1e6)));
+            self.stop(StopReason::Budget(format!(
+                "--max-cost {max} reached ({:.4} spent)",
+                spent as f64 / 1e6
+            )));
         }
     }
 
@@ -141,7 +161,8 @@ impl Halt {
 /// is torn).
 pub fn on_signals(halt: std::sync::Arc<Halt>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         next_signal(&mut term).await;
         halt.stop(StopReason::Interrupted);
         tracing::warn!("interrupted — no new calls; waiting up to {} s for calls in flight (again to quit now)", halt.grace.as_secs());
@@ -173,11 +194,23 @@ mod tests {
 
     #[test]
     fn budgets_stop_admission() {
-        let h = Halt::new(Budget { max_calls: Some(2), ..Default::default() }, Duration::ZERO);
+        let h = Halt::new(
+            Budget {
+                max_calls: Some(2),
+                ..Default::default()
+            },
+            Duration::ZERO,
+        );
         assert!(h.admit().is_ok() && h.admit().is_ok());
         assert!(h.admit().unwrap_err().to_string().contains("--max-calls 2"));
         assert!(h.admit().is_err(), "stays stopped");
-        let h = Halt::new(Budget { max_cost: Some(0.5), ..Default::default() }, Duration::ZERO);
+        let h = Halt::new(
+            Budget {
+                max_cost: Some(0.5),
+                ..Default::default()
+            },
+            Duration::ZERO,
+        );
         h.charge(100_000, 100_000, 1.0, 2.0); // 0.1 + 0.2
         assert!(!h.stopped());
         h.charge(100_000, 100_000, 1.0, 2.0);

@@ -23,15 +23,25 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>, samples: u32) -> Vec<O
     };
     let model = &cx.models[node.model.unwrap_or(0)];
     let stats = cx.stats.step(id);
-    stats.inflight.fetch_add(u64::from(samples), Ordering::Relaxed);
-    let results = model.call_samples(&keys, &cx.store, cx.refresh[id], cx.priority(id, r.lineage)).await;
-    stats.inflight.fetch_sub(u64::from(samples), Ordering::Relaxed);
+    stats
+        .inflight
+        .fetch_add(u64::from(samples), Ordering::Relaxed);
+    let results = model
+        .call_samples(&keys, &cx.store, cx.refresh[id], cx.priority(id, r.lineage))
+        .await;
+    stats
+        .inflight
+        .fetch_sub(u64::from(samples), Ordering::Relaxed);
     // The last sample's record takes the parent's fields when nothing else holds them.
     let mut parent = Some(parent);
     let last = results.len().saturating_sub(1);
     let mut out = Vec::with_capacity(results.len());
     for (sample, result) in results.into_iter().enumerate() {
-        let p = if sample == last { parent.take() } else { parent.clone() };
+        let p = if sample == last {
+            parent.take()
+        } else {
+            parent.clone()
+        };
         if let Some(p) = p {
             out.push(outcome(cx, id, p, sample as u32, samples, result));
         }
@@ -41,8 +51,17 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>, samples: u32) -> Vec<O
 
 /// The calls one record makes: its prompt rendered, one cache key per sample
 /// (none for a step without a prompt).
-pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<crate::run::store::CacheKey>, minijinja::Error> {
-    let Some(prompt) = cx.wf.nodes[id].kind.call_prompt().filter(|p| cx.wf.nodes[id].prompts.contains_key(*p)) else {
+pub fn keys(
+    cx: &Ctx,
+    id: NodeId,
+    r: &Rec,
+    samples: u32,
+) -> Result<Vec<crate::run::store::CacheKey>, minijinja::Error> {
+    let Some(prompt) = cx.wf.nodes[id]
+        .kind
+        .call_prompt()
+        .filter(|p| cx.wf.nodes[id].prompts.contains_key(*p))
+    else {
         return Ok(vec![]);
     };
     let user = cx.render(id, prompt, &r.fields)?;
@@ -54,27 +73,52 @@ pub fn keys(cx: &Ctx, id: NodeId, r: &Rec, samples: u32) -> Result<Vec<crate::ru
     // The last sample takes the messages; the others a copy.
     let mut keys = Vec::with_capacity(samples as usize);
     for i in 0..samples {
-        let m = if i + 1 == samples { std::mem::take(&mut messages) } else { messages.clone() };
+        let m = if i + 1 == samples {
+            std::mem::take(&mut messages)
+        } else {
+            messages.clone()
+        };
         keys.push(cache_key(cx, id, r, m, i));
     }
     Ok(keys)
 }
 
-fn outcome(cx: &Ctx, id: NodeId, parent: Arc<Rec>, sample: u32, samples: u32, result: Result<Reply, CallError>) -> Option<Rec> {
+fn outcome(
+    cx: &Ctx,
+    id: NodeId,
+    parent: Arc<Rec>,
+    sample: u32,
+    samples: u32,
+    result: Result<Reply, CallError>,
+) -> Option<Rec> {
     let node = &cx.wf.nodes[id];
     let r = &*parent;
     let stats = cx.stats.step(id);
     match result {
         // A reply cut off at max_tokens is a failure for kinds that say so, unless the model says keep.
-        Ok(reply) if reply.truncated && node.kind.truncation_fails() && !node.call.keep_truncated => {
+        Ok(reply)
+            if reply.truncated && node.kind.truncation_fails() && !node.call.keep_truncated =>
+        {
             count(stats, &reply);
             let raw = reply.text;
-            failure(cx, id, r, &CallError::failed(FailReason::Truncated, format!("cut off at max_tokens: {raw}")));
+            failure(
+                cx,
+                id,
+                r,
+                &CallError::failed(
+                    FailReason::Truncated,
+                    format!("cut off at max_tokens: {raw}"),
+                ),
+            );
             None
         }
         Ok(reply) => {
             count(stats, &reply);
-            let suffix = if samples > 1 { format!("{}:{sample}", node.name) } else { node.name.clone() };
+            let suffix = if samples > 1 {
+                format!("{}:{sample}", node.name)
+            } else {
+                node.name.clone()
+            };
             let add = node.kind.reply(node, reply.text);
             stats.emitted.fetch_add(1, Ordering::Relaxed);
             Some(child_of(parent, &suffix, add))
@@ -92,7 +136,11 @@ fn count(stats: &crate::run::exec::stats::StepStats, reply: &Reply) {
         stats.cache_hits.fetch_add(1, Ordering::Relaxed);
     } else {
         stats.calls.fetch_add(1, Ordering::Relaxed);
-        stats.prompt_tokens.fetch_add(reply.prompt_tokens, Ordering::Relaxed);
-        stats.completion_tokens.fetch_add(reply.completion_tokens, Ordering::Relaxed);
+        stats
+            .prompt_tokens
+            .fetch_add(reply.prompt_tokens, Ordering::Relaxed);
+        stats
+            .completion_tokens
+            .fetch_add(reply.completion_tokens, Ordering::Relaxed);
     }
 }

@@ -13,6 +13,8 @@ mod env;
 pub(crate) mod failure;
 pub(crate) mod halt;
 pub(crate) mod llm;
+mod panics;
+use panics::{injected_panic, record_panic};
 pub(crate) mod shard;
 pub(crate) mod sink;
 pub(crate) mod sink_error;
@@ -37,11 +39,23 @@ pub type Outputs = Vec<(mpsc::Sender<Msg>, usize)>;
 pub async fn send(outs: &Outputs, ev: Event) {
     // The last output takes the event itself: a record nothing else holds can
     // then give its fields to its child instead of having them copied.
-    let Some(((last_tx, last_port), rest)) = outs.split_last() else { return };
+    let Some(((last_tx, last_port), rest)) = outs.split_last() else {
+        return;
+    };
     for (tx, port) in rest {
-        let _ = tx.send(Msg { port: *port, event: ev.clone() }).await;
+        let _ = tx
+            .send(Msg {
+                port: *port,
+                event: ev.clone(),
+            })
+            .await;
     }
-    let _ = last_tx.send(Msg { port: *last_port, event: ev }).await;
+    let _ = last_tx
+        .send(Msg {
+            port: *last_port,
+            event: ev,
+        })
+        .await;
 }
 
 /// Per-lineage bookkeeping shared by every step kind.
@@ -72,7 +86,14 @@ struct StepRun {
 }
 
 /// Runs one non-source step until all its inputs have ended.
-pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, outs: Outputs, lineage_ports: usize, ports: usize) {
+pub async fn run_step(
+    cx: Arc<Ctx>,
+    id: NodeId,
+    mut inbox: mpsc::Receiver<Msg>,
+    outs: Outputs,
+    lineage_ports: usize,
+    ports: usize,
+) {
     let node = &cx.wf.nodes[id];
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(u64, Option<Rec>)>();
     // A side input (cross with a step): the other ports wait until it has ended.
@@ -81,8 +102,15 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     let mut other_done = !cross_stream;
     let mut held: Vec<Msg> = Vec::new();
     let mut closed = false;
-    let max_inflight = node.model.and_then(|m| cx.models.get(m)).map_or(1024, |m| m.limit.size.max(16) * 2);
-    let sink = if node.decl == DeclKind::Sink { Some(crate::run::exec::sink::Sink::open(&cx, id).await) } else { None };
+    let max_inflight = node
+        .model
+        .and_then(|m| cx.models.get(m))
+        .map_or(1024, |m| m.limit.size.max(16) * 2);
+    let sink = if node.decl == DeclKind::Sink {
+        Some(crate::run::exec::sink::Sink::open(&cx, id).await)
+    } else {
+        None
+    };
     // `--barrier` (for comparison only): hold everything until every input has ended.
     let mut barrier_waiting = cx.barrier && !cross_stream;
     let mut barrier_held: Vec<Msg> = Vec::new();
@@ -92,7 +120,11 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
         // A model step keeps up to `max_inflight` source records open, one entry
         // each, and opens and closes one per record: room for twice that keeps
         // the table from rehashing over and over as entries come and go.
-        lin: HashMap::with_capacity(if node.model.is_some() { 2 * max_inflight } else { 0 }),
+        lin: HashMap::with_capacity(if node.model.is_some() {
+            2 * max_inflight
+        } else {
+            0
+        }),
         lineage_ports,
         outs,
         done_tx,
@@ -105,15 +137,32 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
     loop {
         if barrier_waiting && st.eofs >= ports {
             barrier_waiting = false;
-            if let Some(file) = cx.export.as_ref().filter(|(step, _)| *step == id).map(|(_, f)| f) {
-                let records: Vec<Arc<Rec>> =
-                    barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
+            if let Some(file) = cx
+                .export
+                .as_ref()
+                .filter(|(step, _)| *step == id)
+                .map(|(_, f)| f)
+            {
+                let records: Vec<Arc<Rec>> = barrier_held
+                    .iter()
+                    .filter_map(|m| {
+                        if let Event::Rec(r) = &m.event {
+                            Some(r.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
                 match crate::run::client::batch::export(&cx, id, &records, file).await {
                     // The CLI says what was written once the export stands (a refusal writes nothing).
-                    Ok(n) => tracing::debug!(step = %node.name, "wrote {n} requests to {}", file.display()),
+                    Ok(n) => {
+                        tracing::debug!(step = %node.name, "wrote {n} requests to {}", file.display())
+                    }
                     Err(e) => {
-                        let err =
-                            crate::run::exec::failure::CallError::failed(crate::run::exec::failure::FailReason::Request, e.to_string());
+                        let err = crate::run::exec::failure::CallError::failed(
+                            crate::run::exec::failure::FailReason::Request,
+                            e.to_string(),
+                        );
                         if let Some(r) = records.first() {
                             failure(&cx, id, r, &err);
                         }
@@ -122,8 +171,16 @@ pub async fn run_step(cx: Arc<Ctx>, id: NodeId, mut inbox: mpsc::Receiver<Msg>, 
                 // The exported step answers nothing in this run: its records stop here.
                 barrier_held.retain(|m| !matches!(m.event, Event::Rec(_)));
             } else if crate::run::client::batch::batched(&cx, id) {
-                let records: Vec<Arc<Rec>> =
-                    barrier_held.iter().filter_map(|m| if let Event::Rec(r) = &m.event { Some(r.clone()) } else { None }).collect();
+                let records: Vec<Arc<Rec>> = barrier_held
+                    .iter()
+                    .filter_map(|m| {
+                        if let Event::Rec(r) = &m.event {
+                            Some(r.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
                 // What the Batch API could not answer is asked online as the records are handled.
                 if let Err(e) = crate::run::client::batch::prefill(&cx, id, &records).await {
                     tracing::error!(step = %node.name, "batch mode: {e}; the step's calls go online");
@@ -195,7 +252,10 @@ impl StepRun {
                 self.finish_if_done(l).await;
             }
             Event::Rec(r) => {
-                cx.stats.step(id).received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                cx.stats
+                    .step(id)
+                    .received
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let st = self.lin.entry(r.lineage).or_default();
                 match node.kind.shape() {
                     Shape::Sink => {
@@ -264,11 +324,16 @@ impl StepRun {
     /// When source record `l` is finished here: release what the step kept for
     /// it, emit what a per-source-record step gathered, and pass `Done` on.
     async fn finish_if_done(&mut self, l: u64) {
-        let ready = self.lin.get(&l).is_some_and(|s| s.done_ports >= self.lineage_ports && s.inflight == 0);
+        let ready = self
+            .lin
+            .get(&l)
+            .is_some_and(|s| s.done_ports >= self.lineage_ports && s.inflight == 0);
         if !ready {
             return;
         }
-        let Some(st) = self.lin.remove(&l) else { return };
+        let Some(st) = self.lin.remove(&l) else {
+            return;
+        };
         let node = &self.cx.wf.nodes[self.id];
         if node.kind.shape() == Shape::PerSourceRecord {
             let first = st.buffer.first().cloned();
@@ -295,41 +360,6 @@ impl StepRun {
         }
         send(&self.outs, Event::Done(l)).await;
     }
-}
-
-/// Debug builds only: `REGEN_TEST_PANIC=STEP:TEXT` panics in STEP on records
-/// whose key holds TEXT, so the tests can prove a panic is a recorded failure
-/// (release builds compile this to nothing). `STEP:TEXT:poison` panics while
-/// holding the step's failure counts, poisoning that lock.
-fn injected_panic(cx: &Ctx, id: NodeId, r: &Rec) {
-    #[cfg(debug_assertions)]
-    {
-        static SPEC: std::sync::OnceLock<Option<(String, String, bool)>> = std::sync::OnceLock::new();
-        let spec = SPEC.get_or_init(|| {
-            let v = std::env::var("REGEN_TEST_PANIC").ok()?;
-            let (step, rest) = v.split_once(':')?;
-            let (text, poison) = rest.strip_suffix(":poison").map_or((rest, false), |t| (t, true));
-            Some((step.to_string(), text.to_string(), poison))
-        });
-        let step = &cx.wf.nodes[id].name;
-        if let Some((s, k, poison)) = spec {
-            if s == step && r.key.contains(k.as_str()) {
-                let _held = poison.then(|| cx.stats.step(id).failures.lock());
-                panic!("injected test panic in `{step}` on {}", r.key);
-            }
-        }
-    }
-    #[cfg(not(debug_assertions))]
-    {
-        _ = (cx, id, r);
-    }
-}
-
-/// A panic on one record is that record's recorded failure, not a lost record.
-fn record_panic(cx: &Ctx, id: NodeId, key: &str, payload: &(dyn std::any::Any + Send)) {
-    let msg = crate::run::exec::failure::panic_message(payload);
-    tracing::error!(step = %cx.wf.nodes[id].name, record = %key, "{msg}");
-    crate::run::exec::context::record(cx, id, key, crate::run::exec::failure::FailReason::Panic, &msg);
 }
 
 /// The port of a step's side input, when that input is a record stream (a

@@ -14,7 +14,11 @@ pub enum ShardError {
     #[error("`{0}` is not K/N (e.g. 0/4)")]
     NotKOverN(String),
     #[error("`{part}` in `{given}` is not a {what}")]
-    NotANumber { part: String, given: String, what: &'static str },
+    NotANumber {
+        part: String,
+        given: String,
+        what: &'static str,
+    },
     #[error("shard {index} of {count} does not exist: shards are numbered 0 to N-1")]
     OutOfRange { index: u64, count: u64 },
 }
@@ -22,9 +26,17 @@ pub enum ShardError {
 impl Shard {
     /// `K/N` with 0 ≤ K < N.
     pub fn parse(s: &str) -> Result<Shard, ShardError> {
-        let (k, n) = s.split_once('/').ok_or_else(|| ShardError::NotKOverN(s.to_string()))?;
+        let (k, n) = s
+            .split_once('/')
+            .ok_or_else(|| ShardError::NotKOverN(s.to_string()))?;
         let number = |part: &str, what| {
-            part.trim().parse::<u64>().map_err(|_| ShardError::NotANumber { part: part.to_string(), given: s.to_string(), what })
+            part.trim()
+                .parse::<u64>()
+                .map_err(|_| ShardError::NotANumber {
+                    part: part.to_string(),
+                    given: s.to_string(),
+                    what,
+                })
         };
         Shard::new(number(k, "shard number")?, number(n, "shard count")?)
     }
@@ -65,6 +77,10 @@ mod tests {
             sizes[owners[0]] += 1;
         }
         assert!(sizes.iter().all(|&s| s > 800), "{sizes:?}");
-        assert!(Shard::parse("3/3").is_err() && Shard::parse("x").is_err() && Shard::parse("1/2").is_ok());
+        assert!(
+            Shard::parse("3/3").is_err()
+                && Shard::parse("x").is_err()
+                && Shard::parse("1/2").is_ok()
+        );
     }
 }

@@ -52,7 +52,10 @@ fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
     let s = node.settings::<SinkSettings>();
     let text = if s.format == SinkFormat::Records {
         match &s.fields {
-            Some(list) => serde_json::to_string(&Chosen { list, fields: &r.fields }),
+            Some(list) => serde_json::to_string(&Chosen {
+                list,
+                fields: &r.fields,
+            }),
             None => serde_json::to_string(&r.fields),
         }
     } else {
@@ -61,9 +64,12 @@ fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
             messages.push(json!({"role": "system", "content": s}));
         }
         let user = match node.prompts.get("user") {
-            Some(_) => cx
-                .render(id, "user", &r.fields)
-                .map_err(|e| CallError::failed(FailReason::Template, format!("the `user:` template failed: {e}")))?,
+            Some(_) => cx.render(id, "user", &r.fields).map_err(|e| {
+                CallError::failed(
+                    FailReason::Template,
+                    format!("the `user:` template failed: {e}"),
+                )
+            })?,
             None => turn(r, "question")?,
         };
         let assistant = turn(r, &s.assistant)?;
@@ -71,7 +77,12 @@ fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
         messages.push(json!({"role": "assistant", "content": assistant}));
         serde_json::to_string(&json!({ "messages": messages }))
     };
-    let mut text = text.map_err(|e| CallError::failed(FailReason::SinkWrite, format!("the line could not be written as JSON: {e}")))?;
+    let mut text = text.map_err(|e| {
+        CallError::failed(
+            FailReason::SinkWrite,
+            format!("the line could not be written as JSON: {e}"),
+        )
+    })?;
     text.push('\n');
     Ok(text)
 }
@@ -108,16 +119,22 @@ impl Sink {
     pub async fn open(cx: &Ctx, id: NodeId) -> Sink {
         let node = &cx.wf.nodes[id];
         // Checked again at open time: the folders may have changed since the preflight.
-        let (target, opened) = match crate::run::exec::sink_target::prepare(&cx.wf, id, &cx.run_dir) {
+        let (target, opened) = match crate::run::exec::sink_target::prepare(&cx.wf, id, &cx.run_dir)
+        {
             Ok(t) => {
-                let f = std::fs::File::create(&t.partial).map_err(|e| crate::run::exec::sink_error::SinkError::Target {
-                    sink: node.name.clone(),
-                    path: t.partial.clone(),
-                    problem: crate::run::exec::sink_error::TargetProblem::Create(e),
+                let f = std::fs::File::create(&t.partial).map_err(|e| {
+                    crate::run::exec::sink_error::SinkError::Target {
+                        sink: node.name.clone(),
+                        path: t.partial.clone(),
+                        problem: crate::run::exec::sink_error::TargetProblem::Create(e),
+                    }
                 });
                 (t, f)
             }
-            Err(e) => (crate::run::exec::sink_target::target(&cx.wf, id, &cx.run_dir), Err(e)),
+            Err(e) => (
+                crate::run::exec::sink_target::target(&cx.wf, id, &cx.run_dir),
+                Err(e),
+            ),
         };
         let file = match opened {
             Ok(f) => Some(std::io::BufWriter::with_capacity(SINK_BUFFER, f)),
@@ -127,11 +144,28 @@ impl Sink {
             }
         };
         let guidelines = node.kind.writes_chat(node).then(BTreeMap::new);
-        Sink { id, path: target.path, partial: target.partial, file, open: HashMap::new(), sources: 0, guidelines, count: 0 }
+        Sink {
+            id,
+            path: target.path,
+            partial: target.partial,
+            file,
+            open: HashMap::new(),
+            sources: 0,
+            guidelines,
+            count: 0,
+        }
     }
 
     pub fn write(&mut self, cx: &Ctx, r: &Rec) {
-        let Sink { id, partial, file, open, guidelines, count, .. } = self;
+        let Sink {
+            id,
+            partial,
+            file,
+            open,
+            guidelines,
+            count,
+            ..
+        } = self;
         let source = open.entry(r.lineage).or_default();
         if !source.keys.insert(r.key.clone()) {
             return;
@@ -141,7 +175,10 @@ impl Sink {
             Err(e) => return failure(cx, *id, r, &e),
         };
         let Some(f) = file.as_mut() else {
-            let e = CallError::failed(FailReason::SinkWrite, format!("{} could not be opened", partial.display()));
+            let e = CallError::failed(
+                FailReason::SinkWrite,
+                format!("{} could not be opened", partial.display()),
+            );
             return failure(cx, *id, r, &e);
         };
         match f.write_all(line.as_bytes()) {
@@ -156,7 +193,10 @@ impl Sink {
                 }
             }
             Err(e) => {
-                let e = CallError::failed(FailReason::SinkWrite, format!("cannot write {}: {e}", partial.display()));
+                let e = CallError::failed(
+                    FailReason::SinkWrite,
+                    format!("cannot write {}: {e}", partial.display()),
+                );
                 failure(cx, *id, r, &e);
                 *file = None;
             }
@@ -171,13 +211,26 @@ impl Sink {
     }
 
     pub async fn close(self, cx: &Ctx) {
-        let Sink { id, path, partial, file, open, sources, guidelines, count } = self;
+        let Sink {
+            id,
+            path,
+            partial,
+            file,
+            open,
+            sources,
+            guidelines,
+            count,
+        } = self;
         // Source records never finished (a sink fed without lineage) are counted here.
         let sources = sources + open.values().filter(|o| o.written).count() as u64;
         if let Some(f) = file {
             let done = async {
-                let f = f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-                tokio::task::spawn_blocking(move || f.sync_all()).await.map_err(std::io::Error::other)??;
+                let f = f
+                    .into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)?;
+                tokio::task::spawn_blocking(move || f.sync_all())
+                    .await
+                    .map_err(std::io::Error::other)??;
                 let node = &cx.wf.nodes[id];
                 if let Some(seed) = node.settings::<SinkSettings>().shuffle_seed {
                     shuffle_file(&partial, seed).await?;
@@ -187,20 +240,42 @@ impl Sink {
             .await;
             match done {
                 // It takes its place when the run's outcome is known (`sink_target::promote`).
-                Ok(()) => cx.stats.finished_sinks.lock().unwrap_or_else(|p| p.into_inner()).push(crate::run::exec::stats::FinishedSink {
+                Ok(()) => cx
+                    .stats
+                    .finished_sinks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(crate::run::exec::stats::FinishedSink {
+                        id,
+                        path: path.clone(),
+                        partial,
+                    }),
+                Err(e) => sink_failure(
+                    cx,
                     id,
-                    path: path.clone(),
-                    partial,
-                }),
-                Err(e) => sink_failure(cx, id, FailReason::SinkWrite, format!("cannot finish {}: {e}", path.display())),
+                    FailReason::SinkWrite,
+                    format!("cannot finish {}: {e}", path.display()),
+                ),
             }
         }
         let name = path.display().to_string();
-        cx.stats.sink_sources.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), sources);
+        cx.stats
+            .sink_sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.clone(), sources);
         if let Some(guidelines) = guidelines {
-            cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), guidelines);
+            cx.stats
+                .sink_guidelines
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name.clone(), guidelines);
         }
-        cx.stats.sink_records.lock().unwrap_or_else(|p| p.into_inner()).insert(name, count);
+        cx.stats
+            .sink_records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, count);
     }
 }
 
@@ -208,7 +283,10 @@ impl Sink {
 fn turn(r: &Rec, field: &str) -> Result<String, CallError> {
     match r.fields.get(field) {
         Some(v) if !v.is_null() => Ok(crate::expr::text(v)),
-        _ => Err(CallError::failed(FailReason::MissingField, format!("the record has no `{field}` for its chat turn"))),
+        _ => Err(CallError::failed(
+            FailReason::MissingField,
+            format!("the record has no `{field}` for its chat turn"),
+        )),
     }
 }
 
@@ -245,7 +323,12 @@ async fn shuffle_file(path: &std::path::Path, seed: u64) -> std::io::Result<()> 
 /// The seed guidelines behind a record: a single guideline's id, or the pool
 /// titles a sampled selection names.
 fn guideline_ids(cx: &Ctx, r: &Rec) -> Vec<String> {
-    if let Some(id) = r.fields.get("guideline_id").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(id) = r
+        .fields
+        .get("guideline_id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         return vec![id.to_string()];
     }
     let Some(text) = r.fields.get("guideline").and_then(Value::as_str) else {
@@ -257,7 +340,11 @@ fn guideline_ids(cx: &Ctx, r: &Rec) -> Vec<String> {
         .values()
         .filter_map(Value::as_array)
         .flatten()
-        .filter(|g| g.get("title").and_then(Value::as_str).is_some_and(|t| lower.contains(&t.to_lowercase())))
+        .filter(|g| {
+            g.get("title")
+                .and_then(Value::as_str)
+                .is_some_and(|t| lower.contains(&t.to_lowercase()))
+        })
         .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_string))
         .collect();
     out.sort();

@@ -8,9 +8,17 @@ pub enum SinkError {
     #[error("the run folder {} is a file, not a folder\n  help: give --run-dir a folder", .0.display())]
     RunDirIsFile(PathBuf),
     #[error("sink `{sink}` cannot write {}: {problem}", path.display())]
-    Target { sink: String, path: PathBuf, problem: TargetProblem },
+    Target {
+        sink: String,
+        path: PathBuf,
+        problem: TargetProblem,
+    },
     #[error("sinks `{first}` and `{second}` both write {}\n  help: give each sink its own `path:`", path.display())]
-    Shared { first: String, second: String, path: PathBuf },
+    Shared {
+        first: String,
+        second: String,
+        path: PathBuf,
+    },
 }
 
 /// What is wrong with one sink's target.
@@ -21,7 +29,10 @@ pub enum TargetProblem {
     #[error("{} is a file, not a folder\n  help: move that file away, or give the sink another `path:`", .0.display())]
     FileForFolder(PathBuf),
     #[error("cannot create the folder {}: {source}", folder.display())]
-    CreateFolder { folder: PathBuf, source: std::io::Error },
+    CreateFolder {
+        folder: PathBuf,
+        source: std::io::Error,
+    },
     #[error("its folder is really {}, outside the run folder {} (a symlink inside the run folder leads out)\n  help: remove the symlink, or run with --allow-outside", real.display(), run.display())]
     Escapes { real: PathBuf, run: PathBuf },
     #[error("{} is a symlink; regen writes its output files itself\n  help: remove the symlink (the run writes a fresh file there)", .0.display())]

@@ -41,8 +41,15 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Sink
     let node = &wf.nodes[id];
     let given = node.settings::<SinkSettings>().path.as_str();
     let Target { path, partial } = target(wf, id, run_dir);
-    let fail = |problem| SinkError::Target { sink: node.name.clone(), path: path.clone(), problem };
-    let names_a_file = std::path::Path::new(given).file_name().is_some_and(|n| n != ".") && !given.ends_with('/');
+    let fail = |problem| SinkError::Target {
+        sink: node.name.clone(),
+        path: path.clone(),
+        problem,
+    };
+    let names_a_file = std::path::Path::new(given)
+        .file_name()
+        .is_some_and(|n| n != ".")
+        && !given.ends_with('/');
     if !names_a_file {
         return Err(fail(TargetProblem::NoFileName(given.to_string())));
     }
@@ -56,16 +63,28 @@ pub fn prepare(wf: &Workflow, id: NodeId, run_dir: &Path) -> Result<Target, Sink
             return Err(fail(TargetProblem::FileForFolder(folder.to_path_buf())));
         }
     }
-    std::fs::create_dir_all(dir).map_err(|source| fail(TargetProblem::CreateFolder { folder: dir.to_path_buf(), source }))?;
+    std::fs::create_dir_all(dir).map_err(|source| {
+        fail(TargetProblem::CreateFolder {
+            folder: dir.to_path_buf(),
+            source,
+        })
+    })?;
     if !wf.sandbox.open {
         let (real_dir, real_run) = (real(dir), real(run_dir));
         if !real_dir.starts_with(&real_run) {
-            return Err(fail(TargetProblem::Escapes { real: real_dir, run: real_run }));
+            return Err(fail(TargetProblem::Escapes {
+                real: real_dir,
+                run: real_run,
+            }));
         }
     }
     let parquet_tmp = with_suffix(&path, ".partial");
     for file in [&partial, &path, &parquet_tmp] {
-        if file.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) && !wf.sandbox.open {
+        if file
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+            && !wf.sandbox.open
+        {
             return Err(fail(TargetProblem::Symlink(file.to_path_buf())));
         }
         if file.is_dir() {
@@ -89,13 +108,22 @@ pub fn preflight_run_dir(run_dir: &Path) -> Result<(), SinkError> {
 pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), SinkError> {
     preflight_run_dir(run_dir)?;
     let mut taken: Vec<(std::path::PathBuf, &str)> = Vec::new();
-    for (id, _) in wf.nodes.iter().enumerate().filter(|(_, n)| n.decl == crate::syntax::ast::DeclKind::Sink) {
+    for (id, _) in wf
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.decl == crate::syntax::ast::DeclKind::Sink)
+    {
         let t = prepare(wf, id, run_dir)?;
         let name = wf.nodes[id].name.as_str();
         // Two sinks on one file would interleave their lines.
         for file in [&t.path, &t.partial] {
             if let Some((_, other)) = taken.iter().find(|(p, _)| p == file) {
-                return Err(SinkError::Shared { first: other.to_string(), second: name.to_string(), path: file.clone() });
+                return Err(SinkError::Shared {
+                    first: other.to_string(),
+                    second: name.to_string(),
+                    path: file.clone(),
+                });
             }
         }
         taken.push((t.path.clone(), name));
@@ -117,11 +145,21 @@ pub fn preflight(wf: &Workflow, run_dir: &Path) -> Result<(), SinkError> {
 /// takes its final place (a Parquet sink's lines become the Parquet file);
 /// otherwise nothing is moved, and the notes say where this run's output is.
 pub async fn promote(cx: &Ctx, clean: bool) -> Vec<String> {
-    let finished = std::mem::take(&mut *cx.stats.finished_sinks.lock().unwrap_or_else(|p| p.into_inner()));
+    let finished = std::mem::take(
+        &mut *cx
+            .stats
+            .finished_sinks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+    );
     let mut notes = Vec::new();
     for FinishedSink { id, path, partial } in finished {
         if !clean {
-            let previous = if path.exists() { "the previous file is unchanged" } else { "no file was written there" };
+            let previous = if path.exists() {
+                "the previous file is unchanged"
+            } else {
+                "no file was written there"
+            };
             notes.push(format!(
                 "sink `{}`: the run did not finish, so {} was not replaced ({previous}); this run's output so far is in {}",
                 cx.wf.nodes[id].name,
@@ -162,7 +200,11 @@ fn rename_in_stats(cx: &Ctx, from: &Path, to: &Path) {
             m.insert(to.clone(), v);
         }
     }
-    let mut g = cx.stats.sink_guidelines.lock().unwrap_or_else(|p| p.into_inner());
+    let mut g = cx
+        .stats
+        .sink_guidelines
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     if let Some(v) = g.remove(&from) {
         g.insert(to, v);
     }

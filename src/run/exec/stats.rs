@@ -72,11 +72,17 @@ impl Stats {
         &self.steps[id]
     }
     pub fn fail(&self, id: usize, reason: &str) {
-        let mut f = self.steps[id].failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.steps[id]
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         *f.entry(reason.to_string()).or_default() += 1;
     }
     pub fn removed(&self, id: usize, condition: usize) {
-        let mut r = self.steps[id].removed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut r = self.steps[id]
+            .removed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if r.len() <= condition {
             r.resize(condition + 1, 0);
         }
@@ -84,7 +90,10 @@ impl Stats {
     }
     pub fn total_failures(&self) -> u64 {
         // Read through a poisoned lock: a panic elsewhere must not make failures read as zero.
-        self.steps.iter().map(|s| read(&s.failures).values().sum::<u64>()).sum()
+        self.steps
+            .iter()
+            .map(|s| read(&s.failures).values().sum::<u64>())
+            .sum()
     }
     pub fn get(a: &AtomicU64) -> u64 {
         a.load(Ordering::Relaxed)

@@ -8,9 +8,15 @@ use crate::workflow::{NodeId, Workflow};
 
 /// One row per condition: a reason a person reads, and the condition as written.
 pub fn labels(wf: &Workflow, id: NodeId) -> Vec<(String, String)> {
-    let Some(filter) = &wf.nodes[id].filter else { return vec![] };
+    let Some(filter) = &wf.nodes[id].filter else {
+        return vec![];
+    };
     let verdicts: Vec<String> = wf.nodes.iter().filter_map(|n| n.kind.verdict(n)).collect();
-    filter.conjuncts().into_iter().map(|c| (reason(c, &verdicts), c.describe())).collect()
+    filter
+        .conjuncts()
+        .into_iter()
+        .map(|c| (reason(c, &verdicts), c.describe()))
+        .collect()
 }
 
 fn reason(c: &RecordExpr, verdicts: &[String]) -> String {
@@ -21,7 +27,11 @@ fn reason(c: &RecordExpr, verdicts: &[String]) -> String {
         RecordExpr::Call(Func::ExactMatch, _) => "answer does not match the label".into(),
         RecordExpr::Call(Func::AnswerMatches, _) => "answer does not match the label".into(),
         RecordExpr::Call(Func::NumberedSteps, _) => "no numbered steps".into(),
-        RecordExpr::Binary(BinOp::Lt | BinOp::Le, l, _) if matches!(**l, RecordExpr::Call(Func::Tokens, _)) => "too long".into(),
+        RecordExpr::Binary(BinOp::Lt | BinOp::Le, l, _)
+            if matches!(**l, RecordExpr::Call(Func::Tokens, _)) =>
+        {
+            "too long".into()
+        }
         other => format!("failed `{}`", other.describe()),
     }
 }

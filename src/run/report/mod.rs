@@ -17,13 +17,20 @@ use std::collections::BTreeMap;
 
 pub fn text(j: &RunSummary) -> String {
     let run = j.run;
-    let mut t = format!("run {run} of `{}` finished in {:.1}s\n", j.workflow, j.wall_s);
+    let mut t = format!(
+        "run {run} of `{}` finished in {:.1}s\n",
+        j.workflow, j.wall_s
+    );
     t.push_str(&format!(
         "{:<18} {:>8} {:>8} {:>10} {:>12} {:>14}  failures\n",
         "step", "records", "calls", "cache hits", "prompt tok", "completion tok"
     ));
     for s in &j.steps {
-        let fails: Vec<String> = s.failures.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let fails: Vec<String> = s
+            .failures
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
         if s.llm || !fails.is_empty() {
             t.push_str(&format!(
                 "{:<18} {:>8} {:>8} {:>10} {:>12} {:>14}  {}\n",
@@ -33,7 +40,11 @@ pub fn text(j: &RunSummary) -> String {
                 s.cache_hits,
                 s.prompt_tokens,
                 s.completion_tokens,
-                if fails.is_empty() { "-".into() } else { fails.join(", ") }
+                if fails.is_empty() {
+                    "-".into()
+                } else {
+                    fails.join(", ")
+                }
             ));
         }
     }
@@ -80,24 +91,44 @@ pub fn text(j: &RunSummary) -> String {
         t.push_str(&format!("wrote {count} records to {path}\n"));
     }
     if j.skipped_rows > 0 {
-        t.push_str(&format!("skipped {} bad dataset rows (on_bad_row: skip; listed by `regen show {run}`)\n", j.skipped_rows));
+        t.push_str(&format!(
+            "skipped {} bad dataset rows (on_bad_row: skip; listed by `regen show {run}`)\n",
+            j.skipped_rows
+        ));
     }
     let not_run: u64 = j.steps.iter().map(|s| s.not_run).sum();
     if not_run > 0 {
-        t.push_str(&format!("{not_run} records not run: the run stopped early ({})\n", j.stopped.as_deref().unwrap_or("stopped")));
+        t.push_str(&format!(
+            "{not_run} records not run: the run stopped early ({})\n",
+            j.stopped.as_deref().unwrap_or("stopped")
+        ));
     }
-    t.push_str(&format!("{} HTTP requests; {} records failed (see `regen show {run}`)\n", j.http_requests, j.failures));
+    t.push_str(&format!(
+        "{} HTTP requests; {} records failed (see `regen show {run}`)\n",
+        j.http_requests, j.failures
+    ));
     t
 }
 
 /// For each filter: records in, then what each condition removed, then what passed.
 pub fn funnel(steps: &[StepSummary]) -> String {
     let mut t = String::new();
-    for s in steps.iter().filter(|s| !s.funnel.is_empty() && s.received > 0) {
+    for s in steps
+        .iter()
+        .filter(|s| !s.funnel.is_empty() && s.received > 0)
+    {
         let removed: u64 = s.funnel.iter().map(|r| r.removed).sum();
-        t.push_str(&format!("filter {}: {} in, {} kept\n", s.step, s.received, s.received.saturating_sub(removed)));
+        t.push_str(&format!(
+            "filter {}: {} in, {} kept\n",
+            s.step,
+            s.received,
+            s.received.saturating_sub(removed)
+        ));
         for r in &s.funnel {
-            t.push_str(&format!("  {:>8} removed: {} ({})\n", r.removed, r.reason, r.condition));
+            t.push_str(&format!(
+                "  {:>8} removed: {} ({})\n",
+                r.removed, r.reason, r.condition
+            ));
         }
     }
     t
@@ -112,7 +143,11 @@ pub fn guidelines(g: &BTreeMap<String, Vec<GuidelineRow>>) -> String {
     for (sink, rows) in g {
         let mut rows = rows.clone();
         rows.sort_by_key(|r| std::cmp::Reverse(r.kept));
-        let shown: Vec<String> = rows.iter().filter(|r| r.kept > 0).map(|r| format!("{} {}", r.id, r.kept)).collect();
+        let shown: Vec<String> = rows
+            .iter()
+            .filter(|r| r.kept > 0)
+            .map(|r| format!("{} {}", r.id, r.kept))
+            .collect();
         let none = rows.iter().filter(|r| r.kept == 0).count();
         let head = format!("kept per seed guideline ({sink}):");
         t.push_str(&head);
@@ -141,17 +176,32 @@ pub fn guidelines(g: &BTreeMap<String, Vec<GuidelineRow>>) -> String {
 }
 
 /// Fields shown for a sample, in lineage order (the terminal and the HTML report).
-pub const LINEAGE: &[&str] = &["question", "answer", "guideline", "adapted", "structure", "path", "predicted", "verdict_reply", "text"];
+pub const LINEAGE: &[&str] = &[
+    "question",
+    "answer",
+    "guideline",
+    "adapted",
+    "structure",
+    "path",
+    "predicted",
+    "verdict_reply",
+    "text",
+];
 
 /// The end-of-run example: a kept training line, or the closest rejected candidate and why it was dropped.
 fn example(e: &Example, run: i64) -> String {
     let mut t = if e.outcome == "written" {
         format!("a kept example (sink `{}`):\n", e.step)
     } else {
-        format!("nothing was kept; the candidate that came closest (filter `{}`, dropped: {}):\n", e.step, e.reason)
+        format!(
+            "nothing was kept; the candidate that came closest (filter `{}`, dropped: {}):\n",
+            e.step, e.reason
+        )
     };
     t.push_str(&fields(&e.fields, 400));
-    t.push_str(&format!("more: `regen show {run} --samples 5` prints 5 candidates per step with their verdicts\n"));
+    t.push_str(&format!(
+        "more: `regen show {run} --samples 5` prints 5 candidates per step with their verdicts\n"
+    ));
     t
 }
 
@@ -160,9 +210,16 @@ pub fn fields(f: &Value, width: usize) -> String {
     let mut t = String::new();
     for key in LINEAGE {
         if let Some(v) = f.get(*key).filter(|v| !v.is_null()) {
-            let text = crate::expr::text(v).split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = crate::expr::text(v)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let cut: String = text.chars().take(width).collect();
-            let more = if text.chars().count() > width { " …" } else { "" };
+            let more = if text.chars().count() > width {
+                " …"
+            } else {
+                ""
+            };
             t.push_str(&format!("  {key:<13} {cut}{more}\n"));
         }
     }
@@ -180,11 +237,20 @@ pub fn samples(rows: &[(String, crate::run::store::SampleRow)], k: usize) -> Str
     }
     for step in steps {
         t.push_str(&format!("== {step}\n"));
-        let mine = rows.iter().filter(|(s, r)| s == step && r.outcome != "best-rejected");
+        let mine = rows
+            .iter()
+            .filter(|(s, r)| s == step && r.outcome != "best-rejected");
         for (_, r) in mine.take(k) {
-            let verdict = if r.outcome == "removed" { format!("removed: {}", r.reason) } else { r.outcome.clone() };
+            let verdict = if r.outcome == "removed" {
+                format!("removed: {}", r.reason)
+            } else {
+                r.outcome.clone()
+            };
             t.push_str(&format!("-- {} [{verdict}]\n", r.record));
-            t.push_str(&fields(&serde_json::from_str(&r.fields).unwrap_or(Value::Null), 160));
+            t.push_str(&fields(
+                &serde_json::from_str(&r.fields).unwrap_or(Value::Null),
+                160,
+            ));
         }
     }
     if t.is_empty() {
@@ -199,13 +265,30 @@ mod tests {
 
     #[test]
     fn the_guideline_table_wraps_at_table_width_and_loses_no_guideline() {
-        let row = |id: String, kept: u64| GuidelineRow { id, title: String::new(), kept };
-        let mut all: Vec<GuidelineRow> = (0..60).map(|i| row(format!("guideline-{i:02}"), 60 - i)).collect();
+        let row = |id: String, kept: u64| GuidelineRow {
+            id,
+            title: String::new(),
+            kept,
+        };
+        let mut all: Vec<GuidelineRow> = (0..60)
+            .map(|i| row(format!("guideline-{i:02}"), 60 - i))
+            .collect();
         all.push(row("unused".into(), 0));
-        let t = super::guidelines(&[("runs/x/train.jsonl".to_string(), all)].into_iter().collect());
+        let t = super::guidelines(
+            &[("runs/x/train.jsonl".to_string(), all)]
+                .into_iter()
+                .collect(),
+        );
         assert!(t.lines().count() > 5, "{t}");
-        assert!(t.lines().all(|l| l.chars().count() <= super::GUIDELINE_WIDTH), "{t}");
-        assert!((0..60).all(|i| t.contains(&format!("guideline-{i:02} {}", 60 - i))), "{t}");
+        assert!(
+            t.lines()
+                .all(|l| l.chars().count() <= super::GUIDELINE_WIDTH),
+            "{t}"
+        );
+        assert!(
+            (0..60).all(|i| t.contains(&format!("guideline-{i:02} {}", 60 - i))),
+            "{t}"
+        );
         assert!(t.contains("1 guidelines produced none"), "{t}");
     }
 }

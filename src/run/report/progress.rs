@@ -70,11 +70,24 @@ pub fn start(
 async fn bars(cx: &Ctx, steps: &[Step]) {
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4));
     let width = steps.iter().map(|s| s.name.len()).max().unwrap_or(8);
-    let style = ProgressStyle::with_template(&format!("{{prefix:<{width}}} [{{bar:24}}] {{pos:>6}}/{{len:<6}} {{msg}} eta {{eta}}"))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    let shown: Vec<(&Step, ProgressBar)> =
-        steps.iter().map(|s| (s, multi.add(ProgressBar::new(0).with_style(style.clone()).with_prefix(s.name.clone())))).collect();
+    let style = ProgressStyle::with_template(&format!(
+        "{{prefix:<{width}}} [{{bar:24}}] {{pos:>6}}/{{len:<6}} {{msg}} eta {{eta}}"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    let shown: Vec<(&Step, ProgressBar)> = steps
+        .iter()
+        .map(|s| {
+            (
+                s,
+                multi.add(
+                    ProgressBar::new(0)
+                        .with_style(style.clone())
+                        .with_prefix(s.name.clone()),
+                ),
+            )
+        })
+        .collect();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tick.tick().await;
@@ -121,7 +134,11 @@ async fn lines(cx: &Ctx, steps: &[Step], every: Duration, inputs: Option<u64>) {
         // so the pace is that of answered and failed requests, not of hits.
         let overall = (calls + failed) as f64 / started.elapsed().as_secs_f64().max(1e-9);
         let left = (total - done as f64).max(0.0);
-        let eta = if overall > 0.0 { format!("ETA ≈{}", clock(Duration::from_secs_f64(left / overall))) } else { "ETA ?".into() };
+        let eta = if overall > 0.0 {
+            format!("ETA ≈{}", clock(Duration::from_secs_f64(left / overall)))
+        } else {
+            "ETA ?".into()
+        };
         tracing::info!(
             target: "regen::progress",
             "[{}] calls {}/≈{} · hits {} · {} calls/s · {failed} failed · {eta}",

@@ -152,7 +152,8 @@ impl RunSummary {
     /// The summary as the store keeps it.
     pub fn to_stored(&self) -> String {
         // Plain data (strings, numbers, maps): serialising it cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the summary: {e}\"}}"))
+        serde_json::to_string(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the summary: {e}\"}}"))
     }
 
     /// A step's summary by name.
@@ -176,14 +177,25 @@ mod tests {
     #[test]
     fn an_older_summary_is_upgraded_and_a_drifted_one_refused() {
         let s = RunSummary::from_stored(&v1().to_string()).unwrap();
-        assert_eq!((s.version, s.models[0].retried, s.sinks["o.jsonl"]), (VERSION, 0, 2));
+        assert_eq!(
+            (s.version, s.models[0].retried, s.sinks["o.jsonl"]),
+            (VERSION, 0, 2)
+        );
         assert_eq!(RunSummary::from_stored(&s.to_stored()).unwrap().run, 3);
         let mut drifted = v1();
         drifted["steps"] = serde_json::json!([{"name": "s"}]);
-        let e = RunSummary::from_stored(&drifted.to_string()).unwrap_err().to_string();
-        assert!(e.contains("does not have the shape") && e.contains("unknown field `name`"), "{e}");
+        let e = RunSummary::from_stored(&drifted.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not have the shape") && e.contains("unknown field `name`"),
+            "{e}"
+        );
         let mut future = v1();
         future["version"] = 9.into();
-        assert!(RunSummary::from_stored(&future.to_string()).unwrap_err().to_string().contains("newer"));
+        assert!(RunSummary::from_stored(&future.to_string())
+            .unwrap_err()
+            .to_string()
+            .contains("newer"));
     }
 }

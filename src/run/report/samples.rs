@@ -17,13 +17,25 @@ use std::sync::Arc;
 pub const PER_STEP: u64 = 25;
 
 pub fn kept(cx: &Ctx, id: NodeId, r: &Rec) {
-    if cx.stats.step(id).sampled_kept.fetch_add(1, Ordering::Relaxed) < PER_STEP {
+    if cx
+        .stats
+        .step(id)
+        .sampled_kept
+        .fetch_add(1, Ordering::Relaxed)
+        < PER_STEP
+    {
         save(cx, id, r, "kept", "", 0);
     }
 }
 
 pub fn written(cx: &Ctx, id: NodeId, r: &Rec) {
-    if cx.stats.step(id).sampled_kept.fetch_add(1, Ordering::Relaxed) < PER_STEP {
+    if cx
+        .stats
+        .step(id)
+        .sampled_kept
+        .fetch_add(1, Ordering::Relaxed)
+        < PER_STEP
+    {
         save(cx, id, r, "written", "", 0);
     }
 }
@@ -43,7 +55,13 @@ pub fn removed(cx: &Ctx, id: NodeId, r: &Arc<Rec>, failed: usize) {
 /// At the end of the run: each filter's best rejected record, marked `best`.
 pub fn finish(cx: &Ctx) {
     for id in 0..cx.wf.nodes.len() {
-        let best = cx.stats.step(id).best_rejected.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let best = cx
+            .stats
+            .step(id)
+            .best_rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         if let Some((failed, r)) = best {
             save(cx, id, &r, "best-rejected", &reason(cx, id, failed), failed);
         }
@@ -52,7 +70,11 @@ pub fn finish(cx: &Ctx) {
 
 /// The funnel's label of a filter's condition (only for the records kept as samples).
 fn reason(cx: &Ctx, id: NodeId, condition: usize) -> String {
-    crate::run::report::funnel::labels(&cx.wf, id).into_iter().nth(condition).map(|l| l.0).unwrap_or_default()
+    crate::run::report::funnel::labels(&cx.wf, id)
+        .into_iter()
+        .nth(condition)
+        .map(|l| l.0)
+        .unwrap_or_default()
 }
 
 fn save(cx: &Ctx, id: NodeId, r: &Rec, outcome: &str, reason: &str, depth: usize) {
@@ -64,7 +86,10 @@ fn save(cx: &Ctx, id: NodeId, r: &Rec, outcome: &str, reason: &str, depth: usize
         fields: Value::Object(shortened(&r.fields)).to_string(),
     };
     // Samples are for reading; losing one loses no data, but it is logged.
-    if let Err(e) = cx.store.record_sample(cx.run_id, &cx.wf.nodes[id].name, row) {
+    if let Err(e) = cx
+        .store
+        .record_sample(cx.run_id, &cx.wf.nodes[id].name, row)
+    {
         tracing::warn!(step = %cx.wf.nodes[id].name, "a sample was not stored: {e}");
     }
 }
@@ -75,7 +100,9 @@ fn shortened(fields: &Map<String, Value>) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| {
             let v = match v {
-                Value::String(s) if s.chars().count() > 4000 => Value::String(s.chars().take(4000).collect::<String>() + " …"),
+                Value::String(s) if s.chars().count() > 4000 => {
+                    Value::String(s.chars().take(4000).collect::<String>() + " …")
+                }
                 other => other.clone(),
             };
             (k.clone(), v)

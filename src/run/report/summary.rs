@@ -2,14 +2,21 @@
 
 use crate::run::exec::context::Ctx;
 use crate::run::exec::stats::{read, Stats};
-use crate::run::report::run_summary::{BatchSummary, Example, FunnelRow, GuidelineRow, ModelSummary, RunSummary, StepSummary};
+use crate::run::report::run_summary::{
+    BatchSummary, Example, FunnelRow, GuidelineRow, ModelSummary, RunSummary, StepSummary,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The end-of-run summary, and the text a person reads, rendered from it so
 /// `regen show` prints the same.
-pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&crate::run::exec::halt::StopReason>) -> (String, RunSummary) {
+pub fn summary(
+    cx: &Ctx,
+    wall: Duration,
+    http_calls: u64,
+    stopped: Option<&crate::run::exec::halt::StopReason>,
+) -> (String, RunSummary) {
     let mut steps = Vec::new();
     for (id, n) in cx.wf.nodes.iter().enumerate() {
         let s = cx.stats.step(id);
@@ -17,14 +24,22 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&crate
         let funnel = crate::run::report::funnel::labels(&cx.wf, id)
             .into_iter()
             .enumerate()
-            .map(|(i, (reason, condition))| FunnelRow { reason, condition, removed: removed.get(i).copied().unwrap_or(0) })
+            .map(|(i, (reason, condition))| FunnelRow {
+                reason,
+                condition,
+                removed: removed.get(i).copied().unwrap_or(0),
+            })
             .collect();
         steps.push(StepSummary {
             step: n.name.clone(),
             kind: n.kind.name().to_string(),
             llm: n.is_llm(),
             // A pool's records are its items (it receives none).
-            received: if n.decl == crate::syntax::ast::DeclKind::Pool { n.pool_items.len() as u64 } else { Stats::get(&s.received) },
+            received: if n.decl == crate::syntax::ast::DeclKind::Pool {
+                n.pool_items.len() as u64
+            } else {
+                Stats::get(&s.received)
+            },
             calls: Stats::get(&s.calls),
             cache_hits: Stats::get(&s.cache_hits),
             prompt_tokens: Stats::get(&s.prompt_tokens),
@@ -36,7 +51,12 @@ pub fn summary(cx: &Ctx, wall: Duration, http_calls: u64, stopped: Option<&crate
     }
     let mut models = Vec::new();
     for (m, model) in cx.models.iter().enumerate() {
-        let mine = cx.wf.nodes.iter().enumerate().filter(|(_, n)| n.is_llm() && n.model.unwrap_or(0) == m);
+        let mine = cx
+            .wf
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_llm() && n.model.unwrap_or(0) == m);
         let (mut calls, mut hits, mut prompt, mut completion) = (0, 0, 0, 0);
         for (id, _) in mine {
             let s = cx.stats.step(id);
@@ -91,17 +111,34 @@ fn guideline_table(cx: &Ctx) -> BTreeMap<String, Vec<GuidelineRow>> {
     for (sink, counts) in per_sink.into_iter().filter(|(_, c)| !c.is_empty()) {
         let mut rows = Vec::new();
         let mut listed = std::collections::HashSet::new();
-        for pool in cx.wf.nodes.iter().filter(|n| n.decl == crate::syntax::ast::DeclKind::Pool) {
+        for pool in cx
+            .wf
+            .nodes
+            .iter()
+            .filter(|n| n.decl == crate::syntax::ast::DeclKind::Pool)
+        {
             for g in &pool.pool_items {
-                let id = g.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = g
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 if listed.insert(id.clone()) {
                     let title = g.get("title").and_then(Value::as_str).unwrap_or_default();
-                    rows.push(GuidelineRow { kept: counts.get(&id).copied().unwrap_or(0), id, title: title.to_string() });
+                    rows.push(GuidelineRow {
+                        kept: counts.get(&id).copied().unwrap_or(0),
+                        id,
+                        title: title.to_string(),
+                    });
                 }
             }
         }
         for (id, n) in counts.iter().filter(|(id, _)| !listed.contains(*id)) {
-            rows.push(GuidelineRow { id: id.clone(), title: String::new(), kept: *n });
+            rows.push(GuidelineRow {
+                id: id.clone(),
+                title: String::new(),
+                kept: *n,
+            });
         }
         out.insert(sink, rows);
     }
@@ -128,7 +165,11 @@ fn example(cx: &Ctx) -> Option<Example> {
     let chosen = rows
         .iter()
         .find(|(step, s)| s.outcome == "written" && training.contains(&step.as_str()))
-        .or_else(|| rows.iter().filter(|(_, s)| s.outcome == "best-rejected").max_by_key(|(_, s)| s.depth));
+        .or_else(|| {
+            rows.iter()
+                .filter(|(_, s)| s.outcome == "best-rejected")
+                .max_by_key(|(_, s)| s.depth)
+        });
     chosen.map(|(step, s)| Example {
         step: step.clone(),
         record: s.record.clone(),

@@ -13,7 +13,11 @@ pub use crate::run::exec::stats::Point;
 pub fn start(cx: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let started = Instant::now();
-        cx.stats.timeline.lock().unwrap_or_else(|p| p.into_inner()).push((0.0, 0, 0));
+        cx.stats
+            .timeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((0.0, 0, 0));
         let mut every = Duration::from_secs(1);
         loop {
             tokio::time::sleep(every).await;
@@ -32,7 +36,11 @@ pub fn start(cx: Arc<Ctx>) -> tokio::task::JoinHandle<()> {
 /// The last point, taken when the run ends.
 pub fn finish(cx: &Ctx, started: Instant) {
     let point = now(cx, started);
-    cx.stats.timeline.lock().unwrap_or_else(|p| p.into_inner()).push(point);
+    cx.stats
+        .timeline
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(point);
 }
 
 fn now(cx: &Ctx, started: Instant) -> Point {

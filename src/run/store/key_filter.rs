@@ -35,8 +35,14 @@ impl Default for KeyFilter {
 impl KeyFilter {
     /// A filter for about `keys` keys (the size is clamped, see above).
     pub fn for_keys(keys: u64) -> Self {
-        let bits = keys.saturating_mul(BITS_PER_KEY).clamp(MIN_BITS, MAX_BITS).next_power_of_two();
-        KeyFilter { words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(), mask: bits - 1 }
+        let bits = keys
+            .saturating_mul(BITS_PER_KEY)
+            .clamp(MIN_BITS, MAX_BITS)
+            .next_power_of_two();
+        KeyFilter {
+            words: (0..bits / 64).map(|_| AtomicU64::new(0)).collect(),
+            mask: bits - 1,
+        }
     }
 
     /// Note a key by its slot (`key_slot`).
@@ -48,7 +54,9 @@ impl KeyFilter {
 
     /// `false` only when no key with this slot was inserted.
     pub fn may_contain(&self, slot: u64) -> bool {
-        self.positions(slot).into_iter().all(|bit| self.words[bit / 64].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0)
+        self.positions(slot)
+            .into_iter()
+            .all(|bit| self.words[bit / 64].load(Ordering::Relaxed) & (1 << (bit % 64)) != 0)
     }
 
     /// The slot's bit positions, by double hashing: a slot is 64 uniform bits
@@ -56,7 +64,9 @@ impl KeyFilter {
     /// from their index without the rows.
     fn positions(&self, slot: u64) -> [usize; HASHES] {
         let step = slot.rotate_left(32) | 1;
-        std::array::from_fn(|i| (slot.wrapping_add((i as u64).wrapping_mul(step)) & self.mask) as usize)
+        std::array::from_fn(|i| {
+            (slot.wrapping_add((i as u64).wrapping_mul(step)) & self.mask) as usize
+        })
     }
 }
 
@@ -64,7 +74,13 @@ impl KeyFilter {
 /// under: its first word, or for a string that is not a hex hash, the first
 /// word of its hash.
 pub fn key_slot(key: &str) -> u64 {
-    first_word(key).unwrap_or_else(|| u64::from_le_bytes(blake3::hash(key.as_bytes()).as_bytes()[..8].try_into().unwrap_or([0; 8])))
+    first_word(key).unwrap_or_else(|| {
+        u64::from_le_bytes(
+            blake3::hash(key.as_bytes()).as_bytes()[..8]
+                .try_into()
+                .unwrap_or([0; 8]),
+        )
+    })
 }
 
 /// The first 64 bits of a cache key (a blake3 hash in hex). `None` when the
@@ -108,7 +124,9 @@ const RECHECK: Duration = Duration::from_secs(1);
 impl KnownKeys {
     /// `false` when the key is surely not in the store (or the filter is not filled yet).
     pub fn may_contain(&self, key: &str) -> bool {
-        self.filter.get().is_some_and(|f| f.may_contain(key_slot(key)))
+        self.filter
+            .get()
+            .is_some_and(|f| f.may_contain(key_slot(key)))
     }
 
     /// How many calls the run expects to add: sizes the filter when it is first
@@ -134,7 +152,9 @@ impl KnownKeys {
     pub fn catch_up(&self, conn: &Connection) -> rusqlite::Result<()> {
         let mut seen = self.lock();
         seen.checked = Some(Instant::now());
-        let max: i64 = conn.prepare_cached("SELECT coalesce(max(rowid), 0) FROM calls")?.query_row([], |r| r.get(0))?;
+        let max: i64 = conn
+            .prepare_cached("SELECT coalesce(max(rowid), 0) FROM calls")?
+            .query_row([], |r| r.get(0))?;
         let sql = match seen.max_rowid {
             Some(before) if max <= before => return Ok(()),
             Some(_) => "SELECT slot FROM calls WHERE rowid > ?1 AND rowid <= ?2",
@@ -144,7 +164,9 @@ impl KnownKeys {
             0 => u64::MAX,
             n => n,
         };
-        let filter = self.filter.get_or_init(|| KeyFilter::for_keys((max.max(0) as u64).saturating_add(expected)));
+        let filter = self
+            .filter
+            .get_or_init(|| KeyFilter::for_keys((max.max(0) as u64).saturating_add(expected)));
         let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = match seen.max_rowid {
             Some(before) => stmt.query([before, max])?,
@@ -162,7 +184,9 @@ impl KnownKeys {
     pub fn committed<'a>(&self, keys: impl IntoIterator<Item = &'a str>, last_rowid: i64) {
         // (The writer's `catch_up` in the same transaction made the filter; without
         // one, the rows stay unseen and the first `catch_up` takes them in.)
-        let Some(filter) = self.filter.get() else { return };
+        let Some(filter) = self.filter.get() else {
+            return;
+        };
         for k in keys {
             filter.insert(key_slot(k));
         }
@@ -183,7 +207,11 @@ mod tests {
     fn a_slot_is_the_first_sixteen_hex_digits_or_a_hash() {
         let key = blake3::hash(b"x").to_hex().to_string();
         assert_eq!(key_slot(&key), u64::from_str_radix(&key[..16], 16).unwrap());
-        assert_eq!(first_word("+123456789abcdef"), None, "a sign is not a hex digit");
+        assert_eq!(
+            first_word("+123456789abcdef"),
+            None,
+            "a sign is not a hex digit"
+        );
         assert_eq!(first_word("0123456789abcdeg"), None);
         assert_eq!(first_word("short"), None);
         // Any other string still has a slot of its own: the first word of its hash.
@@ -199,8 +227,13 @@ mod tests {
             f.insert(key_slot(&key(i)));
         }
         assert!((0..10_000).all(|i| f.may_contain(key_slot(&key(i)))));
-        let false_positives = (10_000..110_000).filter(|&i| f.may_contain(key_slot(&key(i)))).count();
-        assert!(false_positives < 10, "{false_positives} false positives in 100,000");
+        let false_positives = (10_000..110_000)
+            .filter(|&i| f.may_contain(key_slot(&key(i))))
+            .count();
+        assert!(
+            false_positives < 10,
+            "{false_positives} false positives in 100,000"
+        );
         // Keys that are not hex hashes work too.
         f.insert(key_slot("plain"));
         assert!(f.may_contain(key_slot("plain")));
@@ -210,15 +243,28 @@ mod tests {
     #[test]
     fn the_filter_is_sized_for_the_keys_expected_within_bounds() {
         let bits = |f: &KeyFilter| f.words.len() as u64 * 64;
-        assert_eq!(bits(&KeyFilter::for_keys(20_000)), MIN_BITS, "a small run: the smallest filter");
-        assert_eq!(bits(&KeyFilter::for_keys(1_000_000)), 1 << 24, "16 bits a key, rounded up to a power of two");
-        assert_eq!(bits(&KeyFilter::for_keys(5_000_000)), MAX_BITS, "never more than the cap");
+        assert_eq!(
+            bits(&KeyFilter::for_keys(20_000)),
+            MIN_BITS,
+            "a small run: the smallest filter"
+        );
+        assert_eq!(
+            bits(&KeyFilter::for_keys(1_000_000)),
+            1 << 24,
+            "16 bits a key, rounded up to a power of two"
+        );
+        assert_eq!(
+            bits(&KeyFilter::for_keys(5_000_000)),
+            MAX_BITS,
+            "never more than the cap"
+        );
         assert_eq!(bits(&KeyFilter::default()), MAX_BITS, "unknown: the cap");
         let known = KnownKeys::default();
         known.expect(1000);
         let dir = tempfile::tempdir().unwrap();
         let conn = Connection::open(dir.path().join("s.sqlite")).unwrap();
-        conn.execute_batch("CREATE TABLE calls (key TEXT, slot INTEGER);").unwrap();
+        conn.execute_batch("CREATE TABLE calls (key TEXT, slot INTEGER);")
+            .unwrap();
         known.catch_up(&conn).unwrap();
         assert_eq!(bits(known.filter.get().unwrap()), MIN_BITS);
     }
@@ -228,9 +274,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite");
         let ours = Connection::open(&path).unwrap();
-        ours.execute_batch("CREATE TABLE calls (key TEXT, slot INTEGER);").unwrap();
+        ours.execute_batch("CREATE TABLE calls (key TEXT, slot INTEGER);")
+            .unwrap();
         let add = |conn: &Connection, key: &str| {
-            conn.execute("INSERT INTO calls VALUES (?1, ?2)", rusqlite::params![key, key_slot(key) as i64]).unwrap()
+            conn.execute(
+                "INSERT INTO calls VALUES (?1, ?2)",
+                rusqlite::params![key, key_slot(key) as i64],
+            )
+            .unwrap()
         };
         add(&ours, "before");
         let known = KnownKeys::default();

@@ -33,7 +33,12 @@ impl Store {
 /// slot, so a call already here, or another key holding its slot, is counted.
 fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> {
     let tx = c.transaction()?;
-    let mut merge = CacheMerge { added: 0, present: 0, differing: 0, shadowed: 0 };
+    let mut merge = CacheMerge {
+        added: 0,
+        present: 0,
+        differing: 0,
+        shadowed: 0,
+    };
     {
         let mut read =
             tx.prepare("SELECT key, request, reply, prompt_tokens, completion_tokens, created, truncated FROM other.calls ORDER BY rowid")?;
@@ -47,16 +52,24 @@ fn merge_attached(c: &mut rusqlite::Connection) -> rusqlite::Result<CacheMerge> 
         while let Some(r) = rows.next()? {
             let (key, reply): (String, String) = (r.get(0)?, r.get(2)?);
             let slot = crate::run::store::schema::slot(&key);
-            match here.query_row([slot], |h| Ok((h.get::<_, String>(0)?, h.get::<_, String>(1)?))).optional()? {
+            match here
+                .query_row([slot], |h| {
+                    Ok((h.get::<_, String>(0)?, h.get::<_, String>(1)?))
+                })
+                .optional()?
+            {
                 Some((k, mine)) if k == key => {
                     merge.present += 1;
                     merge.differing += u64::from(mine != reply);
                 }
                 Some(_) => merge.shadowed += 1,
                 None => {
-                    let (request, prompt, completion): (String, i64, i64) = (r.get(1)?, r.get(3)?, r.get(4)?);
+                    let (request, prompt, completion): (String, i64, i64) =
+                        (r.get(1)?, r.get(3)?, r.get(4)?);
                     let (created, truncated): (f64, i64) = (r.get(5)?, r.get(6)?);
-                    merge.added += add.execute(params![key, slot, request, reply, prompt, completion, created, truncated])? as u64;
+                    merge.added += add.execute(params![
+                        key, slot, request, reply, prompt, completion, created, truncated
+                    ])? as u64;
                 }
             }
         }
@@ -81,18 +94,27 @@ mod tests {
     #[test]
     fn a_call_whose_slot_is_taken_here_is_counted_not_added() {
         let dir = tempfile::tempdir().unwrap();
-        let (here, other) = (dir.path().join("here.sqlite"), dir.path().join("other.sqlite"));
+        let (here, other) = (
+            dir.path().join("here.sqlite"),
+            dir.path().join("other.sqlite"),
+        );
         drop(Store::open(&other).unwrap());
         let target = Store::open(&here).unwrap();
         // Two keys with the same first 64 bits, and one that shares nothing.
-        let (a, b, c) =
-            ("00000000000000aa".to_string() + &"1".repeat(48), "00000000000000aa".to_string() + &"2".repeat(48), "f".repeat(64));
+        let (a, b, c) = (
+            "00000000000000aa".to_string() + &"1".repeat(48),
+            "00000000000000aa".to_string() + &"2".repeat(48),
+            "f".repeat(64),
+        );
         put(&here, &a, "mine");
         put(&other, &b, "theirs");
         put(&other, &c, "new");
         let m = target.merge_cache(&other).unwrap();
         assert_eq!((m.added, m.present, m.shadowed), (1, 0, 1));
-        let kept: String = target.lock().query_row("SELECT reply FROM calls WHERE key = ?1", [&a], |r| r.get(0)).unwrap();
+        let kept: String = target
+            .lock()
+            .query_row("SELECT reply FROM calls WHERE key = ?1", [&a], |r| r.get(0))
+            .unwrap();
         assert_eq!(kept, "mine");
     }
 }

@@ -48,7 +48,8 @@ impl CacheKey {
             let h = blake3::hash(r.as_bytes());
             i64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or([0; 8]))
         });
-        self.seed.map(|s| s.wrapping_add(i64::from(self.sample)).wrapping_add(record) & i64::MAX)
+        self.seed
+            .map(|s| s.wrapping_add(i64::from(self.sample)).wrapping_add(record) & i64::MAX)
     }
 
     /// The hash that names the call in the cache, and the JSON it was taken from.
@@ -105,9 +106,16 @@ impl Store {
         let (writer_known, writer_lost) = (known.clone(), lost.clone());
         std::thread::Builder::new()
             .name("regen-store".into())
-            .spawn(move || crate::run::store::writer::writer_loop(writer_conn, rx, &writer_known, &writer_lost))
+            .spawn(move || {
+                crate::run::store::writer::writer_loop(writer_conn, rx, &writer_known, &writer_lost)
+            })
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(Store { conn: Mutex::new(conn), known, writer, lost })
+        Ok(Store {
+            conn: Mutex::new(conn),
+            known,
+            writer,
+            lost,
+        })
     }
 
     /// How many calls the run expects to add (the plan's estimate): sizes the
@@ -148,9 +156,21 @@ impl Store {
 
     /// Store a reply; returns once it is committed, handing the call back (the
     /// writer only borrows it for the insert, so the reply is never copied).
-    pub async fn put(&self, key: String, request: String, call: CachedCall) -> Result<CachedCall, StoreError> {
+    pub async fn put(
+        &self,
+        key: String,
+        request: String,
+        call: CachedCall,
+    ) -> Result<CachedCall, StoreError> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        self.writer.send(Write::Call { key, request, call, done }).map_err(|_| StoreError::WriterGone)?;
+        self.writer
+            .send(Write::Call {
+                key,
+                request,
+                call,
+                done,
+            })
+            .map_err(|_| StoreError::WriterGone)?;
         wait.await.map_err(|_| StoreError::WriterGone)?
     }
 
@@ -158,46 +178,81 @@ impl Store {
     /// wake-up per committed group instead of one per call (see `store_writer::Relay`).
     /// Call it from within the run; without it the writer answers each call itself.
     pub fn relay_answers(&self) -> Result<(), StoreError> {
-        let (relay, mut groups) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::run::store::writer::Answer>>();
+        let (relay, mut groups) =
+            tokio::sync::mpsc::unbounded_channel::<Vec<crate::run::store::writer::Answer>>();
         tokio::spawn(async move {
             while let Some(group) = groups.recv().await {
-                group.into_iter().for_each(crate::run::store::writer::Answer::give);
+                group
+                    .into_iter()
+                    .for_each(crate::run::store::writer::Answer::give);
             }
         });
-        self.writer.send(Write::Relay(relay)).map_err(|_| StoreError::WriterGone)
+        self.writer
+            .send(Write::Relay(relay))
+            .map_err(|_| StoreError::WriterGone)
     }
 
     /// Wait until every write queued so far is committed; the steps of the
     /// failure rows the store could not take (each is also logged).
     pub async fn flush(&self) -> Result<Vec<String>, StoreError> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        self.writer.send(Write::Flush(done)).map_err(|_| StoreError::WriterGone)?;
+        self.writer
+            .send(Write::Flush(done))
+            .map_err(|_| StoreError::WriterGone)?;
         wait.await.map_err(|_| StoreError::WriterGone)?;
-        Ok(std::mem::take(&mut *self.lost.lock().unwrap_or_else(|p| p.into_inner())))
+        Ok(std::mem::take(
+            &mut *self.lost.lock().unwrap_or_else(|p| p.into_inner()),
+        ))
     }
 
     pub fn start_run(&self, workflow: &str, file: &str) -> rusqlite::Result<i64> {
         let c = self.lock();
-        c.execute("INSERT INTO runs (workflow, file, started, status) VALUES (?1, ?2, ?3, 'running')", params![workflow, file, now()])?;
+        c.execute(
+            "INSERT INTO runs (workflow, file, started, status) VALUES (?1, ?2, ?3, 'running')",
+            params![workflow, file, now()],
+        )?;
         Ok(c.last_insert_rowid())
     }
 
     pub fn finish_run(&self, run: i64, status: &str, summary: &str) -> rusqlite::Result<()> {
-        self.lock()
-            .execute("UPDATE runs SET finished = ?1, status = ?2, summary = ?3 WHERE id = ?4", params![now(), status, summary, run])?;
+        self.lock().execute(
+            "UPDATE runs SET finished = ?1, status = ?2, summary = ?3 WHERE id = ?4",
+            params![now(), status, summary, run],
+        )?;
         Ok(())
     }
 
     /// Queue a failure row for the writer (committed with the next group;
     /// `flush` reports one the store did not take).
-    pub fn record_failure(&self, run: i64, step: &str, record: &str, reason: &str, raw: &str) -> Result<(), StoreError> {
-        let row = Row::Failure { run, step: step.into(), record: record.into(), reason: reason.into(), raw: raw.into() };
-        self.writer.send(Write::Row(row)).map_err(|_| StoreError::WriterGone)
+    pub fn record_failure(
+        &self,
+        run: i64,
+        step: &str,
+        record: &str,
+        reason: &str,
+        raw: &str,
+    ) -> Result<(), StoreError> {
+        let row = Row::Failure {
+            run,
+            step: step.into(),
+            record: record.into(),
+            reason: reason.into(),
+            raw: raw.into(),
+        };
+        self.writer
+            .send(Write::Row(row))
+            .map_err(|_| StoreError::WriterGone)
     }
 
     /// Keep one record as a sample of what a step did (see `run::samples`); queued like a failure.
     pub fn record_sample(&self, run: i64, step: &str, row: SampleRow) -> Result<(), StoreError> {
-        self.writer.send(Write::Row(Row::Sample { run, step: step.into(), row })).map_err(|_| StoreError::WriterGone)
+        self.writer
+            .send(Write::Row(Row::Sample {
+                run,
+                step: step.into(),
+                row,
+            }))
+            .map_err(|_| StoreError::WriterGone)
     }
 
     /// A run's samples, in the order they were kept: (step, sample).
@@ -205,21 +260,48 @@ impl Store {
         let c = self.lock();
         let mut st = c.prepare("SELECT step, record, outcome, reason, depth, fields FROM samples WHERE run = ?1 ORDER BY rowid")?;
         let rows = st.query_map([run], |r| {
-            Ok((r.get(0)?, SampleRow { record: r.get(1)?, outcome: r.get(2)?, reason: r.get(3)?, depth: r.get(4)?, fields: r.get(5)? }))
+            Ok((
+                r.get(0)?,
+                SampleRow {
+                    record: r.get(1)?,
+                    outcome: r.get(2)?,
+                    reason: r.get(3)?,
+                    depth: r.get(4)?,
+                    fields: r.get(5)?,
+                },
+            ))
         })?;
         rows.collect()
     }
 
     pub fn runs(&self) -> rusqlite::Result<Vec<RunRow>> {
         let c = self.lock();
-        let mut st = c.prepare("SELECT id, workflow, file, started, finished, status FROM runs ORDER BY id")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        let mut st = c.prepare(
+            "SELECT id, workflow, file, started, finished, status FROM runs ORDER BY id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
         rows.collect()
     }
 
-    pub fn run_summary(&self, run: i64) -> rusqlite::Result<Option<(String, String, Option<String>)>> {
+    pub fn run_summary(
+        &self,
+        run: i64,
+    ) -> rusqlite::Result<Option<(String, String, Option<String>)>> {
         self.lock()
-            .query_row("SELECT workflow, status, summary FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT workflow, status, summary FROM runs WHERE id = ?1",
+                [run],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()
     }
 

@@ -138,21 +138,31 @@ mod tests {
         conn.execute_batch(OLD).unwrap();
         let key = |i: u32| blake3::hash(&i.to_le_bytes()).to_hex().to_string();
         for i in 0..50 {
-            conn.execute("INSERT INTO calls VALUES (?1, 'q', ?2, 3, 4, 1.5)", rusqlite::params![key(i), format!("r{i}")]).unwrap();
+            conn.execute(
+                "INSERT INTO calls VALUES (?1, 'q', ?2, 3, 4, 1.5)",
+                rusqlite::params![key(i), format!("r{i}")],
+            )
+            .unwrap();
         }
-        conn.execute("DELETE FROM calls WHERE key = ?1", [key(0)]).unwrap();
+        conn.execute("DELETE FROM calls WHERE key = ?1", [key(0)])
+            .unwrap();
         prepare(&mut conn).unwrap();
         let rows: Vec<(i64, String, i64, String, i64)> = conn
             .prepare("SELECT rowid, key, slot, reply, truncated FROM calls ORDER BY rowid")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(rows.len(), 49);
         for (rowid, k, s, reply, truncated) in rows {
             assert_eq!(k, key(rowid as u32 - 1), "row {rowid} kept its rowid");
-            assert_eq!((s, reply, truncated), (slot(&k), format!("r{}", rowid - 1), 0));
+            assert_eq!(
+                (s, reply, truncated),
+                (slot(&k), format!("r{}", rowid - 1), 0)
+            );
         }
         // The text key's index went with the old table; opening again changes nothing.
         let indexes: Vec<String> = conn
@@ -164,7 +174,11 @@ mod tests {
             .collect();
         assert_eq!(indexes, ["calls_slot"]);
         prepare(&mut conn).unwrap();
-        assert_eq!(conn.query_row("SELECT count(*) FROM calls", [], |r| r.get::<_, i64>(0)).unwrap(), 49);
+        assert_eq!(
+            conn.query_row("SELECT count(*) FROM calls", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            49
+        );
     }
 
     #[test]
@@ -184,7 +198,12 @@ mod tests {
         conn.busy_timeout(BUSY_WAIT).unwrap();
         prepare(&mut conn).unwrap();
         holder.join().unwrap();
-        assert_eq!(conn.query_row("SELECT slot FROM calls WHERE key = 'k'", [], |r| r.get::<_, i64>(0)).unwrap(), slot("k"));
+        assert_eq!(
+            conn.query_row("SELECT slot FROM calls WHERE key = 'k'", [], |r| r
+                .get::<_, i64>(0))
+                .unwrap(),
+            slot("k")
+        );
     }
 
     #[test]
@@ -192,7 +211,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = Connection::open(dir.path().join("s.sqlite")).unwrap();
         prepare(&mut conn).unwrap();
-        let (a, b) = ("00000000000000aa".to_string() + &"1".repeat(48), "00000000000000aa".to_string() + &"2".repeat(48));
+        let (a, b) = (
+            "00000000000000aa".to_string() + &"1".repeat(48),
+            "00000000000000aa".to_string() + &"2".repeat(48),
+        );
         assert_eq!(slot(&a), slot(&b));
         for (k, reply) in [(&a, "first"), (&b, "second")] {
             conn.execute(
@@ -201,7 +223,11 @@ mod tests {
             )
             .unwrap();
         }
-        let kept: (String, String) = conn.query_row("SELECT key, reply FROM calls", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        let kept: (String, String) = conn
+            .query_row("SELECT key, reply FROM calls", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
         assert_eq!(kept, (b, "second".to_string()));
     }
 }

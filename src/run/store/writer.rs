@@ -14,7 +14,12 @@ use tokio::sync::oneshot;
 
 pub enum Write {
     /// A finished call; `done` answers once it is committed, and hands the call back.
-    Call { key: String, request: String, call: CachedCall, done: oneshot::Sender<Result<CachedCall, crate::run::store::error::StoreError>> },
+    Call {
+        key: String,
+        request: String,
+        call: CachedCall,
+        done: oneshot::Sender<Result<CachedCall, crate::run::store::error::StoreError>>,
+    },
     /// A row that is only read later.
     Row(Row),
     /// Answered once everything queued before it is committed (or failed).
@@ -50,8 +55,18 @@ impl Answer {
 pub type Relay = tokio::sync::mpsc::UnboundedSender<Vec<Answer>>;
 
 pub enum Row {
-    Sample { run: i64, step: String, row: SampleRow },
-    Failure { run: i64, step: String, record: String, reason: String, raw: String },
+    Sample {
+        run: i64,
+        step: String,
+        row: SampleRow,
+    },
+    Failure {
+        run: i64,
+        step: String,
+        record: String,
+        reason: String,
+        raw: String,
+    },
 }
 
 impl Row {
@@ -75,7 +90,12 @@ const MAX_GROUP: usize = 4096;
 /// group's calls and flushes once it is committed: through the relay when one
 /// is set, from this thread otherwise. Failure rows that could not be written
 /// are noted in `lost` by step, for the run to count.
-pub fn writer_loop(mut conn: Connection, rx: Receiver<Write>, known: &KnownKeys, lost: &Mutex<Vec<String>>) {
+pub fn writer_loop(
+    mut conn: Connection,
+    rx: Receiver<Write>,
+    known: &KnownKeys,
+    lost: &Mutex<Vec<String>>,
+) {
     let mut busy = false;
     let mut relay: Option<Relay> = None;
     // Kept from group to group, so it grows to the largest group once instead
@@ -102,24 +122,40 @@ pub fn writer_loop(mut conn: Connection, rx: Receiver<Write>, known: &KnownKeys,
         }
         busy = batch.len() > 1;
         // Flushes and a relay alone have nothing to commit (every run's first message is its relay).
-        let writes = batch.iter().any(|w| matches!(w, Write::Call { .. } | Write::Row(_)));
-        let result = if writes { commit(&mut conn, &batch, known) } else { Ok(()) };
+        let writes = batch
+            .iter()
+            .any(|w| matches!(w, Write::Call { .. } | Write::Row(_)));
+        let result = if writes {
+            commit(&mut conn, &batch, known)
+        } else {
+            Ok(())
+        };
         if let Err(e) = &result {
             let rows = batch.iter().filter(|w| matches!(w, Write::Row(_))).count();
             if rows > 0 {
                 tracing::error!("the run store did not take {rows} sample or failure rows: {e}");
             }
             // A lost sample loses nothing (the sinks and the cache hold the data); a lost failure row is counted.
-            let failures =
-                batch.iter().filter_map(|w| if let Write::Row(r @ Row::Failure { .. }) = w { Some(r.step().to_string()) } else { None });
-            lost.lock().unwrap_or_else(|p| p.into_inner()).extend(failures);
+            let failures = batch.iter().filter_map(|w| {
+                if let Write::Row(r @ Row::Failure { .. }) = w {
+                    Some(r.step().to_string())
+                } else {
+                    None
+                }
+            });
+            lost.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(failures);
         }
         let mut answers = Vec::with_capacity(batch.len());
         for w in batch.drain(..) {
             match w {
                 Write::Call { call, done, .. } => answers.push(Answer::Call(
                     done,
-                    result.as_ref().map(|_| call).map_err(|e| crate::run::store::error::StoreError::Write(e.to_string())),
+                    result
+                        .as_ref()
+                        .map(|_| call)
+                        .map_err(|e| crate::run::store::error::StoreError::Write(e.to_string())),
                 )),
                 Write::Flush(done) => answers.push(Answer::Flush(done)),
                 Write::Relay(r) => relay = Some(r),
@@ -155,7 +191,12 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
         let at = now();
         for w in batch {
             match w {
-                Write::Call { key, request, call: c, .. } => {
+                Write::Call {
+                    key,
+                    request,
+                    call: c,
+                    ..
+                } => {
                     last_call = Some(call.insert(params![
                         key,
                         crate::run::store::schema::slot(key),
@@ -173,7 +214,13 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
                     )?
                     .execute(params![run, step, s.record, s.outcome, s.reason, s.depth, s.fields])?;
                 }
-                Write::Row(Row::Failure { run, step, record, reason, raw }) => {
+                Write::Row(Row::Failure {
+                    run,
+                    step,
+                    record,
+                    reason,
+                    raw,
+                }) => {
                     tx.prepare_cached("INSERT INTO failures (run, step, record, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5)")?
                         .execute(params![run, step, record, reason, raw])?;
                 }
@@ -183,7 +230,16 @@ fn commit(conn: &mut Connection, batch: &[Write], known: &KnownKeys) -> rusqlite
     }
     tx.commit()?;
     if let Some(last) = last_call {
-        known.committed(batch.iter().filter_map(|w| if let Write::Call { key, .. } = w { Some(key.as_str()) } else { None }), last);
+        known.committed(
+            batch.iter().filter_map(|w| {
+                if let Write::Call { key, .. } = w {
+                    Some(key.as_str())
+                } else {
+                    None
+                }
+            }),
+            last,
+        );
     }
     Ok(())
 }
@@ -213,5 +269,8 @@ pub struct SampleRow {
 
 /// Seconds since the Unix epoch, as the store's timestamps are written.
 pub(super) fn now() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
