@@ -113,7 +113,7 @@ for spec in "$train" "${evals[@]}"; do
     [ "$model" = "$tuned" ] && [ -n "$tuned_url" ] && endpoint=(env "OPENAI_BASE_URL=$tuned_url")
     "${endpoint[@]}" env REGEN_MODEL="$model" "$regen" eval "$file" --answers "$format" --out "$dir" --store "$out/store.sqlite" \
       "${eval_flags[@]}" >&2
-    accs+=("$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[0]; print('%.1f%% (%d/%d)' % (100*r['accuracy'], r['correct'], r['questions']))" "$dir/eval.json")")
+    accs+=("$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[0]; a=r['accuracy']; print(('%.1f%%' % (100*a) if a is not None else 'n/a') + ' (%d/%d)' % (r['correct'], r['questions']))" "$dir/eval.json")")
   done
   kind=$([ "$spec" = "$train" ] && echo in-domain || echo out-of-domain)
   rows+=("$(printf '%-24s %-14s %-22s %-22s' "$name" "$kind" "${accs[0]}" "${accs[1]}")")

@@ -34,7 +34,9 @@ pub struct Accuracy {
     pub questions: u64,
     pub answered: u64,
     pub correct: u64,
-    pub accuracy: f64,
+    /// None when nothing was answered and calls failed (or there were no
+    /// questions): no accuracy was measured, and none is printed as 0%.
+    pub accuracy: Option<f64>,
     pub failures: u64,
 }
 
@@ -104,16 +106,22 @@ pub fn run(a: EvalArgs) -> i32 {
         };
         let questions = j.source_records;
         let correct = count("correct.jsonl");
+        let answered = count("graded.jsonl");
+        let measured = questions > 0 && (answered > 0 || report.failures == 0);
+        if !measured && questions > 0 {
+            eprintln!(
+                "{}: no question was answered: all {} failures are in `regen show {}`",
+                data.display(),
+                report.failures,
+                report.run_id
+            );
+        }
         rows.push(Accuracy {
             dataset: data.display().to_string(),
             questions,
-            answered: count("graded.jsonl"),
+            answered,
             correct,
-            accuracy: if questions == 0 {
-                0.0
-            } else {
-                correct as f64 / questions as f64
-            },
+            accuracy: measured.then(|| correct as f64 / questions as f64),
             failures: report.failures,
         });
     }
@@ -122,14 +130,12 @@ pub fn run(a: EvalArgs) -> i32 {
         "dataset", "questions", "answered", "correct", "accuracy", "failures"
     );
     for r in &rows {
+        let accuracy = r
+            .accuracy
+            .map_or("n/a".to_string(), |a| format!("{:.1}%", 100.0 * a));
         println!(
-            "{:<40} {:>9} {:>8} {:>8} {:>8.1}% {:>8}",
-            r.dataset,
-            r.questions,
-            r.answered,
-            r.correct,
-            100.0 * r.accuracy,
-            r.failures
+            "{:<40} {:>9} {:>8} {:>8} {:>9} {:>8}",
+            r.dataset, r.questions, r.answered, r.correct, accuracy, r.failures
         );
     }
     println!("(unanswered questions and failed calls count as wrong)");

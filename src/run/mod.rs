@@ -207,7 +207,14 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
         inputs,
         per_input,
     );
-    let signals = halt::on_signals(halt.clone());
+    let signals = halt::on_signals(halt.clone(), {
+        let store = store.clone();
+        move || {
+            if let Err(e) = store.abandon_run(run_id, "interrupted") {
+                tracing::error!("the run store could not mark run {run_id} interrupted: {e}");
+            }
+        }
+    });
     let mut source_error = None;
     let mut source_tasks = Vec::new();
     for (id, node) in wf
@@ -327,10 +334,6 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     // Output replaces the previous output only when the run finished: a failed
     // or stopped run leaves the last good file and says where its own lines are.
     let notes = sink_target::promote(&cx, source_error.is_none() && halted.is_none()).await;
-    let (mut text, summary) = summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref());
-    for n in &notes {
-        text.push_str(&format!("{n}\n"));
-    }
     let failures = stats.total_failures();
     let status = if source_error.is_some() {
         "error"
@@ -341,6 +344,12 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     } else {
         "ok"
     };
+    let outcome = (status, source_error.as_deref());
+    let (mut text, summary) =
+        summary::summary(&cx, started.elapsed(), http_calls, halted.as_ref(), outcome);
+    for n in &notes {
+        text.push_str(&format!("{n}\n"));
+    }
     // A run left marked "running" would lie in `regen runs`: this must not fail quietly.
     let finished = store.finish_run(run_id, status, &summary.to_stored());
     if let Some(message) = source_error {

@@ -307,6 +307,20 @@ fn a_failed_run_leaves_the_previous_complete_output_as_it_was() {
         "{}",
         bad.stderr
     );
+    // The stored summary says the run ended in error, and why (run 2: the good run was 1).
+    let show = regen_in(dir.path(), &["show", "2"], &env);
+    assert!(
+        show.stdout.contains("the run ended in error") && show.stdout.contains(":7"),
+        "{}\n{}",
+        show.stdout,
+        show.stderr
+    );
+    let json = regen_in(dir.path(), &["show", "2", "--json"], &env);
+    let stored: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(stored["status"], "error", "{}", json.stdout);
+    assert!(stored["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("not valid JSON")));
 
     // A dead endpoint with a fresh store (exit 4): the same.
     let dead = regen_in(
@@ -667,4 +681,33 @@ fn a_symlink_inside_a_dataset_folder_is_not_followed() {
     );
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("holds a symlink"), "{}", r.stderr);
+}
+
+#[test]
+fn eval_where_every_call_fails_reports_no_accuracy_not_zero() {
+    // Every reply is malformed: each call is a recorded failure and nothing is answered.
+    let server = Server::start(&["--pmalformed", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = first_rows(dir.path(), 1);
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let r = regen_in(
+        dir.path(),
+        &["eval", data.to_str().unwrap(), "--out", "ev"],
+        &env,
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("n/a") && !r.stdout.contains("0.0%"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("no question was answered"),
+        "{}",
+        r.stderr
+    );
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ev/eval.json")).unwrap())
+            .unwrap();
+    assert!(rows[0]["accuracy"].is_null(), "{rows}");
 }

@@ -208,6 +208,14 @@ fn a_second_ctrl_c_quits_at_once_without_corrupting_the_store() {
         "did not wait for the 600 s grace"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("quitting now"));
+    // The store knows the run ended: `regen runs` does not show it running.
+    let runs = regen_in(dir.path(), &["runs"], &[]);
+    assert!(
+        runs.stdout.contains("interrupted") && !runs.stdout.contains("running"),
+        "{}{}",
+        runs.stdout,
+        runs.stderr
+    );
     let r = regen_in(
         dir.path(),
         &regenesis_args(&[])

@@ -159,7 +159,12 @@ impl Halt {
 /// Ctrl-C or SIGTERM: stop cleanly; a second one exits at once (the store's
 /// commits are atomic and sinks are written under a temporary name, so nothing
 /// is torn).
-pub fn on_signals(halt: std::sync::Arc<Halt>) -> tokio::task::JoinHandle<()> {
+/// On the second signal, `on_quit` runs (it marks the run in the store) before
+/// the process exits.
+pub fn on_signals(
+    halt: std::sync::Arc<Halt>,
+    on_quit: impl FnOnce() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -170,6 +175,7 @@ pub fn on_signals(halt: std::sync::Arc<Halt>) -> tokio::task::JoinHandle<()> {
         tracing::warn!(
             "quitting now; every finished call is in the cache — run the same command to resume; the sinks' files were not replaced (lines so far are in their `.partial` files)"
         );
+        on_quit();
         std::process::exit(130);
     })
 }
@@ -178,12 +184,19 @@ async fn next_signal(term: &mut Option<tokio::signal::unix::Signal>) {
     match term {
         Some(t) => {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                r = tokio::signal::ctrl_c() => {
+                    if r.is_err() {
+                        t.recv().await;
+                    }
+                }
                 _ = t.recv() => {}
             }
         }
         None => {
-            let _ = tokio::signal::ctrl_c().await;
+            // No handler could be installed: wait for nothing, never stop on a failure.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }
     }
 }

@@ -107,6 +107,9 @@ pub fn text(j: &RunSummary) -> String {
         "{} HTTP requests; {} records failed (see `regen show {run}`)\n",
         j.http_requests, j.failures
     ));
+    if let Some(e) = &j.error {
+        t.push_str(&format!("the run ended in error: {e}\n"));
+    }
     t
 }
 

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The shape written now. 1: before the version field (no `retried` per model).
-pub const VERSION: u32 = 2;
+/// The shape written now. 1: before the version field (no `retried` per model);
+/// 2: before `status` and `error`.
+pub const VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +33,10 @@ pub struct RunSummary {
     pub guidelines: BTreeMap<String, Vec<GuidelineRow>>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// As the store's run list says: ok, failures, stopped, error.
+    pub status: String,
+    /// Why a run ended in error (a bad row, a store that refused a write).
+    pub error: Option<String>,
     /// (seconds, calls, tokens) over time.
     pub timeline: Vec<(f64, u64, u64)>,
     pub example: Option<Example>,
@@ -137,13 +142,18 @@ impl RunSummary {
         let mut v: Value = serde_json::from_str(text).map_err(SummaryError::NotJson)?;
         let version = v.get("version").and_then(Value::as_u64).unwrap_or(1);
         match version {
-            1 => {
-                v["version"] = VERSION.into();
-                for m in v["models"].as_array_mut().into_iter().flatten() {
-                    m["retried"] = 0.into();
+            1 | 2 => {
+                if version == 1 {
+                    for m in v["models"].as_array_mut().into_iter().flatten() {
+                        m["retried"] = 0.into();
+                    }
                 }
+                // Older shapes did not keep the status; the run list still has it.
+                v["version"] = VERSION.into();
+                v["status"] = "(not recorded in this summary's shape; see `regen runs`)".into();
+                v["error"] = Value::Null;
             }
-            2 => {}
+            3 => {}
             other => return Err(SummaryError::Newer(other)),
         }
         serde_json::from_value(v).map_err(SummaryError::Shape)

@@ -16,6 +16,7 @@ pub fn summary(
     wall: Duration,
     http_calls: u64,
     stopped: Option<&crate::run::exec::halt::StopReason>,
+    outcome: (&str, Option<&str>),
 ) -> (String, RunSummary) {
     let mut steps = Vec::new();
     for (id, n) in cx.wf.nodes.iter().enumerate() {
@@ -91,6 +92,11 @@ pub fn summary(
         sink_sources: read(&cx.stats.sink_sources),
         guidelines: guideline_table(cx),
         stopped: stopped.map(ToString::to_string),
+        status: outcome.0.to_string(),
+        error: outcome
+            .1
+            .map(crate::secrets::redact)
+            .map(|e| e.into_owned()),
         timeline: read(&cx.stats.timeline),
         example: example(cx),
         batch: BatchSummary {

@@ -214,6 +214,16 @@ impl Store {
         Ok(c.last_insert_rowid())
     }
 
+    /// A run that ends without a summary (quit at a second Ctrl-C): its status
+    /// says so, so `regen runs` never shows it running.
+    pub fn abandon_run(&self, run: i64, status: &str) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "UPDATE runs SET finished = ?1, status = ?2 WHERE id = ?3",
+            params![now(), status, run],
+        )?;
+        Ok(())
+    }
+
     pub fn finish_run(&self, run: i64, status: &str, summary: &str) -> rusqlite::Result<()> {
         self.lock().execute(
             "UPDATE runs SET finished = ?1, status = ?2, summary = ?3 WHERE id = ?4",
