@@ -44,6 +44,8 @@ pub enum ArgType {
     Template,
     /// A record expression evaluated per record.
     Filter,
+    /// A reply shape (`{same_answer: bool}`, `"yes" | "no"`, a named `shape`).
+    Shape,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,26 @@ pub struct CallSettings {
     /// A reply cut off at `max_tokens` is kept (`truncated = "keep"`); otherwise,
     /// for kinds whose replies are read whole, it is a recorded failure.
     pub keep_truncated: bool,
+    /// How a `reply:` shape is asked for.
+    pub reply_format: ReplyFormat,
+    /// OpenAI strict structured outputs.
+    pub strict: bool,
+    /// Re-asks of a reply that does not fit its shape.
+    pub reply_retries: u32,
 }
+
+/// How a step's reply shape reaches the model (`reply_format` of its model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyFormat {
+    /// `response_format: {type: "json_schema", …}`: OpenAI, vLLM, SGLang, llama.cpp.
+    #[default]
+    JsonSchema,
+    /// The shape written into the prompt, for a server that takes no schema.
+    Prompt,
+}
+
+/// Re-asks of a reply that does not fit its shape, unless `reply_retries` says.
+pub const DEFAULT_REPLY_RETRIES: u32 = 2;
 
 impl CallSettings {
     /// A step's settings: its own arguments first, then its model's (`inherited`).
@@ -34,6 +53,14 @@ impl CallSettings {
             seed: get("seed").and_then(Value::as_i64),
             system: get("system").and_then(Value::as_str).map(str::to_string),
             keep_truncated: get("truncated").and_then(Value::as_str) == Some("keep"),
+            reply_format: match get("reply_format").and_then(Value::as_str) {
+                Some("prompt") => ReplyFormat::Prompt,
+                _ => ReplyFormat::JsonSchema,
+            },
+            strict: get("strict").and_then(Value::as_bool) == Some(true),
+            reply_retries: get("reply_retries")
+                .and_then(Value::as_u64)
+                .map_or(DEFAULT_REPLY_RETRIES, |n| n.min(10) as u32),
         }
     }
 }

@@ -82,6 +82,20 @@ impl Func {
 }
 
 impl RecordExpr {
+    /// Field paths this expression reads, whole (`verdict.same_answer`).
+    pub fn paths(&self, out: &mut Vec<Vec<String>>) {
+        match self {
+            RecordExpr::Const(_) => {}
+            RecordExpr::Field(p) => out.push(p.clone()),
+            RecordExpr::Unary(_, e) => e.paths(out),
+            RecordExpr::Binary(_, l, r) => {
+                l.paths(out);
+                r.paths(out);
+            }
+            RecordExpr::Call(_, args) => args.iter().for_each(|a| a.paths(out)),
+        }
+    }
+
     /// Fields this expression reads (first path segment).
     pub fn fields(&self, out: &mut Vec<String>) {
         match self {

@@ -5,6 +5,7 @@ pub use crate::arg_spec::{arg, required, ArgSpec, ArgType, Positional};
 use crate::diagnostic::{FileId, Span};
 use crate::expr::RecordExpr;
 use crate::model_settings::ModelSettings;
+pub use crate::param_type::ParamType;
 use crate::record::Rec;
 use crate::step_env::StepEnv;
 pub use crate::step_settings::StepSettings;
@@ -26,54 +27,6 @@ pub const SEMANTIC: &[&str] = &[
     "seed",
     "system",
 ];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamType {
-    Int,
-    Float,
-    Bool,
-    String,
-    Path,
-}
-
-impl ParamType {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "int" => ParamType::Int,
-            "float" => ParamType::Float,
-            "bool" => ParamType::Bool,
-            "string" => ParamType::String,
-            "path" => ParamType::Path,
-            _ => return None,
-        })
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            ParamType::Int => "int",
-            ParamType::Float => "float",
-            ParamType::Bool => "bool",
-            ParamType::String => "string",
-            ParamType::Path => "path",
-        }
-    }
-    pub fn of(v: &Value) -> Option<Self> {
-        match v {
-            Value::Bool(_) => Some(ParamType::Bool),
-            Value::Number(n) if n.is_i64() || n.is_u64() => Some(ParamType::Int),
-            Value::Number(_) => Some(ParamType::Float),
-            Value::String(_) => Some(ParamType::String),
-            _ => None,
-        }
-    }
-    pub fn accepts(self, v: &Value) -> bool {
-        match (self, ParamType::of(v)) {
-            (ParamType::Float, Some(ParamType::Int)) => true,
-            (ParamType::Path, Some(ParamType::String)) => true,
-            (a, Some(b)) => a == b,
-            _ => false,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct ParamDef {
@@ -104,6 +57,8 @@ pub struct Prompt {
     pub reads: Vec<String>,
     /// Names it may read from the record: looked up, but also assigned somewhere.
     pub may_read: Vec<String>,
+    /// `field.attr` reads, checked against a field's reply shape.
+    pub attr_reads: Vec<(String, String)>,
     pub span: Span,
     /// The template's file (`None` when written inline).
     pub path: Option<PathBuf>,
@@ -135,6 +90,8 @@ pub struct NodeDef {
     pub call: crate::call_settings::CallSettings,
     /// The kind's own typed arguments ([`StepKind::configure`]), parsed once at check time.
     pub settings: StepSettings,
+    /// The shape its reply must have (`reply:`), for a model-calling step.
+    pub reply: Option<crate::reply_shape::ReplyShape>,
 }
 
 impl NodeDef {
@@ -185,6 +142,8 @@ pub struct Workflow {
     pub nodes: Vec<NodeDef>,
     /// Names whose declarations did not parse or had an unknown kind (already reported).
     pub broken: Vec<String>,
+    /// Reply shapes declared with `shape Name {…}`, by name.
+    pub shapes: std::collections::BTreeMap<String, crate::reply_shape::ReplyShape>,
     /// Where it may read.
     pub sandbox: crate::sandbox::Sandbox,
     /// The first source's row count, once something asked (the `call-estimate`
@@ -361,6 +320,27 @@ pub trait StepKind: Sync + Send + std::fmt::Debug {
     /// `prompts` key), so no stage outside the kind names it.
     fn call_prompt(&self) -> Option<&'static str> {
         None
+    }
+    /// A model-calling kind with a `reply:` shape: the fields one parsed reply
+    /// adds (the value under its reply field, unless the kind says otherwise).
+    fn shaped_reply(
+        &self,
+        node: &NodeDef,
+        _text: String,
+        value: serde_json::Value,
+    ) -> Vec<(String, serde_json::Value)> {
+        self.reply_field(node)
+            .map(|f| (f, value))
+            .into_iter()
+            .collect()
+    }
+    /// Fields holding a parsed reply, with their shape (the checker types
+    /// reads of `field.sub` with it).
+    fn shaped_fields(&self, node: &NodeDef) -> Vec<(String, crate::reply_shape::ReplyShape)> {
+        match (&node.reply, self.reply_field(node)) {
+            (Some(shape), Some(field)) => vec![(field, shape.clone())],
+            _ => vec![],
+        }
     }
     /// A model-calling kind: the field its reply text goes to.
     fn reply_field(&self, _node: &NodeDef) -> Option<String> {

@@ -274,6 +274,15 @@ fn resolve_one(
                 }
             }
         }
+        ArgType::Shape => {
+            if let Some(s) = super::shapes::compile(e, &wf.shapes, file, diags) {
+                // The shape as text joins the arguments: step identity and `explain` see it.
+                wf.nodes[id]
+                    .args
+                    .insert(key.into(), Value::String(s.describe()));
+                wf.nodes[id].reply = Some(s);
+            }
+        }
         ArgType::Filter => {
             let scope = Scope {
                 params: scope.params,

@@ -118,6 +118,20 @@ pub fn compile(e: &Expr, scope: &Scope, diags: &mut Vec<Diagnostic>) -> Option<R
             *op,
             Box::new(compile(inner, scope, diags)?),
         )),
+        ExprKind::Binary(crate::syntax::ast::BinOp::Alt, _, _) => {
+            diags.push(
+                Diagnostic::error(
+                    "misplaced-alternative",
+                    scope.file,
+                    e.span,
+                    "`|` joins the words a reply shape allows; it is not an operator here",
+                )
+                .with_help(
+                    "use `or` for a condition; `\"yes\" | \"no\"` belongs in `reply:` or a `shape`",
+                ),
+            );
+            return None;
+        }
         ExprKind::Binary(op, l, r) => {
             let (l, r) = (compile(l, scope, diags), compile(r, scope, diags));
             fold(RecordExpr::Binary(*op, Box::new(l?), Box::new(r?)))

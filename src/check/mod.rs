@@ -12,6 +12,8 @@ pub mod models;
 mod pools;
 pub mod resolve;
 pub mod sandbox;
+mod shaped_fields;
+mod shapes;
 mod template_calls;
 pub mod template_reads;
 pub mod templates;
@@ -60,6 +62,7 @@ pub fn check_sources(
     sandbox::check(&workflow, &sandbox, &mut diags);
     workflow.sandbox = sandbox;
     let analysis = fields::analyse(&workflow, &mut diags);
+    shaped_fields::check(&workflow, &analysis, &mut diags);
     let lint_cx = lints::LintContext {
         wf: &workflow,
         analysis: &analysis,

@@ -44,6 +44,7 @@ pub fn resolve(
         models: vec![],
         nodes: vec![],
         broken: loaded.broken.clone(),
+        shapes: Default::default(),
         sandbox: sandbox.clone(),
         dataset_rows: std::sync::OnceLock::new(),
     };
@@ -155,6 +156,11 @@ pub fn resolve(
                     span: l.item.span,
                 });
             }
+            ItemKind::Shape { name, value } => {
+                if let Some(s) = super::shapes::compile(value, &wf.shapes, l.file, diags) {
+                    wf.shapes.insert(name.text.clone(), s);
+                }
+            }
             _ => {}
         }
     }
@@ -223,6 +229,7 @@ pub fn resolve(
             unresolved: false,
             call: Default::default(),
             settings: Default::default(),
+            reply: None,
         });
     }
     for (id, (file, call, _)) in decls.into_iter().enumerate() {
@@ -241,6 +248,16 @@ pub fn resolve(
                 .map(|m| &m.values);
             let call = crate::call_settings::CallSettings::resolve(&wf.nodes[id].args, inherited);
             wf.nodes[id].call = call;
+        }
+        // A model marked strict guarantees OpenAI's strict subset only.
+        let n = &wf.nodes[id];
+        if let (Some(shape), true) = (&n.reply, n.call.strict) {
+            if let Some(problem) = shape.strict_problem() {
+                diags.push(
+                    Diagnostic::error("shape-not-strict", n.file, n.arg_span("reply"), format!("`{}`'s reply cannot be asked for strictly: {problem}", n.name))
+                        .with_help("wrap it in an object (`{answer: …}`), or set `strict = false` on the model"),
+                );
+            }
         }
     }
     if loaded.items.is_empty() && !diags.iter().any(|d| d.is_error()) {

@@ -23,14 +23,25 @@ pub struct Reads {
     /// gives such a name from the record when the record has it; the checker
     /// does not require it.
     pub maybe: Vec<String>,
+    /// `name.attr` reads (a lookup followed at once by an attribute), for
+    /// fields whose shape is known.
+    pub attrs: Vec<(String, String)>,
 }
 
 pub fn reads(template: &minijinja::Template<'_, '_>) -> Reads {
     let tracked: BTreeSet<String> = template.undeclared_variables(false).into_iter().collect();
     let compiled = get_compiled_template(template);
     let (mut looked_up, mut assigned) = (BTreeSet::new(), BTreeSet::new());
+    let mut attrs = BTreeSet::new();
     for code in std::iter::once(&compiled.instructions).chain(compiled.blocks.values()) {
         scan(code, &mut looked_up, &mut assigned);
+        for i in 1..code.len() as u32 {
+            if let (Some(Instruction::Lookup(name)), Some(Instruction::GetAttr(attr))) =
+                (code.get(i - 1), code.get(i))
+            {
+                attrs.insert((name.to_string(), attr.to_string()));
+            }
+        }
     }
     let global = |n: &str| GLOBALS.contains(&n);
     let mut sure: BTreeSet<String> = tracked.into_iter().filter(|n| !global(n)).collect();
@@ -48,6 +59,7 @@ pub fn reads(template: &minijinja::Template<'_, '_>) -> Reads {
     Reads {
         sure: sure.into_iter().collect(),
         maybe,
+        attrs: attrs.into_iter().collect(),
     }
 }
 

@@ -116,6 +116,7 @@ pub fn load(
         text,
         reads: reads.sure,
         may_read: reads.maybe,
+        attr_reads: reads.attrs,
         span,
         path,
     })

@@ -138,7 +138,12 @@ pub fn run(a: EvalArgs) -> i32 {
             r.dataset, r.questions, r.answered, r.correct, accuracy, r.failures
         );
     }
-    println!("(unanswered questions and failed calls count as wrong)");
+    if rows.iter().any(|r| r.accuracy.is_some()) {
+        println!("(unanswered questions and failed calls count as wrong)");
+    }
+    if rows.iter().any(|r| r.accuracy.is_none()) {
+        println!("(n/a: nothing was answered, so no accuracy was measured)");
+    }
     let path = a.out.join("eval.json");
     if let Err(e) = std::fs::create_dir_all(&a.out).and_then(|_| {
         std::fs::write(

@@ -37,6 +37,12 @@ pub fn html(
         j.failures,
         j.source_records
     ));
+    if let Some(e) = &j.error {
+        h.push_str(&format!(
+            "<p id=\"error\"><b>the run ended in error:</b> {}</p>\n",
+            esc(e)
+        ));
+    }
     h.push_str("<h2>steps</h2>\n<table id=\"steps\"><tr><th>step</th><th>kind</th><th>records</th><th>calls</th><th>cache hits</th><th>prompt tok</th><th>completion tok</th><th>failures</th></tr>\n");
     for s in &j.steps {
         let fails: Vec<String> = s

@@ -38,12 +38,12 @@ pub fn runs(a: StoreArgs) -> i32 {
     match store.runs() {
         Ok(rows) => {
             println!(
-                "{:>4}  {:<24} {:<10} {:>8}  file",
+                "{:>4}  {:<24} {:<11} {:>8}  file",
                 "id", "workflow", "status", "seconds"
             );
             for (id, wf, file, started, finished, status) in rows {
                 let secs = finished.map_or("-".into(), |f| format!("{:.1}", f - started));
-                println!("{id:>4}  {wf:<24} {status:<10} {secs:>8}  {file}");
+                println!("{id:>4}  {wf:<24} {status:<11} {secs:>8}  {file}");
             }
             0
         }
@@ -66,7 +66,13 @@ pub fn show(a: ShowArgs) -> i32 {
                 .map(|s| crate::run::report::run_summary::RunSummary::from_stored(&s))
                 .transpose()
             {
-                Ok(s) => s,
+                // An older shape kept no status: the run list has it.
+                Ok(s) => s.map(|mut s| {
+                    if s.status.is_empty() {
+                        s.status = status.clone();
+                    }
+                    s
+                }),
                 Err(e) => {
                     eprintln!("error: run {}: {e}", a.run);
                     return 2;
@@ -83,7 +89,14 @@ pub fn show(a: ShowArgs) -> i32 {
                 return write_report(&store, a.run, &wf, &status, summary.as_ref(), path);
             }
             if a.json {
-                match serde_json::to_string_pretty(&summary) {
+                // A run without a summary (it did not finish) still says its status.
+                let shown = match &summary {
+                    Some(s) => serde_json::to_value(s),
+                    None => Ok(
+                        serde_json::json!({"run": a.run, "workflow": wf, "status": status, "summary": null}),
+                    ),
+                };
+                match shown.and_then(|v| serde_json::to_string_pretty(&v)) {
                     Ok(text) => println!("{text}"),
                     Err(e) => {
                         eprintln!("error: cannot print the summary of run {}: {e}", a.run);

@@ -24,7 +24,8 @@ pub fn repeats(wf: &Workflow, order: &[NodeId]) -> Vec<Option<NodeId>> {
 fn same_calls(wf: &Workflow, a: NodeId, b: NodeId) -> bool {
     let (na, nb) = (&wf.nodes[a], &wf.nodes[b]);
     let prompt = |n: &crate::workflow::NodeDef| n.call_prompt().map(|p| p.text.clone());
-    std::ptr::addr_eq(na.kind, nb.kind)
+    na.kind.name() == nb.kind.name()
+        && na.kind.decl() == nb.kind.decl()
         && na.model == nb.model
         && prompt(na).is_some()
         && prompt(na) == prompt(nb)

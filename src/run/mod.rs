@@ -76,6 +76,19 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
             m.offline.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
+    // Templates compiled once per run, not per call; before the run is
+    // registered, so an error here leaves no run marked running.
+    let mut templates = crate::check::templates::environment();
+    for n in &wf.nodes {
+        for (arg, p) in &n.prompts {
+            templates
+                .add_template_owned(context::template_name(&n.name, arg), p.text.clone())
+                .map_err(|source| RunError::Template {
+                    step: n.name.clone(),
+                    source,
+                })?;
+        }
+    }
     // A sink that cannot write stops the run before its first call.
     sink_target::preflight(&wf, &opts.run_dir).map_err(RunError::Sink)?;
     let run_id = store
@@ -94,20 +107,7 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
         stats: stats.clone(),
         run_id,
         refresh: exec::refresh_set(&wf, &plan.order, &opts.refresh),
-        templates: Arc::new({
-            // Compiled once per run, not per call.
-            let mut env = crate::check::templates::environment();
-            for n in &wf.nodes {
-                for (arg, p) in &n.prompts {
-                    env.add_template_owned(context::template_name(&n.name, arg), p.text.clone())
-                        .map_err(|source| RunError::Template {
-                            step: n.name.clone(),
-                            source,
-                        })?;
-                }
-            }
-            env
-        }),
+        templates: Arc::new(templates),
         pools: Arc::new(pools),
         run_dir: opts.run_dir.clone(),
         // Batch mode is stage by stage: a step's batch holds all of its calls.

@@ -7,7 +7,8 @@ use super::*;
 
 const ARGS: &[ArgSpec] = &[
     required("prompt", ArgType::Template, "judge prompt template"),
-    arg("into", ArgType::FieldOut, "boolean verdict field (default: the step name)"),
+    arg("into", ArgType::FieldOut, "boolean verdict field (default: the step name); with `reply:`, the parsed reply"),
+    arg("reply", ArgType::Shape, "the verdict's shape (`{same_answer: bool}`): asked for as JSON and checked; the judge then keeps the parsed value in `into:` and no longer looks for \"yes\""),
     SAMPLING[0],
     SAMPLING[1],
     SAMPLING[2],
@@ -48,6 +49,14 @@ impl StepKind for Judge {
     fn reply_field(&self, node: &NodeDef) -> Option<String> {
         Some(format!("{}_reply", node.settings::<JudgeInto>().0))
     }
+    fn shaped_fields(&self, node: &NodeDef) -> Vec<(String, crate::reply_shape::ReplyShape)> {
+        let into = node.settings::<JudgeInto>().0.clone();
+        node.reply.iter().map(|s| (into.clone(), s.clone())).collect()
+    }
+    fn shaped_reply(&self, node: &NodeDef, text: String, value: Value) -> Vec<(String, Value)> {
+        let into = node.settings::<JudgeInto>().0.clone();
+        vec![(format!("{into}_reply"), Value::String(text)), (into, value)]
+    }
     fn adds(&self, node: &NodeDef, _wf: &Workflow) -> Vec<String> {
         let f = node.settings::<JudgeInto>().0.clone();
         vec![format!("{f}_reply"), f]
@@ -65,7 +74,8 @@ impl StepKind for Judge {
         vec![(format!("{into}_reply"), Value::String(text)), (into, Value::Bool(verdict))]
     }
     fn verdict(&self, node: &NodeDef) -> Option<String> {
-        Some(node.settings::<JudgeInto>().0.clone())
+        // A shaped verdict is read through its fields (`verdict.same_answer`).
+        node.reply.is_none().then(|| node.settings::<JudgeInto>().0.clone())
     }
     fn sees_label_by_design(&self) -> bool {
         true

@@ -8,6 +8,7 @@ const ARGS: &[ArgSpec] = &[
     required("prompt", ArgType::Template, "prompt template: stdlib name (`regenesis/adapt`) or inline text with {{ field }}"),
     arg("samples", ArgType::Int { min: 0, max: 1000 }, "completions per record (0 asks nothing: a variant without this step's output)"),
     arg("into", ArgType::FieldOut, "field that receives the reply (default: the step name)"),
+    arg("reply", ArgType::Shape, "the reply's shape (`{verdict: bool, reason: string}`, `\"yes\" | \"no\"`, a `shape` name): every backend is asked for it, the reply is parsed and checked, and `into:` holds the value"),
     arg("hint", ArgType::Bool, "marks a step that deliberately shows the label (hint retry)"),
     SAMPLING[0],
     SAMPLING[1],

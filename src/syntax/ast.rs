@@ -57,6 +57,11 @@ pub enum ItemKind {
         name: Name,
         props: Vec<Prop>,
     },
+    /// `shape Verdict {…}`: a reply shape, named for `reply: Verdict`.
+    Shape {
+        name: Name,
+        value: Expr,
+    },
     Decl {
         decl: DeclKind,
         name: Name,
@@ -71,6 +76,7 @@ impl ItemKind {
         match self {
             ItemKind::Param { name, .. }
             | ItemKind::Model { name, .. }
+            | ItemKind::Shape { name, .. }
             | ItemKind::Decl { name, .. } => Some(name),
             _ => None,
         }
@@ -113,6 +119,8 @@ pub struct Arg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinOp {
+    /// `"yes" | "no"`: alternatives in a reply shape.
+    Alt,
     Or,
     And,
     Eq,
@@ -131,6 +139,7 @@ pub enum BinOp {
 impl BinOp {
     pub fn symbol(self) -> &'static str {
         match self {
+            BinOp::Alt => "|",
             BinOp::Or => "or",
             BinOp::And => "and",
             BinOp::Eq => "==",
@@ -149,6 +158,7 @@ impl BinOp {
     /// Binding strength, higher binds tighter (shared by the parser and the printer).
     pub fn precedence(self) -> u8 {
         match self {
+            BinOp::Alt => 0,
             BinOp::Or => 1,
             BinOp::And => 2,
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 3,

@@ -34,8 +34,9 @@ pub fn describe_failure(text: &str, base: usize, e: &pest::error::Error<Rule>) -
                 let punct = token.len() <= 3
                     && !token.contains("..")
                     && token.chars().all(|c| c.is_ascii_punctuation());
-                const OPERATORS: &[&str] =
-                    &["!=", "%", "*", "+", "-", "/", "<=", "<", "==", ">=", ">"];
+                const OPERATORS: &[&str] = &[
+                    "!=", "%", "*", "+", "-", "/", "<=", "<", "==", ">=", ">", "|",
+                ];
                 if OPERATORS.contains(&token.as_str()) {
                     expected.push("an operator".into());
                 } else if punct && token != "#" && token != "_" {
@@ -89,8 +90,10 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::step_decl => "`step`",
         Rule::sink_decl => "`sink`",
         Rule::remove_decl => "`remove`",
+        Rule::shape_decl => "`shape`",
         Rule::EOI => "the end of the line",
-        Rule::or
+        Rule::alt
+        | Rule::or
         | Rule::and
         | Rule::eq
         | Rule::ne

@@ -13,6 +13,7 @@ fn pratt() -> &'static PrattParser<Rule> {
     static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
     P.get_or_init(|| {
         PrattParser::new()
+            .op(Op::infix(Rule::alt, Assoc::Left))
             .op(Op::infix(Rule::or, Assoc::Left))
             .op(Op::infix(Rule::and, Assoc::Left))
             .op(Op::infix(Rule::eq, Assoc::Left)
@@ -95,7 +96,7 @@ fn is_operator(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
-        not | neg | or | and | eq | ne | le | ge | lt | gt | add | sub | mul | div | rem
+        not | neg | alt | or | and | eq | ne | le | ge | lt | gt | add | sub | mul | div | rem
     )
 }
 
@@ -171,6 +172,7 @@ fn primary(
 
 fn binop(rule: Rule) -> BinOp {
     match rule {
+        Rule::alt => BinOp::Alt,
         Rule::or => BinOp::Or,
         Rule::and => BinOp::And,
         Rule::eq => BinOp::Eq,

@@ -142,6 +142,10 @@ fn item_text(kind: &ItemKind) -> String {
             }
         }
         ItemKind::Remove(n) => format!("remove {}", n.text),
+        ItemKind::Shape { name, value } => match value.kind {
+            ExprKind::Map(_) => format!("shape {} {}", name.text, expr(value)),
+            _ => format!("shape {} = {}", name.text, expr(value)),
+        },
         ItemKind::Model { .. } => String::new(),
     }
 }

@@ -144,7 +144,7 @@ impl Builder<'_> {
         };
         self.diagnostics.push(
             Diagnostic::error("syntax-error", self.file, at, message).with_label(span, "in this line").with_help(
-                "a line starts with workflow, extends, param, model, source, pool, step, sink or remove; see grammar/GRAMMAR.md",
+                "a line starts with workflow, extends, param, model, shape, source, pool, step, sink or remove; see grammar/GRAMMAR.md",
             ),
         );
     }
@@ -176,6 +176,13 @@ impl Builder<'_> {
                     name: n,
                     ty,
                     value: self.expr(next, 0),
+                }
+            }
+            Rule::shape_decl => {
+                let n = name(inner.next()?);
+                ItemKind::Shape {
+                    name: n,
+                    value: self.expr(inner.next()?, 0),
                 }
             }
             Rule::model_decl => {

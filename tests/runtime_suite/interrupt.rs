@@ -216,6 +216,9 @@ fn a_second_ctrl_c_quits_at_once_without_corrupting_the_store() {
         runs.stdout,
         runs.stderr
     );
+    let shown = regen_in(dir.path(), &["show", "1", "--json"], &[]);
+    let v: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(v["status"], "interrupted", "{}", shown.stdout);
     let r = regen_in(
         dir.path(),
         &regenesis_args(&[])

@@ -126,6 +126,7 @@ impl ModelClient {
             seed: key.request_seed(),
             temperature: key.temperature,
             top_p: key.top_p,
+            response_format: key.response_format.as_ref(),
         }
     }
 }
@@ -149,6 +150,10 @@ pub(super) struct ChatRequest<'a> {
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     top_p: Option<f64>,
+    /// A step's `reply:` shape as a JSON Schema (OpenAI's form, which vLLM,
+    /// SGLang and llama.cpp's server take too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]

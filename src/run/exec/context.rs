@@ -114,6 +114,12 @@ pub fn cache_key(
 ) -> CacheKey {
     let s = &cx.wf.nodes[id].call;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
+    let response_format = match (&cx.wf.nodes[id].reply, s.reply_format) {
+        (Some(shape), crate::call_settings::ReplyFormat::JsonSchema) => {
+            Some(shape.response_format(s.strict))
+        }
+        _ => None,
+    };
     // Only greedy calls (temperature 0) with the same prompt are one call; a
     // server-default temperature counts as random.
     let random = s.temperature != Some(0.0);
@@ -127,6 +133,8 @@ pub fn cache_key(
         max_tokens: s.max_tokens,
         seed: s.seed,
         sample,
+        response_format,
+        attempt: 0,
     }
 }
 

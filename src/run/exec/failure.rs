@@ -17,6 +17,8 @@ pub enum FailReason {
     NoChoices,
     /// A reply cut off at max_tokens.
     Truncated,
+    /// A reply that did not fit the step's `reply:` shape, after its re-asks.
+    ReplyShape,
     /// A template failed to render for this record.
     Template,
     /// A record lacks a field a chat turn needs.
@@ -66,6 +68,7 @@ impl fmt::Display for FailReason {
             FailReason::EmptyReply => "empty-reply",
             FailReason::NoChoices => "no-choices",
             FailReason::Truncated => "truncated",
+            FailReason::ReplyShape => "reply-shape",
             FailReason::Template => "template",
             FailReason::MissingField => "missing-field",
             FailReason::SinkOpen => "sink-open",

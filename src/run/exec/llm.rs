@@ -29,6 +29,13 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>, samples: u32) -> Vec<O
     let results = model
         .call_samples(&keys, &cx.store, cx.refresh[id], cx.priority(id, r.lineage))
         .await;
+    let results = match &node.reply {
+        Some(shape) => super::reply::read_all(cx, id, r, &keys, results, shape).await,
+        None => results
+            .into_iter()
+            .map(|res| res.map(|reply| (reply, None)))
+            .collect(),
+    };
     stats
         .inflight
         .fetch_sub(u64::from(samples), Ordering::Relaxed);
@@ -64,7 +71,13 @@ pub fn keys(
     else {
         return Ok(vec![]);
     };
-    let user = cx.render(id, prompt, &r.fields)?;
+    let mut user = cx.render(id, prompt, &r.fields)?;
+    let node = &cx.wf.nodes[id];
+    if let (Some(shape), crate::call_settings::ReplyFormat::Prompt) =
+        (&node.reply, node.call.reply_format)
+    {
+        user.push_str(&shape.prompt_instructions());
+    }
     let mut messages = Vec::new();
     if let Some(system) = &cx.wf.nodes[id].call.system {
         messages.push(("system".to_string(), system.clone()));
@@ -89,17 +102,17 @@ fn outcome(
     parent: Arc<Rec>,
     sample: u32,
     samples: u32,
-    result: Result<Reply, CallError>,
+    result: Result<(Reply, Option<serde_json::Value>), CallError>,
 ) -> Option<Rec> {
     let node = &cx.wf.nodes[id];
     let r = &*parent;
     let stats = cx.stats.step(id);
     match result {
         // A reply cut off at max_tokens is a failure for kinds that say so, unless the model says keep.
-        Ok(reply)
+        Ok((reply, _))
             if reply.truncated && node.kind.truncation_fails() && !node.call.keep_truncated =>
         {
-            count(stats, &reply);
+            stats.count_reply(&reply);
             let raw = reply.text;
             failure(
                 cx,
@@ -112,14 +125,17 @@ fn outcome(
             );
             None
         }
-        Ok(reply) => {
-            count(stats, &reply);
+        Ok((reply, parsed)) => {
+            stats.count_reply(&reply);
             let suffix = if samples > 1 {
                 format!("{}:{sample}", node.name)
             } else {
                 node.name.clone()
             };
-            let add = node.kind.reply(node, reply.text);
+            let add = match parsed {
+                Some(value) => node.kind.shaped_reply(node, reply.text, value),
+                None => node.kind.reply(node, reply.text),
+            };
             stats.emitted.fetch_add(1, Ordering::Relaxed);
             Some(child_of(parent, &suffix, add))
         }
@@ -127,20 +143,5 @@ fn outcome(
             failure(cx, id, r, &e);
             None
         }
-    }
-}
-
-/// A reply counts as a cache hit, or as a call with its tokens.
-fn count(stats: &crate::run::exec::stats::StepStats, reply: &Reply) {
-    if reply.cached {
-        stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-    } else {
-        stats.calls.fetch_add(1, Ordering::Relaxed);
-        stats
-            .prompt_tokens
-            .fetch_add(reply.prompt_tokens, Ordering::Relaxed);
-        stats
-            .completion_tokens
-            .fetch_add(reply.completion_tokens, Ordering::Relaxed);
     }
 }

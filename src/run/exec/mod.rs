@@ -14,6 +14,7 @@ pub(crate) mod failure;
 pub(crate) mod halt;
 pub(crate) mod llm;
 mod panics;
+mod reply;
 use panics::{injected_panic, record_panic};
 pub(crate) mod shard;
 pub(crate) mod sink;

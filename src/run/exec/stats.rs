@@ -19,6 +19,8 @@ pub struct StepStats {
     pub inflight: AtomicU64,
     /// Records a stop (budget, Ctrl-C, an endpoint nobody answers) left unprocessed.
     pub not_run: AtomicU64,
+    /// Re-asks of replies that did not fit the step's `reply:` shape.
+    pub reasked: AtomicU64,
     pub prompt_tokens: AtomicU64,
     pub completion_tokens: AtomicU64,
     pub failures: Mutex<BTreeMap<String, u64>>,
@@ -27,6 +29,21 @@ pub struct StepStats {
     pub sampled_kept: AtomicU64,
     pub sampled_removed: AtomicU64,
     pub best_rejected: Mutex<Best>,
+}
+
+impl StepStats {
+    /// A reply counts as a cache hit, or as a call with its tokens.
+    pub fn count_reply(&self, reply: &crate::run::client::Reply) {
+        if reply.cached {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            self.prompt_tokens
+                .fetch_add(reply.prompt_tokens, Ordering::Relaxed);
+            self.completion_tokens
+                .fetch_add(reply.completion_tokens, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A sink whose partial file is complete and synced, waiting for the run's

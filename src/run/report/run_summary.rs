@@ -58,6 +58,9 @@ pub struct StepSummary {
     pub failures: BTreeMap<String, u64>,
     pub funnel: Vec<FunnelRow>,
     pub not_run: u64,
+    /// Re-asks of replies that did not fit the step's `reply:` shape.
+    #[serde(default)]
+    pub reasked: u64,
 }
 
 /// One condition of a filter and how many records it removed.
@@ -150,7 +153,8 @@ impl RunSummary {
                 }
                 // Older shapes did not keep the status; the run list still has it.
                 v["version"] = VERSION.into();
-                v["status"] = "(not recorded in this summary's shape; see `regen runs`)".into();
+                // Filled from the run list by the reader (`regen show`).
+                v["status"] = "".into();
                 v["error"] = Value::Null;
             }
             3 => {}

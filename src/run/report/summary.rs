@@ -48,6 +48,7 @@ pub fn summary(
             failures: read(&s.failures).into_iter().collect(),
             funnel,
             not_run: Stats::get(&s.not_run),
+            reasked: Stats::get(&s.reasked),
         });
     }
     let mut models = Vec::new();

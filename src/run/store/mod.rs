@@ -38,6 +38,18 @@ pub struct CacheKey {
     /// leaves a step's upstream alone keeps its keys (and its cache hits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
+    /// The `response_format` a `reply:` shape asks with (its JSON Schema), when
+    /// it asks with one: the shape is part of the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<serde_json::Value>,
+    /// A re-ask of a reply that did not fit its shape (0: the first ask), so a
+    /// re-ask is a call of its own, cached and resumed like any other.
+    #[serde(skip_serializing_if = "is_first")]
+    pub attempt: u32,
+}
+
+fn is_first(attempt: &u32) -> bool {
+    *attempt == 0
 }
 
 impl CacheKey {
