@@ -17,6 +17,7 @@ use std::time::Duration;
 mod batch;
 mod finetune;
 mod reply;
+mod shaped;
 use reply::reply;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -72,6 +73,15 @@ pub struct ServerConfig {
     /// Reasoning paths' text: `{answer}` and `{draft}` are filled in, `\n` is a newline.
     #[arg(long, default_value = DEFAULT_PATH)]
     pub path_format: String,
+    /// Shaped replies (`response_format` json_schema): share answered in prose, no JSON.
+    #[arg(long, default_value_t = 0.0)]
+    pub pprose: f64,
+    /// Shaped replies: share answered with fenced JSON among chatter.
+    #[arg(long, default_value_t = 0.0)]
+    pub pfenced: f64,
+    /// Shaped replies: share answered with values of the wrong type.
+    #[arg(long, default_value_t = 0.0)]
+    pub pwrongtype: f64,
     /// Batch API: milliseconds before a batch is done.
     #[arg(long, default_value_t = 300)]
     pub batch_delay_ms: u64,
@@ -307,7 +317,36 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
     };
     let choices: Vec<Value> = (0..shown)
         .map(|i| {
-            let mut text = if empty { String::new() } else { reply(s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0)) };
+            let mut text = if empty {
+                String::new()
+            } else {
+                reply(s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0))
+            };
+            // The schema from `response_format`, or written in the prompt
+            // (`reply_format = "prompt"`), which a model would follow too.
+            let in_prompt: Option<Value> = prompt
+                .lines()
+                .rev()
+                .find_map(|l| l.strip_prefix("JSON Schema: "))
+                .and_then(|s| serde_json::from_str(s).ok());
+            let schema = if req["response_format"]["type"] == "json_schema" {
+                &req["response_format"]["json_schema"]["schema"]
+            } else {
+                in_prompt.as_ref().unwrap_or(&Value::Null)
+            };
+            if !empty && schema.is_object() {
+                let draw = |salt: &str| unit(s.cfg.seed ^ seed as u64, n * 16 + i, salt);
+                let fault = if draw("prose") < s.cfg.pprose {
+                    shaped::Fault::Prose
+                } else if draw("fenced") < s.cfg.pfenced {
+                    shaped::Fault::Fenced
+                } else if draw("wrongtype") < s.cfg.pwrongtype {
+                    shaped::Fault::WrongType
+                } else {
+                    shaped::Fault::None
+                };
+                text = shaped::answer(schema, &text, fault);
+            }
             let mut finish = "stop";
             if let Some(l) = limit.filter(|l| text.len() > *l) {
                 text = text.chars().take(l).collect();

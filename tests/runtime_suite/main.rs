@@ -17,3 +17,4 @@ mod scale_out;
 mod server_faults;
 mod steps;
 mod store_upgrade;
+mod typed_replies;

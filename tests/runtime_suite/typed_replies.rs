@@ -1,0 +1,134 @@
+//! Typed replies over HTTP (issue 30): a step's `reply:` shape goes to the
+//! server as a JSON Schema (or into the prompt), replies are read leniently,
+//! checked, re-asked and finally recorded as `reply-shape` failures; the shape
+//! is part of the cache key.
+
+use crate::common::*;
+use std::path::Path;
+
+/// Four questions → a path → a shaped judge → a filter on its bool field.
+fn workflow(dir: &Path, model_extra: &str, shape: &str) {
+    let text = std::fs::read_to_string(root().join("stdlib/data/arith-100.jsonl")).unwrap();
+    let rows: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("q.jsonl"), rows).unwrap();
+    std::fs::write(
+        dir.join("w.regen"),
+        format!(
+            "workflow w\nmodel m {{\n  endpoint = env(\"OPENAI_BASE_URL\", \"http://127.0.0.1:1/v1\")\n  n_per_request = false\n  temperature = 0\n{model_extra}}}\n\
+             shape Verdict {shape}\n\
+             source q = jsonl(\"q.jsonl\")\n\
+             step s = llm(q, prompt: \"Solve: {{{{ question }}}}\", into: path)\n\
+             step j = judge(s, prompt: \"{{{{ path }}}} vs {{{{ answer }}}}: same? Answer yes or no.\", reply: Verdict, into: verdict)\n\
+             step k = keep(j, where: verdict.same_answer)\n\
+             sink out = jsonl(j, path: \"judged.jsonl\", fields: [id, verdict])\n\
+             sink kept = jsonl(k, path: \"kept.jsonl\", fields: [id])\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn judged(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("out/judged.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn run(dir: &Path, server: &Server) -> Run {
+    regen_in(
+        dir,
+        &["run", "w.regen", "--run-dir", "out", "--progress", "none"],
+        &[("OPENAI_BASE_URL", server.url.as_str())],
+    )
+}
+
+#[test]
+fn a_shaped_judge_writes_typed_verdicts_and_fenced_json_still_reads() {
+    let server = Server::start(&["--correct", "0.5", "--pfenced", "1.0"]);
+    let dir = tempfile::tempdir().unwrap();
+    workflow(
+        dir.path(),
+        "",
+        "{same_answer: bool, reason: optional(string)}",
+    );
+    let r = run(dir.path(), &server);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let rows = judged(dir.path());
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        assert!(row["verdict"]["same_answer"].is_boolean(), "{row}");
+    }
+    let kept = std::fs::read_to_string(dir.path().join("out/kept.jsonl")).unwrap();
+    let yes = rows
+        .iter()
+        .filter(|r| r["verdict"]["same_answer"] == true)
+        .count();
+    assert_eq!(kept.lines().count(), yes);
+
+    // The cache answers a rerun whole; a changed shape is a new call for each record.
+    let asked = server.requests();
+    assert_eq!(run(dir.path(), &server).code, 0);
+    assert_eq!(server.requests(), asked, "a rerun makes no call");
+    workflow(dir.path(), "", "{same_answer: bool}");
+    assert_eq!(run(dir.path(), &server).code, 0);
+    assert_eq!(
+        server.requests(),
+        asked + 4,
+        "the shape is part of the judge's cache key"
+    );
+}
+
+#[test]
+fn replies_that_never_fit_are_re_asked_then_recorded_as_reply_shape() {
+    for fault in ["--pprose", "--pwrongtype"] {
+        let server = Server::start(&["--correct", "0.5", fault, "1.0"]);
+        let dir = tempfile::tempdir().unwrap();
+        workflow(dir.path(), "  reply_retries = 1\n", "{same_answer: bool}");
+        let r = run(dir.path(), &server);
+        assert_eq!(r.code, 1, "{fault}: {}\n{}", r.stdout, r.stderr);
+        // 4 paths, then 4 judge asks and 4 re-asks.
+        assert_eq!(server.requests(), 12, "{fault}");
+        let show = regen_in(dir.path(), &["show", "1"], &[]);
+        assert!(
+            show.stdout.contains("reply-shape: 4"),
+            "{fault}: {}",
+            show.stdout
+        );
+        let json = regen_in(dir.path(), &["show", "1", "--json"], &[]);
+        let s: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        let j = s["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["step"] == "j")
+            .unwrap()
+            .clone();
+        assert_eq!(j["reasked"], 4, "{fault}: {j}");
+        let all = regen_in(dir.path(), &["show", "1", "--all"], &[]);
+        assert!(
+            all.stdout.contains("asked 2 time(s)"),
+            "{fault}: {}",
+            all.stdout
+        );
+        // Killed or not, a rerun repeats no call: the re-asks are cached too.
+        assert_eq!(run(dir.path(), &server).code, 1);
+        assert_eq!(server.requests(), 12, "{fault}: a rerun asks nothing again");
+    }
+}
+
+#[test]
+fn the_shape_can_travel_in_the_prompt_for_servers_without_schemas() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    workflow(
+        dir.path(),
+        "  reply_format = \"prompt\"\n",
+        "{same_answer: bool}",
+    );
+    let r = run(dir.path(), &server);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for row in judged(dir.path()) {
+        assert!(row["verdict"]["same_answer"].is_boolean(), "{row}");
+    }
+}
