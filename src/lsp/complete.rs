@@ -55,6 +55,9 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
             })
             .collect();
     }
+    if let Some(fields) = shape_fields_after_dot(doc, line) {
+        return fields;
+    }
     if let Some(kind) = enclosing_call(text) {
         return in_call(doc, text, kind);
     }
@@ -62,6 +65,34 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
         .iter()
         .map(|k| item(k, CompletionItemKind::KEYWORD, ""))
         .collect()
+}
+
+/// After `verdict.`, where `verdict` holds a shaped reply: its shape's fields.
+fn shape_fields_after_dot(doc: &Document, line: &str) -> Option<Vec<CompletionItem>> {
+    let before = line.strip_suffix('.')?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |i| i + 1);
+    let path: Vec<&str> = before[start..].split('.').collect();
+    let wf = &doc.checked.as_ref()?.workflow;
+    let mut shape = wf
+        .nodes
+        .iter()
+        .flat_map(|n| n.kind.shaped_fields(n))
+        .find(|(f, _)| f == path[0])
+        .map(|(_, s)| s)?;
+    for part in &path[1..] {
+        shape = shape.field(part)?.shape.clone();
+    }
+    match &shape {
+        crate::reply_shape::ReplyShape::Object(fields) => Some(
+            fields
+                .iter()
+                .map(|f| item(&f.name, CompletionItemKind::FIELD, &f.shape.describe()))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// Inside `name: "…` of a template argument (prompt, template, user).

@@ -25,6 +25,12 @@ pub fn hover(doc: &Document, offset: usize) -> Option<Hover> {
                 m.name,
                 rows.join("\n")
             )
+        } else if let Some(s) = wf.shapes.get(word) {
+            format!(
+                "**shape** `{word}` = `{}`\n\nJSON Schema sent: `{}`",
+                s.describe(),
+                s.json_schema()
+            )
         } else if let Some(p) = wf.param(word) {
             format!("**param** `{}`: {} = `{}`", p.name, p.ty.name(), p.value)
         } else if let Some(k) = crate::steps::KINDS.iter().find(|k| k.name() == word) {
@@ -92,6 +98,9 @@ fn step(checked: &crate::check::Checked, id: NodeId) -> String {
             }
         }
     }
+    if let Some(s) = &n.reply {
+        md.push_str(&format!("\n\nreply shape: `{}`", s.describe()));
+    }
     let adds = n.kind.adds(n, wf);
     if !adds.is_empty() {
         md.push_str(&format!(
@@ -152,22 +161,26 @@ fn field(checked: &crate::check::Checked, name: &str) -> Option<String> {
         .then(|| format!("**field** `{name}`, provided by:\n{}", providers.join("\n")))
 }
 
-fn field_type(wf: &Workflow, n: &crate::workflow::NodeDef, name: &str) -> Option<&'static str> {
-    match n.kind.shape() {
-        Shape::Source => Some("dataset column"),
-        Shape::ModelCall if n.kind.verdict(n).as_deref() == Some(name) => {
-            Some("bool (the verdict)")
-        }
-        Shape::ModelCall => Some("text (the reply)"),
-        _ if n
-            .inputs
-            .iter()
-            .any(|i| wf.nodes[*i].decl == crate::syntax::ast::DeclKind::Pool) =>
-        {
-            Some("text (a pool item)")
-        }
-        _ => None,
+fn field_type(wf: &Workflow, n: &crate::workflow::NodeDef, name: &str) -> Option<String> {
+    if let Some((_, s)) = n.kind.shaped_fields(n).into_iter().find(|(f, _)| f == name) {
+        return Some(format!("`{}` (the parsed reply)", s.describe()));
     }
+    Some(
+        match n.kind.shape() {
+            Shape::Source => "dataset column",
+            Shape::ModelCall if n.kind.verdict(n).as_deref() == Some(name) => "bool (the verdict)",
+            Shape::ModelCall => "text (the reply)",
+            _ if n
+                .inputs
+                .iter()
+                .any(|i| wf.nodes[*i].decl == crate::syntax::ast::DeclKind::Pool) =>
+            {
+                "text (a pool item)"
+            }
+            _ => return None,
+        }
+        .to_string(),
+    )
 }
 
 /// A prompt name in a string: the template's text.

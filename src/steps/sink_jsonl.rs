@@ -10,6 +10,7 @@ pub const ARGS: &[ArgSpec] = &[
     arg("assistant", ArgType::FieldIn, "chat: field holding the assistant turn"),
     arg("system", ArgType::Str, "chat: system turn"),
     arg("fields", ArgType::FieldList, "records: fields to write (default: all)"),
+    arg("flatten", ArgType::Bool, "records: an object field's parts become columns of their own (`verdict.same_answer`), as a shaped reply's fields"),
     arg("shuffle", ArgType::Bool, "write the lines in a random order (needs `seed:`), as the authors shuffle their training set"),
     arg("seed", crate::model_settings::SEED_RANGE, "seed of the shuffle"),
 ];

@@ -26,6 +26,8 @@ pub struct SinkSettings {
     pub system: Option<String>,
     /// `chat`: the field holding the assistant turn (the checker fills in `path`).
     pub assistant: String,
+    /// `records`: object fields spread into `field.part` columns.
+    pub flatten: bool,
     /// `shuffle: true`: the lines are written in an order drawn from this seed.
     pub shuffle_seed: Option<u64>,
 }
@@ -52,6 +54,7 @@ impl SinkSettings {
                         .collect()
                 }),
             system: text("system").map(str::to_string),
+            flatten: node.args.get("flatten").and_then(Value::as_bool) == Some(true),
             assistant: text("assistant").unwrap_or_default().to_string(),
             shuffle_seed: shuffle
                 .then(|| node.args.get("seed").and_then(Value::as_i64).unwrap_or(0) as u64),

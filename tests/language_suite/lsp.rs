@@ -383,3 +383,59 @@ fn an_edit_rechecks_the_buffers_it_can_change_and_leaves_the_others() {
     s.notify("exit", Value::Null);
     assert!(s.child.wait().unwrap().success());
 }
+
+#[test]
+fn hover_shows_a_reply_shape_and_completion_offers_its_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("q.jsonl");
+    std::fs::copy(root().join("stdlib/data/arith-100.jsonl"), &data).unwrap();
+    let text = format!(
+        "model m {{\n  endpoint = \"http://127.0.0.1:1/v1\"\n}}\n\
+         shape Verdict {{same_answer: bool, reason: optional(string)}}\n\
+         source q = jsonl(\"{}\")\n\
+         step j = judge(q, prompt: \"{{{{ question }}}} {{{{ answer }}}}\", reply: Verdict, into: verdict)\n\
+         step k = keep(j, where: verdict.same_answer)\n\
+         sink out = jsonl(k, path: \"o.jsonl\")\n",
+        data.display()
+    );
+    let path = dir.path().join("s.regen");
+    std::fs::write(&path, &text).unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut s = Session::start();
+    s.request("initialize", json!({"capabilities": {}, "rootUri": null}));
+    s.notify("initialized", json!({}));
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "regen", "version": 1, "text": text}}),
+    );
+    assert_eq!(s.diagnostics(&uri), Vec::<Value>::new());
+    let hover = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(&text, "Verdict", 1)}),
+    );
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        md.contains("{same_answer: bool, reason: optional(string)}"),
+        "{md}"
+    );
+    let hover = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(&text, "verdict", 1)}),
+    );
+    let md = hover["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("the parsed reply"), "{md}");
+    // Completion right after `verdict.` offers the shape's fields.
+    let at = position_of(&text, "verdict.same_answer", 0);
+    let col = at["character"].as_u64().unwrap() + "verdict.".len() as u64;
+    let items = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": at["line"], "character": col}}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["same_answer", "reason"], "{items}");
+}

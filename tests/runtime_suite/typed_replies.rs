@@ -21,7 +21,8 @@ fn workflow(dir: &Path, model_extra: &str, shape: &str) {
              step j = judge(s, prompt: \"{{{{ path }}}} vs {{{{ answer }}}}: same? Answer yes or no.\", reply: Verdict, into: verdict)\n\
              step k = keep(j, where: verdict.same_answer)\n\
              sink out = jsonl(j, path: \"judged.jsonl\", fields: [id, verdict])\n\
-             sink kept = jsonl(k, path: \"kept.jsonl\", fields: [id])\n"
+             sink kept = jsonl(k, path: \"kept.jsonl\", fields: [id])\n\
+             sink flat = parquet(j, path: \"flat.parquet\", fields: [id, verdict], flatten: true)\n"
         ),
     )
     .unwrap();
@@ -65,6 +66,17 @@ fn a_shaped_judge_writes_typed_verdicts_and_fenced_json_still_reads() {
         .filter(|r| r["verdict"]["same_answer"] == true)
         .count();
     assert_eq!(kept.lines().count(), yes);
+    // A flattened sink has the shape's fields as columns of their own.
+    let flat = regen::parquet::as_jsonl(&dir.path().join("out/flat.parquet"), "train").unwrap();
+    let mut by_id = std::collections::BTreeMap::new();
+    for line in flat.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v.get("verdict").is_none(), "{line}");
+        by_id.insert(v["id"].to_string(), v["verdict.same_answer"].clone());
+    }
+    for row in &rows {
+        assert_eq!(by_id[&row["id"].to_string()], row["verdict"]["same_answer"]);
+    }
 
     // The cache answers a rerun whole; a changed shape is a new call for each record.
     let asked = server.requests();

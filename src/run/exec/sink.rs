@@ -38,6 +38,20 @@ pub struct Sink {
     count: u64,
 }
 
+/// A field's value as columns: an object's parts under `name.part`, the rest as is.
+fn spread(name: &str, v: &Value, out: &mut serde_json::Map<String, Value>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                spread(&format!("{name}.{k}"), x, out);
+            }
+        }
+        other => {
+            out.insert(name.to_string(), other.clone());
+        }
+    }
+}
+
 /// What a sink remembers of one source record until it is finished.
 #[derive(Default)]
 struct OpenSource {
@@ -50,7 +64,22 @@ struct OpenSource {
 fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
     let node = &cx.wf.nodes[id];
     let s = node.settings::<SinkSettings>();
-    let text = if s.format == SinkFormat::Records {
+    let text = if s.format == SinkFormat::Records && s.flatten {
+        // The chosen fields (in order), objects spread into `field.part` columns.
+        let mut flat = serde_json::Map::new();
+        let names: Vec<&String> = match &s.fields {
+            Some(list) => list.iter().collect(),
+            None => r.fields.keys().collect(),
+        };
+        for name in names {
+            spread(
+                name,
+                r.fields.get(name.as_str()).unwrap_or(&Value::Null),
+                &mut flat,
+            );
+        }
+        serde_json::to_string(&flat)
+    } else if s.format == SinkFormat::Records {
         match &s.fields {
             Some(list) => serde_json::to_string(&Chosen {
                 list,
