@@ -1,7 +1,8 @@
 //! `regen doctor [WORKFLOW...]`: is this machine and configuration ready? The
 //! embedded model's toolchain and cache; for each model of the given workflows,
 //! its endpoint (one tiny request through the same client as a run, with its
-//! latency), whether it takes `n > 1`, and whether the key variable is set —
+//! latency), whether it takes `n > 1` and a `response_format` JSON Schema
+//! (`doctor_shapes`), and whether the key variable is set —
 //! never the key itself. Exit 1 when a given workflow could not run.
 
 use crate::model_settings::ModelSettings;
@@ -270,6 +271,13 @@ async fn model(alias: &str, s: &ModelSettings) -> Vec<Row> {
                     "refused: regen sends one request per sample (as for llama.cpp)".into(),
                 ),
             });
+            let (fits, detail) =
+                super::doctor_shapes::probe(&endpoint, &name, key.as_deref()).await;
+            rows.push(Row(
+                format!("{what} typed replies"),
+                if fits { Status::Ok } else { Status::Note },
+                scrub(detail),
+            ));
         }
         Err(e) => rows.push(Row(
             format!("{what} endpoint"),

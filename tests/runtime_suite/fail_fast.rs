@@ -165,6 +165,23 @@ fn doctor_checks_each_endpoint_and_fails_on_one_that_cannot_run() {
         ok.stdout
     );
     assert!(ok.stdout.contains("embedded model cache"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("typed replies  honoured"),
+        "{}",
+        ok.stdout
+    );
+    // A server that answers a schema in prose: doctor says which reply_format fits.
+    let prose = Server::start(&["--pprose", "1.0"]);
+    let note = regen_in(
+        dir.path(),
+        &["doctor", wf.to_str().unwrap()],
+        &[("OPENAI_BASE_URL", prose.url.as_str())],
+    );
+    assert!(
+        note.stdout.contains("ignored") && note.stdout.contains("reply_format = \"prompt\""),
+        "{}",
+        note.stdout
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
