@@ -9,6 +9,7 @@ mod architecture;
 mod authors_rules;
 mod diagnostics;
 mod editor;
+mod json_schema_suite;
 mod language;
 mod lint_formats;
 mod lsp;
