@@ -9,20 +9,52 @@ use serde_json::Value;
 
 /// The reply as a value of `shape`, or why not.
 pub fn parse(text: &str, shape: &ReplyShape) -> Result<Value, ReplyProblem> {
-    let mut value = candidates(text, shape)
-        .into_iter()
-        .find_map(|c| parse_json(&c))
-        .ok_or(ReplyProblem::NoJson)?;
-    conform(&mut value, shape);
-    shape.validate(&value)?;
-    Ok(value)
+    let mut first_problem = None;
+    let mut found_any = false;
+    // The last value that fits wins: a model answers last, and an echo of the
+    // instructions' example comes first.
+    for c in candidates(text, shape).into_iter().rev() {
+        let Some(mut value) = parse_json(&c) else {
+            continue;
+        };
+        found_any = true;
+        conform(&mut value, shape);
+        match shape.validate(&value) {
+            Ok(()) => return Ok(value),
+            Err(p) => {
+                first_problem.get_or_insert(p);
+            }
+        }
+    }
+    // A string shape takes plain text as it is.
+    if *shape == ReplyShape::Text && !text.trim().is_empty() {
+        return Ok(Value::String(text.trim().to_string()));
+    }
+    Err(match (first_problem, found_any) {
+        (Some(p), _) => p,
+        (None, _) => ReplyProblem::NoJson,
+    })
 }
 
-/// Texts that may hold the value, most likely first.
+/// Texts that may hold the value, least likely first: the whole reply, a
+/// fenced block, every balanced `{…}` or `[…]` in order, a bare word.
 fn candidates(text: &str, shape: &ReplyShape) -> Vec<String> {
     let t = text.trim();
-    let mut out = vec![t.to_string()];
-    // A fenced block: ```json … ``` or ``` … ```.
+    let mut out = Vec::new();
+    // A bare word for a shape that is one word (`yes`, `"B"`).
+    if matches!(shape, ReplyShape::OneOf(_) | ReplyShape::Bool) {
+        let word = t.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        if !word.is_empty() && !word.contains(char::is_whitespace) {
+            out.push(format!("{word:?}"));
+        }
+    }
+    for (i, c) in t.char_indices() {
+        if c == '{' || c == '[' {
+            if let Some(end) = balanced_end(&t[i..]) {
+                out.push(t[i..i + end].to_string());
+            }
+        }
+    }
     if let Some(start) = t.find("```") {
         let after = &t[start + 3..];
         let body = after.split_once('\n').map_or(after, |(first, rest)| {
@@ -36,22 +68,39 @@ fn candidates(text: &str, shape: &ReplyShape) -> Vec<String> {
             out.push(body[..end].trim().to_string());
         }
     }
-    // The outermost braces (or brackets) among other text.
-    for (open, close) in [('{', '}'), ('[', ']')] {
-        if let (Some(a), Some(b)) = (t.find(open), t.rfind(close)) {
-            if a < b {
-                out.push(t[a..=b].to_string());
-            }
-        }
-    }
-    // A bare word for a shape that is one word (`yes`, `"B"`).
-    if matches!(shape, ReplyShape::OneOf(_) | ReplyShape::Bool) {
-        let word = t.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
-        if !word.is_empty() && !word.contains(char::is_whitespace) {
-            out.push(format!("{word:?}"));
-        }
-    }
+    out.push(t.to_string());
     out
+}
+
+/// Where the bracket that opens `s` closes (strings and escapes skipped).
+fn balanced_end(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '{' | '[' => depth += 1,
+            '}' | ']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Strict JSON first, then with trailing commas dropped and single quotes
@@ -119,10 +168,24 @@ fn conform(v: &mut Value, shape: &ReplyShape) {
         (ReplyShape::Int { .. } | ReplyShape::Number { .. }, Value::String(s)) => {
             if let Ok(n) = serde_json::from_str::<serde_json::Number>(s.trim()) {
                 *v = Value::Number(n);
+                conform(v, shape);
+            }
+        }
+        // A whole number written `3.0` is the int 3 (and `-0` is 0).
+        (ReplyShape::Int { .. }, Value::Number(n)) if !n.is_i64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
+                *v = Value::from(f as i64);
             }
         }
         (ReplyShape::OneOf(words), Value::String(s)) => {
-            if let Some(w) = words.iter().find(|w| w.eq_ignore_ascii_case(s.trim())) {
+            let said = s.trim();
+            if words.iter().any(|w| w == said) {
+                *v = Value::String(said.to_string());
+                return;
+            }
+            let lower = said.to_lowercase();
+            let mut same = words.iter().filter(|w| w.to_lowercase() == lower);
+            if let (Some(w), None) = (same.next(), same.next()) {
                 *v = Value::String(w.clone());
             }
         }
@@ -186,6 +249,33 @@ mod tests {
             max: None,
         };
         assert_eq!(parse("\"7\"", &n).unwrap(), json!(7));
+    }
+
+    #[test]
+    fn the_last_fitting_value_wins_and_braces_before_it_do_not_hide_it() {
+        let v = verdict();
+        let echo =
+            r#"The format is {"same_answer": true} for yes. My answer: {"same_answer": false}"#;
+        assert_eq!(parse(echo, &v).unwrap()["same_answer"], false);
+        let boxed = r#"The solution gives \boxed{20}, the label 20, so: {"same_answer": true}"#;
+        assert_eq!(parse(boxed, &v).unwrap()["same_answer"], true);
+        let think = "<think>maybe {x} or {y}</think>\n{\"same_answer\": false}";
+        assert_eq!(parse(think, &v).unwrap()["same_answer"], false);
+        // Plain text for a string shape; a whole float for an int.
+        assert_eq!(
+            parse("hello world", &ReplyShape::Text).unwrap(),
+            json!("hello world")
+        );
+        let n = ReplyShape::Int {
+            min: Some(0),
+            max: Some(10),
+        };
+        assert!(parse("3.0", &n).unwrap().is_i64());
+        assert_eq!(parse("-0", &n).unwrap(), json!(0));
+        // An exact word is kept; a case-insensitive match only when it is the only one.
+        let words = ReplyShape::OneOf(vec!["A".into(), "a".into(), "Ärger".into()]);
+        assert_eq!(parse("\"a\"", &words).unwrap(), json!("a"));
+        assert_eq!(parse("\"ärger\"", &words).unwrap(), json!("Ärger"));
     }
 
     #[test]

@@ -167,7 +167,8 @@ impl ReplyShape {
             }
             ReplyShape::Object(_) => None,
             other => Some(format!(
-                "OpenAI's strict structured outputs take an object at the top, and this reply is a {}",
+                "OpenAI's strict structured outputs take an object at the top, and this reply is {} {}",
+                if matches!(other, ReplyShape::Int { .. }) { "an" } else { "a" },
                 other.type_name()
             )),
         }

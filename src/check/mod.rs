@@ -12,7 +12,7 @@ pub mod models;
 mod pools;
 pub mod resolve;
 pub mod sandbox;
-mod shaped_fields;
+pub(crate) mod shaped_fields;
 mod shapes;
 mod template_calls;
 pub mod template_reads;

@@ -157,6 +157,23 @@ pub fn resolve(
                 });
             }
             ItemKind::Shape { name, value } => {
+                if super::shapes::TYPES.contains(&name.text.as_str())
+                    || ["text", "float"].contains(&name.text.as_str())
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "invalid-shape",
+                            l.file,
+                            name.span,
+                            format!(
+                                "`{}` is a built-in type; a shape cannot take its name",
+                                name.text
+                            ),
+                        )
+                        .with_help("give the shape a name of its own, e.g. `Verdict`"),
+                    );
+                    continue;
+                }
                 if let Some(s) = super::shapes::compile(value, &wf.shapes, l.file, diags) {
                     wf.shapes.insert(name.text.clone(), s);
                 }

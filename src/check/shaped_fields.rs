@@ -112,8 +112,8 @@ fn walk<'s>(
                         file,
                         span,
                         format!(
-                            "`{step}` reads `{at}.{part}`, but `{at}` is a {}, with no fields",
-                            other.type_name()
+                            "`{step}` reads `{at}.{part}`, but `{at}` is {}, with no fields",
+                            a_type(other)
                         ),
                     )
                     .with_help(format!("its shape: {}", other.describe())),
@@ -134,7 +134,7 @@ fn condition(e: &RecordExpr, have: &Shapes, file: FileId, span: Span, diags: &mu
             condition(r, have, file, span, diags);
         }
         RecordExpr::Unary(UnOp::Not, inner) => condition(inner, have, file, span, diags),
-        RecordExpr::Field(path) if path.len() > 1 => {
+        RecordExpr::Field(path) if have.contains_key(&path[0]) => {
             let mut quiet = Vec::new();
             let Some(shape) = walk(have, path, file, span, "", &mut quiet) else {
                 return;
@@ -147,8 +147,8 @@ fn condition(e: &RecordExpr, have: &Shapes, file: FileId, span: Span, diags: &mu
                         file,
                         span,
                         format!(
-                            "`{name}` is a {}; a condition needs true or false",
-                            shape.type_name()
+                            "`{name}` is {}; a condition needs true or false",
+                            a_type(shape)
                         ),
                     )
                     .with_help(match shape {
@@ -165,4 +165,15 @@ fn condition(e: &RecordExpr, have: &Shapes, file: FileId, span: Span, diags: &mu
         }
         _ => {}
     }
+}
+
+/// A shape's type with its article: "an object", "a bool".
+fn a_type(s: &ReplyShape) -> String {
+    let t = s.type_name();
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {t}")
 }

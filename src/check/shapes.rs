@@ -19,8 +19,9 @@ pub fn compile(
     file: FileId,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ReplyShape> {
+    // A name that is no type is `unknown-type`; every other misuse `invalid-shape`.
     let fail = |diags: &mut Vec<Diagnostic>, e: &Expr, what: String, help: String| {
-        diags.push(Diagnostic::error("unknown-type", file, e.span, what).with_help(help));
+        diags.push(Diagnostic::error("invalid-shape", file, e.span, what).with_help(help));
         None
     };
     match &e.kind {
@@ -42,7 +43,11 @@ pub fn compile(
                                 if named.is_empty() { String::new() } else { format!(", or a shape: {}", named.keys().cloned().collect::<Vec<_>>().join(", ")) }
                             )
                         });
-                        fail(diags, e, format!("`{t}` is not a type or a declared shape"), help)
+                        diags.push(
+                            Diagnostic::error("unknown-type", file, e.span, format!("`{t}` is not a type or a declared shape"))
+                                .with_help(help),
+                        );
+                        None
                     }
                 },
             }
@@ -62,9 +67,15 @@ pub fn compile(
             Some(ReplyShape::List(Box::new(compile(&items[0], named, file, diags)?)))
         }
         ExprKind::List(_) => fail(diags, e, "a list shape names one item type".into(), "write `[string]`, `[{name: string}]`".into()),
+        ExprKind::Map(entries) if entries.is_empty() => fail(diags, e, "an object shape with no fields asks for nothing".into(), "name its fields: `{answer: string}`".into()),
         ExprKind::Map(entries) => {
             let mut fields = Vec::new();
+            let mut broken = false;
             for (k, v) in entries {
+                if k.text.is_empty() || k.text.contains('.') {
+                    diags.push(Diagnostic::error("invalid-shape", file, k.span, format!("field name {:?} cannot be read as `field.part`", k.text)).with_help("name fields with letters, digits and `_`"));
+                    continue;
+                }
                 if fields.iter().any(|f: &ShapeField| f.name == k.text) {
                     diags.push(Diagnostic::error("duplicate-name", file, k.span, format!("field `{}` is declared twice", k.text)));
                     continue;
@@ -73,9 +84,13 @@ pub fn compile(
                     ExprKind::Call { func, args } if func.text == "optional" && args.len() == 1 => (&args[0], true),
                     _ => (v, false),
                 };
-                fields.push(ShapeField { name: k.text.clone(), shape: compile(inner, named, file, diags)?, optional });
+                // Every field is checked, so one run reports every mistake.
+                match compile(inner, named, file, diags) {
+                    Some(shape) => fields.push(ShapeField { name: k.text.clone(), shape, optional }),
+                    None => broken = true,
+                }
             }
-            Some(ReplyShape::Object(fields))
+            (!broken).then_some(ReplyShape::Object(fields))
         }
         ExprKind::Call { func, args } => match func.text.as_str() {
             "int" | "number" => {
@@ -93,11 +108,15 @@ pub fn compile(
                 let (Ok(lo), Ok(hi)) = (bound(0), bound(1)) else {
                     return fail(diags, e, format!("`{}(…)` takes two number bounds", func.text), format!("write `{}(1, 5)`, or `null` for no bound", func.text));
                 };
-                if args.len() > 2 || lo.zip(hi).is_some_and(|(a, b)| a > b) {
-                    return fail(diags, e, format!("`{}(…)` takes a low and a high bound, low first", func.text), format!("write `{}(1, 5)`", func.text));
+                let int = func.text == "int";
+                // An int range is whole: its bounds round inwards.
+                let (lo, hi) = if int { (lo.map(f64::ceil), hi.map(f64::floor)) } else { (lo, hi) };
+                let finite = lo.into_iter().chain(hi).all(|b| b.is_finite() && b.abs() < 9e15);
+                if args.len() > 2 || !finite || lo.zip(hi).is_some_and(|(a, b)| a > b) {
+                    return fail(diags, e, format!("`{}(…)` takes a low and a high bound, low first, that some value fits", func.text), format!("write `{}(1, 5)`, or `null` for no bound", func.text));
                 }
-                Some(if func.text == "int" {
-                    ReplyShape::Int { min: lo.map(|v| v.ceil() as i64), max: hi.map(|v| v.floor() as i64) }
+                Some(if int {
+                    ReplyShape::Int { min: lo.map(|v| v as i64), max: hi.map(|v| v as i64) }
                 } else {
                     ReplyShape::Number { min: lo, max: hi }
                 })

@@ -59,7 +59,11 @@ pub fn reads(template: &minijinja::Template<'_, '_>) -> Reads {
     Reads {
         sure: sure.into_iter().collect(),
         maybe,
-        attrs: attrs.into_iter().collect(),
+        // A name the template assigns (a loop variable) is not the record's field.
+        attrs: attrs
+            .into_iter()
+            .filter(|(name, _)| !assigned.contains(name.as_str()))
+            .collect(),
     }
 }
 

@@ -55,7 +55,7 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
             })
             .collect();
     }
-    if let Some(fields) = shape_fields_after_dot(doc, line) {
+    if let Some(fields) = shape_fields_after_dot(doc, text, line) {
         return fields;
     }
     if let Some(kind) = enclosing_call(text) {
@@ -68,19 +68,35 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
 }
 
 /// After `verdict.`, where `verdict` holds a shaped reply: its shape's fields.
-fn shape_fields_after_dot(doc: &Document, line: &str) -> Option<Vec<CompletionItem>> {
+fn shape_fields_after_dot(doc: &Document, text: &str, line: &str) -> Option<Vec<CompletionItem>> {
     let before = line.strip_suffix('.')?;
     let start = before
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
         .map_or(0, |i| i + 1);
     let path: Vec<&str> = before[start..].split('.').collect();
-    let wf = &doc.checked.as_ref()?.workflow;
-    let mut shape = wf
-        .nodes
-        .iter()
-        .flat_map(|n| n.kind.shaped_fields(n))
-        .find(|(f, _)| f == path[0])
-        .map(|(_, s)| s)?;
+    let checked = doc.checked.as_ref()?;
+    let wf = &checked.workflow;
+    // The shape that reaches the step being written, else any field of that name's.
+    let line_start = text
+        .rfind("\nstep ")
+        .or_else(|| text.rfind("\nsink "))
+        .map_or(0, |i| i + 1);
+    let being = text[line_start..]
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| wf.node(n));
+    let mut shape = match being {
+        Some(id) => crate::check::shaped_fields::shapes_in(wf, &checked.analysis)
+            .get(id)?
+            .get(path[0])?
+            .clone(),
+        None => wf
+            .nodes
+            .iter()
+            .flat_map(|n| n.kind.shaped_fields(n))
+            .find(|(f, _)| f == path[0])
+            .map(|(_, s)| s)?,
+    };
     for part in &path[1..] {
         shape = shape.field(part)?.shape.clone();
     }

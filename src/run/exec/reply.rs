@@ -67,8 +67,16 @@ async fn read_one(
         stats.count_reply(&reply);
         stats.reasked.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(step = %node.name, record = %r.key, "re-asking a reply that does not fit its shape: {problem}");
+        // The re-ask says what did not fit (and moves the seed): the same
+        // request would get the same reply from a greedy or seeded server.
         let mut again = key.clone();
         again.attempt = attempt;
+        if let Some((_, last)) = again.messages.last_mut() {
+            last.push_str(&format!(
+                "\n\n(Your previous reply did not fit: {problem}. Reply with JSON of this shape only: {}.)",
+                shape.describe()
+            ));
+        }
         let refresh = cx.refresh[id];
         let priority = cx.priority(id, r.lineage);
         match model

@@ -107,6 +107,12 @@ pub fn text(j: &RunSummary) -> String {
         "{} HTTP requests; {} records failed (see `regen show {run}`)\n",
         j.http_requests, j.failures
     ));
+    for s in j.steps.iter().filter(|s| s.reasked > 0) {
+        t.push_str(&format!(
+            "re-asked {} replies of `{}` that did not fit its `reply:` shape\n",
+            s.reasked, s.step
+        ));
+    }
     if let Some(e) = &j.error {
         t.push_str(&format!("the run ended in error: {e}\n"));
     }

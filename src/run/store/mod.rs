@@ -60,8 +60,14 @@ impl CacheKey {
             let h = blake3::hash(r.as_bytes());
             i64::from_le_bytes(h.as_bytes()[..8].try_into().unwrap_or([0; 8]))
         });
-        self.seed
-            .map(|s| s.wrapping_add(i64::from(self.sample)).wrapping_add(record) & i64::MAX)
+        // A re-ask moves the seed too, or a seeded server would repeat its reply.
+        let attempt = i64::from(self.attempt).wrapping_mul(0x9e37_79b9);
+        self.seed.map(|s| {
+            s.wrapping_add(i64::from(self.sample))
+                .wrapping_add(record)
+                .wrapping_add(attempt)
+                & i64::MAX
+        })
     }
 
     /// The hash that names the call in the cache, and the JSON it was taken from.
