@@ -225,7 +225,7 @@ fn ablate_runs_every_variant_on_one_cache_and_compares_them() {
         &std::fs::read_to_string(dir.path().join("cmp/ablation.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(rows.len(), 16);
+    assert_eq!(rows.len(), 17);
     let row = |name: &str| {
         rows.iter()
             .find(|r| r["workflow"] == name)
