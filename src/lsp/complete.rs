@@ -77,15 +77,7 @@ fn shape_fields_after_dot(doc: &Document, text: &str, line: &str) -> Option<Vec<
     let checked = doc.checked.as_ref()?;
     let wf = &checked.workflow;
     // The shape that reaches the step being written, else any field of that name's.
-    let line_start = text
-        .rfind("\nstep ")
-        .or_else(|| text.rfind("\nsink "))
-        .map_or(0, |i| i + 1);
-    let being = text[line_start..]
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| wf.node(n));
-    let mut shape = match being {
+    let mut shape = match being_written(wf, text) {
         Some(id) => crate::check::shaped_fields::shapes_in(wf, &checked.analysis)
             .get(id)?
             .get(path[0])?
@@ -109,6 +101,18 @@ fn shape_fields_after_dot(doc: &Document, text: &str, line: &str) -> Option<Vec<
         ),
         _ => None,
     }
+}
+
+/// The step or sink whose declaration the cursor is in (the last one begun).
+fn being_written(wf: &crate::workflow::Workflow, text: &str) -> Option<crate::workflow::NodeId> {
+    let line_start = text
+        .rfind("\nstep ")
+        .or_else(|| text.rfind("\nsink "))
+        .map_or(0, |i| i + 1);
+    text[line_start..]
+        .split_whitespace()
+        .nth(1)
+        .and_then(|name| wf.node(name))
 }
 
 /// Inside `name: "…` of a template argument (prompt, template, user).
@@ -196,15 +200,7 @@ fn in_call(doc: &Document, text: &str, kind: &str) -> Vec<CompletionItem> {
         }
     }
     // Fields reaching the step being written, else every field of the workflow.
-    let line_start = text
-        .rfind("\nstep ")
-        .or_else(|| text.rfind("\nsink "))
-        .map_or(0, |i| i + 1);
-    let being = text[line_start..]
-        .split_whitespace()
-        .nth(1)
-        .and_then(|name| wf.node(name));
-    let fields: BTreeSet<&String> = match being {
+    let fields: BTreeSet<&String> = match being_written(wf, text) {
         Some(id) => checked
             .analysis
             .fields_in
