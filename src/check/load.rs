@@ -378,7 +378,7 @@ fn duplicates(items: &[Located], diags: &mut Vec<Diagnostic>) {
             diags.push(
                 Diagnostic::error("duplicate-name", l.file, n.span, format!("`{}` is declared twice", n.text))
                     .with_label(*first, "first declared here")
-                    .with_help("params, models, sources, pools, steps and sinks share one namespace; rename one"),
+                    .with_help("params, models, shapes, sources, pools, steps and sinks share one namespace; rename one"),
             );
         } else {
             seen.insert(&n.text, n.span);

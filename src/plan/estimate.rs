@@ -89,6 +89,14 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
                             .sum::<f64>()
                 })
                 .unwrap_or(0.0);
+            // A shape written into the prompt (`reply_format = "prompt"`) is prompt too.
+            let prompt = prompt
+                + match (&n.reply, n.call.reply_format) {
+                    (Some(s), crate::call_settings::ReplyFormat::Prompt) => {
+                        estimated_tokens(&s.prompt_instructions())
+                    }
+                    _ => 0.0,
+                };
             let repeat = repeats[id].map(|a| wf.nodes[a].name.clone());
             let calls = if repeat.is_some() {
                 0.0

@@ -104,6 +104,10 @@ struct AppState {
     requests: AtomicU64,
     faults: AtomicU64,
     counter: AtomicU64,
+    /// Chat requests whose `response_format` carried a JSON Schema, and whose
+    /// prompt carried one instead (what the tests assert a dialect sent).
+    schema_in_body: AtomicU64,
+    schema_in_prompt: AtomicU64,
     finetune: finetune::FineTuneState,
     batches: batch::BatchState,
 }
@@ -129,6 +133,8 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
         requests: AtomicU64::new(0),
         faults: AtomicU64::new(0),
         counter: AtomicU64::new(0),
+        schema_in_body: AtomicU64::new(0),
+        schema_in_prompt: AtomicU64::new(0),
         finetune: Default::default(),
         batches: Default::default(),
     });
@@ -165,7 +171,8 @@ fn api_error(status: StatusCode, message: String) -> Response {
 
 async fn stats(State(s): State<Arc<AppState>>) -> Json<Value> {
     Json(
-        json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed), "batches": s.batches.count()}),
+        json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed), "batches": s.batches.count(),
+               "schema_in_body": s.schema_in_body.load(Ordering::Relaxed), "schema_in_prompt": s.schema_in_prompt.load(Ordering::Relaxed)}),
     )
 }
 
@@ -305,6 +312,13 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
         })
         .unwrap_or_default();
     let seed = req["seed"].as_i64().unwrap_or(0);
+    if req["response_format"]["type"] == "json_schema"
+        && req["response_format"]["json_schema"]["schema"].is_object()
+    {
+        s.schema_in_body.fetch_add(1, Ordering::Relaxed);
+    } else if prompt.lines().any(|l| l.starts_with("JSON Schema: ")) {
+        s.schema_in_prompt.fetch_add(1, Ordering::Relaxed);
+    }
     // Replies honour max_tokens (≈ 4 characters a token): longer ones are cut, finish_reason "length".
     let limit = req["max_tokens"]
         .as_u64()

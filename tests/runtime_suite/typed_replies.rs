@@ -143,4 +143,29 @@ fn the_shape_can_travel_in_the_prompt_for_servers_without_schemas() {
     for row in judged(dir.path()) {
         assert!(row["verdict"]["same_answer"].is_boolean(), "{row}");
     }
+    let seen = server_stats(&server.url).unwrap();
+    assert_eq!(
+        (
+            seen["schema_in_body"].as_u64(),
+            seen["schema_in_prompt"].as_u64()
+        ),
+        (Some(0), Some(4))
+    );
+    // The plan counts the shape written into the prompt.
+    let plan = |dir: &Path| -> f64 {
+        let out = regen_in(dir, &["plan", "w.regen", "--format", "json"], &[]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let j = v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "j")
+            .unwrap()
+            .clone();
+        j["prompt_tokens"].as_f64().unwrap() / j["calls"].as_f64().unwrap()
+    };
+    let in_prompt = plan(dir.path());
+    workflow(dir.path(), "", "{same_answer: bool}");
+    let in_body = plan(dir.path());
+    assert!(in_prompt > in_body + 20.0, "{in_prompt} vs {in_body}");
 }
