@@ -32,6 +32,8 @@ pub enum ReplyFormat {
     JsonSchema,
     /// The shape written into the prompt, for a server that takes no schema.
     Prompt,
+    /// vLLM's own field, `structured_outputs: {json: schema}` (where asked).
+    Vllm,
 }
 
 /// Re-asks of a reply that does not fit its shape, unless `reply_retries` says.
@@ -55,6 +57,7 @@ impl CallSettings {
             keep_truncated: get("truncated").and_then(Value::as_str) == Some("keep"),
             reply_format: match get("reply_format").and_then(Value::as_str) {
                 Some("prompt") => ReplyFormat::Prompt,
+                Some("vllm") => ReplyFormat::Vllm,
                 _ => ReplyFormat::JsonSchema,
             },
             strict: get("strict").and_then(Value::as_bool) == Some(true),

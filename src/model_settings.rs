@@ -66,7 +66,7 @@ pub const SETTINGS: &[ArgSpec] = &[
     arg("tokens_per_minute", ArgType::Float { min: 1.0, max: 1.0e12 }, "token rate limit"),
     arg("timeout_s", ArgType::Float { min: 0.1, max: 86_400.0 }, "per-request timeout in seconds"),
     arg("retries", ArgType::Int { min: 0, max: 100 }, "retries of a failed request"),
-    arg("reply_format", ArgType::Enum(&["json_schema", "prompt"]), "how a step's `reply:` shape is asked for: the API's `response_format` with a JSON Schema (OpenAI, vLLM, SGLang, llama.cpp; default), or written into the prompt"),
+    arg("reply_format", ArgType::Enum(&["json_schema", "vllm", "prompt"]), "how a step's `reply:` shape is asked for: the API's `response_format` with a JSON Schema (OpenAI, vLLM, SGLang, llama.cpp; default), vLLM's `structured_outputs`, or written into the prompt"),
     arg("strict", ArgType::Bool, "OpenAI strict structured outputs: the server guarantees the shape (a shape outside OpenAI's strict subset is refused at check time)"),
     arg("reply_retries", ArgType::Int { min: 0, max: 10 }, "re-asks of a reply that does not fit its `reply:` shape (default 2), then a `reply-shape` failure"),
     arg("truncated", ArgType::Enum(&["fail", "keep"]), "a reply cut off at max_tokens: \"fail\" (a recorded failure, default) or \"keep\""),

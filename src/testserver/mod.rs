@@ -108,6 +108,7 @@ struct AppState {
     /// prompt carried one instead (what the tests assert a dialect sent).
     schema_in_body: AtomicU64,
     schema_in_prompt: AtomicU64,
+    schema_in_vllm_field: AtomicU64,
     finetune: finetune::FineTuneState,
     batches: batch::BatchState,
 }
@@ -135,6 +136,7 @@ pub async fn serve(cfg: ServerConfig) -> std::io::Result<()> {
         counter: AtomicU64::new(0),
         schema_in_body: AtomicU64::new(0),
         schema_in_prompt: AtomicU64::new(0),
+        schema_in_vllm_field: AtomicU64::new(0),
         finetune: Default::default(),
         batches: Default::default(),
     });
@@ -172,7 +174,8 @@ fn api_error(status: StatusCode, message: String) -> Response {
 async fn stats(State(s): State<Arc<AppState>>) -> Json<Value> {
     Json(
         json!({"requests": s.requests.load(Ordering::Relaxed), "faults": s.faults.load(Ordering::Relaxed), "batches": s.batches.count(),
-               "schema_in_body": s.schema_in_body.load(Ordering::Relaxed), "schema_in_prompt": s.schema_in_prompt.load(Ordering::Relaxed)}),
+               "schema_in_body": s.schema_in_body.load(Ordering::Relaxed), "schema_in_prompt": s.schema_in_prompt.load(Ordering::Relaxed),
+               "schema_in_structured_outputs": s.schema_in_vllm_field.load(Ordering::Relaxed)}),
     )
 }
 
@@ -312,7 +315,9 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
         })
         .unwrap_or_default();
     let seed = req["seed"].as_i64().unwrap_or(0);
-    if req["response_format"]["type"] == "json_schema"
+    if req["structured_outputs"]["json"].is_object() {
+        s.schema_in_vllm_field.fetch_add(1, Ordering::Relaxed);
+    } else if req["response_format"]["type"] == "json_schema"
         && req["response_format"]["json_schema"]["schema"].is_object()
     {
         s.schema_in_body.fetch_add(1, Ordering::Relaxed);
@@ -345,6 +350,8 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
                 .and_then(|s| serde_json::from_str(s).ok());
             let schema = if req["response_format"]["type"] == "json_schema" {
                 &req["response_format"]["json_schema"]["schema"]
+            } else if req["structured_outputs"]["json"].is_object() {
+                &req["structured_outputs"]["json"]
             } else {
                 in_prompt.as_ref().unwrap_or(&Value::Null)
             };

@@ -169,3 +169,22 @@ fn the_shape_can_travel_in_the_prompt_for_servers_without_schemas() {
     let in_body = plan(dir.path());
     assert!(in_prompt > in_body + 20.0, "{in_prompt} vs {in_body}");
 }
+
+#[test]
+fn vllm_s_own_field_carries_the_shape_where_asked() {
+    let server = Server::start(&["--correct", "0.5"]);
+    let dir = tempfile::tempdir().unwrap();
+    workflow(
+        dir.path(),
+        "  reply_format = \"vllm\"\n",
+        "{same_answer: bool}",
+    );
+    let r = run(dir.path(), &server);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let seen = server_stats(&server.url).unwrap();
+    assert_eq!(seen["schema_in_structured_outputs"], 4, "{seen}");
+    assert_eq!(seen["schema_in_body"], 0, "{seen}");
+    for row in judged(dir.path()) {
+        assert!(row["verdict"]["same_answer"].is_boolean(), "{row}");
+    }
+}

@@ -127,6 +127,7 @@ impl ModelClient {
             temperature: key.temperature,
             top_p: key.top_p,
             response_format: key.response_format.as_ref(),
+            structured_outputs: key.structured_outputs.as_ref(),
         }
     }
 }
@@ -154,6 +155,9 @@ pub(super) struct ChatRequest<'a> {
     /// SGLang and llama.cpp's server take too).
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<&'a serde_json::Value>,
+    /// vLLM's own structured-output field (`reply_format = "vllm"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structured_outputs: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]

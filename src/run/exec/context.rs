@@ -114,11 +114,14 @@ pub fn cache_key(
 ) -> CacheKey {
     let s = &cx.wf.nodes[id].call;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
-    let response_format = match (&cx.wf.nodes[id].reply, s.reply_format) {
+    let (response_format, structured_outputs) = match (&cx.wf.nodes[id].reply, s.reply_format) {
         (Some(shape), crate::call_settings::ReplyFormat::JsonSchema) => {
-            Some(shape.response_format(s.strict))
+            (Some(shape.response_format(s.strict)), None)
         }
-        _ => None,
+        (Some(shape), crate::call_settings::ReplyFormat::Vllm) => {
+            (None, Some(serde_json::json!({"json": shape.json_schema()})))
+        }
+        _ => (None, None),
     };
     // Only greedy calls (temperature 0) with the same prompt are one call; a
     // server-default temperature counts as random.
@@ -134,6 +137,7 @@ pub fn cache_key(
         seed: s.seed,
         sample,
         response_format,
+        structured_outputs,
         attempt: 0,
     }
 }

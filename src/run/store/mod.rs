@@ -42,6 +42,9 @@ pub struct CacheKey {
     /// it asks with one: the shape is part of the key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_format: Option<serde_json::Value>,
+    /// vLLM's `structured_outputs` (`reply_format = "vllm"`), likewise keyed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_outputs: Option<serde_json::Value>,
     /// A re-ask of a reply that did not fit its shape (0: the first ask), so a
     /// re-ask is a call of its own, cached and resumed like any other.
     #[serde(skip_serializing_if = "is_first")]
