@@ -32,7 +32,10 @@ fn shape(wf: &Workflow, id: NodeId) -> &'static str {
         Shape::Source => "cylinder",
         Shape::Pool => "folder",
         Shape::Sink => "note",
-        Shape::ModelCall if n.kind.verdict(n).is_some() => "diamond",
+        // A judge, typed or not, is a decision.
+        Shape::ModelCall if n.kind.verdict(n).is_some() || n.kind.sees_label_by_design() => {
+            "diamond"
+        }
         Shape::ModelCall => "box",
         _ if n.filter.is_some() => "invtrapezium",
         _ => "ellipse",
