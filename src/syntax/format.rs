@@ -142,8 +142,25 @@ fn item_text(kind: &ItemKind) -> String {
             }
         }
         ItemKind::Remove(n) => format!("remove {}", n.text),
-        ItemKind::Shape { name, value } => match value.kind {
-            ExprKind::Map(_) => format!("shape {} {}", name.text, expr(value)),
+        ItemKind::Shape { name, value } => match &value.kind {
+            ExprKind::Map(entries) => {
+                let flat = format!("shape {} {}", name.text, expr(value));
+                if flat.len() <= WIDTH {
+                    return flat;
+                }
+                // A long shape: one field a line.
+                let mut s = format!("shape {} {{\n", name.text);
+                for (k, v) in entries {
+                    let key = if is_ident(&k.text) {
+                        k.text.clone()
+                    } else {
+                        quote(&k.text)
+                    };
+                    s.push_str(&format!("    {key}: {},\n", expr(v)));
+                }
+                s.push('}');
+                s
+            }
             _ => format!("shape {} = {}", name.text, expr(value)),
         },
         ItemKind::Model { .. } => String::new(),

@@ -107,6 +107,26 @@ fn fmt_canonicalises_and_keeps_comments() {
 }
 
 #[test]
+fn fmt_writes_shapes_on_one_line_or_one_field_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("shapes.regen");
+    std::fs::write(
+        &f,
+        "shape   Yn =\"yes\"|\"no\"\nshape Long {first_field_name: bool, second_field_name: optional(string), third: int(0,10), fourth: [Yn]}\n",
+    )
+    .unwrap();
+    assert_eq!(regen_in(dir.path(), &["fmt", "shapes.regen"], &[]).code, 0);
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "shape Yn = \"yes\" | \"no\"\nshape Long {\n    first_field_name: bool,\n    second_field_name: optional(string),\n    third: int(0, 10),\n    fourth: [Yn],\n}\n"
+    );
+    assert_eq!(
+        regen_in(dir.path(), &["fmt", "--check", "shapes.regen"], &[]).code,
+        0
+    );
+}
+
+#[test]
 fn dot_snapshot_of_regenesis_shows_the_method_roles() {
     let run = regen(&["graph", "workflows/regenesis.regen", "--format", "dot"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
