@@ -271,8 +271,16 @@ async fn model(alias: &str, s: &ModelSettings) -> Vec<Row> {
                     "refused: regen sends one request per sample (as for llama.cpp)".into(),
                 ),
             });
-            let (fits, detail) =
-                super::doctor_shapes::probe(&endpoint, &name, key.as_deref()).await;
+            // A model that already picked another dialect is not probed for the default one.
+            let chosen = s.reply_format.as_deref().unwrap_or("json_schema");
+            let (fits, detail) = if chosen == "json_schema" {
+                super::doctor_shapes::probe(&endpoint, &name, key.as_deref()).await
+            } else {
+                (
+                    true,
+                    format!("reply_format = \"{chosen}\": shapes go in that form (not probed)"),
+                )
+            };
             rows.push(Row(
                 format!("{what} typed replies"),
                 if fits { Status::Ok } else { Status::Note },
