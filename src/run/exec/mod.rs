@@ -11,6 +11,7 @@
 pub(crate) mod context;
 mod env;
 pub(crate) mod failure;
+mod flatten;
 pub(crate) mod halt;
 pub(crate) mod llm;
 mod panics;

@@ -8,6 +8,7 @@
 use crate::record::Rec;
 use crate::run::exec::context::{failure, Ctx};
 use crate::run::exec::failure::{CallError, FailReason};
+use crate::run::exec::flatten::spread;
 use crate::steps::{SinkFormat, SinkSettings};
 use crate::workflow::NodeId;
 use rand::seq::SliceRandom;
@@ -38,20 +39,6 @@ pub struct Sink {
     count: u64,
 }
 
-/// A field's value as columns: an object's parts under `name.part`, the rest as is.
-fn spread(name: &str, v: &Value, out: &mut serde_json::Map<String, Value>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, x) in m {
-                spread(&format!("{name}.{k}"), x, out);
-            }
-        }
-        other => {
-            out.insert(name.to_string(), other.clone());
-        }
-    }
-}
-
 /// What a sink remembers of one source record until it is finished.
 #[derive(Default)]
 struct OpenSource {
@@ -67,16 +54,21 @@ fn line(id: NodeId, cx: &Ctx, r: &Rec) -> Result<String, CallError> {
     let text = if s.format == SinkFormat::Records && s.flatten {
         // The chosen fields (in order), objects spread into `field.part` columns.
         let mut flat = serde_json::Map::new();
-        let names: Vec<&String> = match &s.fields {
+        let mut names: Vec<&String> = match &s.fields {
             Some(list) => list.iter().collect(),
             None => r.fields.keys().collect(),
         };
+        // A field listed twice is written once, as without `flatten`.
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(*n));
         for name in names {
-            spread(
-                name,
-                r.fields.get(name.as_str()).unwrap_or(&Value::Null),
-                &mut flat,
-            );
+            let value = r.fields.get(name.as_str()).unwrap_or(&Value::Null);
+            spread(name, value, &mut flat).map_err(|c| {
+                CallError::failed(
+                    FailReason::SinkWrite,
+                    format!("flatten: column `{}` would be filled twice (a record field of that name and a part of an object field); rename one, or drop `flatten`", c.column),
+                )
+            })?;
         }
         serde_json::to_string(&flat)
     } else if s.format == SinkFormat::Records {
