@@ -5,6 +5,9 @@
 
 use serde_json::{json, Map, Value};
 
+/// How the prompt form (`reply_format = "prompt"`) starts the schema's line.
+pub const SCHEMA_LINE: &str = "JSON Schema: ";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReplyShape {
     Bool,
@@ -43,6 +46,17 @@ impl ReplyShape {
             ReplyShape::List(_) => "list",
             ReplyShape::Object(_) => "object",
         }
+    }
+
+    /// The type's name with its article, for messages: "an int", "a bool".
+    pub fn a_type(&self) -> String {
+        let t = self.type_name();
+        let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {t}")
     }
 
     /// As written in a workflow: `{same_answer: bool, reason: optional(string)}`.
@@ -152,7 +166,7 @@ impl ReplyShape {
     /// (`reply_format = "prompt"`): appended to the prompt.
     pub fn prompt_instructions(&self) -> String {
         format!(
-            "\n\nAnswer with JSON only, no other text, of this shape: {}\nJSON Schema: {}",
+            "\n\nAnswer with JSON only, no other text, of this shape: {}\n{SCHEMA_LINE}{}",
             self.describe(),
             self.json_schema()
         )
@@ -167,9 +181,8 @@ impl ReplyShape {
             }
             ReplyShape::Object(_) => None,
             other => Some(format!(
-                "OpenAI's strict structured outputs take an object at the top, and this reply is {} {}",
-                if matches!(other, ReplyShape::Int { .. }) { "an" } else { "a" },
-                other.type_name()
+                "OpenAI's strict structured outputs take an object at the top, and this reply is {}",
+                other.a_type()
             )),
         }
     }

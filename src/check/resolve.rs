@@ -157,9 +157,9 @@ pub fn resolve(
                 });
             }
             ItemKind::Shape { name, value } => {
-                if super::shapes::TYPES.contains(&name.text.as_str())
-                    || ["text", "float"].contains(&name.text.as_str())
-                {
+                // The words `optional` and `one_of` are taken too: they read as calls.
+                let taken = ["optional", "one_of"].contains(&name.text.as_str());
+                if super::shapes::builtin(&name.text).is_some() || taken {
                     diags.push(
                         Diagnostic::error(
                             "invalid-shape",
@@ -263,7 +263,9 @@ pub fn resolve(
                 .model
                 .and_then(|m| wf.models.get(m))
                 .map(|m| &m.values);
-            let call = crate::call_settings::CallSettings::resolve(&wf.nodes[id].args, inherited);
+            let n = &wf.nodes[id];
+            let call =
+                crate::call_settings::CallSettings::resolve(&n.args, inherited, n.reply.as_ref());
             wf.nodes[id].call = call;
         }
         // A model marked strict guarantees OpenAI's strict subset only.

@@ -113,7 +113,7 @@ fn walk<'s>(
                         span,
                         format!(
                             "`{step}` reads `{at}.{part}`, but `{at}` is {}, with no fields",
-                            a_type(other)
+                            other.a_type()
                         ),
                     )
                     .with_help(format!("its shape: {}", other.describe())),
@@ -148,7 +148,7 @@ fn condition(e: &RecordExpr, have: &Shapes, file: FileId, span: Span, diags: &mu
                         span,
                         format!(
                             "`{name}` is {}; a condition needs true or false",
-                            a_type(shape)
+                            shape.a_type()
                         ),
                     )
                     .with_help(match shape {
@@ -165,15 +165,4 @@ fn condition(e: &RecordExpr, have: &Shapes, file: FileId, span: Span, diags: &mu
         }
         _ => {}
     }
-}
-
-/// A shape's type with its article: "an object", "a bool".
-fn a_type(s: &ReplyShape) -> String {
-    let t = s.type_name();
-    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {t}")
 }

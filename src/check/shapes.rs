@@ -10,6 +10,23 @@ use std::collections::BTreeMap;
 /// The type names a shape may use, for messages and completion.
 pub const TYPES: &[&str] = &["bool", "string", "int", "number", "optional", "one_of"];
 
+/// A built-in type by name (a `shape` may not take one of these names).
+pub fn builtin(name: &str) -> Option<ReplyShape> {
+    match name {
+        "bool" => Some(ReplyShape::Bool),
+        "string" | "text" => Some(ReplyShape::Text),
+        "int" => Some(ReplyShape::Int {
+            min: None,
+            max: None,
+        }),
+        "number" | "float" => Some(ReplyShape::Number {
+            min: None,
+            max: None,
+        }),
+        _ => None,
+    }
+}
+
 /// Named shapes declared so far (a shape may use the ones declared before it).
 pub type Named = BTreeMap<String, ReplyShape>;
 
@@ -27,12 +44,9 @@ pub fn compile(
     match &e.kind {
         ExprKind::Ref(parts) if parts.len() == 1 => {
             let t = parts[0].text.as_str();
-            match t {
-                "bool" => Some(ReplyShape::Bool),
-                "string" | "text" => Some(ReplyShape::Text),
-                "int" => Some(ReplyShape::Int { min: None, max: None }),
-                "number" | "float" => Some(ReplyShape::Number { min: None, max: None }),
-                _ => match named.get(t) {
+            match builtin(t) {
+                Some(s) => Some(s),
+                None => match named.get(t) {
                     Some(s) => Some(s.clone()),
                     None => {
                         let known: Vec<&str> =

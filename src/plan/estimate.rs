@@ -91,10 +91,8 @@ pub fn estimate(wf: &Workflow, inputs: f64) -> Option<PlanEstimate> {
                 .unwrap_or(0.0);
             // A shape written into the prompt (`reply_format = "prompt"`) is prompt too.
             let prompt = prompt
-                + match (&n.reply, n.call.reply_format) {
-                    (Some(s), crate::call_settings::ReplyFormat::Prompt) => {
-                        estimated_tokens(&s.prompt_instructions())
-                    }
+                + match &n.call.reply {
+                    crate::call_settings::ReplyRequest::Prompt(s) => estimated_tokens(s),
                     _ => 0.0,
                 };
             let repeat = repeats[id].map(|a| wf.nodes[a].name.clone());

@@ -315,15 +315,29 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
         })
         .unwrap_or_default();
     let seed = req["seed"].as_i64().unwrap_or(0);
-    if req["structured_outputs"]["json"].is_object() {
+    // The reply's schema, from whichever place the request carries it in
+    // (counted, so tests can assert what each dialect sent).
+    let in_prompt = || {
+        prompt
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix(crate::reply_shape::SCHEMA_LINE))
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    };
+    let schema = if req["structured_outputs"]["json"].is_object() {
         s.schema_in_vllm_field.fetch_add(1, Ordering::Relaxed);
+        req["structured_outputs"]["json"].clone()
     } else if req["response_format"]["type"] == "json_schema"
         && req["response_format"]["json_schema"]["schema"].is_object()
     {
         s.schema_in_body.fetch_add(1, Ordering::Relaxed);
-    } else if prompt.lines().any(|l| l.starts_with("JSON Schema: ")) {
+        req["response_format"]["json_schema"]["schema"].clone()
+    } else if let Some(schema) = in_prompt().filter(Value::is_object) {
         s.schema_in_prompt.fetch_add(1, Ordering::Relaxed);
-    }
+        schema
+    } else {
+        Value::Null
+    };
     // Replies honour max_tokens (≈ 4 characters a token): longer ones are cut, finish_reason "length".
     let limit = req["max_tokens"]
         .as_u64()
@@ -341,20 +355,6 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
             } else {
                 reply(s, &prompt, seed, i, req["temperature"].as_f64().unwrap_or(1.0))
             };
-            // The schema from `response_format`, or written in the prompt
-            // (`reply_format = "prompt"`), which a model would follow too.
-            let in_prompt: Option<Value> = prompt
-                .lines()
-                .rev()
-                .find_map(|l| l.strip_prefix("JSON Schema: "))
-                .and_then(|s| serde_json::from_str(s).ok());
-            let schema = if req["response_format"]["type"] == "json_schema" {
-                &req["response_format"]["json_schema"]["schema"]
-            } else if req["structured_outputs"]["json"].is_object() {
-                &req["structured_outputs"]["json"]
-            } else {
-                in_prompt.as_ref().unwrap_or(&Value::Null)
-            };
             if !empty && schema.is_object() {
                 let draw = |salt: &str| unit(s.cfg.seed ^ seed as u64, n * 16 + i, salt);
                 let fault = if draw("prose") < s.cfg.pprose {
@@ -366,7 +366,7 @@ fn completion(s: &AppState, req: &Value, n: u64, empty: bool, fewer: bool) -> Va
                 } else {
                     shaped::Fault::None
                 };
-                text = shaped::answer(schema, &text, fault);
+                text = shaped::answer(&schema, &text, fault);
             }
             let mut finish = "stop";
             if let Some(l) = limit.filter(|l| text.len() > *l) {

@@ -2,6 +2,7 @@
 //! counters, the compiled templates; and the helpers that need only that
 //! (rendering, cache keys, recording a failure).
 
+use crate::call_settings::ReplyRequest;
 use crate::record::Rec;
 use crate::run::client::ModelClient;
 use crate::run::exec::failure::{CallError, FailReason};
@@ -114,14 +115,10 @@ pub fn cache_key(
 ) -> CacheKey {
     let s = &cx.wf.nodes[id].call;
     let model = &cx.models[cx.wf.nodes[id].model.unwrap_or(0)];
-    let (response_format, structured_outputs) = match (&cx.wf.nodes[id].reply, s.reply_format) {
-        (Some(shape), crate::call_settings::ReplyFormat::JsonSchema) => {
-            (Some(shape.response_format(s.strict)), None)
-        }
-        (Some(shape), crate::call_settings::ReplyFormat::Vllm) => {
-            (None, Some(serde_json::json!({"json": shape.json_schema()})))
-        }
-        _ => (None, None),
+    let (response_format, structured_outputs) = match &s.reply {
+        ReplyRequest::ResponseFormat(v) => (Some(v.clone()), None),
+        ReplyRequest::StructuredOutputs(v) => (None, Some(v.clone())),
+        ReplyRequest::None | ReplyRequest::Prompt(_) => (None, None),
     };
     // Only greedy calls (temperature 0) with the same prompt are one call; a
     // server-default temperature counts as random.

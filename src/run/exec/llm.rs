@@ -72,11 +72,8 @@ pub fn keys(
         return Ok(vec![]);
     };
     let mut user = cx.render(id, prompt, &r.fields)?;
-    let node = &cx.wf.nodes[id];
-    if let (Some(shape), crate::call_settings::ReplyFormat::Prompt) =
-        (&node.reply, node.call.reply_format)
-    {
-        user.push_str(&shape.prompt_instructions());
+    if let crate::call_settings::ReplyRequest::Prompt(shape) = &cx.wf.nodes[id].call.reply {
+        user.push_str(shape);
     }
     let mut messages = Vec::new();
     if let Some(system) = &cx.wf.nodes[id].call.system {
