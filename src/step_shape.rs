@@ -33,6 +33,9 @@ pub enum Shape {
     PerSourceRecord,
     /// One model call per record and sample: [`StepKind::samples`], [`StepKind::reply`].
     ModelCall,
+    /// One call of the step's own code per record (or batch), in worker
+    /// processes: [`crate::steps::FunctionStep`].
+    FunctionCall,
     /// Writes records out.
     Sink,
 }
@@ -46,6 +49,7 @@ impl Shape {
             Shape::PerRecord => "per record",
             Shape::PerSourceRecord => "per source record, when its upstream is done",
             Shape::ModelCall => "a model call per record",
+            Shape::FunctionCall => "your code per record, in worker processes",
             Shape::Sink => "writes records",
         }
     }

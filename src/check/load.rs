@@ -214,6 +214,11 @@ fn merge(
                 base.insert(0, v);
             }
             ItemKind::Remove(name) => remove(&mut base, name, v.file, diags),
+            // A variant's interpreter replaces its base's.
+            ItemKind::Python(_) => {
+                base.retain(|b| !matches!(b.item.kind, ItemKind::Python(_)));
+                base.push(v);
+            }
             kind => {
                 let name = kind
                     .declared_name()

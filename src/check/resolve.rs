@@ -47,6 +47,7 @@ pub fn resolve(
         shapes: Default::default(),
         sandbox: sandbox.clone(),
         dataset_rows: std::sync::OnceLock::new(),
+        python: None,
     };
     let mut values: HashMap<String, Value> = HashMap::new();
     let mut sets: Vec<(String, String, bool)> = opts
@@ -58,6 +59,32 @@ pub fn resolve(
     for l in &loaded.items {
         match &l.item.kind {
             ItemKind::Workflow(n) => wf.name = n.text.clone(),
+            ItemKind::Python(value) => {
+                let scope = Scope {
+                    params: &values,
+                    file: l.file,
+                    fields_allowed: false,
+                };
+                match constant(value, &scope, diags) {
+                    Some(Value::String(s)) if !s.trim().is_empty() => {
+                        wf.python = Some(crate::workflow::PythonSetting {
+                            program: s,
+                            file: l.file,
+                            span: value.span,
+                        })
+                    }
+                    Some(other) => diags.push(
+                        Diagnostic::error(
+                            "wrong-type",
+                            l.file,
+                            value.span,
+                            format!("`python` names an interpreter; this is {}", describe(&other)),
+                        )
+                        .with_help("a path or a command name: `python = \".venv/bin/python\"`"),
+                    ),
+                    None => {}
+                }
+            }
             ItemKind::Param { name, ty, value } => {
                 let scope = Scope {
                     params: &values,

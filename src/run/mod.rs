@@ -7,6 +7,7 @@ mod options;
 pub(crate) mod report;
 mod run_error;
 pub(crate) mod store;
+pub(crate) mod worker;
 
 use crate::record::{Event, Msg};
 use crate::syntax::ast::DeclKind;
@@ -91,6 +92,16 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     }
     // A sink that cannot write stops the run before its first call.
     sink_target::preflight(&wf, &opts.run_dir).map_err(RunError::Sink)?;
+    // Function steps' pools, set up before the run is registered (their processes start on the first uncached call).
+    let mut workers = Vec::with_capacity(wf.nodes.len());
+    for n in &wf.nodes {
+        workers.push(match n.kind.shape() {
+            crate::workflow::Shape::FunctionCall => {
+                Some(exec::function::setup(&wf, n, halt.clone())?)
+            }
+            _ => None,
+        });
+    }
     let run_id = store
         .start_run(&wf.name, &opts.file.display().to_string())
         .map_err(|e| RunError::Store(format!("run store: {e}")))?;
@@ -124,6 +135,8 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
             Some(id) => context::upstream_of(&wf, id),
             None => vec![true; wf.nodes.len()],
         },
+        workers,
+        halt: halt.clone(),
         depth: {
             let mut d = vec![0u32; wf.nodes.len()];
             for (i, &id) in plan.order.iter().enumerate() {
@@ -310,6 +323,9 @@ pub async fn run(wf: Workflow, opts: &RunOptions) -> Result<RunReport, RunError>
     signals.abort();
     for m in &models {
         m.stop_local().await;
+    }
+    for w in cx.workers.iter().flatten() {
+        w.pool.shutdown().await;
     }
     let http_calls: u64 = models
         .iter()

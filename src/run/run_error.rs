@@ -31,6 +31,9 @@ pub enum RunError {
         step: String,
         model_steps: Vec<String>,
     },
+    /// A `python` or `command` step's code cannot be read.
+    #[error("{0}")]
+    Function(#[from] crate::run::exec::function::SetupProblem),
     #[error("model `{0}` has no endpoint: set `endpoint = \"http://…/v1\"` in the model or OPENAI_BASE_URL")]
     NoEndpoint(String),
     /// A model's client could not be set up (its HTTP client, its key, the local model).

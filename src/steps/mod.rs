@@ -23,8 +23,11 @@ macro_rules! kinds {
     };
 }
 
+pub(crate) mod function_settings;
 mod sink_settings;
 mod source_settings;
+pub use function_settings::{FunctionStep, Program};
+pub use python::split_function;
 pub use sink_settings::{SinkFormat, SinkSettings};
 pub use source_settings::{SourceSettings, DEFAULT_FIELDS};
 
@@ -43,6 +46,8 @@ kinds![
     missing::Missing,
     union::Union,
     render::Render,
+    python::Python,
+    command::Command,
     sink_jsonl::SinkJsonl,
     sink_parquet::SinkParquet,
 ];

@@ -62,6 +62,8 @@ pub enum ItemKind {
         name: Name,
         value: Expr,
     },
+    /// `python = ".venv/bin/python"`: the interpreter of the `python` steps.
+    Python(Expr),
     Decl {
         decl: DeclKind,
         name: Name,

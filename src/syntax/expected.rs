@@ -91,6 +91,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::sink_decl => "`sink`",
         Rule::remove_decl => "`remove`",
         Rule::shape_decl => "`shape`",
+        Rule::python_decl => "`python`",
         Rule::EOI => "the end of the line",
         Rule::alt
         | Rule::or

@@ -142,6 +142,7 @@ fn item_text(kind: &ItemKind) -> String {
             }
         }
         ItemKind::Remove(n) => format!("remove {}", n.text),
+        ItemKind::Python(value) => format!("python = {}", expr(value)),
         ItemKind::Shape { name, value } => match &value.kind {
             ExprKind::Map(entries) => {
                 let flat = format!("shape {} {}", name.text, expr(value));

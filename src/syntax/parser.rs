@@ -144,7 +144,7 @@ impl Builder<'_> {
         };
         self.diagnostics.push(
             Diagnostic::error("syntax-error", self.file, at, message).with_label(span, "in this line").with_help(
-                "a line starts with workflow, extends, param, model, shape, source, pool, step, sink or remove; see grammar/GRAMMAR.md",
+                "a line starts with workflow, extends, param, model, shape, python, source, pool, step, sink or remove; see grammar/GRAMMAR.md",
             ),
         );
     }
@@ -178,6 +178,7 @@ impl Builder<'_> {
                     value: self.expr(next, 0),
                 }
             }
+            Rule::python_decl => ItemKind::Python(self.expr(inner.next()?, 0)),
             Rule::shape_decl => {
                 let n = name(inner.next()?);
                 ItemKind::Shape {

@@ -9,7 +9,8 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Words that start a declaration.
 const KEYWORDS: &[&str] = &[
-    "workflow", "extends", "param", "model", "shape", "source", "pool", "step", "sink", "remove",
+    "workflow", "extends", "param", "model", "shape", "python", "source", "pool", "step", "sink",
+    "remove",
 ];
 
 /// pest recurses per nesting level; refuse absurd nesting before it does.

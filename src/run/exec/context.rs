@@ -34,6 +34,10 @@ pub struct Ctx {
     /// where only the exported step and those it reads from are asked (the
     /// other branches, the hint pass or later steps, are not the export's business).
     pub in_scope: Vec<bool>,
+    /// The worker pools of `python` and `command` steps, by node.
+    pub workers: Vec<Option<crate::run::exec::function::StepWorkers>>,
+    /// Stops the run (signals, budgets, a step's `on_error: stop`).
+    pub halt: Arc<crate::run::exec::halt::Halt>,
 }
 
 /// The export step and everything upstream of it (its inputs and the steps its arguments name).

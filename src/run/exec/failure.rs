@@ -39,6 +39,10 @@ pub enum FailReason {
     NotCached,
     /// regen itself failed on this record (a bug): recorded, never silent.
     Panic,
+    /// A `python`/`command` step's code raised (its type, message and traceback are kept).
+    Exception,
+    /// A step's worker process died on this record twice.
+    WorkerDied,
 }
 
 impl FailReason {
@@ -80,6 +84,8 @@ impl fmt::Display for FailReason {
             FailReason::BadRow => "bad-row",
             FailReason::NotCached => "not-cached",
             FailReason::Panic => "internal-error",
+            FailReason::Exception => "exception",
+            FailReason::WorkerDied => "worker-died",
         };
         f.write_str(name)
     }

@@ -31,6 +31,10 @@ pub enum StopReason {
         problem: String,
         advice: String,
     },
+    /// A `python`/`command` step's program cannot start: every call would fail.
+    Program { step: String, problem: String },
+    /// A record of a step with `on_error: stop` failed.
+    StepFailed { step: String, problem: String },
 }
 
 impl StopReason {
@@ -38,7 +42,8 @@ impl StopReason {
         match self {
             StopReason::Interrupted => 130,
             StopReason::Budget(_) => 3,
-            StopReason::Endpoint { .. } => 4,
+            StopReason::Endpoint { .. } | StopReason::Program { .. } => 4,
+            StopReason::StepFailed { .. } => 1,
         }
     }
     pub fn is_budget(&self) -> bool {
@@ -57,6 +62,10 @@ impl std::fmt::Display for StopReason {
                 problem,
                 ..
             } => write!(f, "model `{model}` at {endpoint}: {problem}"),
+            StopReason::Program { step, problem } => write!(f, "step `{step}`: {problem}"),
+            StopReason::StepFailed { step, problem } => {
+                write!(f, "step `{step}` failed (on_error: stop): {problem}")
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod context;
 mod env;
 pub(crate) mod failure;
 mod flatten;
+pub(crate) mod function;
 pub(crate) mod halt;
 pub(crate) mod llm;
 mod panics;
@@ -104,10 +105,13 @@ pub async fn run_step(
     let mut other_done = !cross_stream;
     let mut held: Vec<Msg> = Vec::new();
     let mut closed = false;
-    let max_inflight = node
-        .model
-        .and_then(|m| cx.models.get(m))
-        .map_or(1024, |m| m.limit.size.max(16) * 2);
+    let max_inflight = match node.settings.get::<crate::steps::FunctionStep>() {
+        Some(f) => f.in_flight(),
+        None => node
+            .model
+            .and_then(|m| cx.models.get(m))
+            .map_or(1024, |m| m.limit.size.max(16) * 2),
+    };
     let sink = if node.decl == DeclKind::Sink {
         Some(crate::run::exec::sink::Sink::open(&cx, id).await)
     } else {
@@ -296,6 +300,29 @@ impl StepRun {
                                 // The step's loop holds the receiver until every call is back.
                                 let _ = tx.send((lineage, out));
                             }
+                        });
+                    }
+                    Shape::FunctionCall => {
+                        if !cx.in_scope[id] {
+                            return;
+                        }
+                        st.inflight += 1;
+                        self.inflight_total += 1;
+                        let (cx, lineage, tx) = (cx.clone(), r.lineage, self.done_tx.clone());
+                        tokio::spawn(async move {
+                            let call = async {
+                                injected_panic(&cx, id, &r);
+                                crate::run::exec::function::call(&cx, id, r.clone()).await
+                            };
+                            let out = match AssertUnwindSafe(call).catch_unwind().await {
+                                Ok(out) => out,
+                                Err(p) => {
+                                    record_panic(&cx, id, &r.key, &*p);
+                                    None
+                                }
+                            };
+                            // The step's loop holds the receiver until every call is back.
+                            let _ = tx.send((lineage, out));
                         });
                     }
                     Shape::PerSourceRecord if node.kind.holds(msg.port) => st.buffer.push(r),

@@ -31,15 +31,17 @@ pub fn text(j: &RunSummary) -> String {
             .iter()
             .map(|(k, v)| format!("{k}: {v}"))
             .collect();
-        if s.llm || !fails.is_empty() {
+        // Model steps, and function steps (calls without tokens).
+        if s.llm || s.calls > 0 || s.cache_hits > 0 || !fails.is_empty() {
+            let tokens = |n: u64| if s.llm { n.to_string() } else { "-".into() };
             t.push_str(&format!(
                 "{:<18} {:>8} {:>8} {:>10} {:>12} {:>14}  {}\n",
                 s.step,
                 s.received,
                 s.calls,
                 s.cache_hits,
-                s.prompt_tokens,
-                s.completion_tokens,
+                tokens(s.prompt_tokens),
+                tokens(s.completion_tokens),
                 if fails.is_empty() {
                     "-".into()
                 } else {

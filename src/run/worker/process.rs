@@ -1,0 +1,322 @@
+//! One worker process: started, greeted, asked one request at a time, and
+//! killed when a call outlives its timeout. Its stderr goes to the run's log,
+//! tagged with the step, and the last lines are kept for a death notice.
+
+use crate::run::worker::protocol::{self, ErrorInfo, HelloReply, Reply, Request};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout};
+
+/// How long a program may take to start and say hello (imports can be slow).
+const HELLO_WAIT: Duration = Duration::from_secs(120);
+/// Lines of stderr kept for the message when a worker dies.
+const TAIL: usize = 20;
+
+/// How to start the step's program.
+#[derive(Debug, Clone)]
+pub struct Spawn {
+    pub step: String,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub batch: Option<usize>,
+}
+
+impl Spawn {
+    /// The command line as a person reads it (the worker script abbreviated).
+    pub fn shown(&self) -> String {
+        let mut words = vec![self.program.display().to_string()];
+        for a in &self.args {
+            words.push(if a.contains('\n') { "<regen worker>".into() } else { a.clone() });
+        }
+        words.join(" ")
+    }
+}
+
+/// Why a program could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot start `{program}`: {source}")]
+    Spawn { program: String, source: std::io::Error },
+    #[error("`{program}` did not start: {info}")]
+    Refused { program: String, info: ErrorInfo },
+    #[error("`{program}` did not say hello in the step protocol: {why}")]
+    Hello { program: String, why: String },
+}
+
+/// What went wrong with a request, besides an error the program reported.
+#[derive(Debug)]
+pub enum Trouble {
+    /// No reply within the timeout (the worker has been killed).
+    Timeout,
+    /// The worker ended before it replied: how it ended and its last stderr lines.
+    Died(String),
+    /// A reply that is not the protocol's (the worker has been killed).
+    Protocol(String),
+}
+
+pub struct Process {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+    tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Process {
+    pub async fn start(spec: &Spawn) -> Result<Process, StartError> {
+        let shown = spec.shown();
+        let mut cmd = tokio::process::Command::new(&spec.program);
+        cmd.args(&spec.args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .env("PYTHONIOENCODING", "utf-8")
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        {
+            // Its own process group: a Ctrl-C at the terminal reaches regen, which
+            // stops cleanly, and not the workers mid-call.
+            cmd.process_group(0);
+        }
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+        unsafe {
+            // A worker must not outlive a regen killed with -9.
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|source| StartError::Spawn {
+            program: shown.clone(),
+            source,
+        })?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(StartError::Hello {
+                program: shown,
+                why: "its pipes could not be opened".into(),
+            });
+        };
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let (step, keep) = (spec.step.clone(), tail.clone());
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::info!("[{step}] {line}");
+                let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
+                if t.len() == TAIL {
+                    t.pop_front();
+                }
+                t.push_back(line);
+            }
+        });
+        let mut p = Process {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+            next_id: 0,
+            tail,
+        };
+        let hello = protocol::HelloLine {
+            hello: protocol::Hello {
+                protocol: protocol::PROTOCOL,
+                version: protocol::VERSION,
+                step: &spec.step,
+                batch: spec.batch,
+            },
+        };
+        let fail = |why: String| StartError::Hello {
+            program: shown.clone(),
+            why,
+        };
+        let line = serde_json::to_string(&hello).map_err(|e| fail(e.to_string()))?;
+        if let Err(e) = p.write_line(&line).await {
+            let ended = p.ended().await;
+            return Err(fail(format!("writing to it failed ({e}); {ended}")));
+        }
+        let reply = match tokio::time::timeout(HELLO_WAIT, p.read_line()).await {
+            Err(_) => {
+                p.kill().await;
+                return Err(fail(format!("no reply in {}s", HELLO_WAIT.as_secs())));
+            }
+            Ok(Ok(Some(l))) => l,
+            Ok(Ok(None)) => return Err(fail(p.ended().await)),
+            Ok(Err(e)) => return Err(fail(e.to_string())),
+        };
+        match serde_json::from_slice::<HelloReply>(&reply) {
+            Ok(HelloReply { error: Some(info), .. }) => {
+                p.kill().await;
+                Err(StartError::Refused {
+                    program: shown,
+                    info,
+                })
+            }
+            Ok(HelloReply { hello: Some(h), .. })
+                if h.protocol == protocol::PROTOCOL && h.version == protocol::VERSION =>
+            {
+                Ok(p)
+            }
+            Ok(HelloReply { hello: Some(h), .. }) => {
+                p.kill().await;
+                Err(fail(format!(
+                    "it speaks {} {}; regen speaks {} {}",
+                    h.protocol,
+                    h.version,
+                    protocol::PROTOCOL,
+                    protocol::VERSION
+                )))
+            }
+            _ => {
+                p.kill().await;
+                Err(fail(format!(
+                    "its first line is not a hello: {}",
+                    cut(&String::from_utf8_lossy(&reply))
+                )))
+            }
+        }
+    }
+
+    /// One request: the program's result, or the error it reported.
+    pub async fn ask(
+        &mut self,
+        record: Option<&Value>,
+        records: Option<&[Value]>,
+        timeout: Duration,
+    ) -> Result<Result<Value, ErrorInfo>, Trouble> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let line = serde_json::to_string(&Request {
+            id,
+            record,
+            records,
+        })
+        .map_err(|e| Trouble::Protocol(format!("the request could not be written: {e}")))?;
+        if self.write_line(&line).await.is_err() {
+            return Err(Trouble::Died(self.ended().await));
+        }
+        let reply = match tokio::time::timeout(timeout, self.read_line()).await {
+            Err(_) => {
+                self.kill().await;
+                return Err(Trouble::Timeout);
+            }
+            Ok(Ok(Some(l))) => l,
+            Ok(Ok(None)) | Ok(Err(_)) => return Err(Trouble::Died(self.ended().await)),
+        };
+        match serde_json::from_slice::<Reply>(&reply) {
+            Ok(Reply { id: got, .. }) if got != id => {
+                self.kill().await;
+                Err(Trouble::Protocol(format!(
+                    "a reply for request {got} came while regen waited for {id}"
+                )))
+            }
+            Ok(Reply { ok: Some(v), .. }) => Ok(Ok(v)),
+            Ok(Reply { error: Some(e), .. }) => Ok(Err(e)),
+            Ok(Reply { ok: None, .. }) => Ok(Ok(Value::Null)),
+            Err(e) => {
+                self.kill().await;
+                Err(Trouble::Protocol(format!(
+                    "{e}: {}",
+                    cut(&String::from_utf8_lossy(&reply))
+                )))
+            }
+        }
+    }
+
+    /// Close its stdin (the protocol's goodbye) and wait a little; then kill it.
+    pub async fn close(mut self) {
+        drop(self.stdin);
+        if tokio::time::timeout(Duration::from_secs(2), self.child.wait())
+            .await
+            .is_err()
+        {
+            if let Err(e) = self.child.kill().await {
+                tracing::debug!("a worker could not be killed: {e}");
+            }
+        }
+    }
+
+    pub async fn kill(&mut self) {
+        if let Err(e) = self.child.kill().await {
+            tracing::debug!("a worker could not be killed: {e}");
+        }
+    }
+
+    async fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        self.stdin.write_all(line.as_bytes()).await?;
+        self.stdin.write_all(b"\n").await?;
+        self.stdin.flush().await
+    }
+
+    /// The next non-empty line; `None` at the end of its output.
+    async fn read_line(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        loop {
+            let mut buf = Vec::new();
+            if self.stdout.read_until(b'\n', &mut buf).await? == 0 {
+                return Ok(None);
+            }
+            if buf.iter().any(|b| !b.is_ascii_whitespace()) {
+                return Ok(Some(buf));
+            }
+        }
+    }
+
+    /// How the process ended, with the last lines it wrote to stderr.
+    async fn ended(&mut self) -> String {
+        let status = match tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await {
+            Ok(Ok(s)) => describe_status(s),
+            Ok(Err(e)) => format!("its status is unknown ({e})"),
+            Err(_) => {
+                self.kill().await;
+                "it closed its output and was killed".to_string()
+            }
+        };
+        // Let the stderr reader catch the last lines.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        if tail.is_empty() {
+            status
+        } else {
+            let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
+            format!("{status}; its last stderr lines:\n{}", lines.join("\n"))
+        }
+    }
+}
+
+fn describe_status(s: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = s.signal() {
+            let name = match sig {
+                9 => " (SIGKILL)",
+                15 => " (SIGTERM)",
+                11 => " (SIGSEGV)",
+                6 => " (SIGABRT)",
+                _ => "",
+            };
+            return format!("the worker was killed by signal {sig}{name}");
+        }
+    }
+    match s.code() {
+        Some(c) => format!("the worker exited with status {c}"),
+        None => "the worker ended".to_string(),
+    }
+}
+
+/// A reply shown in a message: at most 300 characters.
+fn cut(s: &str) -> String {
+    let t: String = s.trim_end().chars().take(300).collect();
+    if t.len() < s.trim_end().len() {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
