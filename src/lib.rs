@@ -16,6 +16,7 @@ pub mod defaults;
 pub mod diagnostic;
 pub mod expr;
 pub mod finetune;
+pub mod interpreter;
 pub mod local;
 pub mod lsp;
 pub mod model_settings;

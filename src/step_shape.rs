@@ -34,7 +34,7 @@ pub enum Shape {
     /// One model call per record and sample: [`StepKind::samples`], [`StepKind::reply`].
     ModelCall,
     /// One call of the step's own code per record (or batch), in worker
-    /// processes: [`crate::steps::FunctionStep`].
+    /// processes (`python` and `command` steps).
     FunctionCall,
     /// Writes records out.
     Sink,

@@ -150,49 +150,14 @@ pub struct Workflow {
     /// lint, then the run's progress line): a large dataset is read once.
     pub dataset_rows: std::sync::OnceLock<Option<usize>>,
     /// `python = "…"`: the interpreter of the `python` steps, as written.
-    pub python: Option<PythonSetting>,
-}
-
-/// The workflow's `python = "…"` setting, where it was written.
-#[derive(Debug, Clone)]
-pub struct PythonSetting {
-    pub program: String,
-    pub file: FileId,
-    pub span: Span,
-}
-
-/// Where a `python` step's interpreter comes from (for messages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InterpreterOrigin {
-    Workflow,
-    Env,
-    Default,
+    pub python: Option<crate::interpreter::PythonSetting>,
 }
 
 impl Workflow {
-    /// The interpreter `python` steps run in: the workflow's `python = …`
-    /// (a relative path is next to the workflow file), else `REGEN_PYTHON`,
-    /// else `python3` on the PATH.
-    pub fn python_interpreter(&self) -> (PathBuf, InterpreterOrigin) {
-        let named = |p: &str| {
-            let path = std::path::Path::new(p);
-            if path.components().count() > 1 && path.is_relative() {
-                self.dir.join(path)
-            } else {
-                path.to_path_buf()
-            }
-        };
-        if let Some(p) = &self.python {
-            return (named(&p.program), InterpreterOrigin::Workflow);
-        }
-        match std::env::var("REGEN_PYTHON") {
-            Ok(p) if !p.trim().is_empty() => (PathBuf::from(p), InterpreterOrigin::Env),
-            _ => (PathBuf::from("python3"), InterpreterOrigin::Default),
-        }
+    /// The interpreter of the `python` steps ([`crate::interpreter::resolve`]).
+    pub fn python_interpreter(&self) -> (PathBuf, crate::interpreter::InterpreterOrigin) {
+        crate::interpreter::resolve(self.python.as_ref(), &self.dir)
     }
-}
-
-impl Workflow {
     pub fn node(&self, name: &str) -> Option<NodeId> {
         self.nodes.iter().position(|n| n.name == name)
     }

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod exprs;
 pub mod fields;
+pub(crate) mod functions;
 mod inputs;
 pub mod label_use;
 pub mod lints;
@@ -60,6 +61,7 @@ pub fn check_sources(
     let loaded = load::load(path, &mut sources, &sandbox, &mut diags)?;
     let mut workflow = resolve::resolve(&loaded, &sources, opts, &sandbox, &mut diags);
     sandbox::check(&workflow, &sandbox, &mut diags);
+    functions::check(&workflow, &sandbox, &mut diags);
     workflow.sandbox = sandbox;
     let analysis = fields::analyse(&workflow, &mut diags);
     shaped_fields::check(&workflow, &analysis, &mut diags);

@@ -67,7 +67,7 @@ pub fn resolve(
                 };
                 match constant(value, &scope, diags) {
                     Some(Value::String(s)) if !s.trim().is_empty() => {
-                        wf.python = Some(crate::workflow::PythonSetting {
+                        wf.python = Some(crate::interpreter::PythonSetting {
                             program: s,
                             file: l.file,
                             span: value.span,
@@ -78,7 +78,10 @@ pub fn resolve(
                             "wrong-type",
                             l.file,
                             value.span,
-                            format!("`python` names an interpreter; this is {}", describe(&other)),
+                            format!(
+                                "`python` names an interpreter; this is {}",
+                                describe(&other)
+                            ),
                         )
                         .with_help("a path or a command name: `python = \".venv/bin/python\"`"),
                     ),

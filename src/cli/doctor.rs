@@ -3,6 +3,8 @@
 //! its endpoint (one tiny request through the same client as a run, with its
 //! latency), whether it takes `n > 1` and a `response_format` JSON Schema
 //! (`doctor_shapes`), and whether the key variable is set —
+//! and for `python`/`command` steps their interpreter, files and imports
+//! (`doctor_functions`) —
 //! never the key itself. Exit 1 when a given workflow could not run.
 
 use crate::model_settings::ModelSettings;
@@ -53,6 +55,13 @@ pub fn run(a: DoctorArgs) -> i32 {
         };
         for m in &checked.workflow.models {
             rows.extend(rt.block_on(model(&m.name, &m.settings)));
+        }
+        for (what, fine, detail) in super::doctor_functions::rows(&checked.workflow) {
+            rows.push(Row(
+                what,
+                if fine { Status::Ok } else { Status::Fail },
+                detail,
+            ));
         }
     }
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(10);

@@ -7,6 +7,7 @@ mod batch;
 mod data;
 mod diff;
 mod doctor;
+mod doctor_functions;
 mod doctor_shapes;
 mod eval;
 mod explain;

@@ -48,17 +48,28 @@ pub struct FunctionStep {
 impl FunctionStep {
     pub fn configure(node: &NodeDef, program: Program) -> FunctionStep {
         let int = |k: &str| node.args.get(k).and_then(Value::as_i64);
-        let timeout = node.args.get("timeout_s").and_then(Value::as_f64).unwrap_or(DEFAULT_TIMEOUT_S);
+        let timeout = node
+            .args
+            .get("timeout_s")
+            .and_then(Value::as_f64)
+            .unwrap_or(DEFAULT_TIMEOUT_S);
         FunctionStep {
             program,
             into: node.reply.clone().unwrap_or(ReplyShape::Object(vec![])),
             fields: node.args.get("fields").and_then(Value::as_array).map(|a| {
-                a.iter().filter_map(Value::as_str).map(str::to_string).collect()
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
             }),
             workers: int("workers").map_or(DEFAULT_WORKERS, |w| w.max(1) as usize),
             timeout: Duration::from_secs_f64(timeout.max(0.001)),
             batch: int("batch").map(|b| b.max(1) as usize),
-            version: node.args.get("version").and_then(Value::as_str).map(str::to_string),
+            version: node
+                .args
+                .get("version")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             pure: node.args.get("pure").and_then(Value::as_bool) != Some(false),
             stop_on_error: node.args.get("on_error").and_then(Value::as_str) == Some("stop"),
         }
@@ -67,9 +78,10 @@ impl FunctionStep {
     /// The fields one call adds to its record, with their shapes.
     pub fn outputs(&self) -> Vec<(String, ReplyShape)> {
         match &self.into {
-            ReplyShape::Object(fields) => {
-                fields.iter().map(|f| (f.name.clone(), f.shape.clone())).collect()
-            }
+            ReplyShape::Object(fields) => fields
+                .iter()
+                .map(|f| (f.name.clone(), f.shape.clone()))
+                .collect(),
             _ => vec![],
         }
     }
@@ -83,5 +95,25 @@ impl FunctionStep {
 /// The estimate of a step that adds fields to each record it receives.
 pub fn one_to_one(inputs: &[Estimate]) -> Estimate {
     let (records, upper_bound) = sum_inputs(inputs);
-    Estimate { records, calls: 0.0, upper_bound }
+    Estimate {
+        records,
+        calls: 0.0,
+        upper_bound,
+    }
+}
+
+/// A command's program: a relative path (`./verify`, `bin/check`) is next to
+/// the workflow file; a bare name is looked up on the PATH.
+pub fn program_path(wf: &Workflow, program: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(program);
+    if p.is_relative() && p.components().count() > 1 {
+        // `./verify` is `verify` beside the workflow.
+        let clean: std::path::PathBuf = p
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        wf.dir.join(clean)
+    } else {
+        p.to_path_buf()
+    }
 }

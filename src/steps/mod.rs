@@ -26,7 +26,7 @@ macro_rules! kinds {
 pub(crate) mod function_settings;
 mod sink_settings;
 mod source_settings;
-pub use function_settings::{FunctionStep, Program};
+pub use function_settings::{program_path, FunctionStep, Program};
 pub use python::split_function;
 pub use sink_settings::{SinkFormat, SinkSettings};
 pub use source_settings::{SourceSettings, DEFAULT_FIELDS};

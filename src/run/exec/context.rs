@@ -35,7 +35,7 @@ pub struct Ctx {
     /// other branches, the hint pass or later steps, are not the export's business).
     pub in_scope: Vec<bool>,
     /// The worker pools of `python` and `command` steps, by node.
-    pub workers: Vec<Option<crate::run::exec::function::StepWorkers>>,
+    pub workers: Vec<Option<crate::run::worker::StepWorkers>>,
     /// Stops the run (signals, budgets, a step's `on_error: stop`).
     pub halt: Arc<crate::run::exec::halt::Halt>,
 }

@@ -9,20 +9,13 @@ use crate::run::exec::failure::{CallError, FailReason};
 use crate::run::exec::halt::StopReason;
 use crate::run::store::CachedCall;
 use crate::run::worker::process::Spawn;
-use crate::run::worker::{CallFailure, Pool};
+use crate::run::worker::{CallFailure, Pool, StepWorkers};
 use crate::steps::{FunctionStep, Program};
 use crate::workflow::{NodeDef, NodeId, Workflow};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// A function step's pool and the identity of its code.
-pub struct StepWorkers {
-    pub pool: Pool,
-    /// The code's content hash (and the program's arguments): the cache key's part.
-    pub code: String,
-}
 
 /// Why a function step cannot be set up for a run.
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +63,16 @@ pub fn setup(
             (spawn(node, wf.python_interpreter().0, args, s), code)
         }
         Program::Command { argv } => {
-            let program = program_path(wf, argv.first().map_or("", String::as_str));
+            let program = crate::steps::program_path(wf, argv.first().map_or("", String::as_str));
             // Every argument naming a file (the program, a script it runs) is
             // part of the code: editing it redoes the step's calls.
             let mut code = String::from("command");
             for (i, a) in argv.iter().enumerate() {
-                let p = if i == 0 { program.clone() } else { wf.dir.join(a) };
+                let p = if i == 0 {
+                    program.clone()
+                } else {
+                    wf.dir.join(a)
+                };
                 let hashed = std::fs::read(&p)
                     .ok()
                     .filter(|_| p.is_file())
@@ -92,23 +89,17 @@ pub fn setup(
     })
 }
 
-fn spawn(node: &NodeDef, program: std::path::PathBuf, args: Vec<String>, s: &FunctionStep) -> Spawn {
+fn spawn(
+    node: &NodeDef,
+    program: std::path::PathBuf,
+    args: Vec<String>,
+    s: &FunctionStep,
+) -> Spawn {
     Spawn {
         step: node.name.clone(),
         program,
         args,
         batch: s.batch,
-    }
-}
-
-/// A command's program: a relative path (`./verify`, `bin/check`) is next to
-/// the workflow file; a bare name is looked up on the PATH.
-pub fn program_path(wf: &Workflow, program: &str) -> std::path::PathBuf {
-    let p = std::path::Path::new(program);
-    if p.is_relative() && p.components().count() > 1 {
-        wf.dir.join(p)
-    } else {
-        p.to_path_buf()
     }
 }
 
@@ -119,7 +110,10 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>) -> Option<Rec> {
     let s = node.settings::<FunctionStep>();
     let stats = cx.stats.step(id);
     let Some(workers) = cx.workers.get(id).and_then(Option::as_ref) else {
-        let err = CallError::failed(FailReason::Client, "the step has no worker pool (a bug in regen)");
+        let err = CallError::failed(
+            FailReason::Client,
+            "the step has no worker pool (a bug in regen)",
+        );
         failure(cx, id, &parent, &err);
         return None;
     };
@@ -156,7 +150,10 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>) -> Option<Rec> {
             }
             Ok(None) => {}
             Err(e) => {
-                let err = CallError::failed(FailReason::Store, format!("the cache could not be read: {e}"));
+                let err = CallError::failed(
+                    FailReason::Store,
+                    format!("the cache could not be read: {e}"),
+                );
                 failure(cx, id, &parent, &err);
                 return None;
             }
@@ -173,13 +170,15 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>) -> Option<Rec> {
         stats.calls.fetch_add(1, Ordering::Relaxed);
     }
     let value = match result.map_err(failed) {
-        Ok(v) => match s.into.validate(&v) {
-            Ok(()) => v,
-            Err(problem) => {
-                let shown: String = v.to_string().chars().take(4000).collect();
-                return fail(cx, id, &parent, CallError::failed(FailReason::ReplyShape, format!("the result does not fit `into: {}`: {problem}; it returned {shown}", s.into.describe())));
+        Ok(v) => {
+            match s.into.validate(&v) {
+                Ok(()) => v,
+                Err(problem) => {
+                    let shown: String = v.to_string().chars().take(4000).collect();
+                    return fail(cx, id, &parent, CallError::failed(FailReason::ReplyShape, format!("the result does not fit `into: {}`: {problem}; it returned {shown}", s.into.describe())));
+                }
             }
-        },
+        }
         Err(e) => return fail(cx, id, &parent, e),
     };
     if let Some((hash, json)) = key {
@@ -190,7 +189,10 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>) -> Option<Rec> {
             truncated: false,
         };
         if let Err(e) = cx.store.put(hash, json, stored).await {
-            let err = CallError::failed(FailReason::Store, format!("the result could not be stored: {e}"));
+            let err = CallError::failed(
+                FailReason::Store,
+                format!("the result could not be stored: {e}"),
+            );
             return fail(cx, id, &parent, err);
         }
     }
@@ -201,7 +203,9 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>) -> Option<Rec> {
 fn fail(cx: &Ctx, id: NodeId, r: &Rec, e: CallError) -> Option<Rec> {
     failure(cx, id, r, &e);
     let node = &cx.wf.nodes[id];
-    if let (CallError::Failed { reason, raw }, true) = (&e, node.settings::<FunctionStep>().stop_on_error) {
+    if let (CallError::Failed { reason, raw }, true) =
+        (&e, node.settings::<FunctionStep>().stop_on_error)
+    {
         let first = raw.lines().next().unwrap_or_default();
         cx.halt.stop(StopReason::StepFailed {
             step: node.name.clone(),
@@ -214,14 +218,20 @@ fn fail(cx: &Ctx, id: NodeId, r: &Rec, e: CallError) -> Option<Rec> {
 fn failed(f: CallFailure) -> CallError {
     match f {
         CallFailure::Exception(info) => CallError::failed(FailReason::Exception, info.to_string()),
-        CallFailure::Output(why) => {
-            CallError::failed(FailReason::ReplyShape, format!("the result could not be read: {why}"))
-        }
+        CallFailure::Output(why) => CallError::failed(
+            FailReason::ReplyShape,
+            format!("the result could not be read: {why}"),
+        ),
         CallFailure::Timeout(d) => CallError::failed(
             FailReason::Timeout,
-            format!("the call took longer than {}s; its worker was killed", d.as_secs_f64()),
+            format!(
+                "the call took longer than {}s; its worker was killed",
+                d.as_secs_f64()
+            ),
         ),
-        CallFailure::Died(why) => CallError::failed(FailReason::WorkerDied, format!("{why} (asked twice)")),
+        CallFailure::Died(why) => {
+            CallError::failed(FailReason::WorkerDied, format!("{why} (asked twice)"))
+        }
         CallFailure::Protocol(why) => CallError::failed(
             FailReason::MalformedReply,
             format!("the program broke the step protocol: {why}"),

@@ -8,6 +8,7 @@
 //! shares), `llm` (one model-calling step's record), `failure` (why a record
 //! failed), `halt` (stopping cleanly), `stats` (counters) and `shard`.
 
+mod calls;
 pub(crate) mod context;
 mod env;
 pub(crate) mod failure;
@@ -29,7 +30,6 @@ use crate::record::{Event, Msg, Rec};
 pub use crate::run::exec::context::{failure, Ctx};
 use crate::syntax::ast::DeclKind;
 use crate::workflow::{NodeId, Shape, Workflow};
-use futures::FutureExt;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -280,50 +280,14 @@ impl StepRun {
                             return;
                         }
                         st.inflight += samples as usize;
-                        self.inflight_total += samples as usize;
-                        let (cx, lineage, tx) = (cx.clone(), r.lineage, self.done_tx.clone());
-                        tokio::spawn(async move {
-                            // A panic here must still hand back every sample, or the
-                            // step would wait for them forever: it is a recorded failure.
-                            let call = async {
-                                injected_panic(&cx, id, &r);
-                                crate::run::exec::llm::call(&cx, id, r.clone(), samples).await
-                            };
-                            let outs = match AssertUnwindSafe(call).catch_unwind().await {
-                                Ok(outs) => outs,
-                                Err(p) => {
-                                    record_panic(&cx, id, &r.key, &*p);
-                                    (0..samples).map(|_| None).collect()
-                                }
-                            };
-                            for out in outs {
-                                // The step's loop holds the receiver until every call is back.
-                                let _ = tx.send((lineage, out));
-                            }
-                        });
+                        self.start_model_call(r, samples);
                     }
                     Shape::FunctionCall => {
                         if !cx.in_scope[id] {
                             return;
                         }
                         st.inflight += 1;
-                        self.inflight_total += 1;
-                        let (cx, lineage, tx) = (cx.clone(), r.lineage, self.done_tx.clone());
-                        tokio::spawn(async move {
-                            let call = async {
-                                injected_panic(&cx, id, &r);
-                                crate::run::exec::function::call(&cx, id, r.clone()).await
-                            };
-                            let out = match AssertUnwindSafe(call).catch_unwind().await {
-                                Ok(out) => out,
-                                Err(p) => {
-                                    record_panic(&cx, id, &r.key, &*p);
-                                    None
-                                }
-                            };
-                            // The step's loop holds the receiver until every call is back.
-                            let _ = tx.send((lineage, out));
-                        });
+                        self.start_function_call(r);
                     }
                     Shape::PerSourceRecord if node.kind.holds(msg.port) => st.buffer.push(r),
                     Shape::PerSourceRecord => st.counted += 1,

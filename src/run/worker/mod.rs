@@ -41,6 +41,13 @@ struct Job {
     retried: bool,
 }
 
+/// A function step's pool and the identity of its code.
+pub struct StepWorkers {
+    pub pool: Pool,
+    /// The code's content hash (and the program's arguments): the cache key's part.
+    pub code: String,
+}
+
 pub struct Pool {
     queue: Mutex<Option<mpsc::Sender<Job>>>,
     tasks: tokio::sync::Mutex<tokio::task::JoinSet<()>>,
@@ -64,11 +71,7 @@ impl Pool {
 
     /// One call: the function's result for `input`.
     pub async fn call(&self, input: Value) -> Result<Value, CallFailure> {
-        let sender = self
-            .queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let sender = self.queue.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(sender) = sender else {
             return Err(CallFailure::Stopped);
         };
@@ -163,7 +166,10 @@ async fn serve(
                         answer_all(jobs, || CallFailure::Died(why.clone()));
                         break;
                     }
-                    tracing::warn!("a worker of `{}` died ({why}); starting another and asking again", spec.step);
+                    tracing::warn!(
+                        "a worker of `{}` died ({why}); starting another and asking again",
+                        spec.step
+                    );
                     for (j, input) in jobs.iter_mut().zip(inputs) {
                         j.retried = true;
                         j.input = input;

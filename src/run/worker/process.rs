@@ -30,7 +30,11 @@ impl Spawn {
     pub fn shown(&self) -> String {
         let mut words = vec![self.program.display().to_string()];
         for a in &self.args {
-            words.push(if a.contains('\n') { "<regen worker>".into() } else { a.clone() });
+            words.push(if a.contains('\n') {
+                "<regen worker>".into()
+            } else {
+                a.clone()
+            });
         }
         words.join(" ")
     }
@@ -40,7 +44,10 @@ impl Spawn {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot start `{program}`: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error("`{program}` did not start: {info}")]
     Refused { program: String, info: ErrorInfo },
     #[error("`{program}` did not say hello in the step protocol: {why}")]
@@ -152,7 +159,9 @@ impl Process {
             Ok(Err(e)) => return Err(fail(e.to_string())),
         };
         match serde_json::from_slice::<HelloReply>(&reply) {
-            Ok(HelloReply { error: Some(info), .. }) => {
+            Ok(HelloReply {
+                error: Some(info), ..
+            }) => {
                 p.kill().await;
                 Err(StartError::Refused {
                     program: shown,

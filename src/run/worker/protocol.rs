@@ -77,7 +77,11 @@ pub struct ErrorInfo {
 
 impl std::fmt::Display for ErrorInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.kind.is_empty() { "error" } else { &self.kind };
+        let kind = if self.kind.is_empty() {
+            "error"
+        } else {
+            &self.kind
+        };
         write!(f, "{kind}: {}", self.message)?;
         if !self.traceback.trim().is_empty() {
             write!(f, "\n{}", self.traceback.trim_end())?;

@@ -1,0 +1,2 @@
+def equal(record)
+    return {}
