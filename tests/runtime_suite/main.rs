@@ -7,6 +7,7 @@ mod common;
 mod batch;
 mod data_errors;
 mod fail_fast;
+mod functions;
 mod hostile;
 mod interrupt;
 mod no_silent_failures;

@@ -50,20 +50,44 @@ pub fn setup(
     };
     let (spawn, code) = match &s.program {
         Program::Python { file, function } => {
-            let path = wf.locate(file);
+            let path = absolute(&wf.locate(file));
             let text = std::fs::read(&path).map_err(|e| problem(path.clone(), e))?;
-            let args = vec![
-                "-u".to_string(),
-                "-c".to_string(),
-                crate::run::worker::WORKER_PY.to_string(),
-                path.display().to_string(),
-                function.clone(),
-            ];
+            // The stdlib's copy of the worker keeps `ps` readable; any other copy
+            // (an older stdlib) is not trusted to speak this version: `-c` then.
+            let script = wf.stdlib.join("python/regen_worker.py");
+            let mut args = vec!["-u".to_string()];
+            match std::fs::read_to_string(&script) {
+                Ok(t) if t == crate::run::worker::WORKER_PY => {
+                    args.push(absolute(&script).display().to_string())
+                }
+                _ => args.extend(["-c".to_string(), crate::run::worker::WORKER_PY.to_string()]),
+            }
+            args.extend([path.display().to_string(), function.clone()]);
             let code = format!("python:{}:{function}", blake3::hash(&text).to_hex());
-            (spawn(node, wf.python_interpreter().0, args, s), code)
+            let interpreter = wf.python_interpreter().0;
+            let interpreter = if interpreter.components().count() > 1 {
+                absolute(&interpreter)
+            } else {
+                interpreter
+            };
+            (spawn(wf, node, interpreter, args, s), code)
         }
         Program::Command { argv } => {
             let program = crate::steps::program_path(wf, argv.first().map_or("", String::as_str));
+            let program = if program.components().count() > 1 {
+                absolute(&program)
+            } else {
+                program
+            };
+            // It runs in the workflow's folder; `stdlib/…` arguments name the stdlib's files.
+            let args: Vec<String> = argv
+                .iter()
+                .skip(1)
+                .map(|a| match a.starts_with("stdlib/") {
+                    true => wf.locate(a).display().to_string(),
+                    false => a.clone(),
+                })
+                .collect();
             // Every argument naming a file (the program, a script it runs) is
             // part of the code: editing it redoes the step's calls.
             let mut code = String::from("command");
@@ -71,7 +95,7 @@ pub fn setup(
                 let p = if i == 0 {
                     program.clone()
                 } else {
-                    wf.dir.join(a)
+                    absolute(&wf.dir).join(&args[i - 1])
                 };
                 let hashed = std::fs::read(&p)
                     .ok()
@@ -79,8 +103,7 @@ pub fn setup(
                     .map(|t| blake3::hash(&t).to_hex().to_string());
                 code.push_str(&format!(":{}", serde_json::json!([a, hashed])));
             }
-            let args = argv.iter().skip(1).cloned().collect();
-            (spawn(node, program, args, s), code)
+            (spawn(wf, node, program, args, s), code)
         }
     };
     Ok(StepWorkers {
@@ -89,7 +112,20 @@ pub fn setup(
     })
 }
 
+/// A path made absolute against the current folder (workers run in the
+/// workflow's folder, so nothing relative may reach them).
+fn absolute(p: &std::path::Path) -> std::path::PathBuf {
+    // A workflow in the current folder has an empty folder name.
+    let p = if p.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        p
+    };
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
 fn spawn(
+    wf: &Workflow,
     node: &NodeDef,
     program: std::path::PathBuf,
     args: Vec<String>,
@@ -100,6 +136,7 @@ fn spawn(
         program,
         args,
         batch: s.batch,
+        dir: absolute(&wf.dir),
     }
 }
 

@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// The Python side of a `python` step (run with `python -c`).
-pub const WORKER_PY: &str = include_str!("worker.py");
+/// The Python side of a `python` step: the stdlib's `python/regen_worker.py`,
+/// run from the stdlib when its copy there is this one, else with `python -c`.
+pub const WORKER_PY: &str = include_str!("../../../stdlib/python/regen_worker.py");
 
 /// Why a call has no result.
 #[derive(Debug)]

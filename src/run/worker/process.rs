@@ -23,6 +23,8 @@ pub struct Spawn {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub batch: Option<usize>,
+    /// The folder it runs in (the workflow's).
+    pub dir: PathBuf,
 }
 
 impl Spawn {
@@ -78,6 +80,7 @@ impl Process {
         let shown = spec.shown();
         let mut cmd = tokio::process::Command::new(&spec.program);
         cmd.args(&spec.args)
+            .current_dir(&spec.dir)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

@@ -1,7 +1,7 @@
 """regen's Python worker: serves one `python` step over the step protocol.
 
-Run as `python -c <this file> FILE FUNCTION`. It imports FILE (its folder
-first on sys.path), says hello, then calls FUNCTION once per request line and
+Run as `python -u regen_worker.py FILE FUNCTION` (regen does it; the protocol
+is docs/step-protocol.md). It imports FILE (its folder first on sys.path), says hello, then calls FUNCTION once per request line and
 writes one reply line. What the function prints goes to stderr (regen's log),
 never into the protocol.
 """
