@@ -148,8 +148,9 @@ fn row(
         questions: j.source_records,
         yield_questions: j.sink_sources.get(training).copied().unwrap_or(0),
         kept: j.sinks.get(training).copied().unwrap_or(0),
-        calls: sum(|s| s.calls),
-        cache_hits: sum(|s| s.cache_hits),
+        // Model calls: a `python` step's calls are not what an ablation pays for.
+        calls: sum(|s| if s.llm { s.calls } else { 0 }),
+        cache_hits: sum(|s| if s.llm { s.cache_hits } else { 0 }),
         prompt_tokens: sum(|s| s.prompt_tokens),
         completion_tokens: sum(|s| s.completion_tokens),
         failures: j.failures,

@@ -13,6 +13,9 @@ pub enum Starter {
     Star,
     /// Plain chain of thought: one path per question, kept when its answer is right.
     Cot,
+    /// Chain of thought whose answers your own Python function checks
+    /// (`checks/math_equal.py`, sympy when installed), in worker processes.
+    PythonCheck,
 }
 
 #[derive(Args)]
@@ -104,6 +107,7 @@ fn create(a: &NewArgs) -> Result<PathBuf, String> {
     let stdlib = crate::check::find_stdlib(&a.dir.join("x.regen"));
     let text = match a.from {
         Starter::Cot => COT.replace("workflow NAME", &format!("workflow {}", a.name)),
+        Starter::PythonCheck => python_check(&a.name),
         Starter::Regenesis => shipped(&stdlib, "regenesis.regen", &a.name)?,
         Starter::Star => shipped(&stdlib, "baselines/star.regen", &a.name)?,
     };
@@ -116,8 +120,15 @@ fn create(a: &NewArgs) -> Result<PathBuf, String> {
         std::fs::write(&p, body).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
     write(&format!("{}.regen", a.name), &text)?;
-    if a.from == Starter::Cot {
+    if matches!(a.from, Starter::Cot | Starter::PythonCheck) {
         write("prompts/solve.j2", COT_PROMPT)?;
+    }
+    if a.from == Starter::PythonCheck {
+        // The project's own copy of the check: edit it, and only its step is asked again.
+        let src = stdlib.join("python/math_equal.py");
+        let body = std::fs::read_to_string(&src)
+            .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+        write("checks/math_equal.py", &body)?;
     }
     // Editable copies of the stdlib prompts the workflow names; the project's prompts/ is read first.
     for name in prompt_names(&text) {
@@ -133,6 +144,37 @@ fn create(a: &NewArgs) -> Result<PathBuf, String> {
     let tiny: Vec<&str> = rows.lines().take(5).collect();
     write("data/tiny.jsonl", &(tiny.join("\n") + "\n"))?;
     Ok(dir)
+}
+
+/// The chain-of-thought starter with its answers checked by `checks/math_equal.py`.
+fn python_check(name: &str) -> String {
+    let cot = COT.replace("workflow NAME", &format!("workflow {name}"));
+    let head = "# Chain of thought: one reasoning path per question, kept when its final
+# answer matches the label. Edit prompts/solve.j2 to change what is asked.";
+    let intro = "# Chain of thought, kept when your own Python check says the answer equals
+# the label: checks/math_equal.py runs in four worker processes of `python`
+# (sympy makes \\frac{1}{2} equal 0.5 when installed; without it the check
+# compares numbers and says so). Calls are cached: edit the file and only the
+# check runs again. See docs/step-protocol.md for checks in other languages.";
+    let keep_old = "step correct = keep(
+    answered,
+    where: answer_matches(predicted, answer, answer_format) and tokens(path) <= max_path_tokens,
+)";
+    let keep_new = "step checked = python(
+    answered,
+    function: \"checks/math_equal.py:equal\",
+    fields: [predicted, answer],
+    into: {same: bool, how: string},
+    workers: 4,
+    timeout_s: 10,
+)
+step correct = keep(checked, where: same and tokens(path) <= max_path_tokens)";
+    cot.replace(head, intro)
+        .replace(
+            &format!("workflow {name}\n"),
+            &format!("workflow {name}\n# The interpreter of `python` steps: a venv's (\".venv/bin/python\") has your packages.\npython = env(\"REGEN_PYTHON\", \"python3\")\n"),
+        )
+        .replace(keep_old, keep_new)
 }
 
 /// A shipped workflow, renamed and reading the project's own dataset.

@@ -5,7 +5,7 @@ use crate::common::*;
 #[test]
 fn every_starter_lints_clean_and_runs() {
     let server = Server::start(&["--correct", "0.6"]);
-    for starter in ["regenesis", "star", "cot"] {
+    for starter in ["regenesis", "star", "cot", "python-check"] {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("my-{starter}");
         let made = regen_in(dir.path(), &["new", &name, "--from", starter], &[]);

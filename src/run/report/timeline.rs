@@ -45,7 +45,11 @@ pub fn finish(cx: &Ctx, started: Instant) {
 
 fn now(cx: &Ctx, started: Instant) -> Point {
     let (mut calls, mut tokens) = (0, 0);
-    for s in &cx.stats.steps {
+    // Model calls only (a function step's calls have no tokens to plot beside them).
+    for (id, s) in cx.stats.steps.iter().enumerate() {
+        if !cx.wf.nodes.get(id).is_some_and(|n| n.is_llm()) {
+            continue;
+        }
         calls += Stats::get(&s.calls);
         tokens += Stats::get(&s.prompt_tokens) + Stats::get(&s.completion_tokens);
     }

@@ -262,8 +262,11 @@ impl Process {
     }
 
     async fn write_line(&mut self, line: &str) -> std::io::Result<()> {
-        self.stdin.write_all(line.as_bytes()).await?;
-        self.stdin.write_all(b"\n").await?;
+        // One write: the worker wakes once per request, not twice.
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+        self.stdin.write_all(&bytes).await?;
         self.stdin.flush().await
     }
 
