@@ -86,9 +86,11 @@ impl FunctionStep {
         }
     }
 
-    /// Calls that may wait in the step at once: enough to keep every worker busy.
+    /// Records that may be in the step at once: enough to keep every worker
+    /// busy while finished ones wait for the store's group commit (up to 10 ms,
+    /// in which a fast function finishes hundreds of records).
     pub fn in_flight(&self) -> usize {
-        (self.workers * self.batch.unwrap_or(1) * 2).max(16)
+        (self.workers * self.batch.unwrap_or(1) * 4).max(1024)
     }
 }
 
