@@ -137,6 +137,7 @@ fn spawn(
         args,
         batch: s.batch,
         dir: absolute(&wf.dir),
+        python: matches!(s.program, Program::Python { .. }),
     }
 }
 

@@ -1,5 +1,5 @@
-//! One worker process: started, greeted, asked one request at a time, and
-//! killed when a call outlives its timeout. Its stderr goes to the run's log,
+//! One worker process: started, greeted, sent requests and read replies in
+//! order (the pool decides how many are out and kills one that is too slow). Its stderr goes to the run's log,
 //! tagged with the step, and the last lines are kept for a death notice.
 
 use crate::run::worker::protocol::{self, ErrorInfo, HelloReply, Reply, Request};
@@ -25,6 +25,34 @@ pub struct Spawn {
     pub batch: Option<usize>,
     /// The folder it runs in (the workflow's).
     pub dir: PathBuf,
+    /// The program is a Python interpreter: started once to ask for its real
+    /// path (`sys.executable`), so launchers such as pyenv's shims run once
+    /// per pool, not once per worker.
+    pub python: bool,
+}
+
+/// `spec` with a Python interpreter replaced by its real path (as it is when
+/// the interpreter cannot say: starting it will report the problem).
+pub async fn resolved(spec: &Spawn) -> Spawn {
+    let mut spec = spec.clone();
+    if !spec.python {
+        return spec;
+    }
+    let asked = tokio::process::Command::new(&spec.program)
+        .args(["-c", "import sys; sys.stdout.write(sys.executable or '')"])
+        .current_dir(&spec.dir)
+        .output()
+        .await;
+    match asked {
+        Ok(o) if o.status.success() && !o.stdout.is_empty() => {
+            let real = PathBuf::from(String::from_utf8_lossy(&o.stdout).into_owned());
+            if real.is_file() {
+                spec.program = real;
+            }
+        }
+        Ok(_) | Err(_) => {}
+    }
+    spec
 }
 
 impl Spawn {
@@ -59,8 +87,6 @@ pub enum StartError {
 /// What went wrong with a request, besides an error the program reported.
 #[derive(Debug)]
 pub enum Trouble {
-    /// No reply within the timeout (the worker has been killed).
-    Timeout,
     /// The worker ended before it replied: how it ended and its last stderr lines.
     Died(String),
     /// A reply that is not the protocol's (the worker has been killed).
@@ -73,6 +99,8 @@ pub struct Process {
     stdout: BufReader<ChildStdout>,
     next_id: u64,
     tail: Arc<Mutex<VecDeque<String>>>,
+    /// A reply line read in part (see `recv`).
+    partial: Vec<u8>,
 }
 
 impl Process {
@@ -134,6 +162,7 @@ impl Process {
             stdout: BufReader::new(stdout),
             next_id: 0,
             tail,
+            partial: Vec::new(),
         };
         let hello = protocol::HelloLine {
             hello: protocol::Hello {
@@ -196,13 +225,14 @@ impl Process {
         }
     }
 
-    /// One request: the program's result, or the error it reported.
-    pub async fn ask(
+    /// Writes one request; its id, which its reply must carry. Requests may be
+    /// written before earlier ones are answered: the program reads them in
+    /// order and answers in order.
+    pub async fn send(
         &mut self,
         record: Option<&Value>,
         records: Option<&[Value]>,
-        timeout: Duration,
-    ) -> Result<Result<Value, ErrorInfo>, Trouble> {
+    ) -> Result<u64, Trouble> {
         self.next_id += 1;
         let id = self.next_id;
         let line = serde_json::to_string(&Request {
@@ -214,24 +244,25 @@ impl Process {
         if self.write_line(&line).await.is_err() {
             return Err(Trouble::Died(self.ended().await));
         }
-        let reply = match tokio::time::timeout(timeout, self.read_line()).await {
-            Err(_) => {
-                self.kill().await;
-                return Err(Trouble::Timeout);
-            }
-            Ok(Ok(Some(l))) => l,
-            Ok(Ok(None)) | Ok(Err(_)) => return Err(Trouble::Died(self.ended().await)),
+        Ok(id)
+    }
+
+    /// The next reply: its id and the result or the error the program
+    /// reported. Cancel-safe (a line read in part is kept for the next call),
+    /// so the caller may race it against a deadline.
+    pub async fn recv(&mut self) -> Result<(u64, Result<Value, ErrorInfo>), Trouble> {
+        let reply = match self.read_line().await {
+            Ok(Some(l)) => l,
+            Ok(None) | Err(_) => return Err(Trouble::Died(self.ended().await)),
         };
         match serde_json::from_slice::<Reply>(&reply) {
-            Ok(Reply { id: got, .. }) if got != id => {
-                self.kill().await;
-                Err(Trouble::Protocol(format!(
-                    "a reply for request {got} came while regen waited for {id}"
-                )))
-            }
-            Ok(Reply { ok: Some(v), .. }) => Ok(Ok(v)),
-            Ok(Reply { error: Some(e), .. }) => Ok(Err(e)),
-            Ok(Reply { ok: None, .. }) => Ok(Ok(Value::Null)),
+            Ok(Reply {
+                id, ok: Some(v), ..
+            }) => Ok((id, Ok(v))),
+            Ok(Reply {
+                id, error: Some(e), ..
+            }) => Ok((id, Err(e))),
+            Ok(Reply { id, ok: None, .. }) => Ok((id, Ok(Value::Null))),
             Err(e) => {
                 self.kill().await;
                 Err(Trouble::Protocol(format!(
@@ -270,15 +301,17 @@ impl Process {
         self.stdin.flush().await
     }
 
-    /// The next non-empty line; `None` at the end of its output.
+    /// The next non-empty line; `None` at the end of its output. What was
+    /// read of a line stays in `partial` when the caller gives up waiting.
     async fn read_line(&mut self) -> std::io::Result<Option<Vec<u8>>> {
         loop {
-            let mut buf = Vec::new();
-            if self.stdout.read_until(b'\n', &mut buf).await? == 0 {
+            if self.stdout.read_until(b'\n', &mut self.partial).await? == 0 {
                 return Ok(None);
             }
-            if buf.iter().any(|b| !b.is_ascii_whitespace()) {
-                return Ok(Some(buf));
+            // A whole line (or the last, unterminated one).
+            let line = std::mem::take(&mut self.partial);
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                return Ok(Some(line));
             }
         }
     }
