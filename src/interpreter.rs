@@ -40,3 +40,28 @@ pub fn resolve(setting: Option<&PythonSetting>, dir: &Path) -> (PathBuf, Interpr
         _ => (PathBuf::from("python3"), InterpreterOrigin::Default),
     }
 }
+
+/// Where each interpreter really lives (its `sys.executable`), learned once
+/// per process: a launcher such as a pyenv shim costs ~0.1 s each time it
+/// starts, and a run asks the same interpreter for its check and its workers.
+static REAL: std::sync::Mutex<std::collections::BTreeMap<PathBuf, PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// `located` (an interpreter as found on the PATH or named) runs as `executable`.
+pub fn learned(located: &Path, executable: &str) {
+    let real = PathBuf::from(executable);
+    if executable.is_empty() || !real.is_file() {
+        return;
+    }
+    REAL.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(located.to_path_buf(), real);
+}
+
+/// What `located` was learned to run as, if it has been.
+pub fn real_path(located: &Path) -> Option<PathBuf> {
+    REAL.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(located)
+        .cloned()
+}

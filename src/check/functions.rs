@@ -27,6 +27,9 @@ pub struct Inspection {
     /// With `imports`: each imported top-level module, and whether it resolves.
     #[serde(default)]
     pub imports: Option<std::collections::BTreeMap<String, bool>>,
+    /// The interpreter's own path (`sys.executable`).
+    #[serde(default)]
+    pub executable: String,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -272,6 +275,10 @@ pub fn inspect(
         return Ok(hit.clone());
     }
     let mut cmd = std::process::Command::new(interpreter);
+    if !imports {
+        // Only `ast` is needed: without `site` the interpreter starts 4x faster.
+        cmd.arg("-S");
+    }
     cmd.arg("-c").arg(INSPECT_PY).arg(path).arg(function);
     if imports {
         cmd.arg("--imports");
@@ -288,6 +295,7 @@ pub fn inspect(
         });
     }
     let seen: Inspection = serde_json::from_slice(&out.stdout).map_err(InspectError::Output)?;
+    crate::interpreter::learned(interpreter, &seen.executable);
     SEEN.lock()
         .unwrap_or_else(|p| p.into_inner())
         .get_or_insert_with(HashMap::new)
@@ -318,6 +326,7 @@ fn scan(text: &[u8], function: &str) -> Inspection {
         fields: None,
         syntax_error: None,
         imports: None,
+        executable: String::new(),
     }
 }
 

@@ -76,7 +76,8 @@ def returned_fields(func):
 
 def main():
     path, name = sys.argv[1], sys.argv[2]
-    out = {"defined": False, "defined_names": [], "fields": None, "syntax_error": None}
+    out = {"defined": False, "defined_names": [], "fields": None, "syntax_error": None,
+           "executable": sys.executable or ""}
     with open(path, "rb") as f:
         source = f.read()
     try:

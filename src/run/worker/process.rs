@@ -38,6 +38,11 @@ pub async fn resolved(spec: &Spawn) -> Spawn {
     if !spec.python {
         return spec;
     }
+    let located = crate::check::functions::find_program(&spec.program);
+    if let Some(real) = located.as_deref().and_then(crate::interpreter::real_path) {
+        spec.program = real;
+        return spec;
+    }
     let asked = tokio::process::Command::new(&spec.program)
         .args(["-c", "import sys; sys.stdout.write(sys.executable or '')"])
         .current_dir(&spec.dir)
@@ -47,6 +52,9 @@ pub async fn resolved(spec: &Spawn) -> Spawn {
         Ok(o) if o.status.success() && !o.stdout.is_empty() => {
             let real = PathBuf::from(String::from_utf8_lossy(&o.stdout).into_owned());
             if real.is_file() {
+                if let Some(located) = &located {
+                    crate::interpreter::learned(located, &real.display().to_string());
+                }
                 spec.program = real;
             }
         }
