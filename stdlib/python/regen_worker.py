@@ -46,9 +46,18 @@ def plain(value):
 
 def main():
     path, name = sys.argv[1], sys.argv[2]
-    out = sys.stdout.buffer
-    sys.stdout = sys.stderr  # the function's prints go to the log
-    inp = sys.stdin.buffer
+    # The protocol keeps private copies of fds 0 and 1. Fd 1 then points at the
+    # log and fd 0 at /dev/null, so nothing the function (or a child it starts,
+    # or a C library) prints or reads can touch a request or a reply.
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "wb")
+    inp = os.fdopen(os.dup(0), "rb")
+    os.dup2(2, 1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdout = sys.stderr
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the worker
 
     def send(obj):
         try:

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A project folder: `wf.regen`, `q.jsonl` (one row per question) and files.
-fn project(files: &[(&str, &str)], questions: &[&str]) -> tempfile::TempDir {
+pub(crate) fn project(files: &[(&str, &str)], questions: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
@@ -31,7 +31,7 @@ fn project(files: &[(&str, &str)], questions: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-fn run(dir: &Path, extra: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["run", "wf.regen", "--run-dir", "out", "--store", "s.sqlite"];
     args.extend_from_slice(extra);
     regen_in(dir, &args, &[])
@@ -39,7 +39,7 @@ fn run(dir: &Path, extra: &[&str]) -> Run {
 
 /// A sink's records in input order: they finish in any order, and the ids
 /// (`row1`, `row2`, …) say which row each is.
-fn output(dir: &Path, file: &str) -> Vec<Value> {
+pub(crate) fn output(dir: &Path, file: &str) -> Vec<Value> {
     let mut rows: Vec<Value> = std::fs::read_to_string(dir.join("out").join(file))
         .unwrap_or_default()
         .lines()

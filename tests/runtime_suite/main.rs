@@ -8,6 +8,7 @@ mod batch;
 mod data_errors;
 mod fail_fast;
 mod functions;
+mod functions_hostile;
 mod hostile;
 mod interrupt;
 mod no_silent_failures;

@@ -8,6 +8,7 @@
 pub(crate) mod process;
 pub(crate) mod protocol;
 mod serve;
+mod spawn;
 
 use crate::run::exec::halt::Halt;
 use process::Spawn;

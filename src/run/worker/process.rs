@@ -3,9 +3,9 @@
 //! tagged with the step, and the last lines are kept for a death notice.
 
 use crate::run::worker::protocol::{self, ErrorInfo, HelloReply, Reply, Request};
+pub use crate::run::worker::spawn::{resolved, Spawn, StartError};
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -16,80 +16,11 @@ const HELLO_WAIT: Duration = Duration::from_secs(120);
 /// Lines of stderr kept for the message when a worker dies.
 const TAIL: usize = 20;
 
-/// How to start the step's program.
-#[derive(Debug, Clone)]
-pub struct Spawn {
-    pub step: String,
-    pub program: PathBuf,
-    pub args: Vec<String>,
-    pub batch: Option<usize>,
-    /// The folder it runs in (the workflow's).
-    pub dir: PathBuf,
-    /// The program is a Python interpreter: started once to ask for its real
-    /// path (`sys.executable`), so launchers such as pyenv's shims run once
-    /// per pool, not once per worker.
-    pub python: bool,
-}
-
-/// `spec` with a Python interpreter replaced by its real path (as it is when
-/// the interpreter cannot say: starting it will report the problem).
-pub async fn resolved(spec: &Spawn) -> Spawn {
-    let mut spec = spec.clone();
-    if !spec.python {
-        return spec;
-    }
-    let located = crate::check::functions::find_program(&spec.program);
-    if let Some(real) = located.as_deref().and_then(crate::interpreter::real_path) {
-        spec.program = real;
-        return spec;
-    }
-    let asked = tokio::process::Command::new(&spec.program)
-        .args(["-c", "import sys; sys.stdout.write(sys.executable or '')"])
-        .current_dir(&spec.dir)
-        .output()
-        .await;
-    match asked {
-        Ok(o) if o.status.success() && !o.stdout.is_empty() => {
-            let real = PathBuf::from(String::from_utf8_lossy(&o.stdout).into_owned());
-            if real.is_file() {
-                if let Some(located) = &located {
-                    crate::interpreter::learned(located, &real.display().to_string());
-                }
-                spec.program = real;
-            }
-        }
-        Ok(_) | Err(_) => {}
-    }
-    spec
-}
-
-impl Spawn {
-    /// The command line as a person reads it (the worker script abbreviated).
-    pub fn shown(&self) -> String {
-        let mut words = vec![self.program.display().to_string()];
-        for a in &self.args {
-            words.push(if a.contains('\n') {
-                "<regen worker>".into()
-            } else {
-                a.clone()
-            });
-        }
-        words.join(" ")
-    }
-}
-
-/// Why a program could not serve.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("cannot start `{program}`: {source}")]
-    Spawn {
-        program: String,
-        source: std::io::Error,
-    },
-    #[error("`{program}` did not start: {info}")]
-    Refused { program: String, info: ErrorInfo },
-    #[error("`{program}` did not say hello in the step protocol: {why}")]
-    Hello { program: String, why: String },
+/// What a worker said or did next.
+pub enum Next {
+    Reply(Result<(u64, Result<Value, ErrorInfo>), Trouble>),
+    /// It exited; how.
+    Exited(String),
 }
 
 /// What went wrong with a request, besides an error the program reported.
@@ -103,7 +34,10 @@ pub enum Trouble {
 
 pub struct Process {
     child: Child,
-    stdin: ChildStdin,
+    /// Its process group (its own pid): what it starts is killed with it.
+    group: Option<i32>,
+    /// `None` once closed (the protocol's goodbye).
+    stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     next_id: u64,
     tail: Arc<Mutex<VecDeque<String>>>,
@@ -154,8 +88,19 @@ impl Process {
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let (step, keep) = (spec.step.clone(), tail.clone());
         tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            // Bytes, not text: a line that is not UTF-8 is shown lossily and the
+            // reading goes on (a reader that stopped would close the pipe, and
+            // the worker's next print would fail).
+            let mut err = BufReader::new(stderr);
+            let mut buf = Vec::new();
+            while let Ok(n) = err.read_until(b'\n', &mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let line = String::from_utf8_lossy(&buf)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
+                buf.clear();
                 tracing::info!("[{step}] {line}");
                 let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
                 if t.len() == TAIL {
@@ -164,9 +109,11 @@ impl Process {
                 t.push_back(line);
             }
         });
+        let group = child.id().and_then(|id| i32::try_from(id).ok());
         let mut p = Process {
             child,
-            stdin,
+            group,
+            stdin: Some(stdin),
             stdout: BufReader::new(stdout),
             next_id: 0,
             tail,
@@ -189,7 +136,9 @@ impl Process {
             let ended = p.ended().await;
             return Err(fail(format!("writing to it failed ({e}); {ended}")));
         }
-        let reply = match tokio::time::timeout(HELLO_WAIT, p.read_line()).await {
+        let reply = match tokio::time::timeout(HELLO_WAIT, read_line(&mut p.stdout, &mut p.partial))
+            .await
+        {
             Err(_) => {
                 p.kill().await;
                 return Err(fail(format!("no reply in {}s", HELLO_WAIT.as_secs())));
@@ -259,18 +208,55 @@ impl Process {
     /// reported. Cancel-safe (a line read in part is kept for the next call),
     /// so the caller may race it against a deadline.
     pub async fn recv(&mut self) -> Result<(u64, Result<Value, ErrorInfo>), Trouble> {
-        let reply = match self.read_line().await {
+        let line = read_line(&mut self.stdout, &mut self.partial).await;
+        self.parse(line).await
+    }
+
+    /// The next reply, or the worker's exit (how it ended) when that comes
+    /// first: a worker can die while a process it started holds its output
+    /// open, and no end of output would ever come. Cancel-safe.
+    pub async fn next(&mut self) -> Next {
+        tokio::select! {
+            biased;
+            line = read_line(&mut self.stdout, &mut self.partial) => Next::Reply(self.parse(line).await),
+            status = self.child.wait() => Next::Exited(match status {
+                Ok(s) => describe_status(s),
+                Err(e) => format!("its status is unknown ({e})"),
+            }),
+        }
+    }
+
+    async fn parse(
+        &mut self,
+        line: std::io::Result<Option<Vec<u8>>>,
+    ) -> Result<(u64, Result<Value, ErrorInfo>), Trouble> {
+        let reply = match line {
             Ok(Some(l)) => l,
             Ok(None) | Err(_) => return Err(Trouble::Died(self.ended().await)),
         };
         match serde_json::from_slice::<Reply>(&reply) {
             Ok(Reply {
-                id, ok: Some(v), ..
+                id,
+                ok: Some(v),
+                error: None,
             }) => Ok((id, Ok(v))),
             Ok(Reply {
-                id, error: Some(e), ..
+                id,
+                ok: None,
+                error: Some(e),
             }) => Ok((id, Err(e))),
-            Ok(Reply { id, ok: None, .. }) => Ok((id, Ok(Value::Null))),
+            Ok(Reply { id, ok, .. }) => {
+                self.kill().await;
+                let has = if ok.is_some() {
+                    "both `ok` and `error`"
+                } else {
+                    "neither `ok` nor `error`"
+                };
+                Err(Trouble::Protocol(format!(
+                    "the reply to request {id} has {has}: {}",
+                    cut(&String::from_utf8_lossy(&reply))
+                )))
+            }
             Err(e) => {
                 self.kill().await;
                 Err(Trouble::Protocol(format!(
@@ -282,21 +268,34 @@ impl Process {
     }
 
     /// Close its stdin (the protocol's goodbye) and wait a little; then kill it.
+    /// Whatever it started and left running goes too.
     pub async fn close(mut self) {
-        drop(self.stdin);
+        drop(self.stdin.take());
         if tokio::time::timeout(Duration::from_secs(2), self.child.wait())
             .await
             .is_err()
         {
-            if let Err(e) = self.child.kill().await {
-                tracing::debug!("a worker could not be killed: {e}");
-            }
+            self.kill().await;
+        }
+        self.kill_group();
+    }
+
+    /// Kills it and every process it started (its process group).
+    pub async fn kill(&mut self) {
+        self.kill_group();
+        if let Err(e) = self.child.kill().await {
+            tracing::debug!("a worker could not be killed: {e}");
         }
     }
 
-    pub async fn kill(&mut self) {
-        if let Err(e) = self.child.kill().await {
-            tracing::debug!("a worker could not be killed: {e}");
+    fn kill_group(&self) {
+        #[cfg(unix)]
+        if let Some(group) = self.group {
+            // SAFETY: killpg only sends a signal. ESRCH (the group is already
+            // gone) is the common case and means nothing is left to kill.
+            unsafe {
+                libc::killpg(group, libc::SIGKILL);
+            }
         }
     }
 
@@ -305,23 +304,11 @@ impl Process {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
-        self.stdin.write_all(&bytes).await?;
-        self.stdin.flush().await
-    }
-
-    /// The next non-empty line; `None` at the end of its output. What was
-    /// read of a line stays in `partial` when the caller gives up waiting.
-    async fn read_line(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        loop {
-            if self.stdout.read_until(b'\n', &mut self.partial).await? == 0 {
-                return Ok(None);
-            }
-            // A whole line (or the last, unterminated one).
-            let line = std::mem::take(&mut self.partial);
-            if line.iter().any(|b| !b.is_ascii_whitespace()) {
-                return Ok(Some(line));
-            }
-        }
+        let Some(stdin) = self.stdin.as_mut() else {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        };
+        stdin.write_all(&bytes).await?;
+        stdin.flush().await
     }
 
     /// How the process ended, with the last lines it wrote to stderr.
@@ -336,12 +323,17 @@ impl Process {
         };
         // Let the stderr reader catch the last lines.
         tokio::time::sleep(Duration::from_millis(20)).await;
+        format!("{status}{}", self.last_words())
+    }
+
+    /// "; its last stderr lines: …" when it wrote any.
+    pub fn last_words(&self) -> String {
         let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
         if tail.is_empty() {
-            status
+            String::new()
         } else {
             let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
-            format!("{status}; its last stderr lines:\n{}", lines.join("\n"))
+            format!("; its last stderr lines:\n{}", lines.join("\n"))
         }
     }
 }
@@ -364,6 +356,31 @@ fn describe_status(s: std::process::ExitStatus) -> String {
     match s.code() {
         Some(c) => format!("the worker exited with status {c}"),
         None => "the worker ended".to_string(),
+    }
+}
+
+/// The next non-empty line; `None` at the end of the output. What was read
+/// of a line stays in `partial` when the caller gives up waiting.
+async fn read_line(
+    stdout: &mut BufReader<ChildStdout>,
+    partial: &mut Vec<u8>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    loop {
+        if stdout.read_until(b'\n', partial).await? == 0 {
+            return Ok(None);
+        }
+        // A whole line (or the last, unterminated one).
+        let line = std::mem::take(partial);
+        if line.iter().any(|b| !b.is_ascii_whitespace()) {
+            return Ok(Some(line));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // (kill_on_drop reaches the worker alone.)
+        self.kill_group();
     }
 }
 

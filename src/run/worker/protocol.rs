@@ -54,7 +54,8 @@ pub struct PeerHello {
 #[derive(Debug, Deserialize)]
 pub struct Reply {
     pub id: u64,
-    #[serde(default)]
+    /// `Some(Null)` for `"ok": null`; `None` when there is no `ok` at all.
+    #[serde(default, deserialize_with = "present")]
     pub ok: Option<Value>,
     #[serde(default)]
     pub error: Option<ErrorInfo>,
@@ -88,4 +89,9 @@ impl std::fmt::Display for ErrorInfo {
         }
         Ok(())
     }
+}
+
+/// A field that is there, even as `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }

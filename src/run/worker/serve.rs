@@ -3,7 +3,7 @@
 
 use super::{answer, answer_all, CallFailure, Job, Later};
 use crate::run::exec::halt::{Halt, StopReason};
-use crate::run::worker::process::{Process, Spawn, Trouble};
+use crate::run::worker::process::{Next, Process, Spawn, Trouble};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -171,22 +171,48 @@ pub(super) async fn serve(
         let pull = !closed && again.is_empty() && asked.len() < DEPTH && ahead < AHEAD_BYTES;
         tokio::select! {
             biased;
-            reply = p.recv() => match reply {
-                Ok((id, result)) if asked.front().is_some_and(|h| h.id == id) => {
-                    if let Some(done) = asked.pop_front() {
-                        answer(done.work.jobs, result, spec.batch.is_some());
+            event = p.next() => match event {
+                Next::Reply(reply) => match reply {
+                    Ok((id, result)) if asked.front().is_some_and(|h| h.id == id) => {
+                        if let Some(done) = asked.pop_front() {
+                            answer(done.work.jobs, result, spec.batch.is_some());
+                        }
+                        if halt.stopped() && !asked.is_empty() {
+                            // The run is stopping: those written ahead are not started.
+                            p.kill().await;
+                            worker = None;
+                            for a in asked.drain(..) {
+                                answer_all(a.work.jobs, || CallFailure::Stopped);
+                            }
+                        } else if let Some(next) = asked.front_mut() {
+                            next.since = Some(tokio::time::Instant::now());
+                        }
                     }
-                    if let Some(next) = asked.front_mut() {
-                        next.since = Some(tokio::time::Instant::now());
+                    Ok((id, _)) => {
+                        let expected = asked.front().map_or(0, |h| h.id);
+                        p.kill().await;
+                        let why = format!("a reply for request {id} came while regen waited for {expected}");
+                        lost(spec, &mut worker, &mut asked, &mut again, Trouble::Protocol(why));
                     }
-                }
-                Ok((id, _)) => {
-                    let expected = asked.front().map_or(0, |h| h.id);
+                    Err(trouble) => lost(spec, &mut worker, &mut asked, &mut again, trouble),
+                },
+                Next::Exited(why) => {
+                    // Dead, though something it started may hold its output open:
+                    // the replies it wrote first are taken, then it is lost.
+                    while let Ok(Ok((id, result))) = tokio::time::timeout(Duration::from_millis(100), p.recv()).await {
+                        match asked.front() {
+                            Some(h) if h.id == id => {
+                                if let Some(done) = asked.pop_front() {
+                                    answer(done.work.jobs, result, spec.batch.is_some());
+                                }
+                            }
+                            _ => break,
+                        }
+                    }
                     p.kill().await;
-                    let why = format!("a reply for request {id} came while regen waited for {expected}");
-                    lost(spec, &mut worker, &mut asked, &mut again, Trouble::Protocol(why));
-                }
-                Err(trouble) => lost(spec, &mut worker, &mut asked, &mut again, trouble),
+                    let why = format!("{why}{}", p.last_words());
+                    lost(spec, &mut worker, &mut asked, &mut again, Trouble::Died(why));
+                },
             },
             _ = tokio::time::sleep_until(deadline) => {
                 p.kill().await;
