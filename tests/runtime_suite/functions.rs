@@ -59,7 +59,7 @@ pub(crate) fn output(dir: &Path, file: &str) -> Vec<Value> {
 }
 
 /// (calls, cache hits) of a step in the newest run.
-fn step_counts(dir: &Path, step: &str) -> (u64, u64) {
+pub(crate) fn step_counts(dir: &Path, step: &str) -> (u64, u64) {
     let runs = regen_in(dir, &["runs", "--store", "s.sqlite"], &[]);
     let last = runs
         .stdout

@@ -4,7 +4,7 @@
 //! requests written ahead when the run stops.
 
 use crate::common::*;
-use crate::functions::{output, project, run};
+use crate::functions::{output, project, run, step_counts};
 use std::path::Path;
 
 fn show(dir: &Path) -> String {
@@ -156,4 +156,42 @@ sink out = jsonl(checked, path: "out.jsonl")
     assert!(shown.contains("both `ok` and `error`"), "{shown}");
     assert!(shown.contains("neither `ok` nor `error`"), "{shown}");
     assert!(output(dir.path(), "out.jsonl").is_empty());
+}
+
+#[test]
+fn editing_a_module_the_function_imports_redoes_its_calls() {
+    let check = "from helper import SUFFIX\ndef check(record):\n    return {\"size\": 1, \"lower\": record[\"question\"] + SUFFIX}\n";
+    let wf = r#"workflow helper
+source q = jsonl("q.jsonl", label: answer)
+step checked = python(q, function: "check.py:check", into: {size: int, lower: string}, workers: 1)
+sink out = jsonl(checked, path: "out.jsonl")
+"#;
+    let dir = project(
+        &[
+            ("check.py", check),
+            ("helper.py", "SUFFIX = \"-a\"\n"),
+            ("wf.regen", wf),
+        ],
+        &["x", "y"],
+    );
+    assert_eq!(run(dir.path(), &[]).code, 0);
+    assert_eq!(run(dir.path(), &[]).code, 0);
+    assert_eq!(
+        step_counts(dir.path(), "checked"),
+        (0, 2),
+        "unchanged: all cached"
+    );
+    std::fs::write(dir.path().join("helper.py"), "SUFFIX = \"-b\"\n").unwrap();
+    assert_eq!(run(dir.path(), &[]).code, 0);
+    assert_eq!(
+        step_counts(dir.path(), "checked"),
+        (2, 0),
+        "the helper changed"
+    );
+    let rows = output(dir.path(), "out.jsonl");
+    assert!(
+        rows.iter()
+            .all(|r| r["lower"].as_str().unwrap().ends_with("-b")),
+        "{rows:?}"
+    );
 }

@@ -63,13 +63,14 @@ pub fn setup(
                 _ => args.extend(["-c".to_string(), crate::run::worker::WORKER_PY.to_string()]),
             }
             args.extend([path.display().to_string(), function.clone()]);
-            let code = format!("python:{}:{function}", blake3::hash(&text).to_hex());
             let interpreter = wf.python_interpreter().0;
             let interpreter = if interpreter.components().count() > 1 {
                 absolute(&interpreter)
             } else {
                 interpreter
             };
+            let code =
+                crate::run::exec::code_identity::python(&path, &text, function, &interpreter);
             (spawn(wf, node, interpreter, args, s), code)
         }
         Program::Command { argv } => {

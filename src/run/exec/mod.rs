@@ -9,6 +9,7 @@
 //! failed), `halt` (stopping cleanly), `stats` (counters) and `shard`.
 
 mod calls;
+mod code_identity;
 pub(crate) mod context;
 mod env;
 pub(crate) mod failure;
