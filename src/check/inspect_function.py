@@ -74,6 +74,33 @@ def returned_fields(func):
     return sorted(set(found)) if any_return else None
 
 
+def module_level(body):
+    """The statements that run at import, including those inside `if`,
+    `try`, `with`, `for` and `while` blocks (not inside functions or classes)."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+            yield from module_level(node.body)
+            yield from module_level(node.orelse)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            yield from module_level(node.body)
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            yield from module_level(node.body)
+            for h in node.handlers:
+                yield from module_level(h.body)
+            yield from module_level(node.orelse)
+            yield from module_level(node.finalbody)
+
+
+def dynamic(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("globals", "exec", "setattr", "vars"):
+            return True
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__" and node in tree.body:
+            return True
+    return False
+
+
 def main():
     path, name = sys.argv[1], sys.argv[2]
     out = {"defined": False, "defined_names": [], "fields": None, "syntax_error": None,
@@ -86,23 +113,34 @@ def main():
         out["syntax_error"] = {"line": e.lineno or 0, "message": e.msg}
         print(json.dumps(out))
         return
-    for node in tree.body:
+    for node in module_level(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             out["defined_names"].append(node.name)
-            if node.name == name:
+            if node.name == name and not out["defined"]:
                 out["defined"] = True
                 out["fields"] = annotation_fields(tree, node.returns)
                 if out["fields"] is None:
                     out["fields"] = returned_fields(node)
-        elif isinstance(node, ast.Assign):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    out["defined_names"].append(t.id)
-                    out["defined"] = out["defined"] or t.id == name
+        elif isinstance(node, ast.ClassDef):
+            out["defined_names"].append(node.name)  # a callable class
+            out["defined"] = out["defined"] or node.name == name
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):  # `a, b = …` too
+                    if isinstance(n, ast.Name):
+                        out["defined_names"].append(n.id)
+                        out["defined"] = out["defined"] or n.id == name
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.asname or a.name for a in node.names]
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
             out["defined_names"].extend(n for n in names if n != "*")
             out["defined"] = out["defined"] or name in names
+            # `from x import *` may bring it: it cannot be known without importing.
+            out["defined"] = out["defined"] or "*" in names
+    # Names made at run time (`globals()[…] = …`, `exec`, a module `__getattr__`,
+    # `setattr(sys.modules[…])`) cannot be read: the file gets the benefit of the doubt.
+    if not out["defined"] and dynamic(tree):
+        out["defined"] = True
     if "--imports" in sys.argv:
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
         imports = {}

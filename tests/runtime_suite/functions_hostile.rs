@@ -195,3 +195,43 @@ sink out = jsonl(checked, path: "out.jsonl")
         "{rows:?}"
     );
 }
+
+#[test]
+fn functions_defined_in_blocks_classes_and_at_run_time_are_not_called_missing() {
+    let check = r#"
+import sys
+if sys.version_info >= (3, 0):
+    def cond(record):
+        return {"size": 1, "lower": "c"}
+try:
+    from fast_impl import fast
+except ImportError:
+    def fast(record):
+        return {"size": 2, "lower": "f"}
+class Klass:
+    def __call__(self, record):
+        return {"size": 3, "lower": "k"}
+globals()["made"] = lambda record: {"size": 4, "lower": "m"}
+"#;
+    let mut wf = String::from("workflow blocks\nsource q = jsonl(\"q.jsonl\", label: answer)\n");
+    for f in ["cond", "fast", "made"] {
+        wf.push_str(&format!("step {f} = python(q, function: \"check.py:{f}\", into: {{size: int, lower: string}}, workers: 1)\nsink {f}_out = jsonl({f}, path: \"{f}.jsonl\")\n"));
+    }
+    let dir = project(&[("check.py", check), ("wf.regen", &wf)], &["x"]);
+    let lint = regen_in(dir.path(), &["lint", "wf.regen"], &[]);
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    assert_eq!(run(dir.path(), &[]).code, 0);
+    for (f, size) in [("cond", 1), ("fast", 2), ("made", 4)] {
+        assert_eq!(
+            output(dir.path(), &format!("{f}.jsonl"))[0]["size"],
+            size,
+            "{f}"
+        );
+    }
+    // A name that is nowhere is still reported (in a file that makes no names at run time).
+    std::fs::write(dir.path().join("plain.py"), check.replace("globals()", "print")).unwrap();
+    let wf = wf.replace("check.py:made", "plain.py:nowhere");
+    std::fs::write(dir.path().join("wf.regen"), wf).unwrap();
+    let lint = regen_in(dir.path(), &["lint", "wf.regen"], &[]);
+    assert_ne!(lint.code, 0);
+}
