@@ -198,6 +198,9 @@ fn python_file(
 }
 
 fn command(wf: &Workflow, n: &NodeDef, argv: &[String], diags: &mut Vec<Diagnostic>) {
+    if !n.args.get("run").is_some_and(serde_json::Value::is_array) {
+        return; // Missing or not a list: the argument check has said so.
+    }
     let Some(first) = argv.first().filter(|p| !p.trim().is_empty()) else {
         diags.push(
             Diagnostic::error(

@@ -44,6 +44,28 @@ def plain(value):
     raise TypeError(f"{type(value).__name__} is not JSON: {value!r:.200}")
 
 
+def culprit(result):
+    """Which field of a result (or of which record of a batch) cannot be JSON."""
+
+    def fails(value):
+        try:
+            json.dumps(value, ensure_ascii=False, allow_nan=False, default=plain)
+        except (TypeError, ValueError, UnicodeError, RecursionError):
+            return True
+        return False
+
+    if isinstance(result, dict):
+        for key, value in result.items():
+            if fails(value):
+                return f"field `{key}`"
+    if isinstance(result, (list, tuple)):
+        for i, item in enumerate(result):
+            inner = culprit(item)
+            if inner or fails(item):
+                return f"record {i} of the batch" + (f", {inner}" if inner else "")
+    return None
+
+
 def main():
     path, name = sys.argv[1], sys.argv[2]
     # The protocol keeps private copies of fds 0 and 1. Fd 1 then points at the
@@ -64,9 +86,11 @@ def main():
             data = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=plain)
             payload = data.encode("utf-8")
         except (TypeError, ValueError, UnicodeError, RecursionError) as exc:
-            payload = json.dumps(
-                {"id": obj.get("id"), "error": describe(exc, output=True)}
-            ).encode("utf-8")
+            error = describe(exc, output=True)
+            where = culprit(obj.get("ok"))
+            if where:
+                error["message"] = f"{where}: {error['message']}"
+            payload = json.dumps({"id": obj.get("id"), "error": error}).encode("utf-8")
         out.write(payload + b"\n")
         out.flush()
 
