@@ -41,4 +41,5 @@ pub mod syntax;
 pub mod testserver;
 pub mod tokens;
 pub mod training_text;
+pub(crate) mod whole_ints;
 pub mod workflow;

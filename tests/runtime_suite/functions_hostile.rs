@@ -229,7 +229,11 @@ globals()["made"] = lambda record: {"size": 4, "lower": "m"}
         );
     }
     // A name that is nowhere is still reported (in a file that makes no names at run time).
-    std::fs::write(dir.path().join("plain.py"), check.replace("globals()", "print")).unwrap();
+    std::fs::write(
+        dir.path().join("plain.py"),
+        check.replace("globals()", "print"),
+    )
+    .unwrap();
     let wf = wf.replace("check.py:made", "plain.py:nowhere");
     std::fs::write(dir.path().join("wf.regen"), wf).unwrap();
     let lint = regen_in(dir.path(), &["lint", "wf.regen"], &[]);

@@ -209,9 +209,12 @@ pub async fn call(cx: &Ctx, id: NodeId, parent: Arc<Rec>) -> Option<Rec> {
         stats.calls.fetch_add(1, Ordering::Relaxed);
     }
     let value = match result.map_err(failed) {
-        Ok(v) => {
+        Ok(mut v) => {
             match s.into.validate(&v) {
-                Ok(()) => v,
+                Ok(()) => {
+                    crate::whole_ints::make_whole_ints(&s.into, &mut v);
+                    v
+                }
                 Err(problem) => {
                     let shown: String = v.to_string().chars().take(4000).collect();
                     return fail(cx, id, &parent, CallError::failed(FailReason::ReplyShape, format!("the result does not fit `into: {}`: {problem}; it returned {shown}", s.into.describe())));
