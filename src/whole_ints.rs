@@ -8,11 +8,9 @@ use serde_json::Value;
 /// Rewrites `v` (already checked against `shape`) in place.
 pub fn make_whole_ints(shape: &ReplyShape, v: &mut Value) {
     match (shape, v) {
-        (ReplyShape::Int { .. }, v @ Value::Number(_)) => {
-            if v.as_i64().is_none() && v.as_u64().is_none() {
-                if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
-                    *v = Value::from(f as i64);
-                }
+        (ReplyShape::Int { .. }, v @ Value::Number(_)) if v.is_f64() => {
+            if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
+                *v = Value::from(f as i64);
             }
         }
         (ReplyShape::List(item), Value::Array(items)) => {
