@@ -84,12 +84,28 @@ def module_level(body):
             yield from module_level(node.orelse)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             yield from module_level(node.body)
+        elif type(node).__name__ == "Match":
+            for case in node.cases:
+                yield from module_level(case.body)
         elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
             yield from module_level(node.body)
             for h in node.handlers:
                 yield from module_level(h.body)
             yield from module_level(node.orelse)
             yield from module_level(node.finalbody)
+
+
+def walk_here(node):
+    """The nodes of a statement, not entering functions, classes or nested blocks
+    (module_level visits those itself)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for child in ast.iter_child_nodes(n):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.stmt)):
+                continue
+            stack.append(child)
 
 
 def dynamic(tree):
@@ -137,6 +153,19 @@ def main():
             out["defined"] = out["defined"] or name in names
             # `from x import *` may bring it: it cannot be known without importing.
             out["defined"] = out["defined"] or "*" in names
+    # Names bound by `for x in`, `with … as x`, `(x := …)` at the top level,
+    # and `global x` in a function (set when it runs at import).
+    for node in module_level(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = [g for n in ast.walk(node) if isinstance(n, ast.Global) for g in n.names]
+        else:
+            bound = [
+                n.id
+                for n in walk_here(node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            ]
+        out["defined_names"].extend(b for b in bound if b not in out["defined_names"])
+        out["defined"] = out["defined"] or name in bound
     # Names made at run time (`globals()[…] = …`, `exec`, a module `__getattr__`,
     # `setattr(sys.modules[…])`) cannot be read: the file gets the benefit of the doubt.
     if not out["defined"] and dynamic(tree):

@@ -116,7 +116,14 @@ pub fn program_path(wf: &Workflow, program: &str) -> std::path::PathBuf {
             .components()
             .filter(|c| !matches!(c, std::path::Component::CurDir))
             .collect();
-        wf.dir.join(clean)
+        // A workflow named bare (`wf.regen`) has an empty folder: `./` keeps
+        // the program from being looked up on the PATH.
+        let dir = if wf.dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            wf.dir.as_path()
+        };
+        dir.join(clean)
     } else {
         p.to_path_buf()
     }

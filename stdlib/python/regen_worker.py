@@ -9,11 +9,13 @@ never into the protocol.
 import importlib.util
 import json
 import os
+import signal
 import sys
 import traceback
 
 PROTOCOL = "regen-step"
 VERSION = 1
+NOT_STARTED = "regen.NotStarted"
 
 
 def describe(exc, output=False, skip=0):
@@ -119,11 +121,19 @@ def main():
         send({"hello": mine, "error": describe(exc)})
         return
     send({"hello": mine})
+    # SIGUSR1: the run is stopping. The call under way finishes; the requests
+    # already written to this worker are answered "not started".
+    stopping = []
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda *_: stopping.append(True))
     for line in inp:
         if not line.strip():
             continue
         request = json.loads(line)
         rid = request.get("id")
+        if stopping:
+            send({"id": rid, "error": {"type": NOT_STARTED, "message": "the run is stopping"}})
+            continue
         try:
             if "records" in request:
                 result = function(request["records"])
@@ -138,4 +148,7 @@ def main():
         send({"id": rid, "ok": result})
 
 
-main()
+# A guard: `multiprocessing` with spawn or forkserver imports this file again
+# in each child, which must not start serving.
+if __name__ == "__main__":
+    main()

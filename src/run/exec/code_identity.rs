@@ -23,14 +23,17 @@ pub fn python(path: &Path, text: &[u8], function: &str, interpreter: &Path) -> S
     id
 }
 
-/// Modules the file imports at the start of a line (`import a, b` or
-/// `from a import …`) that are files or packages in its own folder, each
-/// with the hash of its content (a package: of every `.py` file in it).
+/// Modules the file imports at the start of a statement (`import a, b` or
+/// `from a import …`) that are files or packages (namespace packages too) in
+/// its own folder, each with the hash of its content (a package: of every
+/// `.py` file in it, by its path inside the folder, so a moved or cloned
+/// project keeps its cache).
 fn local_imports(path: &Path, text: &[u8]) -> Vec<(String, String)> {
     let folder = path.parent().unwrap_or(Path::new("."));
     let text = String::from_utf8_lossy(text);
     let mut roots: Vec<String> = Vec::new();
-    for line in text.lines().map(str::trim_start) {
+    // `import os; import helper` is two statements.
+    for line in text.lines().flat_map(|l| l.split(';')).map(str::trim_start) {
         let names: Vec<&str> = if let Some(rest) = line.strip_prefix("import ") {
             rest.split(',').collect()
         } else if let Some(rest) = line.strip_prefix("from ") {
@@ -56,14 +59,15 @@ fn local_imports(path: &Path, text: &[u8]) -> Vec<(String, String)> {
         let package = folder.join(&root);
         let files: Vec<PathBuf> = if file.is_file() {
             vec![file]
-        } else if package.join("__init__.py").is_file() {
+        } else if package.is_dir() {
             python_files(&package)
         } else {
             continue;
         };
         let mut hasher = blake3::Hasher::new();
         for f in files {
-            hasher.update(f.display().to_string().as_bytes());
+            let inside = f.strip_prefix(folder).unwrap_or(&f);
+            hasher.update(inside.display().to_string().as_bytes());
             match std::fs::read(&f) {
                 Ok(bytes) => hasher.update(&bytes),
                 // Unreadable now: it is hashed as such, and the run reports the import.
@@ -104,17 +108,37 @@ mod tests {
     fn a_helper_beside_the_file_is_part_of_the_identity_and_the_stdlib_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let main = dir.path().join("check.py");
-        let text = b"import os, json\nfrom helper import H\nimport pkg.sub as s\n";
+        let text =
+            b"import os, json\nfrom helper import H\nimport pkg.sub as s\nimport os; import ns\n";
         std::fs::write(&main, text).unwrap();
         std::fs::write(dir.path().join("helper.py"), "H = 1\n").unwrap();
         std::fs::create_dir(dir.path().join("pkg")).unwrap();
         std::fs::write(dir.path().join("pkg/__init__.py"), "").unwrap();
         std::fs::write(dir.path().join("pkg/sub.py"), "X = 1\n").unwrap();
+        std::fs::create_dir(dir.path().join("ns")).unwrap();
+        std::fs::write(dir.path().join("ns/mod.py"), "Y = 1\n").unwrap();
         let found: Vec<String> = local_imports(&main, text)
             .into_iter()
             .map(|(m, _)| m)
             .collect();
-        assert_eq!(found, ["helper", "pkg"]);
+        assert_eq!(found, ["helper", "ns", "pkg"]);
+        // The same project elsewhere has the same identity.
+        let copy = tempfile::tempdir().unwrap();
+        for f in [
+            "check.py",
+            "helper.py",
+            "pkg/__init__.py",
+            "pkg/sub.py",
+            "ns/mod.py",
+        ] {
+            let to = copy.path().join(f);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(dir.path().join(f), to).unwrap();
+        }
+        assert_eq!(
+            local_imports(&main, text),
+            local_imports(&copy.path().join("check.py"), text)
+        );
         let python = Path::new("/nonexistent/python");
         let before = super::python(&main, text, "f", python);
         std::fs::write(dir.path().join("pkg/sub.py"), "X = 2\n").unwrap();

@@ -153,6 +153,14 @@ impl Halt {
         }
     }
 
+    /// Resolves when the run stops (new requests are refused from then on).
+    pub async fn stopping(&self) {
+        let mut rx = self.deadline.subscribe();
+        if rx.wait_for(Option::is_some).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// Resolves when requests in flight must be abandoned (stop + grace).
     pub async fn cancelled(&self) {
         let mut rx = self.deadline.subscribe();

@@ -22,6 +22,9 @@ use tokio::sync::{mpsc, oneshot};
 /// run from the stdlib when its copy there is this one, else with `python -c`.
 pub const WORKER_PY: &str = include_str!("../../../stdlib/python/regen_worker.py");
 
+/// The error type a stopping Python worker answers requests it did not start with.
+const NOT_STARTED: &str = "regen.NotStarted";
+
 /// Why a call has no result.
 #[derive(Debug)]
 pub enum CallFailure {
@@ -130,6 +133,8 @@ fn answer(jobs: Vec<Job>, result: Result<Value, ErrorInfo>, batched: bool) {
             let why = info.to_string();
             answer_all(jobs, || CallFailure::Output(why.clone()));
         }
+        // A request a stopping Python worker did not start.
+        Err(info) if info.kind == NOT_STARTED => answer_all(jobs, || CallFailure::Stopped),
         Err(info) => answer_all(jobs, || CallFailure::Exception(info.clone())),
     }
 }

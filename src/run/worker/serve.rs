@@ -82,6 +82,8 @@ pub(super) async fn serve(
     // Requests to write (again, to a new worker, or when there is room) before anything new.
     let mut again: VecDeque<Work> = VecDeque::new();
     let mut closed = false;
+    // A Python worker told the run is stopping (see `Process::ask_to_stop`).
+    let mut told = false;
     loop {
         let ahead: usize = asked.iter().map(|a| a.work.bytes).sum();
         let room =
@@ -121,7 +123,10 @@ pub(super) async fn serve(
             let p = match &mut worker {
                 Some(p) => p,
                 None => match Process::start(later.get().await).await {
-                    Ok(p) => worker.insert(p),
+                    Ok(p) => {
+                        told = false;
+                        worker.insert(p)
+                    }
                     Err(e) => {
                         // Every call would fail the same way: the run stops and says why.
                         halt.stop(StopReason::Program {
@@ -177,8 +182,10 @@ pub(super) async fn serve(
                         if let Some(done) = asked.pop_front() {
                             answer(done.work.jobs, result, spec.batch.is_some());
                         }
-                        if halt.stopped() && !asked.is_empty() {
-                            // The run is stopping: those written ahead are not started.
+                        if halt.stopped() && !asked.is_empty() && !spec.python {
+                            // The run is stopping: those written ahead are not
+                            // started (a program may have begun the next one,
+                            // and is cut off; a Python worker is told instead).
                             p.kill().await;
                             worker = None;
                             for a in asked.drain(..) {
@@ -213,6 +220,10 @@ pub(super) async fn serve(
                     let why = format!("{why}{}", p.last_words());
                     lost(spec, &mut worker, &mut asked, &mut again, Trouble::Died(why));
                 },
+            },
+            _ = halt.stopping(), if spec.python && !told => {
+                p.ask_to_stop();
+                told = true;
             },
             _ = tokio::time::sleep_until(deadline) => {
                 p.kill().await;
