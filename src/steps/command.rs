@@ -2,20 +2,10 @@
 //! program per record, speaking the step protocol (docs/step-protocol.md) on
 //! its stdin and stdout; pooled, cached and resumed like a `python` step.
 
-use super::function_settings::{one_to_one, FunctionStep, Program, SHARED_ARGS};
+use super::function_settings::{one_to_one, with_shared, FunctionStep, Program};
 use super::*;
 
-const ARGS: &[ArgSpec] = &[
-    required("run", ArgType::StrList, "the program and its arguments: `[\"./verify\", \"--strict\"]` (a relative path is next to the workflow file)"),
-    SHARED_ARGS[0],
-    SHARED_ARGS[1],
-    SHARED_ARGS[2],
-    SHARED_ARGS[3],
-    SHARED_ARGS[4],
-    SHARED_ARGS[5],
-    SHARED_ARGS[6],
-    SHARED_ARGS[7],
-];
+const ARGS: &[ArgSpec] = &with_shared(required("run", ArgType::StrList, "the program and its arguments: `[\"./verify\", \"--strict\"]` (a relative path is next to the workflow file)"));
 
 #[derive(Debug)]
 pub struct Command;

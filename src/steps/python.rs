@@ -2,20 +2,10 @@
 //! a Python function per record (or per batch), in a pool of long-lived
 //! worker processes of the user's interpreter; cached like a model call.
 
-use super::function_settings::{one_to_one, FunctionStep, Program, SHARED_ARGS};
+use super::function_settings::{one_to_one, with_shared, FunctionStep, Program};
 use super::*;
 
-const ARGS: &[ArgSpec] = &[
-    required("function", ArgType::Str, "`file.py:name`: the function called with each record's fields as a dict; it returns a dict of the `into` fields"),
-    SHARED_ARGS[0],
-    SHARED_ARGS[1],
-    SHARED_ARGS[2],
-    SHARED_ARGS[3],
-    SHARED_ARGS[4],
-    SHARED_ARGS[5],
-    SHARED_ARGS[6],
-    SHARED_ARGS[7],
-];
+const ARGS: &[ArgSpec] = &with_shared(required("function", ArgType::Str, "`file.py:name`: the function called with each record's fields as a dict; it returns a dict of the `into` fields"));
 
 #[derive(Debug)]
 pub struct Python;
