@@ -9,6 +9,7 @@ pub(crate) mod process;
 pub(crate) mod protocol;
 mod serve;
 mod spawn;
+mod stderr_log;
 
 use crate::run::exec::halt::Halt;
 use process::Spawn;

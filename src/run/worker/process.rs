@@ -13,26 +13,6 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 
 /// How long a program may take to start and say hello (imports can be slow).
 const HELLO_WAIT: Duration = Duration::from_secs(120);
-/// Lines of stderr kept for the message when a worker dies.
-const TAIL: usize = 20;
-/// The longest stderr line kept, in bytes (the rest of it is dropped).
-const LINE_MAX: usize = 8 * 1024;
-
-/// A stderr line to the log and to the tail kept for a death notice.
-fn keep_line(step: &str, keep: &Mutex<VecDeque<String>>, bytes: &[u8], cut: bool) {
-    let mut line = String::from_utf8_lossy(bytes)
-        .trim_end_matches(['\n', '\r'])
-        .to_string();
-    if cut {
-        line.push_str(" … (cut: longer than 8 KiB)");
-    }
-    tracing::info!("[{step}] {line}");
-    let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
-    if t.len() == TAIL {
-        t.pop_front();
-    }
-    t.push_back(line);
-}
 
 /// What a worker said or did next.
 pub enum Next {
@@ -104,39 +84,7 @@ impl Process {
             });
         };
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let (step, keep) = (spec.step.clone(), tail.clone());
-        tokio::spawn(async move {
-            // Bytes, not text: a line that is not UTF-8 is shown lossily and the
-            // reading goes on (a reader that stopped would close the pipe, and
-            // the worker's next print would fail). A line is kept to
-            // LINE_MAX bytes: a progress bar redrawn with `\r` for an hour, or
-            // 300 MB without a newline, must not fill regen's memory or the store.
-            let mut err = BufReader::new(stderr);
-            let mut line: Vec<u8> = Vec::new();
-            let mut cut = false;
-            loop {
-                let chunk = match err.fill_buf().await {
-                    Ok(c) if !c.is_empty() => c,
-                    Ok(_) | Err(_) => break,
-                };
-                let (take, ends) = match chunk.iter().position(|b| *b == b'\n') {
-                    Some(i) => (i + 1, true),
-                    None => (chunk.len(), false),
-                };
-                let room = LINE_MAX.saturating_sub(line.len());
-                line.extend_from_slice(&chunk[..take.min(room)]);
-                cut |= take > room;
-                err.consume(take);
-                if ends {
-                    keep_line(&step, &keep, &line, cut);
-                    line.clear();
-                    cut = false;
-                }
-            }
-            if !line.is_empty() {
-                keep_line(&step, &keep, &line, cut);
-            }
-        });
+        crate::run::worker::stderr_log::follow(spec.step.clone(), stderr, tail.clone());
         let group = child.id().and_then(|id| i32::try_from(id).ok());
         let mut p = Process {
             child,
