@@ -296,7 +296,7 @@ fn bounded(mut s: Value, min: Option<Value>, max: Option<Value>) -> Value {
 }
 
 /// A float that is a whole number (`3.0`), as JSON Schema's `integer` accepts it.
-fn whole(v: &Value) -> Option<i64> {
+pub(crate) fn whole(v: &Value) -> Option<i64> {
     v.as_f64()
         .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
         .map(|f| f as i64)

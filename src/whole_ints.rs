@@ -9,8 +9,8 @@ use serde_json::Value;
 pub fn make_whole_ints(shape: &ReplyShape, v: &mut Value) {
     match (shape, v) {
         (ReplyShape::Int { .. }, v @ Value::Number(_)) if v.is_f64() => {
-            if let Some(f) = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
-                *v = Value::from(f as i64);
+            if let Some(n) = crate::reply_shape::whole(v) {
+                *v = Value::from(n);
             }
         }
         (ReplyShape::List(item), Value::Array(items)) => {

@@ -5,7 +5,6 @@ use super::*;
 use crate::reply_shape::ReplyShape;
 use std::time::Duration;
 
-/// Arguments every function step takes besides what names its code.
 /// A function step's own argument followed by the shared ones.
 pub const fn with_shared(own: ArgSpec) -> [ArgSpec; 1 + SHARED_ARGS.len()] {
     let mut all = [own; 1 + SHARED_ARGS.len()];
@@ -17,6 +16,7 @@ pub const fn with_shared(own: ArgSpec) -> [ArgSpec; 1 + SHARED_ARGS.len()] {
     all
 }
 
+/// Arguments every function step takes besides what names its code.
 pub const SHARED_ARGS: [ArgSpec; 8] = [
     required("into", ArgType::Shape, "the fields the function returns, typed: `{same: bool, note: string}` (or a named `shape`); they are added to the record"),
     arg("fields", ArgType::FieldList, "the record fields passed in (default: all of them); only these are in the cache key"),
