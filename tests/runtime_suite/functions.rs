@@ -58,6 +58,19 @@ pub(crate) fn output(dir: &Path, file: &str) -> Vec<Value> {
     rows
 }
 
+/// Whether process `pid` still runs (gone, or a zombie waiting for whoever
+/// adopted it to reap it, is not).
+pub(crate) fn alive(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next();
+    !matches!(state, None | Some("Z") | Some("X"))
+}
+
 /// (calls, cache hits) of a step in the newest run.
 pub(crate) fn step_counts(dir: &Path, step: &str) -> (u64, u64) {
     let runs = regen_in(dir, &["runs", "--store", "s.sqlite"], &[]);
@@ -314,18 +327,7 @@ def check(record):
     std::thread::sleep(Duration::from_millis(500));
     let pids = std::fs::read_to_string(dir.path().join("pids.log")).unwrap();
     for pid in pids.lines().collect::<std::collections::BTreeSet<_>>() {
-        // Gone, or a zombie waiting for whoever adopted it to reap it.
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = state
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next();
-        assert!(
-            matches!(state, None | Some("Z") | Some("X")),
-            "worker {pid} outlived regen: {state:?}"
-        );
+        assert!(!alive(pid), "worker {pid} outlived regen");
     }
     // Finished = in the store when regen died.
     let finished: std::collections::BTreeSet<String> = {

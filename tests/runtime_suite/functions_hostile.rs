@@ -4,23 +4,11 @@
 //! requests written ahead when the run stops.
 
 use crate::common::*;
-use crate::functions::{output, project, run, step_counts};
+use crate::functions::{alive, output, project, run, step_counts};
 use std::path::Path;
 
 fn show(dir: &Path) -> String {
     regen_in(dir, &["show", "1", "--store", "s.sqlite", "--all"], &[]).stdout
-}
-
-fn alive(pid: &str) -> bool {
-    // Gone, or a zombie waiting for whoever adopted it.
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .next();
-    !matches!(state, None | Some("Z") | Some("X"))
 }
 
 #[test]
